@@ -1,0 +1,1 @@
+"""Cross-cutting foundation: settings, database, auth, audit, outbox and the Celery app."""

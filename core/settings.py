@@ -1,0 +1,100 @@
+"""Application settings, one small class per concern (tipg style).
+
+Nothing here is instantiated at import time: the composition roots (`api.app.create_app_from_env`,
+`core.worker`, `core.cli`) build a `Settings` and pass it down. Dev defaults point at the services
+that `./gw` starts locally; production deployments override every secret through `GW_*` variables.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseSettings):
+    """Two connections: the application's role (DML only) and the owner's (migrations)."""
+
+    model_config = SettingsConfigDict(env_prefix="GW_DATABASE_", extra="ignore")
+
+    url: SecretStr = SecretStr("postgresql+psycopg://gridwarden_app:gridwarden_app_dev@127.0.0.1:55432/gridwarden")
+    owner_url: SecretStr | None = None
+    app_role: str = "gridwarden_app"
+    pool_size: int = Field(default=10, ge=1, le=100)
+    statement_timeout_ms: int = Field(default=30_000, ge=100)
+
+    @property
+    def migration_url(self) -> str:
+        """The owner's URL when given; an external single-role database uses the one URL for both."""
+        return (self.owner_url or self.url).get_secret_value()
+
+
+class RedisSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GW_REDIS_", extra="ignore")
+
+    url: SecretStr = SecretStr("redis://127.0.0.1:56379/0")
+
+
+class S3Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GW_S3_", extra="ignore")
+
+    endpoint: str = "127.0.0.1:58333"
+    access_key: str = "gridwarden"
+    secret_key: SecretStr = SecretStr("gridwarden-dev-secret")
+    secure: bool = False
+    region: str = "us-east-1"
+    bucket_prefix: str = "gw-"
+
+    @property
+    def imports_bucket(self) -> str:
+        """Uploaded source files of import jobs, kept so every import can be re-run and audited."""
+        return f"{self.bucket_prefix}imports"
+
+    @property
+    def evidence_bucket(self) -> str:
+        """Field photos and documents (later issues); created now so storage health covers it."""
+        return f"{self.bucket_prefix}evidence"
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GW_AUTH_", extra="ignore")
+
+    jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
+    jwt_algorithm: str = "HS256"
+    token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    issuer: str = "gridwarden"
+
+
+class ApiSettings(BaseSettings):
+    """Limits that protect the service from oversized requests."""
+
+    model_config = SettingsConfigDict(env_prefix="GW_API_", extra="ignore")
+
+    default_page_size: int = Field(default=100, ge=1)
+    max_page_size: int = Field(default=1000, ge=1)
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    max_bbox_degrees: float = Field(default=5.0, gt=0, description="Largest bbox side for list queries")
+    cors_origins: list[str] = []
+
+
+class Settings(BaseSettings):
+    """Root settings object; each concern reads its own `GW_<CONCERN>_` variables.
+
+    Tests and tools build one explicitly (`Settings(database=DatabaseSettings(url=...))`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GW_", extra="ignore")
+
+    environment: str = "dev"
+    log_level: str = "INFO"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @field_validator("environment")
+    @classmethod
+    def _known_environment(cls, value: str) -> str:
+        if value not in {"dev", "test", "production"}:
+            raise ValueError("environment must be dev, test or production")
+        return value

@@ -1,0 +1,45 @@
+"""User accounts and qualifications (certificates that gate field work in later issues)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Enum, ForeignKey, Numeric, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models import Base
+from core.permissions import Role
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", native_enum=False, length=20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    qualifications: Mapped[list[Qualification]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Qualification.id"
+    )
+
+
+class Qualification(Base):
+    """A certificate such as 'substation entry' or 'live-line work', for a voltage class, until a date."""
+
+    __tablename__ = "user_qualifications"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    certificate_type: Mapped[str] = mapped_column(String(100))
+    certificate_number: Mapped[str] = mapped_column(String(100), default="")
+    max_voltage_kv: Mapped[float] = mapped_column(Numeric(7, 2))
+    valid_until: Mapped[date] = mapped_column(Date)
+
+    user: Mapped[User] = relationship(back_populates="qualifications")
+
+    def is_valid_on(self, day: date) -> bool:
+        return day <= self.valid_until

@@ -1,0 +1,1 @@
+"""Spatial domain: the network and customers, coordinate systems, geometry validation, imports."""

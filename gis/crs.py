@@ -1,0 +1,73 @@
+"""Coordinate reference systems: parse what clients send, transform to storage CRS (EPSG:4326).
+
+Every layer is stored in WGS84 longitude/latitude. Clients may send coordinates in any EPSG CRS
+pyproj knows - CGCS2000 (EPSG:4490) and its Gauss-Krueger zones (e.g. EPSG:4547), Web Mercator
+(3857), UTM zones (326xx/327xx) - and name it with `crs`. Distances are never computed in degrees:
+see `gis.measure`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from core.errors import InvalidInput
+
+STORAGE_EPSG = 4326
+
+
+@lru_cache(maxsize=256)
+def parse_crs(value: str | int | None) -> int:
+    """Return the EPSG code for a CRS given as 4490, "EPSG:4490" or an OGC URN/URL.
+
+    `None` and the GeoJSON default (OGC CRS84) mean storage CRS. Unknown or non-EPSG CRSs are
+    rejected: a wrong guess would move assets silently.
+    """
+    if value is None or str(value).strip() == "":
+        return STORAGE_EPSG
+    text = str(value).strip()
+    if text.upper() in {"CRS84", "OGC:CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84",
+                        "HTTP://WWW.OPENGIS.NET/DEF/CRS/OGC/1.3/CRS84"}:
+        return STORAGE_EPSG
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        crs = CRS.from_user_input(text)
+    except CRSError as exc:
+        raise InvalidInput(f"Unknown coordinate reference system {value!r}.",
+                           errors=[{"field": "crs", "message": "not a known CRS"}]) from exc
+    epsg = crs.to_epsg(min_confidence=100)
+    if epsg is None:
+        raise InvalidInput(f"Coordinate reference system {value!r} has no EPSG code; send an EPSG code.",
+                           errors=[{"field": "crs", "message": "no EPSG code"}])
+    return epsg
+
+
+@lru_cache(maxsize=64)
+def _transformer(source_epsg: int, target_epsg: int) -> Transformer:
+    # always_xy: GeoJSON order (x=lon/easting, y=lat/northing) whatever the CRS's axis order says.
+    return Transformer.from_crs(source_epsg, target_epsg, always_xy=True)
+
+
+def to_storage(source_epsg: int) -> Transformer | None:
+    """The transformer into EPSG:4326, or None when no transformation is needed."""
+    if source_epsg == STORAGE_EPSG:
+        return None
+    return _transformer(source_epsg, STORAGE_EPSG)
+
+
+def from_storage(target_epsg: int) -> Transformer | None:
+    if target_epsg == STORAGE_EPSG:
+        return None
+    return _transformer(STORAGE_EPSG, target_epsg)
+
+
+def area_of_use_contains(epsg: int, lon: float, lat: float) -> bool:
+    """Whether a WGS84 point lies in the CRS's published area of use (a check for swapped zones)."""
+    area = CRS.from_epsg(epsg).area_of_use
+    if area is None:
+        return True
+    margin = 1.0  # degrees: zone edges are soft in practice
+    return (area.west - margin <= lon <= area.east + margin) and (area.south - margin <= lat <= area.north + margin)

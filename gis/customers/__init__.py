@@ -1,0 +1,1 @@
+"""Customers (supply points): where they are, which transformer feeds them, how to reach them."""

@@ -1,0 +1,82 @@
+"""Turning client GeoJSON into valid storage geometries, with reasons when that is impossible.
+
+This is the one conversion point for incoming geometry: every create, update and import goes through
+`parse_geometry`, so the same rules (type, validity, coordinate range, CRS) hold everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform as shapely_transform
+from shapely.validation import explain_validity
+
+from core.errors import InvalidInput
+from gis.crs import STORAGE_EPSG, area_of_use_contains, from_storage, to_storage
+
+GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+
+
+def _fail(message: str, field: str = "geometry") -> InvalidInput:
+    return InvalidInput(message, errors=[{"field": field, "message": message}])
+
+
+def parse_geometry(
+    geojson: dict[str, Any] | None,
+    *,
+    epsg: int = STORAGE_EPSG,
+    allowed_types: frozenset[str] | None = None,
+    field: str = "geometry",
+) -> BaseGeometry:
+    """Validate a GeoJSON geometry in `epsg` and return it as a shapely geometry in EPSG:4326.
+
+    Raises `InvalidInput` naming the problem: missing, unknown type, wrong type for the layer,
+    empty, non-finite or out-of-range coordinates, invalid (self-intersecting...) geometry.
+    """
+    if not isinstance(geojson, dict) or "type" not in geojson:
+        raise _fail("A GeoJSON geometry object with 'type' and 'coordinates' is required.", field)
+    geom_type = geojson.get("type")
+    if geom_type not in GEOJSON_TYPES:
+        raise _fail(f"Unsupported geometry type {geom_type!r}.", field)
+    if allowed_types is not None and geom_type not in allowed_types:
+        raise _fail(f"Geometry type {geom_type} is not allowed here; expected {' or '.join(sorted(allowed_types))}.",
+                    field)
+    try:
+        geom = shape(geojson)
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
+        raise _fail(f"Malformed {geom_type} coordinates: {exc}.", field) from exc
+    if geom.is_empty:
+        raise _fail("The geometry is empty.", field)
+    coords = shapely.get_coordinates(geom)
+    if not all(math.isfinite(v) for v in coords.ravel()):
+        raise _fail("Coordinates must be finite numbers.", field)
+
+    transformer = to_storage(epsg)
+    if transformer is not None:
+        geom = shapely_transform(transformer.transform, geom)
+        coords = shapely.get_coordinates(geom)
+        if not all(math.isfinite(v) for v in coords.ravel()):
+            raise _fail(f"Coordinates are outside the valid range of EPSG:{epsg}.", field)
+    lons, lats = coords[:, 0], coords[:, 1]
+    if lons.min() < -180 or lons.max() > 180 or lats.min() < -90 or lats.max() > 90:
+        hint = "" if transformer is not None else " (projected coordinates? send `crs` with their EPSG code)"
+        raise _fail(f"Coordinates out of range: longitude must be within ±180 and latitude within ±90{hint}.", field)
+    if transformer is not None and not area_of_use_contains(epsg, float(lons.mean()), float(lats.mean())):
+        raise _fail(f"The coordinates fall outside the area where EPSG:{epsg} is defined; check the zone.", field)
+    if not geom.is_valid:
+        raise _fail(f"Invalid geometry: {explain_validity(geom)}.", field)
+    if geom.geom_type == "LineString" and geom.length == 0:
+        raise _fail("A line needs two distinct points.", field)
+    return geom
+
+
+def to_geojson(geom: BaseGeometry, *, epsg: int = STORAGE_EPSG) -> dict[str, Any]:
+    """Storage geometry out to GeoJSON in the requested CRS (RFC 7946 default: EPSG:4326)."""
+    transformer = from_storage(epsg)
+    if transformer is not None:
+        geom = shapely_transform(transformer.transform, geom)
+    return mapping(geom)

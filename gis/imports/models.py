@@ -1,0 +1,39 @@
+"""Import jobs: a long import runs in a Celery worker; this row is its progress and outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Enum, Float, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models import Base
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class ImportJob(Base):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # "geo" or "simbench"
+    layer: Mapped[str | None] = mapped_column(String(40))
+    source_name: Mapped[str] = mapped_column(String(300))
+    object_key: Mapped[str | None] = mapped_column(String(300))  # the uploaded file in the imports bucket
+    status: Mapped[JobStatus] = mapped_column(Enum(JobStatus, name="job_status", native_enum=False, length=20),
+                                              default=JobStatus.queued)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1
+    message: Mapped[str] = mapped_column(String(500), default="")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    row_errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""The distribution network: substations, transformers, lines, poles, switches and their topology."""

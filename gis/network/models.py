@@ -1,0 +1,127 @@
+"""Network assets and the connectivity nodes that join them.
+
+Topology is node-edge: `network_nodes` are electrical connection points (busbars, line ends,
+customer connection points); lines, switches and transformers are the edges between two nodes;
+customers hang off one node. Geometry is stored in EPSG:4326 and measured as geography (metres).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, Boolean, Computed, Enum, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models import Base, ManagedRecord
+
+
+class Construction(StrEnum):
+    overhead = "overhead"
+    cable = "cable"
+
+
+class PoleKind(StrEnum):
+    pole = "pole"
+    tower = "tower"
+
+
+class NetworkNode(Base):
+    """An electrical connection point. Not versioned: nodes change only with the assets on them."""
+
+    __tablename__ = "network_nodes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    node_type: Mapped[str] = mapped_column(String(40), default="node")
+    nominal_kv: Mapped[float | None] = mapped_column(Float)
+    subnet: Mapped[str | None] = mapped_column(String(100))
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
+    # A feed point: where supply enters the modelled network (grid infeed). Traces stop there.
+    is_source: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+
+
+class Substation(ManagedRecord, Base):
+    __tablename__ = "substations"
+
+    name: Mapped[str] = mapped_column(String(200), default="")
+    subnet: Mapped[str | None] = mapped_column(String(100))
+    nominal_kv: Mapped[float | None] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class Transformer(ManagedRecord, Base):
+    __tablename__ = "transformers"
+
+    name: Mapped[str] = mapped_column(String(200), default="")
+    type_name: Mapped[str] = mapped_column(String(200), default="")
+    rated_kva: Mapped[float] = mapped_column(Float)
+    hv_kv: Mapped[float] = mapped_column(Float)
+    lv_kv: Mapped[float] = mapped_column(Float)
+    subnet: Mapped[str | None] = mapped_column(String(100), index=True)
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
+    hv_node_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    lv_node_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class Line(ManagedRecord, Base):
+    """An overhead line or underground cable section between two nodes."""
+
+    __tablename__ = "lines"
+
+    name: Mapped[str] = mapped_column(String(200), default="")
+    construction: Mapped[Construction] = mapped_column(
+        Enum(Construction, name="line_construction", native_enum=False, length=20)
+    )
+    nominal_kv: Mapped[float] = mapped_column(Float)
+    conductor_type: Mapped[str] = mapped_column(String(200), default="")
+    # Horizontal distance between the outermost conductors (overhead only). Protection zones are
+    # measured from the outermost conductor, so this matters legally (DOMAIN.md section 3).
+    conductor_spread_m: Mapped[float | None] = mapped_column(Float)
+    # True when the spread came from the per-voltage default table rather than the asset record.
+    conductor_spread_is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    feeder: Mapped[str | None] = mapped_column(String(100), index=True)
+    subnet: Mapped[str | None] = mapped_column(String(100), index=True)
+    node_a_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    node_b_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False)
+    # Geodesic length on the WGS84 ellipsoid, maintained by the database from the geometry.
+    length_m: Mapped[float] = mapped_column(Float, Computed("ST_Length(geom::geography)", persisted=True))
+
+
+class Pole(ManagedRecord, Base):
+    __tablename__ = "poles"
+
+    kind: Mapped[PoleKind] = mapped_column(Enum(PoleKind, name="pole_kind", native_enum=False, length=20))
+    nominal_kv: Mapped[float] = mapped_column(Float)
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    subnet: Mapped[str | None] = mapped_column(String(100))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class Switch(ManagedRecord, Base):
+    """A switch between two nodes. `normally_open` is the planned state; `is_open` the state now."""
+
+    __tablename__ = "switches"
+
+    name: Mapped[str] = mapped_column(String(200), default="")
+    switch_type: Mapped[str] = mapped_column(String(40), default="")
+    normally_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    nominal_kv: Mapped[float | None] = mapped_column(Float)
+    subnet: Mapped[str | None] = mapped_column(String(100))
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
+    node_a_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    node_b_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class TopologyState(Base):
+    """A single row whose counter moves whenever topology changes, so cached graphs know to reload."""
+
+    __tablename__ = "topology_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
