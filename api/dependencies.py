@@ -1,0 +1,186 @@
+"""Typed request dependencies: database unit of work, the acting user, permissions, query parsing.
+
+Each dependency turns raw request data into a typed value or raises a domain error, which
+`api.errors` renders. Handlers therefore only ever see validated values.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from celery import Celery
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from core.context import Actor
+from core.database import unit_of_work
+from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PreconditionRequired
+from core.permissions import Permission, Role, has_permission
+from core.security import decode_token
+from core.settings import Settings
+from gis.crs import parse_crs
+from media.storage import ObjectStorage
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_storage(request: Request) -> ObjectStorage:
+    return request.app.state.storage
+
+
+def get_celery(request: Request) -> Celery:
+    return request.app.state.celery
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One unit of work per request, committed before the response is sent (scope="function")."""
+    with unit_of_work(request.app.state.session_factory) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+Storage = Annotated[ObjectStorage, Depends(get_storage)]
+CeleryApp = Annotated[Celery, Depends(get_celery)]
+
+
+def get_actor(settings: AppSettings, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Actor:
+    if not token:
+        raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
+    claims = decode_token(settings=settings.auth, token=token)
+    try:
+        role = Role(str(claims.get("role")))
+        return Actor(user_id=int(str(claims["sub"])), username=str(claims.get("name", "")), role=role)
+    except (KeyError, ValueError) as exc:
+        raise NotAuthenticated("The access token is not valid.") from exc
+
+
+def require(permission: Permission):  # type: ignore[no-untyped-def]
+    """Dependency factory: the caller must hold `permission`; returns the acting user."""
+
+    def _check(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
+        if not has_permission(actor.role, permission):
+            raise PermissionDenied(f"Role {actor.role} may not do this (needs {permission}).")
+        return actor
+
+    _check.__name__ = f"require_{permission.name}"
+    return _check
+
+
+def public() -> None:
+    """Marks an endpoint as deliberately open to anyone (health checks, sign-in)."""
+
+
+def crs_param(crs: Annotated[str | None, Query(description="EPSG code of input coordinates, e.g. EPSG:4490")]
+              = None) -> int:
+    return parse_crs(crs)
+
+
+InputCrs = Annotated[int, Depends(crs_param)]
+
+
+@dataclass(frozen=True)
+class BBox:
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+def bbox_param(
+    settings: AppSettings,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (in bbox-crs, default EPSG:4326)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+) -> BBox | None:
+    if bbox is None:
+        return None
+    try:
+        values = [float(v) for v in bbox.split(",")]
+    except ValueError as exc:
+        raise InvalidInput("bbox must be four numbers: minx,miny,maxx,maxy.",
+                           errors=[{"field": "bbox", "message": "not numbers"}]) from exc
+    if len(values) != 4:
+        raise InvalidInput("bbox must be four numbers: minx,miny,maxx,maxy.",
+                           errors=[{"field": "bbox", "message": "need 4 values"}])
+    epsg = parse_crs(bbox_crs)
+    if epsg != 4326:
+        from gis.crs import to_storage
+
+        transformer = to_storage(epsg)
+        assert transformer is not None
+        x0, y0, x1, y1 = transformer.transform_bounds(*values)
+        values = [x0, y0, x1, y1]
+    min_lon, min_lat, max_lon, max_lat = values
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise InvalidInput("bbox is out of range or inverted (need minx < maxx and miny < maxy within ±180/±90).",
+                           errors=[{"field": "bbox", "message": "out of range"}])
+    limit = settings.api.max_bbox_degrees
+    if max_lon - min_lon > limit or max_lat - min_lat > limit:
+        raise InvalidInput(f"bbox is larger than {limit} degrees on a side; zoom in or page without bbox.",
+                           errors=[{"field": "bbox", "message": "too large"}])
+    return BBox(min_lon, min_lat, max_lon, max_lat)
+
+
+OptionalBBox = Annotated[BBox | None, Depends(bbox_param)]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    after_id: int | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def page_param(
+    settings: AppSettings,
+    limit: Annotated[int | None, Query(ge=1, description="Page size")] = None,
+    cursor: Annotated[str | None, Query(description="Opaque cursor from the previous page's `next` link")] = None,
+) -> PageRequest:
+    size = limit or settings.api.default_page_size
+    if size > settings.api.max_page_size:
+        raise InvalidInput(f"limit may be at most {settings.api.max_page_size}.",
+                           errors=[{"field": "limit", "message": f"max {settings.api.max_page_size}"}])
+    after_id = None
+    if cursor:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            prefix, value = raw.split(":", 1)
+            if prefix != "id":
+                raise ValueError(prefix)
+            after_id = int(value)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput("cursor is not valid; use the `next` link of the previous page.",
+                               errors=[{"field": "cursor", "message": "invalid"}]) from exc
+    return PageRequest(limit=size, after_id=after_id)
+
+
+Page = Annotated[PageRequest, Depends(page_param)]
+
+
+def if_match_version(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int:
+    """The version a write is based on, from `If-Match: "3"` (or W/"3"). Required for every change."""
+    if if_match is None:
+        raise PreconditionRequired("Send If-Match with the version (ETag) you last read; it guards against "
+                                   "overwriting someone else's change.")
+    value = if_match.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit():
+        raise InvalidInput("If-Match must be the ETag of the record, e.g. \"3\".",
+                           errors=[{"field": "If-Match", "message": "not a version"}])
+    return int(value)
+
+
+ExpectedVersion = Annotated[int, Depends(if_match_version)]

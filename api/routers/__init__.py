@@ -1,0 +1,15 @@
+"""Every router mounted in one place; each declares its own permission per endpoint."""
+
+from fastapi import APIRouter
+
+from api.routers import audit, auth, customers, health, imports, network, trace, users
+
+router = APIRouter()
+router.include_router(auth.router)
+router.include_router(health.router)
+router.include_router(users.router)
+router.include_router(audit.router)
+router.include_router(network.router)
+router.include_router(trace.router)
+router.include_router(customers.router)
+router.include_router(imports.router)

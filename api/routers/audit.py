@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.dependencies import DbSession, Page, encode_cursor, require
+from core.audit import service as audit_service
+from core.audit.schemas import AuditPage, AuditRecordOut
+from core.context import Actor
+from core.permissions import Permission
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditPage)
+def search_audit_log(
+    db: DbSession,
+    _actor: Annotated[Actor, Depends(require(Permission.audit_read))],
+    page: Page,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor: Annotated[str | None, Query(description="Username of who made the change")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> AuditPage:
+    """Newest first. Filter by entity, actor and time; follow `next_cursor` for older records."""
+    query = audit_service.AuditQuery(entity_type=entity_type, entity_id=entity_id, actor_name=actor,
+                                     since=since, until=until, after_id=page.after_id, limit=page.limit)
+    records = audit_service.search(db=db, query=query)
+    next_cursor = encode_cursor(records[-1].id) if len(records) == page.limit else None
+    return AuditPage(items=[AuditRecordOut.model_validate(r) for r in records], next_cursor=next_cursor)

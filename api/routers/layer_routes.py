@@ -1,0 +1,114 @@
+"""Builds the five standard routes (list, get, create, update, delete) for one map layer.
+
+Written without `from __future__ import annotations` on purpose: FastAPI reads the annotations of
+these closures at runtime, and they refer to the layer's own schema classes.
+"""
+
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from api import geojson
+from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, bbox_param, page_param, require
+from core.context import Actor
+from core.errors import InvalidInput
+from gis.geometry import parse_geometry
+from gis.network import service
+from gis.network.layers import LayerSpec
+from gis.network.schemas import FeaturePatchIn, ListQuery
+
+# Adjusts the properties of the features about to be returned, in place (e.g. masks personal data
+# and records who saw it). Gets the request's session so it can write to the audit log.
+FeatureShaper = Callable[[list[dict[str, Any]], Actor, Session], None]
+
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {geojson.GEOJSON: {}}}}
+
+
+def _identity(_properties: list[dict[str, Any]], _actor: Actor, _db: Session) -> None:
+    return None
+
+
+def _validation_to_invalid(exc: ValidationError, where: str) -> InvalidInput:
+    errors = [{"field": f"{where}." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]), errors=errors)
+
+
+def list_filters(query: ListQuery) -> dict[str, Any]:
+    return query.attribute_filters()
+
+
+def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
+                     shape_properties: FeatureShaper = _identity,
+                     extra_list_filters: Callable[[Any], dict[str, Any]] | None = None) -> None:
+    """Register list/get/create/update/delete for `layer` under `{prefix}/{layer.name}`."""
+    path = f"{prefix}/{layer.name}"
+    Reader = Annotated[Actor, Depends(require(layer.read_permission))]
+    Writer = Annotated[Actor, Depends(require(layer.write_permission))]
+    QueryModel = layer.query
+    FeatureIn = layer.feature_in
+    PatchProps = layer.patch
+
+    def respond(record: service.FeatureRecord, actor: Actor, db: Session, status_code: int = 200) -> JSONResponse:
+        body = geojson.feature(record)
+        shape_properties([body["properties"]], actor, db)
+        return JSONResponse(body, status_code=status_code, media_type=geojson.GEOJSON,
+                            headers={"ETag": geojson.etag(record.version)})
+
+    @router.get(path, summary=f"List {layer.name}", responses=GEOJSON_RESPONSE, response_class=JSONResponse)
+    def list_layer(request: Request, db: DbSession, actor: Reader, settings: AppSettings,
+                   query: Annotated[QueryModel, Query()]) -> JSONResponse:  # type: ignore[valid-type]
+        bbox = bbox_param(settings, query.bbox, query.bbox_crs)
+        page = page_param(settings, query.limit, query.cursor)
+        extra = extra_list_filters(query) if extra_list_filters else {}
+        records = service.list_features(
+            db=db, layer=layer, filters=list_filters(query),
+            bbox=service.BBoxFilter(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat) if bbox else None,
+            after_id=page.after_id, limit=page.limit, **extra,
+        )
+        body = geojson.feature_collection(request, records, page.limit)
+        shape_properties([f["properties"] for f in body["features"]], actor, db)
+        return JSONResponse(body, media_type=geojson.GEOJSON)
+
+    @router.get(path + "/{feature_id}", summary=f"Get one of {layer.name}", responses=GEOJSON_RESPONSE,
+                response_class=JSONResponse)
+    def get_one(feature_id: int, db: DbSession, actor: Reader) -> JSONResponse:
+        return respond(service.get_feature(db=db, layer=layer, feature_id=feature_id), actor, db)
+
+    @router.post(path, summary=f"Create one of {layer.name}", status_code=status.HTTP_201_CREATED,
+                 responses={201: {"content": {geojson.GEOJSON: {}}}}, response_class=JSONResponse)
+    def create_one(feature: FeatureIn, db: DbSession, actor: Writer, crs: InputCrs) -> JSONResponse:  # type: ignore[valid-type]
+        geometry = parse_geometry(feature.geometry, epsg=crs, allowed_types=layer.geometry_types)
+        record = service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry,
+                                        properties=feature.properties)
+        return respond(record, actor, db, status.HTTP_201_CREATED)
+
+    @router.patch(path + "/{feature_id}", summary=f"Change one of {layer.name} (If-Match required)",
+                  responses=GEOJSON_RESPONSE, response_class=JSONResponse)
+    def update_one(feature_id: int, patch: FeaturePatchIn, db: DbSession, actor: Writer, crs: InputCrs,
+                   expected_version: ExpectedVersion) -> JSONResponse:
+        try:
+            changes = PatchProps.model_validate(patch.properties).model_dump(exclude_unset=True)
+        except ValidationError as exc:
+            raise _validation_to_invalid(exc, "properties") from exc
+        nulls = [k for k, v in changes.items() if v is None and layer.props.model_fields[k].is_required()]
+        if nulls:
+            raise InvalidInput(f"These properties cannot be empty: {', '.join(nulls)}.",
+                               errors=[{"field": f"properties.{k}", "message": "required"} for k in nulls])
+        geometry = (parse_geometry(patch.geometry, epsg=crs, allowed_types=layer.geometry_types)
+                    if patch.geometry is not None else None)
+        if not changes and geometry is None:
+            raise InvalidInput("Nothing to change: send properties and/or geometry.")
+        record = service.update_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
+                                        expected_version=expected_version, geometry=geometry, changes=changes)
+        return respond(record, actor, db)
+
+    @router.delete(path + "/{feature_id}", summary=f"Delete one of {layer.name} (soft, If-Match required)",
+                   status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+    def delete_one(feature_id: int, db: DbSession, actor: Writer, expected_version: ExpectedVersion,
+                   reason: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+        service.delete_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
+                               expected_version=expected_version, reason=reason)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,31 @@
+"""The Celery application, built from settings by the composition roots (API, worker, CLI).
+
+Tasks are declared with `@shared_task` in each domain's `tasks.py`; they receive ids, never ORM
+objects, and open their own unit of work through `core.worker_resources`.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from core.settings import Settings
+
+TASK_MODULES = ["gis.imports.tasks"]
+
+
+def create_celery(settings: Settings) -> Celery:
+    url = settings.redis.url.get_secret_value()
+    app = Celery("gridwarden", broker=url, backend=url, include=TASK_MODULES)
+    app.conf.update(
+        task_acks_late=True,  # a task whose worker dies is redelivered, not lost
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        result_expires=7 * 24 * 3600,
+        timezone="UTC",
+    )
+    return app

@@ -1,0 +1,15 @@
+"""Personal data shown only as far as a role needs it (DOMAIN.md section 6)."""
+
+from __future__ import annotations
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Keep the first three and last two digits, star the rest: '+49 30 5551234' -> '+49 ** *****34'.
+
+    Enough to recognise a number the customer reads out on the phone, not enough to call it.
+    """
+    if not phone:
+        return phone
+    digit_positions = [i for i, ch in enumerate(phone) if ch.isdigit()]
+    keep = set(digit_positions[:2] + digit_positions[-2:]) if len(digit_positions) > 6 else set(digit_positions[-2:])
+    return "".join(ch if (not ch.isdigit() or i in keep) else "*" for i, ch in enumerate(phone))

@@ -1,0 +1,182 @@
+"""Import a utility's own layer from GeoJSON or GeoPackage: every row validated first, then all
+rows written in one transaction, or none with a per-row error report.
+
+Rows are matched by `external_id`: new ones are created, changed ones updated (version bumped),
+unchanged ones left alone. Each created or updated row is audited like an edit through the API.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import shapely
+from pydantic import ValidationError
+from shapely.geometry import mapping
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.context import Actor
+from core.errors import InvalidInput
+from gis.crs import parse_crs
+from gis.geometry import parse_geometry
+from gis.network import service as layer_service
+from gis.network.layers import CUSTOMERS, NETWORK_LAYERS, LayerSpec
+
+IMPORTABLE_LAYERS: dict[str, LayerSpec] = {layer.name: layer for layer in (*NETWORK_LAYERS, CUSTOMERS)}
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass
+class SourceFeatures:
+    """Features read from a file: GeoJSON-like geometry dicts and properties, plus the file's CRS."""
+
+    epsg: int
+    features: list[dict[str, Any]]
+
+
+@dataclass
+class GeoImportReport:
+    layer: str
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {"total": self.total, "created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def layer_by_name(name: str) -> LayerSpec:
+    try:
+        return IMPORTABLE_LAYERS[name]
+    except KeyError as exc:
+        raise InvalidInput(f"Unknown layer {name!r}; importable layers: {', '.join(sorted(IMPORTABLE_LAYERS))}.",
+                           errors=[{"field": "layer", "message": "unknown"}]) from exc
+
+
+def read_source(data: bytes, filename: str, *, crs: str | None = None) -> SourceFeatures:
+    """Parse GeoJSON (.geojson/.json) or GeoPackage (.gpkg) bytes."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in {".geojson", ".json"}:
+        return _read_geojson(data, crs)
+    if suffix == ".gpkg":
+        return _read_gpkg(data, crs)
+    raise InvalidInput(f"Unsupported file type {suffix or filename!r}: send .geojson, .json or .gpkg.",
+                       errors=[{"field": "file", "message": "unsupported type"}])
+
+
+def _read_geojson(data: bytes, crs: str | None) -> SourceFeatures:
+    try:
+        doc = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"The file is not valid JSON: {exc}.", errors=[{"field": "file", "message": "bad JSON"}]) from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise InvalidInput("A GeoJSON FeatureCollection is required.", errors=[{"field": "file", "message": "not a FeatureCollection"}])
+    named = (doc.get("crs") or {}).get("properties", {}).get("name") if isinstance(doc.get("crs"), dict) else None
+    return SourceFeatures(epsg=parse_crs(crs or named), features=doc["features"])
+
+
+def _gpkg_wkb(blob: bytes) -> bytes:
+    """Strip the GeoPackage binary header (magic, version, flags, srs id, optional envelope)."""
+    if blob[:2] != b"GP":
+        raise ValueError("not a GeoPackage geometry")
+    flags = blob[3]
+    envelope_bytes = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 0x07]
+    return blob[8 + envelope_bytes:]
+
+
+def _read_gpkg(data: bytes, crs: str | None) -> SourceFeatures:
+    with tempfile.NamedTemporaryFile(suffix=".gpkg") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        try:
+            con = sqlite3.connect(f"file:{tmp.name}?mode=ro", uri=True)
+            table, column, srs_id = con.execute(
+                "SELECT g.table_name, g.column_name, g.srs_id FROM gpkg_geometry_columns g "
+                "JOIN gpkg_contents c ON c.table_name = g.table_name WHERE c.data_type = 'features' LIMIT 1"
+            ).fetchone()
+            org = con.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
+                              "WHERE srs_id = ?", (srs_id,)).fetchone()
+            cursor = con.execute(f'SELECT * FROM "{table}"')  # table name from the file's own catalogue
+            names = [d[0] for d in cursor.description]
+            features = []
+            for row in cursor:
+                record = dict(zip(names, row, strict=True))
+                blob = record.pop(column)
+                record.pop("fid", None)
+                geometry = mapping(shapely.from_wkb(_gpkg_wkb(blob))) if blob else None
+                features.append({"type": "Feature", "geometry": geometry, "properties": record})
+            con.close()
+        except (sqlite3.Error, TypeError, ValueError, KeyError, shapely.errors.GEOSException) as exc:
+            raise InvalidInput(f"The GeoPackage could not be read: {exc}.",
+                               errors=[{"field": "file", "message": "unreadable GeoPackage"}]) from exc
+    epsg = parse_crs(crs) if crs else parse_crs(f"{org[0]}:{org[1]}" if org and org[0] else None)
+    return SourceFeatures(epsg=epsg, features=features)
+
+
+def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: SourceFeatures,
+                    progress: Callable[[float, str], None] | None = None) -> GeoImportReport:
+    """Validate every row, then write them; raises `InvalidInput` with all row errors, writing nothing."""
+    report = GeoImportReport(layer=layer.name, total=len(source.features))
+    validated = []
+    for index, feature in enumerate(source.features):
+        props_in = (feature or {}).get("properties") or {}
+        ext = props_in.get("external_id")
+        try:
+            props = layer.props.model_validate(props_in)
+            geometry = parse_geometry((feature or {}).get("geometry"), epsg=source.epsg,
+                                      allowed_types=layer.geometry_types)
+            validated.append((props, geometry))
+        except ValidationError as exc:
+            for err in exc.errors():
+                report.errors.append({"row": index, "external_id": ext,
+                                      "field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]})
+        except InvalidInput as exc:
+            report.errors.append({"row": index, "external_id": ext, "field": "geometry", "message": exc.detail})
+    seen: dict[str, int] = {}
+    for index, (props, _geom) in enumerate(validated):
+        if props.external_id in seen:
+            report.errors.append({"row": index, "external_id": props.external_id, "field": "external_id",
+                                  "message": f"duplicate of row {seen[props.external_id]} in this file"})
+        seen[props.external_id] = index
+    if report.errors:
+        raise InvalidInput(f"{len(report.errors)} problem(s) in {layer.name} file; nothing was imported.",
+                           errors=report.errors[:MAX_REPORTED_ERRORS])
+
+    existing = dict(db.execute(select(layer.model.external_id, layer.model.id)  # type: ignore[attr-defined]
+                               .where(layer.model.external_id.in_(list(seen)))).all())  # type: ignore[attr-defined]
+    for done, (props, geometry) in enumerate(validated, start=1):
+        feature_id = existing.get(props.external_id)
+        if feature_id is None:
+            layer_service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry, properties=props)
+            report.created += 1
+        else:
+            current = layer_service.get_feature(db=db, layer=layer, feature_id=feature_id)
+            changes = {k: v for k, v in props.model_dump().items() if _differs(current.properties.get(k), v)}
+            new_geometry = None if shapely.geometry.shape(current.geometry).equals_exact(geometry, 1e-9) else geometry
+            if changes or new_geometry is not None:
+                layer_service.update_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
+                                             expected_version=current.version, geometry=new_geometry, changes=changes)
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        if progress and done % 200 == 0:
+            progress(done / len(validated), f"{done} of {len(validated)} rows written")
+    return report
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if hasattr(old, "value"):
+        old = old.value
+    if hasattr(new, "value"):
+        new = new.value
+    return old != new
+
+

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gis.imports.models import JobStatus
+
+
+class ImportJobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    layer: str | None
+    source_name: str
+    status: JobStatus
+    progress: float
+    message: str
+    counts: dict[str, Any]
+    row_errors: list[dict[str, Any]]
+    created_by: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class SimbenchImportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subnet: str | None = Field(default=None, max_length=100, description="Subnet prefix, e.g. MV1.101; omit for all")

@@ -1,0 +1,75 @@
+"""The catalogue of map layers: for each, its table, geometry types, schemas and filters.
+
+One explicit `LayerSpec` object per layer is passed to the generic service and router code (no
+look-ups by model-name strings). Customers are a layer too; their extra privacy rules live in
+`gis.customers.privacy`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+from core.models import Base
+from core.permissions import Permission
+from gis.customers.models import Customer
+from gis.network import schemas
+from gis.network.models import Line, Pole, Substation, Switch, Transformer
+
+POINT = frozenset({"Point"})
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str  # URL segment and outbox/audit entity type
+    entity_type: str
+    model: type[Base]
+    props: type[BaseModel]
+    query: type[schemas.ListQuery]
+    geometry_types: frozenset[str]
+    read_permission: Permission
+    write_permission: Permission
+    # Columns derived by the database or import, shown but never written by clients.
+    read_only: tuple[str, ...] = ()
+    # Writing these fields changes the connectivity graph, so cached traces must reload.
+    topology_fields: frozenset[str] = field(default_factory=frozenset)
+    patch: type[BaseModel] = field(init=False)
+    feature_in: type[BaseModel] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "patch", schemas.partial(self.props))
+        feature = create_model(
+            f"{self.props.__name__.removesuffix('Props')}FeatureIn",
+            __config__=ConfigDict(extra="forbid"),
+            type=(Literal["Feature"], ...),
+            geometry=(dict[str, Any], ...),
+            properties=(self.props, ...),
+        )
+        object.__setattr__(self, "feature_in", feature)
+
+    @property
+    def output_fields(self) -> tuple[str, ...]:
+        return tuple(self.props.model_fields) + self.read_only
+
+
+NETWORK_LAYERS: tuple[LayerSpec, ...] = (
+    LayerSpec("substations", "substation", Substation, schemas.SubstationProps, schemas.SubstationQuery, POINT,
+              Permission.network_read, Permission.network_write),
+    LayerSpec("transformers", "transformer", Transformer, schemas.TransformerProps, schemas.TransformerQuery,
+              POINT, Permission.network_read, Permission.network_write,
+              read_only=("substation_id", "hv_node_id", "lv_node_id")),
+    LayerSpec("lines", "line", Line, schemas.LineProps, schemas.LineQuery, frozenset({"LineString"}),
+              Permission.network_read, Permission.network_write,
+              read_only=("length_m", "conductor_spread_is_default", "node_a_id", "node_b_id")),
+    LayerSpec("poles", "pole", Pole, schemas.PoleProps, schemas.PoleQuery, POINT,
+              Permission.network_read, Permission.network_write, read_only=("node_id",)),
+    LayerSpec("switches", "switch", Switch, schemas.SwitchProps, schemas.SwitchQuery, POINT,
+              Permission.network_read, Permission.network_write,
+              read_only=("substation_id", "node_a_id", "node_b_id"),
+              topology_fields=frozenset({"is_open"})),
+)
+
+CUSTOMERS = LayerSpec("customers", "customer", Customer, schemas.CustomerProps, schemas.CustomerQuery, POINT,
+                      Permission.customers_read, Permission.customers_write, read_only=("node_id",))

@@ -1,0 +1,172 @@
+"""Pydantic schemas for network layers and customers: the edge representation of each record.
+
+Properties models are what a client may write; `*Query` models are the attribute filters a list
+accepts (unknown query parameters are rejected, not ignored).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from gis.network.models import Construction, PoleKind
+
+
+class _Props(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=200, description="Key in the source system")
+
+
+class SubstationProps(_Props):
+    name: str = Field(default="", max_length=200)
+    nominal_kv: float | None = Field(default=None, gt=0, le=1200)
+    subnet: str | None = Field(default=None, max_length=100)
+
+
+class TransformerProps(_Props):
+    name: str = Field(default="", max_length=200)
+    type_name: str = Field(default="", max_length=200)
+    rated_kva: float = Field(gt=0, le=2_000_000)
+    hv_kv: float = Field(gt=0, le=1200)
+    lv_kv: float = Field(gt=0, le=1200)
+    subnet: str | None = Field(default=None, max_length=100)
+
+
+class LineProps(_Props):
+    name: str = Field(default="", max_length=200)
+    construction: Construction
+    nominal_kv: float = Field(gt=0, le=1200)
+    conductor_type: str = Field(default="", max_length=200)
+    conductor_spread_m: float | None = Field(default=None, ge=0, le=60,
+                                             description="Outermost-conductor spread (overhead lines)")
+    feeder: str | None = Field(default=None, max_length=100)
+    subnet: str | None = Field(default=None, max_length=100)
+
+
+class PoleProps(_Props):
+    kind: PoleKind
+    nominal_kv: float = Field(gt=0, le=1200)
+    subnet: str | None = Field(default=None, max_length=100)
+
+
+class SwitchProps(_Props):
+    name: str = Field(default="", max_length=200)
+    switch_type: str = Field(default="", max_length=40)
+    normally_open: bool = False
+    is_open: bool = False
+    nominal_kv: float | None = Field(default=None, gt=0, le=1200)
+    subnet: str | None = Field(default=None, max_length=100)
+
+
+class CustomerProps(_Props):
+    account_number: str = Field(min_length=1, max_length=60)
+    meter_number: str = Field(default="", max_length=60)
+    name: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+    category: Literal["residential", "commercial", "industrial", "agricultural", "government", "school",
+                      "other"] = "residential"
+    key_account: bool = False
+    vulnerable: bool = False
+    guaranteed_supply: bool = False
+    contracted_load_kw: float = Field(default=0.0, ge=0, le=1_000_000)
+    contact_phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+()\- ]{3,40}$")
+    transformer_id: int | None = Field(default=None, description="The feeding distribution transformer (台区)")
+
+
+def partial(model: type[BaseModel]) -> type[BaseModel]:
+    """The same fields, all optional: the body of a PATCH. Unknown fields are still rejected."""
+    fields: dict[str, Any] = {name: (f.annotation | None, Field(default=None, **_constraints(f)))
+                              for name, f in model.model_fields.items()}
+    return create_model(f"{model.__name__}Patch", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _constraints(field: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for meta in field.metadata:
+        for key in ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern"):
+            value = getattr(meta, key, None)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+class ListQuery(BaseModel):
+    """Query parameters shared by every list; layer queries add their attribute filters."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    bbox: str | None = Field(default=None, description="minx,miny,maxx,maxy in bbox-crs (default EPSG:4326)")
+    bbox_crs: str | None = Field(default=None, alias="bbox-crs")
+    limit: int | None = Field(default=None, ge=1)
+    cursor: str | None = None
+    external_id: str | None = None
+
+    def attribute_filters(self) -> dict[str, Any]:
+        common = set(ListQuery.model_fields) - {"external_id"}
+        return {k: v for k, v in self.model_dump(exclude=common).items() if v is not None and k not in _SPECIAL}
+
+
+_SPECIAL = {"near", "within_m"}
+
+
+class SubstationQuery(ListQuery):
+    subnet: str | None = None
+
+
+class TransformerQuery(ListQuery):
+    subnet: str | None = None
+    substation_id: int | None = None
+    lv_kv: float | None = None
+
+
+class LineQuery(ListQuery):
+    construction: Construction | None = None
+    nominal_kv: float | None = None
+    feeder: str | None = None
+    subnet: str | None = None
+
+
+class PoleQuery(ListQuery):
+    kind: PoleKind | None = None
+    nominal_kv: float | None = None
+
+
+class SwitchQuery(ListQuery):
+    is_open: bool | None = None
+    normally_open: bool | None = None
+    switch_type: str | None = None
+    subnet: str | None = None
+
+
+class CustomerQuery(ListQuery):
+    category: str | None = None
+    key_account: bool | None = None
+    vulnerable: bool | None = None
+    guaranteed_supply: bool | None = None
+    transformer_id: int | None = None
+    account_number: str | None = None
+    meter_number: str | None = None
+    subnet: str | None = None
+    near: str | None = Field(default=None, description="lon,lat (EPSG:4326): only customers within `within_m`")
+    within_m: float | None = Field(default=None, gt=0, le=50_000, description="Radius in metres for `near`")
+
+
+class FeatureIn(BaseModel):
+    """A GeoJSON Feature as sent by a client; `properties` is validated against the layer's schema."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+    id: int | str | None = None
+
+
+class FeaturePatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"] = "Feature"
+    geometry: dict[str, Any] | None = None
+    properties: dict[str, Any] = {}

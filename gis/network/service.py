@@ -1,0 +1,198 @@
+"""Read and write any layer's features: bbox + attribute filters + keyset pagination, versioned
+updates, soft deletes. Every write is audited and announced in the outbox in the caller's
+transaction. Keyword-only functions, no HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from pydantic import BaseModel
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import outbox
+from core.audit import service as audit_service
+from core.context import Actor
+from core.errors import Conflict, NotFound, StaleVersion
+from gis.network.layers import LayerSpec
+from gis.network.models import TopologyState
+
+
+@dataclass(frozen=True)
+class BBoxFilter:
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+@dataclass(frozen=True)
+class NearFilter:
+    lon: float
+    lat: float
+    within_m: float
+
+
+@dataclass
+class FeatureRecord:
+    """A row with its geometry already as GeoJSON: what the edge turns into a Feature."""
+
+    id: int
+    version: int
+    properties: dict[str, Any]
+    geometry: dict[str, Any]
+
+
+def _to_record(layer: LayerSpec, row: Any, geojson: str) -> FeatureRecord:
+    props = {name: getattr(row, name) for name in layer.output_fields}
+    props["version"] = row.version
+    props["updated_at"] = row.updated_at.isoformat() if row.updated_at else None
+    return FeatureRecord(id=row.id, version=row.version, properties=props, geometry=json.loads(geojson))
+
+
+def list_features(
+    *,
+    db: Session,
+    layer: LayerSpec,
+    filters: dict[str, Any],
+    bbox: BBoxFilter | None,
+    near: NearFilter | None = None,
+    after_id: int | None,
+    limit: int,
+) -> list[FeatureRecord]:
+    """Features in id order after `after_id`; rows inserted meanwhile appear on later pages, never
+    shift earlier ones, so a client paging through never sees a duplicate or misses a row."""
+    model = layer.model
+    geom = model.geom  # type: ignore[attr-defined]
+    stmt = select(model, func.ST_AsGeoJSON(geom, 9)).where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
+    for name, value in filters.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    if bbox is not None:
+        envelope = func.ST_MakeEnvelope(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat, 4326)
+        stmt = stmt.where(func.ST_Intersects(geom, envelope))
+    if near is not None:
+        centre = func.ST_SetSRID(func.ST_MakePoint(near.lon, near.lat), 4326)
+        # geography: the radius is in metres on the ellipsoid, correct at any latitude.
+        stmt = stmt.where(func.ST_DWithin(func.Geography(geom), func.Geography(centre), near.within_m))
+    if after_id is not None:
+        stmt = stmt.where(model.id > after_id)  # type: ignore[attr-defined]
+    stmt = stmt.order_by(model.id).limit(limit)  # type: ignore[attr-defined]
+    return [_to_record(layer, row, geojson) for row, geojson in db.execute(stmt)]
+
+
+def _load(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> Any:
+    stmt = select(layer.model).where(layer.model.id == feature_id)  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = db.scalar(stmt)
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"No {layer.entity_type} with id {feature_id}.")
+    return row
+
+
+def get_feature(*, db: Session, layer: LayerSpec, feature_id: int) -> FeatureRecord:
+    row = _load(db, layer, feature_id)
+    geojson = db.scalar(select(func.ST_AsGeoJSON(layer.model.geom, 9))  # type: ignore[attr-defined]
+                        .where(layer.model.id == feature_id))  # type: ignore[attr-defined]
+    return _to_record(layer, row, geojson)
+
+
+def _snapshot(layer: LayerSpec, row: Any, geometry: dict[str, Any] | None) -> dict[str, Any]:
+    snap = {name: _jsonable(getattr(row, name)) for name in layer.output_fields}
+    snap["version"] = row.version
+    if geometry is not None:
+        snap["geometry"] = geometry
+    return snap
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def _bump_topology(db: Session) -> None:
+    db.execute(update(TopologyState).where(TopologyState.id == 1).values(revision=TopologyState.revision + 1))
+
+
+def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: BaseGeometry,
+                   properties: BaseModel) -> FeatureRecord:
+    values = properties.model_dump()
+    if db.scalar(select(layer.model.id).where(layer.model.external_id == values["external_id"])):  # type: ignore[attr-defined]
+        raise Conflict(f"A {layer.entity_type} with external_id {values['external_id']!r} already exists.")
+    row = layer.model(**values, geom=from_shape(geometry, srid=4326))
+    db.add(row)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"The {layer.entity_type} conflicts with an existing record "
+                       f"(duplicate key or unknown reference).") from exc
+    db.refresh(row)
+    geojson = mapping(geometry)
+    audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.create", entity_type=layer.entity_type,
+                         entity_id=row.id, before=None, after=_snapshot(layer, row, geojson))
+    outbox.emit(db=db, event_type=f"{layer.entity_type}.created", entity_type=layer.entity_type,
+                entity_id=row.id, payload={"version": row.version})
+    return get_feature(db=db, layer=layer, feature_id=row.id)
+
+
+def _check_version(layer: LayerSpec, row: Any, expected_version: int) -> None:
+    if row.version != expected_version:
+        raise StaleVersion(
+            f"This {layer.entity_type} was changed by someone else (now version {row.version}, you sent "
+            f"{expected_version}). Reload it and apply your change again.",
+            current_version=row.version,
+        )
+
+
+def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: int, expected_version: int,
+                   geometry: BaseGeometry | None, changes: dict[str, Any]) -> FeatureRecord:
+    """Apply a partial change if `expected_version` is still current (row locked meanwhile, so of
+    two concurrent writers exactly one wins and the other gets `StaleVersion`)."""
+    row = _load(db, layer, feature_id, for_update=True)
+    _check_version(layer, row, expected_version)
+    before = _snapshot(layer, row, get_feature(db=db, layer=layer, feature_id=feature_id).geometry)
+    if "external_id" in changes and changes["external_id"] != row.external_id:
+        if db.scalar(select(layer.model.id).where(layer.model.external_id == changes["external_id"])):  # type: ignore[attr-defined]
+            raise Conflict(f"A {layer.entity_type} with external_id {changes['external_id']!r} already exists.")
+    for name, value in changes.items():
+        setattr(row, name, value)
+    if geometry is not None:
+        row.geom = from_shape(geometry, srid=4326)
+    row.version = row.version + 1
+    db.flush()
+    db.refresh(row)
+    if any(name in layer.topology_fields for name in changes):
+        _bump_topology(db)
+    after_record = get_feature(db=db, layer=layer, feature_id=feature_id)
+    audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.update", entity_type=layer.entity_type,
+                         entity_id=row.id, before=before, after=_snapshot(layer, row, after_record.geometry))
+    outbox.emit(db=db, event_type=f"{layer.entity_type}.updated", entity_type=layer.entity_type,
+                entity_id=row.id, payload={"version": row.version, "fields": sorted(changes)})
+    return after_record
+
+
+def delete_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: int, expected_version: int,
+                   reason: str | None = None) -> None:
+    """Soft delete: the row stays for history and references, hidden from lists and traces."""
+    row = _load(db, layer, feature_id, for_update=True)
+    _check_version(layer, row, expected_version)
+    before = _snapshot(layer, row, None)
+    row.deleted_at = datetime.now(UTC)
+    row.version = row.version + 1
+    db.flush()
+    _bump_topology(db)
+    audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.delete", entity_type=layer.entity_type,
+                         entity_id=row.id, before=before, after={"deleted_at": row.deleted_at.isoformat(),
+                                                                  "version": row.version}, reason=reason)
+    outbox.emit(db=db, event_type=f"{layer.entity_type}.deleted", entity_type=layer.entity_type,
+                entity_id=row.id, payload={"version": row.version})

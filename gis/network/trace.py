@@ -1,0 +1,108 @@
+"""Trace service: resolves elements and customers, runs the graph traces, and describes the result."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import InvalidInput, NotFound
+from gis.customers.models import Customer
+from gis.network.models import Line, NetworkNode, Substation, Switch, Transformer
+from gis.network.topology import ElementType, GraphCache, downstream_nodes, feed_path
+from gis.network.trace_schemas import (
+    AssetSummary,
+    CustomerRef,
+    CustomerSummary,
+    DownstreamTrace,
+    ElementRef,
+    FeedStepOut,
+    TransformerSummary,
+    UpstreamTrace,
+)
+
+_ELEMENT_MODELS: dict[ElementType, type[Line] | type[Switch] | type[Transformer]] = {
+    ElementType.line: Line,
+    ElementType.switch: Switch,
+    ElementType.transformer: Transformer,
+}
+
+
+def _customer_summary(c: Customer) -> CustomerSummary:
+    return CustomerSummary(id=c.id, external_id=c.external_id, account_number=c.account_number, name=c.name,
+                           category=c.category, key_account=c.key_account, vulnerable=c.vulnerable,
+                           guaranteed_supply=c.guaranteed_supply, transformer_id=c.transformer_id)
+
+
+def _resolve_element(db: Session, ref: ElementRef) -> Line | Switch | Transformer:
+    model = _ELEMENT_MODELS[ref.type]
+    column = model.id if ref.id is not None else model.external_id
+    row = db.scalar(select(model).where(column == (ref.id if ref.id is not None else ref.external_id),
+                                        model.deleted_at.is_(None)))
+    if row is None:
+        raise NotFound(f"No {ref.type} {ref.id if ref.id is not None else ref.external_id!r}.")
+    return row
+
+
+def trace_downstream(*, db: Session, cache: GraphCache, element: ElementRef) -> DownstreamTrace:
+    row = _resolve_element(db, element)
+    result = downstream_nodes(cache.get(db), element.type, row.id)
+    if result is None:
+        raise InvalidInput(f"{element.type} {row.external_id!r} is not connected to the network topology.")
+    node_ids = list(result.nodes)
+    customers = list(db.scalars(select(Customer).where(Customer.node_id.in_(node_ids), Customer.deleted_at.is_(None))
+                                .order_by(Customer.id))) if node_ids else []
+    transformer_rows = list(db.scalars(
+        select(Transformer).where(Transformer.hv_node_id.in_(node_ids), Transformer.deleted_at.is_(None))
+        .order_by(Transformer.id))) if node_ids else []
+    if element.type is ElementType.transformer and node_ids and row not in transformer_rows:
+        transformer_rows.insert(0, row)  # the traced transformer itself is out too
+    per_transformer: dict[int, int] = {}
+    for c in customers:
+        if c.transformer_id is not None:
+            per_transformer[c.transformer_id] = per_transformer.get(c.transformer_id, 0) + 1
+    return DownstreamTrace(
+        element=AssetSummary(type=str(element.type), id=row.id, external_id=row.external_id, name=row.name),
+        element_open=result.element_open,
+        meshed=result.meshed,
+        node_count=len(node_ids),
+        customer_count=len(customers),
+        key_account_count=sum(c.key_account for c in customers),
+        vulnerable_count=sum(c.vulnerable for c in customers),
+        guaranteed_supply_count=sum(c.guaranteed_supply for c in customers),
+        transformers=[TransformerSummary(type="transformer", id=t.id, external_id=t.external_id, name=t.name,
+                                         rated_kva=t.rated_kva, customer_count=per_transformer.get(t.id, 0))
+                      for t in transformer_rows],
+        customers=[_customer_summary(c) for c in customers],
+    )
+
+
+def trace_upstream(*, db: Session, cache: GraphCache, customer: CustomerRef) -> UpstreamTrace:
+    column = Customer.id if customer.id is not None else Customer.account_number
+    row = db.scalar(select(Customer).where(column == (customer.id if customer.id is not None
+                                                      else customer.account_number),
+                                           Customer.deleted_at.is_(None)))
+    if row is None:
+        raise NotFound(f"No customer {customer.id if customer.id is not None else customer.account_number!r}.")
+    transformer = db.get(Transformer, row.transformer_id) if row.transformer_id else None
+    steps, substation_node = ([], None) if row.node_id is None else feed_path(cache.get(db), row.node_id)
+    names: dict[tuple[str, int], str] = {}
+    for element_type, model in _ELEMENT_MODELS.items():
+        ids = [s.edge_id for s in steps if s.edge_type == element_type]
+        if ids:
+            for id_, ext in db.execute(select(model.id, model.external_id).where(model.id.in_(ids))):
+                names[(str(element_type), id_)] = ext
+    substation = None
+    if substation_node is not None:
+        sub = db.scalar(select(Substation).join(NetworkNode, NetworkNode.substation_id == Substation.id)
+                        .where(NetworkNode.id == substation_node))
+        if sub is not None:
+            substation = AssetSummary(type="substation", id=sub.id, external_id=sub.external_id, name=sub.name)
+    return UpstreamTrace(
+        customer=_customer_summary(row),
+        transformer=(AssetSummary(type="transformer", id=transformer.id, external_id=transformer.external_id,
+                                  name=transformer.name) if transformer else None),
+        substation=substation,
+        path=[FeedStepOut(type=s.edge_type, id=s.edge_id, external_id=names.get((s.edge_type, s.edge_id), ""))
+              for s in steps],
+    )
+

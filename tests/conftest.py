@@ -1,0 +1,164 @@
+"""Fixtures for the real services `./gw test` starts: PostgreSQL+PostGIS, Redis, S3 and a Celery worker.
+
+The suite runs against its own database (GW_DATABASE_URL points at `gridwarden_test`), its own Redis
+database number and its own bucket prefix, so it never touches demo data. The schema is rebuilt
+from the migrations at the start of the session; every test starts with empty data tables.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from alembic import command
+from core.celery_app import create_celery
+from core.cli import alembic_config
+from core.context import Actor
+from core.database import create_db_engine, create_session_factory
+from core.permissions import Role
+from core.security import issue_token
+from core.settings import Settings
+from core.users import service as user_service
+from core.users.schemas import UserCreate
+from media.storage import ObjectStorage
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ROLES = tuple(Role)
+# Tables kept between tests: the schema version, the topology revision row and the role users.
+KEEP_TABLES = {"alembic_version", "topology_state", "users", "user_qualifications", "spatial_ref_sys"}
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    if "gridwarden_test" not in os.environ.get("GW_DATABASE_URL", "") and not os.environ.get("GW_ALLOW_ANY_DB"):
+        pytest.exit("Run the tests with ./gw test: GW_DATABASE_URL must point at the test database.", returncode=2)
+    return Settings(environment="test")
+
+
+@pytest.fixture(scope="session")
+def owner_engine(settings: Settings) -> Iterator[Engine]:
+    """The schema owner's connection; the session starts from a freshly migrated schema."""
+    config = alembic_config(settings.database.migration_url)
+    config.attributes["configure_logger"] = False
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    engine = create_engine(settings.database.migration_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_engine(settings: Settings, owner_engine: Engine) -> Iterator[Engine]:
+    engine = create_db_engine(settings.database)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_factory(app_engine: Engine) -> sessionmaker[Session]:
+    return create_session_factory(app_engine)
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(request: pytest.FixtureRequest) -> None:
+    """Empty every data table before a test (as owner), and move the topology revision on."""
+    if "owner_engine" not in request.fixturenames and "client" not in request.fixturenames \
+            and "app_engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("owner_engine")
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
+        data_tables = [t for t in tables if t not in KEEP_TABLES]
+        if data_tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in data_tables) + " RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE topology_state SET revision = revision + 1"))
+
+
+@pytest.fixture(scope="session")
+def storage(settings: Settings) -> ObjectStorage:
+    store = ObjectStorage(settings.s3)
+    store.ensure_buckets()
+    return store
+
+
+@pytest.fixture(scope="session")
+def celery_worker(settings: Settings, owner_engine: Engine) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the test database and Redis db, for the whole session."""
+    celery = create_celery(settings)
+    celery.control.purge()
+    log = open(REPO_ROOT / ".gw" / "test-worker.log", "wb") if (REPO_ROOT / ".gw").is_dir() else subprocess.DEVNULL
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "core.worker:celery_app", "worker", "--pool=threads",
+         "--concurrency=2", "--loglevel=INFO", "--hostname=gw-test@%h"],
+        cwd=REPO_ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail("the Celery worker exited during start-up; see .gw/test-worker.log")
+        if celery.control.ping(timeout=0.5):
+            break
+    else:
+        worker.terminate()
+        pytest.fail("the Celery worker did not answer within 60 s")
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, owner_engine: Engine, storage: ObjectStorage) -> FastAPI:
+    from api.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def role_users(session_factory: sessionmaker[Session], owner_engine: Engine) -> dict[Role, int]:
+    """One user per role (password '<role>-password'); created once, kept across tests."""
+    ids: dict[Role, int] = {}
+    with session_factory() as db, db.begin():
+        for role in ROLES:
+            user = user_service.get_by_username(db=db, username=f"test-{role.value}")
+            if user is None:
+                user = user_service.create(db=db, actor=Actor.system("tests"), user_in=UserCreate(
+                    username=f"test-{role.value}", role=role, password=f"{role.value}-password"))
+            ids[role] = user.id
+    return ids
+
+
+@pytest.fixture
+def auth(settings: Settings, role_users: dict[Role, int]) -> Callable[[Role], dict[str, str]]:
+    """`auth(Role.dispatcher)` -> Authorization header of a signed-in user with that role."""
+
+    def headers(role: Role) -> dict[str, str]:
+        token, _ = issue_token(settings=settings.auth, user_id=role_users[role], username=f"test-{role.value}",
+                               role=role.value)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor.system("tests")
