@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit_service
 from core.context import Actor
 from gis.imports import simbench_model as model
+from gis.imports import simbench_plan
 from gis.imports import simbench_sql as sql
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def import_simbench(
 
     data = model.read_dataset(Path(source_dir))
     selection = model.select(data, subnet)
-    plan = model.plan_import(data, selection)
+    plan = simbench_plan.plan_import(data, selection)
     report_progress(0.15, "read and planned")
 
     with engine.begin() as connection:
