@@ -12,7 +12,6 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform as shapely_transform
 from shapely.validation import explain_validity
 
 from core.errors import InvalidInput
@@ -57,7 +56,7 @@ def parse_geometry(
 
     transformer = to_storage(epsg)
     if transformer is not None:
-        geom = shapely_transform(transformer.transform, geom)
+        geom = shapely.transform(geom, transformer.transform, interleaved=False)
         coords = shapely.get_coordinates(geom)
         if not all(math.isfinite(v) for v in coords.ravel()):
             raise _fail(f"Coordinates are outside the valid range of EPSG:{epsg}.", field)
@@ -78,5 +77,5 @@ def to_geojson(geom: BaseGeometry, *, epsg: int = STORAGE_EPSG) -> dict[str, Any
     """Storage geometry out to GeoJSON in the requested CRS (RFC 7946 default: EPSG:4326)."""
     transformer = from_storage(epsg)
     if transformer is not None:
-        geom = shapely_transform(transformer.transform, geom)
+        geom = shapely.transform(geom, transformer.transform, interleaved=False)
     return mapping(geom)

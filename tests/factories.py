@@ -38,7 +38,7 @@ def point(lon: float = BASE_LON, lat: float = BASE_LAT) -> dict[str, Any]:
 
 def linestring(*coords: tuple[float, float]) -> dict[str, Any]:
     if not coords:
-        coords = ((BASE_LON, BASE_LAT), (BASE_LON + 0.01, BASE_LAT + 0.005), (BASE_LON + 0.02, BASE_LAT))
+        coords = ((117.2272, 31.8206), (117.2372, 31.8256), (117.2472, 31.8206))  # literals: exact round trip
     return {"type": "LineString", "coordinates": [list(c) for c in coords]}
 
 

@@ -32,6 +32,7 @@ How SimBench maps onto the schema, including what had to be derived or invented:
 - Sources: a node with an ExternalNet is marked `is_source` when the grid the equivalent stands for
   (`A_B_eq`: grid B as seen from A) is not part of the import. EHV equivalents are always sources:
   nothing above EHV exists in SimBench, so they stand for the transmission grid outside the data.
+  Boundary nodes of a partial import (busbars of a grid above that is not imported) are sources too.
 
 `subnet` selects the elements whose subnet starts with that prefix, every grid fed from them
 (recursively, e.g. the LV grids below an MV grid) and the boundary nodes their edges refer to, so
@@ -65,9 +66,12 @@ DEMO_SUBNET = "MV1.101"
 Progress = Callable[[float, str], None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SimbenchReport:
-    """Rows in the import set per layer (inserted, updated or unchanged) and what was left out."""
+    """Rows in the import set per layer (inserted, updated or unchanged) and what was left out.
+
+    No `__slots__`: callers (CLI, import task) read the fields through `__dict__`.
+    """
 
     nodes: int
     substations: int
@@ -124,6 +128,7 @@ def import_simbench(
 
     with engine.begin() as connection:
         cur = connection.connection.driver_connection.cursor()
+        cur.execute(sql.SERIALIZE_IMPORTS)
         sql.create_staging(cur)
         for table, rows in (("stg_substation", plan.substations), ("stg_substation_point", plan.substation_points),
                             ("stg_node", plan.nodes), ("stg_transformer", plan.transformers),

@@ -8,7 +8,7 @@ selection into rows. See `gis.imports.simbench` for the rules.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # --------------------------------------------------------------------------------------- reading
@@ -148,6 +148,7 @@ class Selection:
     switches: list[Edge]
     loads: list[Load]
     complete: bool = False     # the whole data set (no prefix)
+    boundary: set[str] = field(default_factory=set)  # nodes outside the selected grids that edges refer to
 
 
 def select(data: Dataset, prefix: str | None) -> Selection:
@@ -189,9 +190,10 @@ def select(data: Dataset, prefix: str | None) -> Selection:
     lines = [e for e in data.lines if chosen(e.subnet)]
     transformers = [e for e in data.transformers if chosen(e.subnet)]
     switches = [e for e in data.switches if chosen(e.subnet)]
-    node_ids = {n.id for n in data.nodes.values() if chosen(n.subnet)}
+    chosen_nodes = {n.id for n in data.nodes.values() if chosen(n.subnet)}
+    node_ids = set(chosen_nodes)
     grids = {grid_of(n.subnet) for n in data.nodes.values() if chosen(n.subnet)}
     for e in (*lines, *transformers, *switches):
         node_ids.update(n for n in (e.a, e.b) if n in data.nodes)
     loads = [ld for ld in data.loads if chosen(ld.subnet)]
-    return Selection(grids, node_ids, lines, transformers, switches, loads)
+    return Selection(grids, node_ids, lines, transformers, switches, loads, boundary=node_ids - chosen_nodes)

@@ -126,8 +126,10 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
 
     # Sources: an external grid equivalent is an infeed when the grid it stands for is not imported.
     # EHV equivalents (voltLvl 1) always are: nothing above EHV is in SimBench, so they represent the
-    # interconnected transmission grid outside the data set.
-    sources: set[str] = set()
+    # interconnected transmission grid outside the data set. Boundary nodes are infeeds too: the
+    # selection is closed downwards, so a node outside it is a busbar of a grid above that is not
+    # imported (e.g. the HV busbar of the second HV/MV transformer of MV3.101, which has no equivalent).
+    sources: set[str] = set(sel.boundary)
     for ext in data.external_nets:
         if ext.node not in sel.node_ids:
             continue

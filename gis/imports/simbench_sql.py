@@ -127,4 +127,7 @@ UPSERT_CUSTOMERS = _upsert(
     insert_only=("address", "vulnerable", "guaranteed_supply"),
 )
 
+# Two imports at once would upsert the same rows in different orders (and could deadlock): queue them.
+SERIALIZE_IMPORTS = "SELECT pg_advisory_xact_lock(hashtext('gridwarden:import:simbench'))"
+
 BUMP_TOPOLOGY = "UPDATE topology_state SET revision = revision + 1 WHERE id = 1"
