@@ -162,7 +162,7 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
         if lv_kv < DISTRIBUTION_MAX_LV_KV and t.b in sel.node_ids:
             distribution.append((t.id, t.b))
 
-    pole_nodes: set[str] = set()
+    pole_nodes: set[Node] = set()
     for line in sel.lines:
         a, b = nodes.get(line.a), nodes.get(line.b)
         if not (located(line.a) and located(line.b)) or (a.x, a.y) == (b.x, b.y):

@@ -1,0 +1,146 @@
+"""Network benchmarks on the full SimBench set: import wall time, bbox query latency through the
+API, downstream trace latency from MV feeder heads. Run with `./gw bench network`; it uses its own
+database (`gridwarden_bench`) and prints its figures.
+
+Latencies are measured end to end through a real uvicorn server on loopback (HTTP, JSON encoding,
+auth, database), one request at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+from core.context import Actor
+from core.database import create_db_engine, create_session_factory, unit_of_work
+from core.permissions import Role
+from core.security import issue_token
+from core.settings import Settings
+from core.users import service as user_service
+from core.users.schemas import UserCreate
+from gis.imports.simbench import default_source_dir, import_simbench
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WINDOW_M = 2000.0
+SAMPLES = 200
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p
+    lo, hi = math.floor(k), math.ceil(k)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def report(name: str, millis: list[float], extra: str = "") -> None:
+    print(f"{name:<44} n={len(millis):<4} p50={percentile(millis, 0.5):7.1f} ms  "
+          f"p95={percentile(millis, 0.95):7.1f} ms  max={max(millis):7.1f} ms {extra}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_env", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=REPO_ROOT, env={**os.environ},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("the API server did not start")
+
+
+def main() -> None:
+    settings = Settings()
+    engine = create_db_engine(settings.database)
+    print(f"machine: {os.cpu_count()} cores; database {engine.url.database}")
+
+    started = time.perf_counter()
+    result = import_simbench(engine=engine, source_dir=default_source_dir(), subnet=None,
+                             actor=Actor.system("bench"))
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    import_simbench(engine=engine, source_dir=default_source_dir(), subnet=None, actor=Actor.system("bench"))
+    second = time.perf_counter() - started
+    print(f"full SimBench import: {first:.1f} s (target <= 30 s); re-import (idempotent): {second:.1f} s")
+    print(f"  imported: {result.lines} lines ({result.overhead_lines} overhead, {result.cables} cable), "
+          f"{result.transformers} transformers, {result.switches} switches, {result.customers} customers, "
+          f"{result.nodes} nodes, {result.poles} poles")
+
+    with unit_of_work(create_session_factory(engine)) as db:
+        user = user_service.get_by_username(db=db, username="bench-dispatcher") or user_service.create(
+            db=db, actor=Actor.system("bench"), user_in=UserCreate(username="bench-dispatcher", role=Role.dispatcher,
+                                                                   password="bench-password-123"))
+        user_id = user.id
+    token, _ = issue_token(settings=settings.auth, user_id=user_id, username="bench-dispatcher", role="dispatcher")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    rng = random.Random(42)
+    with engine.connect() as conn:
+        centres = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM transformers")).all()
+        feeder_heads = [row[0] for row in conn.execute(text("""
+            SELECT DISTINCT l.id FROM lines l
+              JOIN network_nodes n ON n.id IN (l.node_a_id, l.node_b_id)
+             WHERE n.substation_id IS NOT NULL AND l.nominal_kv BETWEEN 1 AND 36 AND l.deleted_at IS NULL
+        """))]
+    engine.dispose()
+
+    port = free_port()
+    server = start_server(port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=headers, timeout=30) as client:
+            for layer in ("lines", "customers", "transformers"):
+                millis, counts = [], []
+                for lon, lat in (rng.choice(centres) for _ in range(SAMPLES)):
+                    dlat = WINDOW_M / 2 / 111_320
+                    dlon = WINDOW_M / 2 / (111_320 * math.cos(math.radians(lat)))
+                    bbox = f"{lon - dlon},{lat - dlat},{lon + dlon},{lat + dlat}"
+                    t0 = time.perf_counter()
+                    response = client.get(f"/network/{layer}" if layer != "customers" else "/customers",
+                                          params={"bbox": bbox, "limit": 1000})
+                    millis.append((time.perf_counter() - t0) * 1000)
+                    response.raise_for_status()
+                    counts.append(response.json()["numberReturned"])
+                report(f"bbox 2 km x 2 km, {layer}", millis,
+                       f"(features per window: median {statistics.median(counts):.0f}, max {max(counts)})")
+
+            client.post("/network/trace", json={"direction": "downstream",
+                                                "element": {"type": "line", "id": feeder_heads[0]}})  # graph load
+            millis, customers = [], []
+            for line_id in (rng.choice(feeder_heads) for _ in range(SAMPLES)):
+                t0 = time.perf_counter()
+                response = client.post("/network/trace", json={"direction": "downstream",
+                                                               "element": {"type": "line", "id": line_id}})
+                millis.append((time.perf_counter() - t0) * 1000)
+                response.raise_for_status()
+                customers.append(response.json()["customer_count"])
+            report("downstream trace from MV feeder heads", millis,
+                   f"({len(feeder_heads)} heads; customers cut off: median {statistics.median(customers):.0f}, "
+                   f"max {max(customers)})")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
