@@ -66,10 +66,10 @@ def parse_geometry(
         raise _fail(f"Coordinates out of range: longitude must be within ±180 and latitude within ±90{hint}.", field)
     if transformer is not None and not area_of_use_contains(epsg, float(lons.mean()), float(lats.mean())):
         raise _fail(f"The coordinates fall outside the area where EPSG:{epsg} is defined; check the zone.", field)
+    if geom.geom_type == "LineString" and len({tuple(c) for c in coords}) < 2:
+        raise _fail("A line needs two distinct points.", field)
     if not geom.is_valid:
         raise _fail(f"Invalid geometry: {explain_validity(geom)}.", field)
-    if geom.geom_type == "LineString" and geom.length == 0:
-        raise _fail("A line needs two distinct points.", field)
     return geom
 
 

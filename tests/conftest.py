@@ -69,13 +69,8 @@ def session_factory(app_engine: Engine) -> sessionmaker[Session]:
     return create_session_factory(app_engine)
 
 
-@pytest.fixture(autouse=True)
-def clean_tables(request: pytest.FixtureRequest) -> None:
-    """Empty every data table before a test (as owner), and move the topology revision on."""
-    if "owner_engine" not in request.fixturenames and "client" not in request.fixturenames \
-            and "app_engine" not in request.fixturenames:
-        return
-    engine: Engine = request.getfixturevalue("owner_engine")
+def truncate_data(engine: Engine) -> None:
+    """Empty every data table (as owner) and move the topology revision on so cached graphs reload."""
     with engine.begin() as conn:
         tables = [r[0] for r in conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
@@ -83,6 +78,17 @@ def clean_tables(request: pytest.FixtureRequest) -> None:
         if data_tables:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in data_tables) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE topology_state SET revision = revision + 1"))
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(request: pytest.FixtureRequest) -> None:
+    """Every test starts with empty data tables, except in modules that share one loaded data set
+    (`SHARED_DATA = True`) through a module-scoped fixture of their own."""
+    if getattr(request.module, "SHARED_DATA", False):
+        return
+    if not {"owner_engine", "client", "app_engine", "session_factory"} & set(request.fixturenames):
+        return
+    truncate_data(request.getfixturevalue("owner_engine"))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from api.dependencies import DbSession, Page, encode_cursor, require
 from core.audit import service as audit_service
 from core.audit.schemas import AuditPage, AuditRecordOut
 from core.context import Actor
-from core.permissions import Permission
+from core.permissions import Permission, has_permission
+from gis.customers.privacy import mask_phone
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -30,4 +31,15 @@ def search_audit_log(
                                      since=since, until=until, after_id=page.after_id, limit=page.limit)
     records = audit_service.search(db=db, query=query)
     next_cursor = encode_cursor(records[-1].id) if len(records) == page.limit else None
-    return AuditPage(items=[AuditRecordOut.model_validate(r) for r in records], next_cursor=next_cursor)
+    items = [AuditRecordOut.model_validate(r) for r in records]
+    if not has_permission(_actor.role, Permission.customers_read_contact):
+        for item in items:
+            _mask_personal_data(item)
+    return AuditPage(items=items, next_cursor=next_cursor)
+
+
+def _mask_personal_data(item: AuditRecordOut) -> None:
+    """History keeps the real values; readers whose role may not see contact details get them masked."""
+    for snapshot in (item.before, item.after):
+        if snapshot and snapshot.get("contact_phone"):
+            snapshot["contact_phone"] = mask_phone(snapshot["contact_phone"])

@@ -4,7 +4,7 @@ Written without `from __future__ import annotations` on purpose: FastAPI reads t
 these closures at runtime, and they refer to the layer's own schema classes.
 """
 
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -59,15 +59,18 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
 
     @router.get(path, summary=f"List {layer.name}", responses=GEOJSON_RESPONSE, response_class=JSONResponse)
     def list_layer(request: Request, db: DbSession, actor: Reader, settings: AppSettings,
-                   query: Annotated[QueryModel, Query()]) -> JSONResponse:  # type: ignore[valid-type]
+                   query: Annotated[QueryModel, Query()]) -> Response:  # type: ignore[valid-type]
         bbox = bbox_param(settings, query.bbox, query.bbox_crs)
         page = page_param(settings, query.limit, query.cursor)
         extra = extra_list_filters(query) if extra_list_filters else {}
-        records = service.list_features(
-            db=db, layer=layer, filters=list_filters(query),
-            bbox=service.BBoxFilter(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat) if bbox else None,
-            after_id=page.after_id, limit=page.limit, **extra,
-        )
+        args = dict(db=db, layer=layer, filters=list_filters(query),
+                    bbox=service.BBoxFilter(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat) if bbox else None,
+                    after_id=page.after_id, limit=page.limit, **extra)
+        if shape_properties is _identity:  # nothing to adjust: let the database write the JSON
+            texts = service.list_features_json(**args)
+            return Response(geojson.feature_collection_bytes(request, texts, page.limit),
+                            media_type=geojson.GEOJSON)
+        records = service.list_features(**args)
         body = geojson.feature_collection(request, records, page.limit)
         shape_properties([f["properties"] for f in body["features"]], actor, db)
         return JSONResponse(body, media_type=geojson.GEOJSON)
@@ -93,7 +96,8 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
             changes = PatchProps.model_validate(patch.properties).model_dump(exclude_unset=True)
         except ValidationError as exc:
             raise _validation_to_invalid(exc, "properties") from exc
-        nulls = [k for k, v in changes.items() if v is None and layer.props.model_fields[k].is_required()]
+        nulls = [k for k, v in changes.items()
+                 if v is None and type(None) not in get_args(layer.props.model_fields[k].annotation)]
         if nulls:
             raise InvalidInput(f"These properties cannot be empty: {', '.join(nulls)}.",
                                errors=[{"field": f"properties.{k}", "message": "required"} for k in nulls])

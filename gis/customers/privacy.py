@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """Keep the first three and last two digits, star the rest: '+49 30 5551234' -> '+49 ** *****34'.
+    """Keep the first two and last two digits, star the rest: '+49 30 5551234' -> '+49 ** *****34'.
 
     Enough to recognise a number the customer reads out on the phone, not enough to call it.
     """
