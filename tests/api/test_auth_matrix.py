@@ -115,7 +115,7 @@ def test_tampered_or_expired_tokens_are_rejected(client: TestClient, auth: Calla
                           "exp": datetime.now(UTC) - timedelta(minutes=1)},
                          settings.auth.jwt_secret.get_secret_value(), algorithm="HS256")
     forged_role = jwt.encode({"sub": "1", "role": "admin", "iss": settings.auth.issuer,
-                              "exp": datetime.now(UTC) + timedelta(minutes=5)}, "some-other-secret", algorithm="HS256")
+                              "exp": datetime.now(UTC) + timedelta(minutes=5)}, "some-other-secret-that-is-long-enough-for-hs256", algorithm="HS256")
 
     for token in (tampered, expired, forged_role):
         response = client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})

@@ -123,3 +123,39 @@ def test_invalid_phone_format_gets_422_and_writes_nothing(client: TestClient, au
     assert response.headers["content-type"] == "application/problem+json"
     assert any(e["field"] == "properties.contact_phone" for e in response.json()["errors"])
     assert row_count(owner_engine, "customers") == 0
+
+
+def test_audit_history_masks_phones_for_auditors_but_keeps_them_for_admins(client: TestClient, auth: Auth) -> None:
+    record = created(client, auth(Role.dispatcher), "customers", contact_phone=PHONE, account_number="ACC-77")
+    params = {"entity_type": "customer", "entity_id": str(record["id"])}
+
+    as_auditor = client.get("/api/v1/audit", params=params, headers=auth(Role.auditor)).json()["items"]
+    as_admin = client.get("/api/v1/audit", params=params, headers=auth(Role.admin)).json()["items"]
+
+    creation = [r for r in as_auditor if r["action"] == "customer.create"][0]
+    assert creation["after"]["contact_phone"] != PHONE and creation["after"]["contact_phone"].endswith(PHONE[-2:])
+    assert [r for r in as_admin if r["action"] == "customer.create"][0]["after"]["contact_phone"] == PHONE
+
+
+def test_changing_an_account_number_to_one_in_use_gets_409_and_changes_nothing(client: TestClient,
+                                                                              auth: Auth) -> None:
+    headers = auth(Role.dispatcher)
+    created(client, headers, "customers", account_number="ACC-1")
+    second = created(client, headers, "customers", account_number="ACC-2")
+
+    response = client.patch(f"{url('customers')}/{second['id']}", json={"properties": {"account_number": "ACC-1"}},
+                            headers={**headers, "If-Match": '"1"'})
+
+    assert response.status_code == 409
+    after = client.get(f"{url('customers')}/{second['id']}", headers=headers).json()
+    assert after["properties"]["account_number"] == "ACC-2" and after["properties"]["version"] == 1
+
+
+def test_emptying_a_field_that_cannot_be_empty_gets_422(client: TestClient, auth: Auth) -> None:
+    headers = auth(Role.dispatcher)
+    record = created(client, headers, "customers", account_number="ACC-3")
+
+    response = client.patch(f"{url('customers')}/{record['id']}", json={"properties": {"name": None}},
+                            headers={**headers, "If-Match": '"1"'})
+
+    assert response.status_code == 422 and "name" in response.json()["detail"]
