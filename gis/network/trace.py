@@ -49,8 +49,11 @@ def trace_downstream(*, db: Session, cache: GraphCache, element: ElementRef) -> 
     if result is None:
         raise InvalidInput(f"{element.type} {row.external_id!r} is not connected to the network topology.")
     node_ids = list(result.nodes)
-    customers = list(db.scalars(select(Customer).where(Customer.node_id.in_(node_ids), Customer.deleted_at.is_(None))
-                                .order_by(Customer.id))) if node_ids else []
+    # Plain rows, not ORM objects: a feeder outage can cut off thousands of customers.
+    customers = [CustomerSummary.model_construct(**row._mapping) for row in db.execute(
+        select(*(getattr(Customer, name) for name in CustomerSummary.model_fields))
+        .where(Customer.node_id.in_(node_ids), Customer.deleted_at.is_(None)).order_by(Customer.id))
+    ] if node_ids else []
     transformer_rows = list(db.scalars(
         select(Transformer).where(Transformer.hv_node_id.in_(node_ids), Transformer.deleted_at.is_(None))
         .order_by(Transformer.id))) if node_ids else []
@@ -72,7 +75,7 @@ def trace_downstream(*, db: Session, cache: GraphCache, element: ElementRef) -> 
         transformers=[TransformerSummary(type="transformer", id=t.id, external_id=t.external_id, name=t.name,
                                          rated_kva=t.rated_kva, customer_count=per_transformer.get(t.id, 0))
                       for t in transformer_rows],
-        customers=[_customer_summary(c) for c in customers],
+        customers=customers,
     )
 
 
