@@ -25,6 +25,9 @@ from gis.network.layers import LayerSpec
 from gis.network.models import TopologyState
 
 
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
 @dataclass(frozen=True)
 class BBoxFilter:
     min_lon: float
@@ -53,7 +56,7 @@ class FeatureRecord:
 def _to_record(layer: LayerSpec, row: Any, geojson: str) -> FeatureRecord:
     props = {name: getattr(row, name) for name in layer.output_fields}
     props["version"] = row.version
-    props["updated_at"] = row.updated_at.isoformat() if row.updated_at else None
+    props["updated_at"] = row.updated_at.astimezone(UTC).strftime(TIMESTAMP_FORMAT) if row.updated_at else None
     return FeatureRecord(id=row.id, version=row.version, properties=props, geometry=json.loads(geojson))
 
 
@@ -96,8 +99,11 @@ def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any]
     """
     model = layer.model
     pairs: list[Any] = []
-    for name in (*layer.output_fields, "version", "updated_at"):
+    for name in (*layer.output_fields, "version"):
         pairs += [literal(name), getattr(model, name)]
+    # Same text as the Python path (`TIMESTAMP_FORMAT`), so both list paths agree to the character.
+    pairs += [literal("updated_at"), func.to_char(func.timezone("UTC", model.updated_at),  # type: ignore[attr-defined]
+                                                  literal('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))]
     feature = func.json_build_object(
         literal("type"), literal("Feature"), literal("id"), model.id,  # type: ignore[attr-defined]
         literal("geometry"), cast(func.ST_AsGeoJSON(model.geom, 9), JSON),  # type: ignore[attr-defined]
@@ -142,6 +148,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _announce(*, db: Session, actor: Actor, layer: LayerSpec, row_id: int, verb: str, event: str,
+              before: dict[str, Any] | None, after: dict[str, Any], payload: dict[str, Any],
+              reason: str | None = None) -> None:
+    """Every change goes to the audit log and the outbox, in the caller's transaction."""
+    audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.{verb}", entity_type=layer.entity_type,
+                         entity_id=row_id, before=before, after=after, reason=reason)
+    outbox.emit(db=db, event_type=f"{layer.entity_type}.{event}", entity_type=layer.entity_type,
+                entity_id=row_id, payload=payload)
+
+
 def _bump_topology(db: Session) -> None:
     db.execute(update(TopologyState).where(TopologyState.id == 1).values(revision=TopologyState.revision + 1))
 
@@ -160,10 +176,8 @@ def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: Bas
                        f"(duplicate key or unknown reference).") from exc
     db.refresh(row)
     geojson = mapping(geometry)
-    audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.create", entity_type=layer.entity_type,
-                         entity_id=row.id, before=None, after=_snapshot(layer, row, geojson))
-    outbox.emit(db=db, event_type=f"{layer.entity_type}.created", entity_type=layer.entity_type,
-                entity_id=row.id, payload={"version": row.version})
+    _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="create", event="created",
+              before=None, after=_snapshot(layer, row, geojson), payload={"version": row.version})
     return get_feature(db=db, layer=layer, feature_id=row.id)
 
 
@@ -200,10 +214,9 @@ def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     if any(name in layer.topology_fields for name in changes):
         _bump_topology(db)
     after_record = get_feature(db=db, layer=layer, feature_id=feature_id)
-    audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.update", entity_type=layer.entity_type,
-                         entity_id=row.id, before=before, after=_snapshot(layer, row, after_record.geometry))
-    outbox.emit(db=db, event_type=f"{layer.entity_type}.updated", entity_type=layer.entity_type,
-                entity_id=row.id, payload={"version": row.version, "fields": sorted(changes)})
+    _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="update", event="updated", before=before,
+              after=_snapshot(layer, row, after_record.geometry),
+              payload={"version": row.version, "fields": sorted(changes)})
     return after_record
 
 
@@ -217,8 +230,6 @@ def delete_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     row.version = row.version + 1
     db.flush()
     _bump_topology(db)
-    audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.delete", entity_type=layer.entity_type,
-                         entity_id=row.id, before=before, after={"deleted_at": row.deleted_at.isoformat(),
-                                                                  "version": row.version}, reason=reason)
-    outbox.emit(db=db, event_type=f"{layer.entity_type}.deleted", entity_type=layer.entity_type,
-                entity_id=row.id, payload={"version": row.version})
+    _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="delete", event="deleted", before=before,
+              after={"deleted_at": row.deleted_at.isoformat(), "version": row.version},
+              payload={"version": row.version}, reason=reason)
