@@ -16,12 +16,27 @@ from pathlib import Path
 
 from gis.imports.simbench_model import Dataset, Node, Selection
 
-SPREAD_DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "data" / "conductor_spread_defaults.json"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SPREAD_DEFAULTS_PATH = DATA_DIR / "conductor_spread_defaults.json"
+MAPPING_RULES_PATH = DATA_DIR / "simbench_mapping.json"
 LV_VOLT_LEVEL = "7"          # SimBench voltLvl: 1 EHV, 3 HV, 5 MV, 7 LV (even numbers: transformation levels)
-TOWER_MIN_KV = 66.0
-DISTRIBUTION_MAX_LV_KV = 1.0
-KEY_ACCOUNT_MIN_KW = 100.0
 _FEEDER = re.compile(r"_Feeder\d+$")
+
+
+@dataclass(frozen=True)
+class MappingRules:
+    """Thresholds used to classify SimBench elements; values and their sources are in
+    gis/data/simbench_mapping.json."""
+
+    distribution_transformer_max_lv_kv: float
+    tower_min_kv: float
+    key_account_min_kw: float
+
+
+@lru_cache(maxsize=1)
+def mapping_rules() -> MappingRules:
+    entries = json.loads(MAPPING_RULES_PATH.read_text(encoding="utf-8"))
+    return MappingRules(**{name: float(entry["value"]) for name, entry in entries.items()})
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +109,7 @@ class Plan:
 
 
 def plan_import(data: Dataset, sel: Selection) -> Plan:
+    rules = mapping_rules()
     plan = Plan()
     nodes = data.nodes
     skipped = dict.fromkeys(("substations", "lines", "transformers", "switches", "unlocated_loads",
@@ -159,7 +175,7 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
         plan.transformers.append((t.id, t.type, s_mva * 1000.0, hv_kv, lv_kv, t.subnet, substation(t.substation),
                                   t.a if t.a in sel.node_ids else None, t.b if t.b in sel.node_ids else None))
         transformer_links.append((t.a, t.b))
-        if lv_kv < DISTRIBUTION_MAX_LV_KV and t.b in sel.node_ids:
+        if lv_kv < rules.distribution_transformer_max_lv_kv and t.b in sel.node_ids:
             distribution.append((t.id, t.b))
 
     pole_nodes: set[Node] = set()
@@ -180,7 +196,7 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
         else:
             plan.cables += 1
     for n in sorted(pole_nodes, key=lambda node: node.id):
-        kind = "tower" if n.vm_kv >= TOWER_MIN_KV else "pole"
+        kind = "tower" if n.vm_kv >= rules.tower_min_kv else "pole"
         plan.poles.append((f"pole:{n.id}", kind, n.vm_kv, n.id, n.subnet))
 
     for s in sel.switches:
@@ -213,7 +229,7 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
         if transformer is None:
             plan.customers_without_transformer += 1
         plan.customers.append((ld.id, account_number(ld.id), meter_number(ld.id), ld.id, category,
-                               category == "commercial" and kw >= KEY_ACCOUNT_MIN_KW, kw,
+                               category == "commercial" and kw >= rules.key_account_min_kw, kw,
                                synthetic_phone(ld.id), ld.subnet, ld.node, transformer))
         customer_nodes.add(ld.node)
 
