@@ -22,7 +22,8 @@ from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, Precon
 from core.permissions import Permission, Role, has_permission
 from core.security import decode_token
 from core.settings import Settings
-from gis.crs import parse_crs
+from gis.crs import parse_crs, to_storage
+from gis.network.service import BBoxFilter
 from media.storage import ObjectStorage
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -87,19 +88,8 @@ def crs_param(crs: Annotated[str | None, Query(description="EPSG code of input c
 InputCrs = Annotated[int, Depends(crs_param)]
 
 
-@dataclass(frozen=True)
-class BBox:
-    min_lon: float
-    min_lat: float
-    max_lon: float
-    max_lat: float
-
-
-def bbox_param(
-    settings: AppSettings,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (in bbox-crs, default EPSG:4326)")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
-) -> BBox | None:
+def parse_bbox(settings: Settings, bbox: str | None, bbox_crs: str | None) -> BBoxFilter | None:
+    """`minx,miny,maxx,maxy` in `bbox_crs` (default EPSG:4326) -> a checked WGS84 box, or None."""
     if bbox is None:
         return None
     try:
@@ -111,13 +101,9 @@ def bbox_param(
         raise InvalidInput("bbox must be four numbers: minx,miny,maxx,maxy.",
                            errors=[{"field": "bbox", "message": "need 4 values"}])
     epsg = parse_crs(bbox_crs)
-    if epsg != 4326:
-        from gis.crs import to_storage
-
-        transformer = to_storage(epsg)
-        assert transformer is not None
-        x0, y0, x1, y1 = transformer.transform_bounds(*values)
-        values = [x0, y0, x1, y1]
+    transformer = to_storage(epsg)
+    if transformer is not None:
+        values = list(transformer.transform_bounds(*values))
     min_lon, min_lat, max_lon, max_lat = values
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         raise InvalidInput("bbox is out of range or inverted (need minx < maxx and miny < maxy within ±180/±90).",
@@ -126,10 +112,9 @@ def bbox_param(
     if max_lon - min_lon > limit or max_lat - min_lat > limit:
         raise InvalidInput(f"bbox is larger than {limit} degrees on a side; zoom in or page without bbox.",
                            errors=[{"field": "bbox", "message": "too large"}])
-    return BBox(min_lon, min_lat, max_lon, max_lat)
+    return BBoxFilter(min_lon, min_lat, max_lon, max_lat)
 
 
-OptionalBBox = Annotated[BBox | None, Depends(bbox_param)]
 
 
 @dataclass(frozen=True)

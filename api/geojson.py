@@ -21,28 +21,25 @@ def feature(record: FeatureRecord) -> dict[str, Any]:
     return {"type": "Feature", "id": record.id, "geometry": record.geometry, "properties": record.properties}
 
 
+def _paging(request: Request, returned: int, last_id: int | None, limit: int) -> dict[str, Any]:
+    """`numberReturned`, and a `next` link when the page is full (there may be more)."""
+    paging: dict[str, Any] = {"numberReturned": returned, "links": []}
+    if returned == limit and last_id is not None:
+        cursor = encode_cursor(last_id)
+        paging["next_cursor"] = cursor
+        paging["links"].append({"rel": "next", "type": GEOJSON,
+                                "href": str(request.url.include_query_params(cursor=cursor))})
+    return paging
+
+
 def feature_collection(request: Request, records: list[FeatureRecord], limit: int) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": "FeatureCollection",
-        "features": [feature(r) for r in records],
-        "numberReturned": len(records),
-        "links": [],
-    }
-    if len(records) == limit:
-        cursor = encode_cursor(records[-1].id)
-        body["next_cursor"] = cursor
-        body["links"].append({"rel": "next", "type": GEOJSON,
-                              "href": str(request.url.include_query_params(cursor=cursor))})
-    return body
+    last_id = records[-1].id if records else None
+    return {"type": "FeatureCollection", "features": [feature(r) for r in records],
+            **_paging(request, len(records), last_id, limit)}
 
 
 def feature_collection_bytes(request: Request, features: list[tuple[int, str]], limit: int) -> bytes:
     """The same collection as `feature_collection`, assembled from Feature texts the database wrote."""
-    tail: dict[str, Any] = {"numberReturned": len(features), "links": []}
-    if len(features) == limit:
-        cursor = encode_cursor(features[-1][0])
-        tail["next_cursor"] = cursor
-        tail["links"].append({"rel": "next", "type": GEOJSON,
-                              "href": str(request.url.include_query_params(cursor=cursor))})
+    last_id = features[-1][0] if features else None
     head = '{"type":"FeatureCollection","features":[' + ",".join(text for _, text in features) + "],"
-    return (head + json.dumps(tail)[1:]).encode()
+    return (head + json.dumps(_paging(request, len(features), last_id, limit))[1:]).encode()

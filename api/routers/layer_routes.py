@@ -12,13 +12,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api import geojson
-from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, bbox_param, page_param, require
+from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, page_param, parse_bbox, require
 from core.context import Actor
 from core.errors import InvalidInput
 from gis.geometry import parse_geometry
 from gis.network import service
 from gis.network.layers import LayerSpec
-from gis.network.schemas import FeaturePatchIn, ListQuery
+from gis.network.schemas import FeaturePatchIn
 
 # Adjusts the properties of the features about to be returned, in place (e.g. masks personal data
 # and records who saw it). Gets the request's session so it can write to the audit log.
@@ -34,10 +34,6 @@ def _identity(_properties: list[dict[str, Any]], _actor: Actor, _db: Session) ->
 def _validation_to_invalid(exc: ValidationError, where: str) -> InvalidInput:
     errors = [{"field": f"{where}." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
     return InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]), errors=errors)
-
-
-def list_filters(query: ListQuery) -> dict[str, Any]:
-    return query.attribute_filters()
 
 
 def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
@@ -60,11 +56,10 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
     @router.get(path, summary=f"List {layer.name}", responses=GEOJSON_RESPONSE, response_class=JSONResponse)
     def list_layer(request: Request, db: DbSession, actor: Reader, settings: AppSettings,
                    query: Annotated[QueryModel, Query()]) -> Response:  # type: ignore[valid-type]
-        bbox = bbox_param(settings, query.bbox, query.bbox_crs)
         page = page_param(settings, query.limit, query.cursor)
         extra = extra_list_filters(query) if extra_list_filters else {}
-        args = dict(db=db, layer=layer, filters=list_filters(query),
-                    bbox=service.BBoxFilter(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat) if bbox else None,
+        args = dict(db=db, layer=layer, filters=query.attribute_filters(),
+                    bbox=parse_bbox(settings, query.bbox, query.bbox_crs),
                     after_id=page.after_id, limit=page.limit, **extra)
         if shape_properties is _identity:  # nothing to adjust: let the database write the JSON
             texts = service.list_features_json(**args)

@@ -6,7 +6,8 @@ package) in ONE transaction: staging tables are filled with COPY and every layer
 `external_id` (the SimBench `id`) in one set-based statement, so a repeated import changes nothing
 except rows whose attributes really changed (those get `version + 1` and a new `updated_at`).
 
-How SimBench maps onto the schema, including what had to be derived or invented:
+How SimBench maps onto the schema, including what had to be derived or invented (thresholds named
+here live, with their sources, in gis/data/simbench_mapping.json):
 
 - Nodes -> `network_nodes` (nominal_kv = `vmR`, node_type = `type`, geometry from Coordinates).
 - Substations -> `substations`, located at the centroid of all their nodes in the data set; a
@@ -18,15 +19,16 @@ How SimBench maps onto the schema, including what had to be derived or invented:
   are design rules of thumb, NOT legal values, and must be replaced by the utility's asset data.
   Lines whose end nodes have no coordinates or coincide (zero length) are skipped and counted.
 - Poles: SimBench has none. One support is DERIVED per distinct end node of an overhead line that is
-  not inside a substation: a `tower` at 66 kV and above, else a `pole`, external_id `pole:<node id>`,
+  not inside a substation: a `tower` from `tower_min_kv` up, else a `pole`, external_id `pole:<node id>`,
   at the node's point. Real spans have many more supports; these only mark the known line vertices.
 - Switches -> `switches` (`cond` 1 closed, 0 open; the state in the data is also the normal state).
 - Customers: a Load becomes a customer only on an LV node (voltLvl 7) and when its subnet has no
   `_eq` (those equivalent loads stand for whole LV grids; counted as skipped). Account and meter
-  numbers are derived from the load id (sha1) so they are stable across imports. The contact phone
+  numbers are derived from the load id (sha1) so they are stable across imports. Commercial loads from `key_account_min_kw` up are key accounts. The contact phone
   is SYNTHETIC (`+49 30 555` + 4 digits from a hash of the id): SimBench has no customer contact
   data, and no real person should be reachable through a demo data set.
-- 台区: each customer's `transformer_id` is the distribution transformer (LV side < 1 kV) that feeds
+- 台区: each customer's `transformer_id` is the distribution transformer (LV side below
+  `distribution_transformer_max_lv_kv`) that feeds
   it, found by one breadth-first search from all LV sides over lines and closed switches (never
   through a transformer). Customers reachable from none keep NULL.
 - Sources: a node with an ExternalNet is marked `is_source` when the grid the equivalent stands for
@@ -57,6 +59,7 @@ from core.context import Actor
 from gis.imports import simbench_model as model
 from gis.imports import simbench_plan
 from gis.imports import simbench_sql as sql
+from gis.network.topology import bump_revision
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +71,7 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class SimbenchReport:
-    """Rows in the import set per layer (inserted, updated or unchanged) and what was left out.
-
-    No `__slots__`: callers (CLI, import task) read the fields through `__dict__`.
-    """
+    """Rows in the import set per layer (inserted, updated or unchanged) and what was left out."""
 
     nodes: int
     substations: int
@@ -144,7 +144,7 @@ def import_simbench(
         for i, (name, statement) in enumerate(phases, start=1):
             cur.execute(statement)
             report_progress(0.3 + 0.65 * i / len(phases), name)
-        cur.execute(sql.BUMP_TOPOLOGY)
+        bump_revision(connection)
 
         report = SimbenchReport(
             nodes=len(plan.nodes), substations=len(plan.substations), transformers=len(plan.transformers),

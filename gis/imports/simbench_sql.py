@@ -129,5 +129,3 @@ UPSERT_CUSTOMERS = _upsert(
 
 # Two imports at once would upsert the same rows in different orders (and could deadlock): queue them.
 SERIALIZE_IMPORTS = "SELECT pg_advisory_xact_lock(hashtext('gridwarden:import:simbench'))"
-
-BUMP_TOPOLOGY = "UPDATE topology_state SET revision = revision + 1 WHERE id = 1"

@@ -6,7 +6,7 @@ accepts (unknown query parameters are rejected, not ignored).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -97,6 +97,9 @@ class ListQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    # Parameters that shape the query rather than compare one column; subclasses add theirs.
+    not_column_filters: ClassVar[frozenset[str]] = frozenset({"bbox", "bbox_crs", "limit", "cursor"})
+
     bbox: str | None = Field(default=None, description="minx,miny,maxx,maxy in bbox-crs (default EPSG:4326)")
     bbox_crs: str | None = Field(default=None, alias="bbox-crs")
     limit: int | None = Field(default=None, ge=1)
@@ -104,11 +107,8 @@ class ListQuery(BaseModel):
     external_id: str | None = None
 
     def attribute_filters(self) -> dict[str, Any]:
-        common = set(ListQuery.model_fields) - {"external_id"}
-        return {k: v for k, v in self.model_dump(exclude=common).items() if v is not None and k not in _SPECIAL}
-
-
-_SPECIAL = {"near", "within_m"}
+        """Column = value filters for the given parameters."""
+        return {k: v for k, v in self.model_dump(exclude=set(self.not_column_filters)).items() if v is not None}
 
 
 class SubstationQuery(ListQuery):
@@ -141,6 +141,8 @@ class SwitchQuery(ListQuery):
 
 
 class CustomerQuery(ListQuery):
+    not_column_filters: ClassVar[frozenset[str]] = ListQuery.not_column_filters | {"near", "within_m"}
+
     category: str | None = None
     key_account: bool | None = None
     vulnerable: bool | None = None

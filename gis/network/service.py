@@ -11,9 +11,8 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from pydantic import BaseModel
-from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, Select, Text, cast, func, literal, select, update
+from sqlalchemy import JSON, Select, Text, cast, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,8 +21,7 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, NotFound, StaleVersion
 from gis.network.layers import LayerSpec
-from gis.network.models import TopologyState
-
+from gis.network.topology import bump_revision
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
@@ -58,6 +56,11 @@ def _to_record(layer: LayerSpec, row: Any, geojson: str) -> FeatureRecord:
     props["version"] = row.version
     props["updated_at"] = row.updated_at.astimezone(UTC).strftime(TIMESTAMP_FORMAT) if row.updated_at else None
     return FeatureRecord(id=row.id, version=row.version, properties=props, geometry=json.loads(geojson))
+
+
+def _snapshot(record: FeatureRecord) -> dict[str, Any]:
+    """What the audit log keeps of a feature: the properties the API shows, and its geometry."""
+    return {**record.properties, "geometry": record.geometry}
 
 
 def _list_statement(*, layer: LayerSpec, columns: list[Any], filters: dict[str, Any], bbox: BBoxFilter | None,
@@ -115,37 +118,24 @@ def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any]
     return [(row[0], row[1]) for row in db.execute(stmt)]
 
 
-def _load(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> Any:
-    stmt = select(layer.model).where(layer.model.id == feature_id)  # type: ignore[attr-defined]
+def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:
+    """The live row and its record in one query; re-read from the database, never from the session
+    cache, so values the database computes (length_m, updated_at) are current after a flush."""
+    model = layer.model
+    stmt = (select(model, func.ST_AsGeoJSON(model.geom, 9))  # type: ignore[attr-defined]
+            .where(model.id == feature_id)  # type: ignore[attr-defined]
+            .execution_options(populate_existing=True))
     if for_update:
-        stmt = stmt.with_for_update()
-    row = db.scalar(stmt)
-    if row is None or row.deleted_at is not None:
+        stmt = stmt.with_for_update(of=model)
+    found = db.execute(stmt).first()
+    if found is None or found[0].deleted_at is not None:
         raise NotFound(f"No {layer.entity_type} with id {feature_id}.")
-    return row
+    row, geojson = found
+    return row, _to_record(layer, row, geojson)
 
 
 def get_feature(*, db: Session, layer: LayerSpec, feature_id: int) -> FeatureRecord:
-    row = _load(db, layer, feature_id)
-    geojson = db.scalar(select(func.ST_AsGeoJSON(layer.model.geom, 9))  # type: ignore[attr-defined]
-                        .where(layer.model.id == feature_id))  # type: ignore[attr-defined]
-    return _to_record(layer, row, geojson)
-
-
-def _snapshot(layer: LayerSpec, row: Any, geometry: dict[str, Any] | None) -> dict[str, Any]:
-    snap = {name: _jsonable(getattr(row, name)) for name in layer.output_fields}
-    snap["version"] = row.version
-    if geometry is not None:
-        snap["geometry"] = geometry
-    return snap
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "value"):
-        return value.value
-    return value
+    return _fetch(db, layer, feature_id)[1]
 
 
 def _announce(*, db: Session, actor: Actor, layer: LayerSpec, row_id: int, verb: str, event: str,
@@ -158,27 +148,31 @@ def _announce(*, db: Session, actor: Actor, layer: LayerSpec, row_id: int, verb:
                 entity_id=row_id, payload=payload)
 
 
-def _bump_topology(db: Session) -> None:
-    db.execute(update(TopologyState).where(TopologyState.id == 1).values(revision=TopologyState.revision + 1))
+def _ensure_external_id_free(db: Session, layer: LayerSpec, external_id: str) -> None:
+    if db.scalar(select(layer.model.id).where(layer.model.external_id == external_id)):  # type: ignore[attr-defined]
+        raise Conflict(f"A {layer.entity_type} with external_id {external_id!r} already exists.")
+
+
+def _flush_or_conflict(db: Session, layer: LayerSpec) -> None:
+    """Unique keys and references the pre-checks cannot see (e.g. account numbers) become 409."""
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"The {layer.entity_type} conflicts with an existing record (duplicate key or unknown "
+                       f"reference); nothing was changed.") from exc
 
 
 def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: BaseGeometry,
                    properties: BaseModel) -> FeatureRecord:
     values = properties.model_dump()
-    if db.scalar(select(layer.model.id).where(layer.model.external_id == values["external_id"])):  # type: ignore[attr-defined]
-        raise Conflict(f"A {layer.entity_type} with external_id {values['external_id']!r} already exists.")
+    _ensure_external_id_free(db, layer, values["external_id"])
     row = layer.model(**values, geom=from_shape(geometry, srid=4326))
     db.add(row)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The {layer.entity_type} conflicts with an existing record "
-                       f"(duplicate key or unknown reference).") from exc
-    db.refresh(row)
-    geojson = mapping(geometry)
+    _flush_or_conflict(db, layer)
+    record = _fetch(db, layer, row.id)[1]
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="create", event="created",
-              before=None, after=_snapshot(layer, row, geojson), payload={"version": row.version})
-    return get_feature(db=db, layer=layer, feature_id=row.id)
+              before=None, after=_snapshot(record), payload={"version": record.version})
+    return record
 
 
 def _check_version(layer: LayerSpec, row: Any, expected_version: int) -> None:
@@ -194,42 +188,34 @@ def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
                    geometry: BaseGeometry | None, changes: dict[str, Any]) -> FeatureRecord:
     """Apply a partial change if `expected_version` is still current (row locked meanwhile, so of
     two concurrent writers exactly one wins and the other gets `StaleVersion`)."""
-    row = _load(db, layer, feature_id, for_update=True)
+    row, before = _fetch(db, layer, feature_id, for_update=True)
     _check_version(layer, row, expected_version)
-    before = _snapshot(layer, row, get_feature(db=db, layer=layer, feature_id=feature_id).geometry)
-    if "external_id" in changes and changes["external_id"] != row.external_id:
-        if db.scalar(select(layer.model.id).where(layer.model.external_id == changes["external_id"])):  # type: ignore[attr-defined]
-            raise Conflict(f"A {layer.entity_type} with external_id {changes['external_id']!r} already exists.")
+    if changes.get("external_id", row.external_id) != row.external_id:
+        _ensure_external_id_free(db, layer, changes["external_id"])
     for name, value in changes.items():
         setattr(row, name, value)
     if geometry is not None:
         row.geom = from_shape(geometry, srid=4326)
     row.version = row.version + 1
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The change conflicts with another record (duplicate key or unknown reference); "
-                       f"the {layer.entity_type} was not changed.") from exc
-    db.refresh(row)
+    _flush_or_conflict(db, layer)
     if any(name in layer.topology_fields for name in changes):
-        _bump_topology(db)
-    after_record = get_feature(db=db, layer=layer, feature_id=feature_id)
-    _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="update", event="updated", before=before,
-              after=_snapshot(layer, row, after_record.geometry),
-              payload={"version": row.version, "fields": sorted(changes)})
-    return after_record
+        bump_revision(db)
+    after = _fetch(db, layer, feature_id)[1]
+    _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="update", event="updated",
+              before=_snapshot(before), after=_snapshot(after),
+              payload={"version": after.version, "fields": sorted(changes)})
+    return after
 
 
 def delete_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: int, expected_version: int,
                    reason: str | None = None) -> None:
     """Soft delete: the row stays for history and references, hidden from lists and traces."""
-    row = _load(db, layer, feature_id, for_update=True)
+    row, before = _fetch(db, layer, feature_id, for_update=True)
     _check_version(layer, row, expected_version)
-    before = _snapshot(layer, row, None)
     row.deleted_at = datetime.now(UTC)
     row.version = row.version + 1
     db.flush()
-    _bump_topology(db)
-    _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="delete", event="deleted", before=before,
-              after={"deleted_at": row.deleted_at.isoformat(), "version": row.version},
+    bump_revision(db)
+    _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="delete", event="deleted",
+              before=_snapshot(before), after={"deleted_at": row.deleted_at.isoformat(), "version": row.version},
               payload={"version": row.version}, reason=reason)

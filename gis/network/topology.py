@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text, update
 from sqlalchemy.orm import Session
 
 from gis.network.models import TopologyState
@@ -41,8 +41,17 @@ class Graph:
     substation_nodes: frozenset[int]
 
 
+def current_revision(db: Session | Connection) -> int:
+    return db.scalar(select(TopologyState.revision).where(TopologyState.id == 1)) or 0
+
+
+def bump_revision(db: Session | Connection) -> None:
+    """Every write that changes connectivity calls this in its own transaction: cached graphs reload."""
+    db.execute(update(TopologyState).where(TopologyState.id == 1).values(revision=TopologyState.revision + 1))
+
+
 def load_graph(db: Session) -> Graph:
-    revision = db.scalar(select(TopologyState.revision).where(TopologyState.id == 1)) or 0
+    revision = current_revision(db)
     adjacency: dict[int, list[tuple[int, Edge]]] = defaultdict(list)
     edge_ends: dict[Edge, tuple[int, int]] = {}
     open_switches: dict[int, tuple[int, int]] = {}
@@ -69,7 +78,7 @@ class GraphCache:
         self._lock = threading.Lock()
 
     def get(self, db: Session) -> Graph:
-        revision = db.scalar(select(TopologyState.revision).where(TopologyState.id == 1)) or 0
+        revision = current_revision(db)
         graph = self._graph
         if graph is not None and graph.revision == revision:
             return graph
@@ -90,6 +99,11 @@ class _Side:
         self.seen.add(self.start)
         self.queue.append(self.start)
 
+    @property
+    def done(self) -> bool:
+        """Reached an infeed, or explored everything it can reach."""
+        return self.fed or not self.queue
+
 
 def _step(graph: Graph, side: _Side, removed: Edge) -> None:
     node = side.queue.popleft()
@@ -103,7 +117,7 @@ def _step(graph: Graph, side: _Side, removed: Edge) -> None:
 
 
 def _explore(graph: Graph, side: _Side, removed: Edge) -> None:
-    while side.queue and not side.fed:
+    while not side.done:
         _step(graph, side, removed)
 
 
@@ -127,25 +141,17 @@ def downstream_nodes(graph: Graph, element: ElementType, element_id: int) -> Dow
     if ends is None:
         return None
     a, b = _Side(ends[0]), _Side(ends[1])
-    while True:
-        if a.queue and not a.fed:
-            _step(graph, a, removed)
-        if b.queue and not b.fed:
-            _step(graph, b, removed)
-        if a.seen & {b.start} or b.seen & {a.start}:
+    while not (a.done and b.done):
+        for side in (a, b):
+            if not side.done:
+                _step(graph, side, removed)
+        if b.start in a.seen or a.start in b.seen:
             # Still connected without the element: one component, fed or not as a whole.
             _explore(graph, a, removed)
             return DownstreamNodes(frozenset() if a.fed else frozenset(a.seen | b.seen), meshed=a.fed,
                                    element_open=False)
-        a_done = a.fed or not a.queue
-        b_done = b.fed or not b.queue
-        if a.fed and not b.queue and not b.fed:
-            return DownstreamNodes(frozenset(b.seen), meshed=False, element_open=False)
-        if b.fed and not a.queue and not a.fed:
-            return DownstreamNodes(frozenset(a.seen), meshed=False, element_open=False)
-        if a_done and b_done:
-            cut = (set() if a.fed else a.seen) | (set() if b.fed else b.seen)
-            return DownstreamNodes(frozenset(cut), meshed=a.fed and b.fed, element_open=False)
+    cut = (set() if a.fed else a.seen) | (set() if b.fed else b.seen)
+    return DownstreamNodes(frozenset(cut), meshed=a.fed and b.fed, element_open=False)
 
 
 @dataclass(frozen=True)

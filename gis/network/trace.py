@@ -35,11 +35,10 @@ def _customer_summary(c: Customer) -> CustomerSummary:
 
 def _resolve_element(db: Session, ref: ElementRef) -> Line | Switch | Transformer:
     model = _ELEMENT_MODELS[ref.type]
-    column = model.id if ref.id is not None else model.external_id
-    row = db.scalar(select(model).where(column == (ref.id if ref.id is not None else ref.external_id),
-                                        model.deleted_at.is_(None)))
+    column, value = ref.lookup()
+    row = db.scalar(select(model).where(getattr(model, column) == value, model.deleted_at.is_(None)))
     if row is None:
-        raise NotFound(f"No {ref.type} {ref.id if ref.id is not None else ref.external_id!r}.")
+        raise NotFound(f"No {ref.type} with {column} {value!r}.")
     return row
 
 
@@ -80,12 +79,10 @@ def trace_downstream(*, db: Session, cache: GraphCache, element: ElementRef) -> 
 
 
 def trace_upstream(*, db: Session, cache: GraphCache, customer: CustomerRef) -> UpstreamTrace:
-    column = Customer.id if customer.id is not None else Customer.account_number
-    row = db.scalar(select(Customer).where(column == (customer.id if customer.id is not None
-                                                      else customer.account_number),
-                                           Customer.deleted_at.is_(None)))
+    column, value = customer.lookup()
+    row = db.scalar(select(Customer).where(getattr(Customer, column) == value, Customer.deleted_at.is_(None)))
     if row is None:
-        raise NotFound(f"No customer {customer.id if customer.id is not None else customer.account_number!r}.")
+        raise NotFound(f"No customer with {column} {value!r}.")
     transformer = db.get(Transformer, row.transformer_id) if row.transformer_id else None
     steps, substation_node = ([], None) if row.node_id is None else feed_path(cache.get(db), row.node_id)
     names: dict[tuple[str, int], str] = {}

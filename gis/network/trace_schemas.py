@@ -1,39 +1,44 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gis.network.topology import ElementType
 
 
-class ElementRef(BaseModel):
-    """An element by database id or by source-system external id."""
+class _IdOrKey(BaseModel):
+    """A record named by database `id` or by its business key (`key_field`): exactly one of them."""
 
     model_config = ConfigDict(extra="forbid")
+    key_field: ClassVar[str]
+
+    id: int | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "_IdOrKey":
+        if (self.id is None) == (getattr(self, self.key_field) is None):
+            raise ValueError(f"give exactly one of id or {self.key_field}")
+        return self
+
+    def lookup(self) -> tuple[str, int | str]:
+        """(column name, value) to find the record by."""
+        return ("id", self.id) if self.id is not None else (self.key_field, getattr(self, self.key_field))
+
+
+class ElementRef(_IdOrKey):
+    """A line, switch or transformer by database id or by source-system external id."""
+
+    key_field: ClassVar[str] = "external_id"
 
     type: ElementType
-    id: int | None = None
     external_id: str | None = None
 
-    @model_validator(mode="after")
-    def _one_key(self) -> "ElementRef":
-        if (self.id is None) == (self.external_id is None):
-            raise ValueError("give exactly one of id or external_id")
-        return self
 
+class CustomerRef(_IdOrKey):
+    key_field: ClassVar[str] = "account_number"
 
-class CustomerRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: int | None = None
     account_number: str | None = None
-
-    @model_validator(mode="after")
-    def _one_key(self) -> "CustomerRef":
-        if (self.id is None) == (self.account_number is None):
-            raise ValueError("give exactly one of id or account_number")
-        return self
 
 
 class TraceRequest(BaseModel):
