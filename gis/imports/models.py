@@ -28,6 +28,9 @@ class ImportJob(Base):
     layer: Mapped[str | None] = mapped_column(String(40))
     source_name: Mapped[str] = mapped_column(String(300))
     object_key: Mapped[str | None] = mapped_column(String(300))  # the uploaded file in the imports bucket
+    source_sha256: Mapped[str | None] = mapped_column(String(64))  # fingerprint of the uploaded file
+    source_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    source_crs: Mapped[str | None] = mapped_column(String(80))  # the CRS the uploader named, if any
     status: Mapped[JobStatus] = mapped_column(Enum(JobStatus, name="job_status", native_enum=False, length=20),
                                               default=JobStatus.queued)
     progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1

@@ -15,6 +15,9 @@ class ImportJobOut(BaseModel):
     kind: str
     layer: str | None
     source_name: str
+    source_sha256: str | None
+    source_bytes: int | None
+    source_crs: str | None
     status: JobStatus
     progress: float
     message: str

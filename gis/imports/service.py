@@ -25,7 +25,7 @@ def create_geo_job(*, db: Session, actor: Actor, storage: ObjectStorage, layer: 
     digest = storage.put_bytes(bucket=storage.settings.imports_bucket, key=key, data=data,
                                content_type="application/octet-stream")
     job = ImportJob(kind="geo", layer=layer, source_name=filename, object_key=key, created_by=actor.username,
-                    counts={"bytes": len(data), "sha256": digest, "crs": crs})
+                    source_sha256=digest, source_bytes=len(data), source_crs=crs)
     db.add(job)
     db.flush()
     audit_service.record(db=db, actor=actor, action="import.queued", entity_type="import_job", entity_id=job.id,
@@ -34,8 +34,7 @@ def create_geo_job(*, db: Session, actor: Actor, storage: ObjectStorage, layer: 
 
 
 def create_simbench_job(*, db: Session, actor: Actor, subnet: str | None) -> ImportJob:
-    job = ImportJob(kind="simbench", layer=None, source_name=subnet or "all", created_by=actor.username,
-                    counts={"subnet": subnet})
+    job = ImportJob(kind="simbench", layer=None, source_name=subnet or "all", created_by=actor.username)
     db.add(job)
     db.flush()
     audit_service.record(db=db, actor=actor, action="import.queued", entity_type="import_job", entity_id=job.id,
@@ -55,14 +54,11 @@ def ensure_retryable(*, job: ImportJob) -> None:
         raise Conflict(f"Import job {job.id} is {job.status}; only queued or failed jobs can be re-sent.")
 
 
-def set_progress(*, session_factory: sessionmaker[Session], job_id: int, fraction: float, message: str,
-                 status: JobStatus | None = None) -> None:
+def set_progress(*, session_factory: sessionmaker[Session], job_id: int, fraction: float, message: str) -> None:
     """Progress is written in its own short transaction so readers see it while the import runs."""
-    values: dict[str, Any] = {"progress": max(0.0, min(1.0, fraction)), "message": message[:500]}
-    if status is not None:
-        values["status"] = status
     with session_factory() as session, session.begin():
-        session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+        session.execute(update(ImportJob).where(ImportJob.id == job_id)
+                        .values(progress=max(0.0, min(1.0, fraction)), message=message[:500]))
 
 
 def finish(*, db: Session, job: ImportJob, succeeded: bool, message: str, counts: dict[str, Any] | None = None,
@@ -70,7 +66,7 @@ def finish(*, db: Session, job: ImportJob, succeeded: bool, message: str, counts
     job.status = JobStatus.succeeded if succeeded else JobStatus.failed
     job.progress = 1.0 if succeeded else job.progress
     job.message = message[:500]
-    job.counts = {**(job.counts or {}), **(counts or {})}
+    job.counts = counts or {}
     job.row_errors = row_errors or []
     job.finished_at = datetime.now(UTC)
 

@@ -15,6 +15,7 @@ from core.worker_resources import resources
 from gis.imports import geofile
 from gis.imports import service as job_service
 from gis.imports.models import ImportJob, JobStatus
+from gis.imports.simbench import default_source_dir, import_simbench
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def run_import(job_id: int, request_id: str | None = None) -> str:
             return str(job.status)  # a redelivered message for a job already done or running
         job.status = JobStatus.running
         job.message = "started"
-        kind, layer, key, source_name, crs = job.kind, job.layer, job.object_key, job.source_name, job.counts.get("crs")
+        kind, layer, key, source_name, crs = job.kind, job.layer, job.object_key, job.source_name, job.source_crs
         actor = _job_actor(job)
 
     def progress(fraction: float, message: str) -> None:
@@ -60,12 +61,10 @@ def run_import(job_id: int, request_id: str | None = None) -> str:
             counts = dict(report.counts())
             message = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
         else:
-            from gis.imports.simbench import default_source_dir, import_simbench
-
             sim = import_simbench(engine=res.engine, source_dir=default_source_dir(),
                                   subnet=None if source_name == "all" else source_name, actor=actor,
                                   progress=progress)
-            counts = {k: v for k, v in sim.__dict__.items()}
+            counts = dict(sim.counts())
             message = "SimBench import finished"
         succeeded = True
     except InvalidInput as exc:

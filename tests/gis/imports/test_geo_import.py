@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import struct
@@ -60,6 +61,7 @@ def test_uploaded_geojson_is_stored_and_imported_by_the_worker(
     job = _wait_for_job(client, queued.json()["id"], headers)
     assert job["status"] == "succeeded", job
     assert job["counts"]["created"] == 2 and job["progress"] == 1.0
+    assert job["source_sha256"] == hashlib.sha256(body).hexdigest() and job["source_bytes"] == len(body)
     assert _count(owner_engine, "lines") == 2
     with owner_engine.connect() as conn:
         key = conn.execute(text("SELECT object_key FROM import_jobs")).scalar_one()
