@@ -15,6 +15,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import func, select
 
 from core.context import Actor, bind_request_id
 from core.database import create_db_engine, create_session_factory, unit_of_work
@@ -23,6 +24,9 @@ from core.permissions import Role
 from core.settings import Settings
 from core.users import service as user_service
 from core.users.schemas import QualificationIn, UserCreate
+from gis.customers.models import Customer
+from gis.imports import geofile
+from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
 from media.storage import ObjectStorage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +39,6 @@ DEMO_USERS: tuple[tuple[str, Role, str], ...] = (
     ("approver", Role.approver, "Abe Approver"),
     ("auditor", Role.auditor, "Aud Auditor"),
 )
-DEMO_SUBNET = "MV1.101"
 
 
 def alembic_config(url: str) -> Config:
@@ -77,15 +80,9 @@ def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
                 user_service.create(db=db, actor=actor, user_in=UserCreate(
                     username=username, full_name=full_name, role=role, password=_demo_password(username),
                     qualifications=quals))
-    from sqlalchemy import func, select
-
-    from gis.customers.models import Customer
-
     with unit_of_work(factory) as db:
         has_network = (db.scalar(select(func.count()).select_from(Customer)) or 0) > 0
     if not has_network:
-        from gis.imports.simbench import default_source_dir, import_simbench
-
         started = time.perf_counter()
         report = import_simbench(engine=engine, source_dir=default_source_dir(), subnet=DEMO_SUBNET, actor=actor)
         print(f"demo network: SimBench {DEMO_SUBNET} imported in {time.perf_counter() - started:.1f} s "
@@ -114,21 +111,18 @@ def cmd_user_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import_simbench(settings: Settings, args: argparse.Namespace) -> int:
-    from gis.imports.simbench import default_source_dir, import_simbench
-
     engine = create_db_engine(settings.database)
     source = Path(args.dir) if args.dir else default_source_dir()
     report = import_simbench(engine=engine, source_dir=source, subnet=args.subnet, actor=Actor.system("import"),
                              progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
-    for key, value in report.__dict__.items():
-        print(f"{key:>26}: {value}")
+    for key, value in report.counts().items():
+        print(f"{key:>31}: {value}")
+    print(f"{'seconds':>31}: {report.seconds}")
     engine.dispose()
     return 0
 
 
 def cmd_import_geo(settings: Settings, args: argparse.Namespace) -> int:
-    from gis.imports import geofile
-
     path = Path(args.file)
     layer = geofile.layer_by_name(args.layer)
     source = geofile.read_source(path.read_bytes(), path.name, crs=args.crs)

@@ -18,9 +18,9 @@ from core.errors import ServiceUnavailable
 from core.settings import DatabaseSettings
 
 
-def create_db_engine(settings: DatabaseSettings, *, url: str | None = None) -> Engine:
+def create_db_engine(settings: DatabaseSettings) -> Engine:
     engine = create_engine(
-        url or settings.url.get_secret_value(),
+        settings.url.get_secret_value(),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=True,

@@ -18,7 +18,6 @@ class DatabaseSettings(BaseSettings):
 
     url: SecretStr = SecretStr("postgresql+psycopg://gridwarden_app:gridwarden_app_dev@127.0.0.1:55432/gridwarden")
     owner_url: SecretStr | None = None
-    app_role: str = "gridwarden_app"
     pool_size: int = Field(default=10, ge=1, le=100)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
 
@@ -73,7 +72,6 @@ class ApiSettings(BaseSettings):
     max_page_size: int = Field(default=1000, ge=1)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     max_bbox_degrees: float = Field(default=5.0, gt=0, description="Largest bbox side for list queries")
-    cors_origins: list[str] = []
 
 
 class Settings(BaseSettings):

@@ -58,16 +58,22 @@ def to_storage(source_epsg: int) -> Transformer | None:
     return _transformer(source_epsg, STORAGE_EPSG)
 
 
-def from_storage(target_epsg: int) -> Transformer | None:
-    if target_epsg == STORAGE_EPSG:
-        return None
-    return _transformer(STORAGE_EPSG, target_epsg)
+# Zone edges are soft in practice (surveys run a little past them), so a point this many degrees
+# outside a CRS's published area of use is still accepted; further out it is a wrong-zone mistake.
+AREA_OF_USE_MARGIN_DEG = 1.0
+
+
+@lru_cache(maxsize=64)
+def _area_of_use(epsg: int) -> tuple[float, float, float, float] | None:
+    area = CRS.from_epsg(epsg).area_of_use
+    return None if area is None else (area.west, area.south, area.east, area.north)
 
 
 def area_of_use_contains(epsg: int, lon: float, lat: float) -> bool:
     """Whether a WGS84 point lies in the CRS's published area of use (a check for swapped zones)."""
-    area = CRS.from_epsg(epsg).area_of_use
+    area = _area_of_use(epsg)
     if area is None:
         return True
-    margin = 1.0  # degrees: zone edges are soft in practice
-    return (area.west - margin <= lon <= area.east + margin) and (area.south - margin <= lat <= area.north + margin)
+    west, south, east, north = area
+    m = AREA_OF_USE_MARGIN_DEG
+    return west - m <= lon <= east + m and south - m <= lat <= north + m

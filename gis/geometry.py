@@ -10,12 +10,12 @@ import math
 from typing import Any
 
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from core.errors import InvalidInput
-from gis.crs import STORAGE_EPSG, area_of_use_contains, from_storage, to_storage
+from gis.crs import STORAGE_EPSG, area_of_use_contains, to_storage
 
 GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 
@@ -71,11 +71,3 @@ def parse_geometry(
     if not geom.is_valid:
         raise _fail(f"Invalid geometry: {explain_validity(geom)}.", field)
     return geom
-
-
-def to_geojson(geom: BaseGeometry, *, epsg: int = STORAGE_EPSG) -> dict[str, Any]:
-    """Storage geometry out to GeoJSON in the requested CRS (RFC 7946 default: EPSG:4326)."""
-    transformer = from_storage(epsg)
-    if transformer is not None:
-        geom = shapely.transform(geom, transformer.transform, interleaved=False)
-    return mapping(geom)

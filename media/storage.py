@@ -11,7 +11,6 @@ import hashlib
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
 
 import urllib3
 from minio import Minio
@@ -73,10 +72,6 @@ class ObjectStorage:
             self.client.put_object(bucket, key, io.BytesIO(data), length=len(data), content_type=content_type,
                                    metadata={"sha256": digest})
         return digest
-
-    def put_stream(self, *, bucket: str, key: str, stream: BinaryIO, length: int, content_type: str) -> None:
-        with self._faults(f"storing {key}"):
-            self.client.put_object(bucket, key, stream, length=length, content_type=content_type)
 
     def get_bytes(self, *, bucket: str, key: str) -> bytes:
         with self._faults(f"reading {key}"):

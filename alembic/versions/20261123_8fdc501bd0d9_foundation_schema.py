@@ -45,8 +45,8 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_reject_change();
 """
 
-# The application connects as its own role (core.settings.DatabaseSettings.app_role). If that role
-# does not exist (a single-role external database) the grants are skipped.
+# The application connects as its own role, `gridwarden_app` (created by ./gw and docker/initdb).
+# If that role does not exist (a single-role external database) the grants are skipped.
 GRANT_APP_ROLE = """
 DO $$
 DECLARE app_role text := 'gridwarden_app';

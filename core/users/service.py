@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -12,9 +14,12 @@ from core.security import hash_password, verify_password
 from core.users.models import Qualification, User
 from core.users.schemas import UserCreate
 
-# A fixed hash to verify against when the user does not exist, so a wrong username takes as long as
-# a wrong password and response times do not reveal which accounts exist.
-_DUMMY_HASH = hash_password("not-a-real-password")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A fixed hash to verify against when the user does not exist, so a wrong username takes as long
+    as a wrong password and response times do not reveal which accounts exist. Made on first use:
+    hashing is deliberately slow and the worker and CLI never need it."""
+    return hash_password("not-a-real-password")
 
 
 def get_by_username(*, db: Session, username: str) -> User | None:
@@ -35,7 +40,7 @@ def list_users(*, db: Session) -> list[User]:
 def authenticate(*, db: Session, username: str, password: str) -> User:
     user = get_by_username(db=db, username=username)
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        verify_password(password, _dummy_hash())
         raise NotAuthenticated("Wrong username or password.")
     if not verify_password(password, user.password_hash) or not user.is_active:
         raise NotAuthenticated("Wrong username or password.")
