@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select
 
+from core.audit import service as audit_service
 from core.context import Actor, bind_request_id
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.errors import GridWardenError, InvalidInput
@@ -27,6 +28,10 @@ from core.users.schemas import QualificationIn, UserCreate
 from gis.customers.models import Customer
 from gis.imports import geofile
 from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
+from gis.network.models import Line
+from gis.rules import service as rules_service
+from gis.zones import service as zone_service
+from gis.zones.models import LineZone
 from media.storage import ObjectStorage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +55,35 @@ def alembic_config(url: str) -> Config:
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     command.upgrade(alembic_config(settings.database.migration_url), "head")
     print("database: migrations applied")
+    # A database that had lines before derived zones existed gets them once here; from then on
+    # every line change keeps its zones current in the same transaction.
+    engine = create_db_engine(settings.database)
+    with unit_of_work(create_session_factory(engine)) as db:
+        if db.scalar(select(Line.id).limit(1)) and not db.scalar(select(LineZone.id).limit(1)):
+            print(f"zones: {zone_service.rebuild_all_zones(db=db)} derived zone parts built")
+    engine.dispose()
+    return 0
+
+
+def cmd_zones_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_db_engine(settings.database)
+    started = time.perf_counter()
+    with unit_of_work(create_session_factory(engine)) as db:
+        parts = zone_service.rebuild_all_zones(db=db)
+        audit_service.record(db=db, actor=Actor.system("cli"), action="zones.rebuild", entity_type="line_zones",
+                             entity_id="all", before=None, after={"zone_parts": parts})
+    print(f"zones: {parts} derived zone parts rebuilt in {time.perf_counter() - started:.1f} s")
+    engine.dispose()
+    return 0
+
+
+def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_db_engine(settings.database)
+    with unit_of_work(create_session_factory(engine)) as db:
+        content = rules_service.read_rule_set_file(Path(args.file))
+        row, created = zone_service.load_rule_set(db=db, actor=Actor.system("cli"), content=content)
+    print(f"rule set {row.code} {row.version}: {'loaded' if created else 'already loaded, unchanged'}")
+    engine.dispose()
     return 0
 
 
@@ -159,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     geo.add_argument("file")
     geo.add_argument("--crs", help="EPSG code of the file's coordinates if the file does not say")
     geo.set_defaults(func=cmd_import_geo)
+
+    zones = sub.add_parser("zones", help="protection zones").add_subparsers(dest="zones_command", required=True)
+    zones.add_parser("rebuild", help="recompute every derived zone").set_defaults(func=cmd_zones_rebuild)
+    rules = sub.add_parser("rules", help="rule sets").add_subparsers(dest="rules_command", required=True)
+    load = rules.add_parser("load", help="load a rule-set JSON file (immutable per code and version)")
+    load.add_argument("file")
+    load.set_defaults(func=cmd_rules_load)
     return parser
 
 

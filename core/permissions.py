@@ -27,12 +27,25 @@ class Permission(StrEnum):
     audit_read = "audit:read"
     users_manage = "users:manage"
     health_read = "health:read"
+    zones_write = "zones:write"
+    rule_sets_manage = "rule_sets:manage"
+    screenings_run = "screenings:run"
+    screenings_read = "screenings:read"
+    requests_read = "requests:read"
+    requests_read_contact = "requests:read_contact"
+    requests_register = "requests:register"
+    requests_assign = "requests:assign"
+    requests_survey = "requests:survey"
+    requests_decide = "requests:decide"
+    encroachments_report = "encroachments:report"
 
 
 _READ_ONLY = {
     Permission.network_read,
     Permission.customers_read,
     Permission.health_read,
+    Permission.screenings_read,
+    Permission.requests_read,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -41,12 +54,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.dispatcher: frozenset(
         _READ_ONLY
         | {Permission.network_write, Permission.customers_write, Permission.customers_read_contact,
-           Permission.imports_run}
+           Permission.imports_run, Permission.zones_write, Permission.screenings_run,
+           Permission.requests_read_contact, Permission.requests_assign, Permission.encroachments_report}
     ),
     # Inspectors visit premises: they need the contact number on site but change no master data.
-    Role.inspector: frozenset(_READ_ONLY | {Permission.customers_read_contact}),
-    # Approval officers decide on requests; the applicant's contact comes with the request, not here.
-    Role.approver: frozenset(_READ_ONLY),
+    # They survey sites and report construction they find in a zone; they never decide.
+    Role.inspector: frozenset(_READ_ONLY | {Permission.customers_read_contact, Permission.screenings_run,
+                                            Permission.requests_read_contact, Permission.requests_survey,
+                                            Permission.encroachments_report}),
+    # Approval officers register and decide requests; the applicant's contact comes with the request.
+    Role.approver: frozenset(_READ_ONLY | {Permission.screenings_run, Permission.requests_read_contact,
+                                           Permission.requests_register, Permission.requests_assign,
+                                           Permission.requests_decide}),
     # Auditors read everything, including the audit log, and change nothing. Contact numbers stay masked.
     Role.auditor: frozenset(_READ_ONLY | {Permission.audit_read}),
 }

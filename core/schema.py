@@ -8,6 +8,9 @@ import core.users.models  # noqa: F401
 import gis.customers.models  # noqa: F401
 import gis.imports.models  # noqa: F401
 import gis.network.models  # noqa: F401
+import gis.rules.models  # noqa: F401
+import gis.screening.models  # noqa: F401
+import gis.zones.models  # noqa: F401
 from core.models import Base
 
 metadata = Base.metadata

@@ -74,6 +74,24 @@ class ApiSettings(BaseSettings):
     max_bbox_degrees: float = Field(default=5.0, gt=0, description="Largest bbox side for list queries")
 
 
+class ScreeningSettings(BaseSettings):
+    """Limits of the screening endpoint and the capacity figure it reports."""
+
+    model_config = SettingsConfigDict(env_prefix="GW_SCREENING_", extra="ignore")
+
+    max_area_m2: float = Field(default=2_000_000, gt=0, description="Largest request area (a 2 km2 site)")
+    max_length_m: float = Field(default=20_000, gt=0, description="Longest request line (a trench or route)")
+    max_vertices: int = Field(default=10_000, ge=4)
+    max_batch: int = Field(default=1000, ge=1, le=10_000)
+    max_findings: int = Field(default=500, ge=1, description="Findings listed per screening (all are counted)")
+    power_factor: float = Field(default=0.9, gt=0, le=1,
+                                description="Spare capacity = rated kVA x power factor - contracted load "
+                                            "(DOMAIN.md §4 default 0.9)")
+    distribution_lv_max_kv: float = Field(default=1.0, gt=0,
+                                          description="A transformer whose LV side is at or below this feeds "
+                                                      "customers directly (a 台区 transformer)")
+
+
 class Settings(BaseSettings):
     """Root settings object; each concern reads its own `GW_<CONCERN>_` variables.
 
@@ -89,6 +107,7 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
 
     @field_validator("environment")
     @classmethod

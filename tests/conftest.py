@@ -34,8 +34,9 @@ from media.storage import ObjectStorage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES = tuple(Role)
-# Tables kept between tests: the schema version, the topology revision row and the role users.
-KEEP_TABLES = {"alembic_version", "topology_state", "users", "user_qualifications", "spatial_ref_sys"}
+# Tables kept between tests: the schema version, the topology revision row, the role users and the
+# reference data the migrations load (rule sets; those a test loads itself are removed).
+KEEP_TABLES = {"alembic_version", "topology_state", "users", "user_qualifications", "spatial_ref_sys", "rule_sets"}
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +79,9 @@ def truncate_data(engine: Engine) -> None:
         if data_tables:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in data_tables) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE topology_state SET revision = revision + 1"))
+        conn.execute(text("DELETE FROM rule_sets WHERE loaded_by NOT LIKE 'migration %'"))
+        conn.execute(text("UPDATE rule_sets SET is_default = false WHERE code <> 'CN-EPP'"))
+        conn.execute(text("UPDATE rule_sets SET is_default = true WHERE code = 'CN-EPP'"))
 
 
 @pytest.fixture(autouse=True)

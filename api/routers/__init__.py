@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from api.routers import audit, auth, customers, health, imports, network, trace, users
+from api.routers import (audit, auth, customers, health, imports, network, rule_sets, screenings, trace, users,
+                         zones)
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -13,3 +14,6 @@ router.include_router(network.router)
 router.include_router(trace.router)
 router.include_router(customers.router)
 router.include_router(imports.router)
+router.include_router(zones.router)
+router.include_router(rule_sets.router)
+router.include_router(screenings.router)

@@ -27,8 +27,10 @@ from gis.crs import parse_crs
 from gis.geometry import parse_geometry
 from gis.network import service as layer_service
 from gis.network.layers import CUSTOMERS, NETWORK_LAYERS, LayerSpec
+from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
 
-IMPORTABLE_LAYERS: dict[str, LayerSpec] = {layer.name: layer for layer in (*NETWORK_LAYERS, CUSTOMERS)}
+IMPORTABLE_LAYERS: dict[str, LayerSpec] = {
+    layer.name: layer for layer in (*NETWORK_LAYERS, CUSTOMERS, BUILT_UP_AREAS, MANUAL_ZONES)}
 MAX_REPORTED_ERRORS = 1000
 
 

@@ -60,6 +60,7 @@ from gis.imports import simbench_model as model
 from gis.imports import simbench_plan
 from gis.imports import simbench_sql as sql
 from gis.network.topology import bump_revision
+from gis.zones import service as zone_service
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,10 @@ def import_simbench(
             cur.execute(statement)
             report_progress(0.3 + 0.65 * i / len(phases), name)
         bump_revision(connection)
+        # Zones follow the lines in the same transaction, so they are never stale after an import.
+        with Session(bind=connection) as session:
+            zone_parts = zone_service.rebuild_all_zones(db=session)
+        report_progress(0.98, f"{zone_parts} zone parts")
 
         report = SimbenchReport(
             nodes=len(plan.nodes), substations=len(plan.substations), transformers=len(plan.transformers),

@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from gis.imports.simbench_model import Dataset, Node, Selection
+from gis.network.line_defaults import default_spread_m
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-SPREAD_DEFAULTS_PATH = DATA_DIR / "conductor_spread_defaults.json"
 MAPPING_RULES_PATH = DATA_DIR / "simbench_mapping.json"
 LV_VOLT_LEVEL = "7"          # SimBench voltLvl: 1 EHV, 3 HV, 5 MV, 7 LV (even numbers: transformation levels)
 _FEEDER = re.compile(r"_Feeder\d+$")
@@ -37,20 +37,6 @@ class MappingRules:
 def mapping_rules() -> MappingRules:
     entries = json.loads(MAPPING_RULES_PATH.read_text(encoding="utf-8"))
     return MappingRules(**{name: float(entry["value"]) for name, entry in entries.items()})
-
-
-@lru_cache(maxsize=1)
-def spread_defaults() -> tuple[tuple[float, float, float], ...]:
-    """(above_kv, up_to_kv, spread_m) from gis/data/conductor_spread_defaults.json."""
-    entries = json.loads(SPREAD_DEFAULTS_PATH.read_text(encoding="utf-8"))
-    return tuple((float(e["above_kv"]), float(e["up_to_kv"]), float(e["spread_m"])) for e in entries)
-
-
-def default_spread_m(kv: float) -> float | None:
-    for above, up_to, spread in spread_defaults():
-        if above < kv <= up_to:
-            return spread
-    return None
 
 
 def customer_category(profile: str) -> str:

@@ -7,18 +7,26 @@ look-ups by model-name strings). Customers are a layer too; their extra privacy 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
+from sqlalchemy.orm import Session
 
 from core.models import Base
 from core.permissions import Permission
 from gis.customers.models import Customer
 from gis.network import schemas
 from gis.network.models import Line, Pole, Substation, Switch, Transformer
+from gis.zones import service as zone_service
 
 POINT = frozenset({"Point"})
+POLYGON = frozenset({"Polygon", "MultiPolygon"})
+
+# Called in the writer's transaction after a create, update or delete, with the row id and its
+# geometry before the change (None for a create): keeps derived data such as zones in step.
+AfterWrite = Callable[[Session, int, dict[str, Any] | None], None]
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,9 @@ class LayerSpec:
     read_only: tuple[str, ...] = ()
     # Writing these fields changes the connectivity graph, so cached traces must reload.
     topology_fields: frozenset[str] = field(default_factory=frozenset)
+    after_write: AfterWrite | None = None
+    # Polygon layers are stored as MULTIPOLYGON so one column type takes both kinds of input.
+    store_as_multi: bool = False
     patch: type[BaseModel] = field(init=False)
     feature_in: type[BaseModel] = field(init=False)
 
@@ -62,7 +73,8 @@ NETWORK_LAYERS: tuple[LayerSpec, ...] = (
               read_only=("substation_id", "hv_node_id", "lv_node_id")),
     LayerSpec("lines", "line", Line, schemas.LineProps, schemas.LineQuery, frozenset({"LineString"}),
               Permission.network_read, Permission.network_write,
-              read_only=("length_m", "conductor_spread_is_default", "node_a_id", "node_b_id")),
+              read_only=("length_m", "conductor_spread_is_default", "node_a_id", "node_b_id"),
+              after_write=zone_service.refresh_after_line_write),
     LayerSpec("poles", "pole", Pole, schemas.PoleProps, schemas.PoleQuery, POINT,
               Permission.network_read, Permission.network_write, read_only=("node_id",)),
     LayerSpec("switches", "switch", Switch, schemas.SwitchProps, schemas.SwitchQuery, POINT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, Computed, Enum, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, Computed, Enum, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base, ManagedRecord
@@ -42,8 +42,15 @@ class NetworkNode(Base):
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
 
 
+def geography_index(table: str) -> Index:
+    """GiST index on `geom::geography`, so metre-radius searches (`ST_DWithin` on geography) and
+    nearest-neighbour ordering use an index at any latitude."""
+    return Index(f"ix_{table}_geog", text("(geom::geography)"), postgresql_using="gist")
+
+
 class Substation(ManagedRecord, Base):
     __tablename__ = "substations"
+    __table_args__ = (geography_index("substations"),)
 
     name: Mapped[str] = mapped_column(String(200), default="")
     subnet: Mapped[str | None] = mapped_column(String(100))
@@ -53,6 +60,7 @@ class Substation(ManagedRecord, Base):
 
 class Transformer(ManagedRecord, Base):
     __tablename__ = "transformers"
+    __table_args__ = (geography_index("transformers"),)
 
     name: Mapped[str] = mapped_column(String(200), default="")
     type_name: Mapped[str] = mapped_column(String(200), default="")
@@ -70,6 +78,7 @@ class Line(ManagedRecord, Base):
     """An overhead line or underground cable section between two nodes."""
 
     __tablename__ = "lines"
+    __table_args__ = (geography_index("lines"),)
 
     name: Mapped[str] = mapped_column(String(200), default="")
     construction: Mapped[Construction] = mapped_column(
@@ -82,6 +91,9 @@ class Line(ManagedRecord, Base):
     conductor_spread_m: Mapped[float | None] = mapped_column(Float)
     # True when the spread came from the per-voltage default table rather than the asset record.
     conductor_spread_is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Horizontal conductor swing at maximum wind (overhead). In built-up areas the zone is this swing
+    # plus the safety distance (实施细则 §5); None means the per-voltage default applies.
+    wind_swing_m: Mapped[float | None] = mapped_column(Float)
     feeder: Mapped[str | None] = mapped_column(String(100), index=True)
     subnet: Mapped[str | None] = mapped_column(String(100), index=True)
     node_a_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)
@@ -93,6 +105,7 @@ class Line(ManagedRecord, Base):
 
 class Pole(ManagedRecord, Base):
     __tablename__ = "poles"
+    __table_args__ = (geography_index("poles"),)
 
     kind: Mapped[PoleKind] = mapped_column(Enum(PoleKind, name="pole_kind", native_enum=False, length=20))
     nominal_kv: Mapped[float] = mapped_column(Float)

@@ -13,19 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from gis.network.models import Construction, PoleKind
 
 
-class _Props(BaseModel):
+class LayerProps(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: str = Field(min_length=1, max_length=200, description="Key in the source system")
 
 
-class SubstationProps(_Props):
+class SubstationProps(LayerProps):
     name: str = Field(default="", max_length=200)
     nominal_kv: float | None = Field(default=None, gt=0, le=1200)
     subnet: str | None = Field(default=None, max_length=100)
 
 
-class TransformerProps(_Props):
+class TransformerProps(LayerProps):
     name: str = Field(default="", max_length=200)
     type_name: str = Field(default="", max_length=200)
     rated_kva: float = Field(gt=0, le=2_000_000)
@@ -34,24 +34,26 @@ class TransformerProps(_Props):
     subnet: str | None = Field(default=None, max_length=100)
 
 
-class LineProps(_Props):
+class LineProps(LayerProps):
     name: str = Field(default="", max_length=200)
     construction: Construction
     nominal_kv: float = Field(gt=0, le=1200)
     conductor_type: str = Field(default="", max_length=200)
     conductor_spread_m: float | None = Field(default=None, ge=0, le=60,
                                              description="Outermost-conductor spread (overhead lines)")
+    wind_swing_m: float | None = Field(default=None, ge=0, le=30,
+                                       description="Conductor swing at maximum wind (overhead); default per voltage")
     feeder: str | None = Field(default=None, max_length=100)
     subnet: str | None = Field(default=None, max_length=100)
 
 
-class PoleProps(_Props):
+class PoleProps(LayerProps):
     kind: PoleKind
     nominal_kv: float = Field(gt=0, le=1200)
     subnet: str | None = Field(default=None, max_length=100)
 
 
-class SwitchProps(_Props):
+class SwitchProps(LayerProps):
     name: str = Field(default="", max_length=200)
     switch_type: str = Field(default="", max_length=40)
     normally_open: bool = False
@@ -60,7 +62,7 @@ class SwitchProps(_Props):
     subnet: str | None = Field(default=None, max_length=100)
 
 
-class CustomerProps(_Props):
+class CustomerProps(LayerProps):
     account_number: str = Field(min_length=1, max_length=60)
     meter_number: str = Field(default="", max_length=60)
     name: str = Field(default="", max_length=200)

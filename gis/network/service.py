@@ -11,6 +11,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from pydantic import BaseModel
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import JSON, Select, Text, cast, func, literal, select
 from sqlalchemy.exc import IntegrityError
@@ -162,13 +163,26 @@ def _flush_or_conflict(db: Session, layer: LayerSpec) -> None:
                        f"reference); nothing was changed.") from exc
 
 
+def _stored_geometry(layer: LayerSpec, geometry: BaseGeometry) -> Any:
+    if layer.store_as_multi and isinstance(geometry, Polygon):
+        geometry = MultiPolygon([geometry])
+    return from_shape(geometry, srid=4326)
+
+
+def _after_write(db: Session, layer: LayerSpec, row_id: int, before: FeatureRecord | None) -> None:
+    if layer.after_write is not None:
+        db.flush()
+        layer.after_write(db, row_id, before.geometry if before is not None else None)
+
+
 def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: BaseGeometry,
                    properties: BaseModel) -> FeatureRecord:
     values = properties.model_dump()
     _ensure_external_id_free(db, layer, values["external_id"])
-    row = layer.model(**values, geom=from_shape(geometry, srid=4326))
+    row = layer.model(**values, geom=_stored_geometry(layer, geometry))
     db.add(row)
     _flush_or_conflict(db, layer)
+    _after_write(db, layer, row.id, None)
     record = _fetch(db, layer, row.id)[1]
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="create", event="created",
               before=None, after=_snapshot(record), payload={"version": record.version})
@@ -195,9 +209,10 @@ def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     for name, value in changes.items():
         setattr(row, name, value)
     if geometry is not None:
-        row.geom = from_shape(geometry, srid=4326)
+        row.geom = _stored_geometry(layer, geometry)
     row.version = row.version + 1
     _flush_or_conflict(db, layer)
+    _after_write(db, layer, row.id, before)
     if any(name in layer.topology_fields for name in changes):
         bump_revision(db)
     after = _fetch(db, layer, feature_id)[1]
@@ -216,6 +231,7 @@ def delete_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     row.version = row.version + 1
     db.flush()
     bump_revision(db)
+    _after_write(db, layer, row.id, before)
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="delete", event="deleted",
               before=_snapshot(before), after={"deleted_at": row.deleted_at.isoformat(), "version": row.version},
               payload={"version": row.version}, reason=reason)

@@ -6,6 +6,7 @@ new route fails this test until someone decides, here, who may call it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +17,7 @@ from core.permissions import Role
 ALL = frozenset(Role)
 EDITORS = frozenset({Role.admin, Role.dispatcher})
 PUBLIC = None  # no sign-in needed
+SCREENERS = frozenset({Role.admin, Role.dispatcher, Role.inspector, Role.approver})
 
 LAYERS = ("substations", "transformers", "lines", "poles", "switches")
 
@@ -35,6 +37,13 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/imports/simbench"): EDITORS,
     ("GET", "/api/v1/imports/{job_id}"): ALL,
     ("POST", "/api/v1/imports/{job_id}/retry"): EDITORS,
+    ("GET", "/api/v1/zones"): ALL,
+    ("GET", "/api/v1/rule-sets"): ALL,
+    ("GET", "/api/v1/rule-sets/{code}/{version}"): ALL,
+    ("POST", "/api/v1/rule-sets"): frozenset({Role.admin}),
+    ("POST", "/api/v1/screenings"): SCREENERS,
+    ("POST", "/api/v1/screenings/batch"): SCREENERS,
+    ("GET", "/api/v1/screenings/{screening_id}"): ALL,
 }
 for _layer in LAYERS:
     EXPECTED[("GET", f"/api/v1/network/{_layer}")] = ALL
@@ -42,6 +51,12 @@ for _layer in LAYERS:
     EXPECTED[("POST", f"/api/v1/network/{_layer}")] = EDITORS
     EXPECTED[("PATCH", f"/api/v1/network/{_layer}/{{feature_id}}")] = EDITORS
     EXPECTED[("DELETE", f"/api/v1/network/{_layer}/{{feature_id}}")] = EDITORS
+for _zone_layer in ("manual", "built_up_areas"):  # drawn by the GIS team (dispatchers) and admins
+    EXPECTED[("GET", f"/api/v1/zones/{_zone_layer}")] = ALL
+    EXPECTED[("GET", f"/api/v1/zones/{_zone_layer}/{{feature_id}}")] = ALL
+    EXPECTED[("POST", f"/api/v1/zones/{_zone_layer}")] = EDITORS
+    EXPECTED[("PATCH", f"/api/v1/zones/{_zone_layer}/{{feature_id}}")] = EDITORS
+    EXPECTED[("DELETE", f"/api/v1/zones/{_zone_layer}/{{feature_id}}")] = EDITORS
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:
@@ -50,7 +65,7 @@ def _routes(client: TestClient) -> list[tuple[str, str]]:
 
 
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
-    url = path.replace("{feature_id}", "999999").replace("{job_id}", "999999")
+    url = re.sub(r"\{[a-z_]+\}", "999999", path)
     # Bodies are deliberately invalid: an allowed caller gets past authorisation and is then stopped
     # by validation (422) or a missing record (404), so the walk never changes data.
     if method in {"POST", "PATCH"}:

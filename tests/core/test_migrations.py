@@ -13,7 +13,8 @@ from core.schema import metadata
 from core.settings import Settings
 
 OUR_TABLES = {"users", "user_qualifications", "audit_log", "outbox_events", "network_nodes", "substations",
-              "transformers", "lines", "poles", "switches", "customers", "topology_state", "import_jobs"}
+              "transformers", "lines", "poles", "switches", "customers", "topology_state", "import_jobs",
+              "rule_sets", "line_zones", "manual_zones", "built_up_areas", "screenings"}
 
 
 def test_downgrade_to_base_and_upgrade_to_head(settings: Settings, owner_engine: Engine) -> None:

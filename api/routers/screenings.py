@@ -1,0 +1,47 @@
+"""Screening at /screenings: one geometry or a batch of up to `max_batch`, answered with findings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from shapely.geometry import mapping
+
+from api.dependencies import AppSettings, DbSession, InputCrs, require
+from core.context import Actor
+from core.permissions import Permission
+from gis.rules import service as rules_service
+from gis.screening import service
+from gis.screening.schemas import ScreeningBatchIn, ScreeningIn, ScreeningOut, screening_out
+
+router = APIRouter(prefix="/screenings", tags=["screenings"])
+Runner = Annotated[Actor, Depends(require(Permission.screenings_run))]
+Reader = Annotated[Actor, Depends(require(Permission.screenings_read))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ScreeningOut,
+             summary="Screen one geometry against protection zones and clearances")
+def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSettings, crs: InputCrs) -> ScreeningOut:
+    rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
+    item = service.validate_all(raws=[body.raw()], epsg=crs, rule_set=rule_set, limits=settings.screening)
+    row = service.run(db=db, actor=actor, items=item, rule_set=rule_set, epsg=crs, limits=settings.screening,
+                      on_date=body.on_date)[0]
+    return screening_out(row, rule_set, mapping(item[0].geometry))
+
+
+@router.post("/batch", status_code=status.HTTP_201_CREATED, response_model=list[ScreeningOut],
+             summary="Screen up to 1,000 geometries in one call (all validated first; none stored on error)")
+def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings: AppSettings,
+                 crs: InputCrs) -> list[ScreeningOut]:
+    rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
+    items = service.validate_all(raws=[i.raw() for i in body.items], epsg=crs, rule_set=rule_set,
+                                 limits=settings.screening)
+    rows = service.run(db=db, actor=actor, items=items, rule_set=rule_set, epsg=crs, limits=settings.screening,
+                       on_date=body.on_date, batch=True)
+    return [screening_out(row, rule_set) for row in rows]
+
+
+@router.get("/{screening_id}", response_model=ScreeningOut, summary="A stored screening, as it was made")
+def get_one(screening_id: int, db: DbSession, _actor: Reader) -> ScreeningOut:
+    row, geometry = service.get_screening(db=db, screening_id=screening_id)
+    return screening_out(row, rules_service.get_rule_set_by_id(db=db, rule_set_id=row.rule_set_id), geometry)

@@ -1,0 +1,73 @@
+"""What each activity needs to be described, checked at the edge before anything is screened.
+
+The rules an activity triggers are data (the rule set's `activities`); the parameters here are
+what an officer needs to judge the case and what the geometry alone cannot say (a crane given as
+its standing point needs its working radius to become an operating area).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.errors import InvalidInput
+from gis.rules.definition import Activity
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConnectionParams(_Params):
+    requested_load_kw: float | None = Field(default=None, gt=0, le=1_000_000,
+                                            description="Load applied for; marks transformers with enough spare")
+
+
+class BuildingParams(_Params):
+    height_m: float = Field(gt=0, le=1000, description="Height of the building or structure incl. scaffolding")
+
+
+class ExcavationParams(_Params):
+    depth_m: float = Field(gt=0, le=500, description="Depth of digging, piling or drilling")
+
+
+class CraneParams(_Params):
+    max_height_m: float = Field(gt=0, le=300, description="Highest point of boom or load")
+    working_radius_m: float | None = Field(default=None, gt=0, le=150,
+                                           description="Needed when the geometry is the crane's standing point")
+
+
+class TreePlantingParams(_Params):
+    mature_height_m: float | None = Field(default=None, gt=0, le=150)
+
+
+class BlastingParams(_Params):
+    charge_kg: float = Field(gt=0, le=1_000_000, description="Explosive charge per blast")
+
+
+PARAMETERS: dict[Activity, type[_Params]] = {
+    Activity.connection: ConnectionParams,
+    Activity.building: BuildingParams,
+    Activity.excavation: ExcavationParams,
+    Activity.crane: CraneParams,
+    Activity.tree_planting: TreePlantingParams,
+    Activity.blasting: BlastingParams,
+}
+
+
+def parse_activity(value: str, *, field: str = "activity") -> Activity:
+    try:
+        return Activity(value)
+    except ValueError as exc:
+        known = ", ".join(a.value for a in Activity)
+        raise InvalidInput(f"Unknown activity {value!r}; use one of: {known}.",
+                           errors=[{"field": field, "message": "unknown activity"}]) from exc
+
+
+def parse_parameters(activity: Activity, values: dict[str, object] | None, *, field: str = "parameters") -> _Params:
+    try:
+        return PARAMETERS[activity].model_validate(values or {})
+    except ValidationError as exc:
+        errors = [{"field": f"{field}." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                  for e in exc.errors()]
+        raise InvalidInput(f"Parameters for {activity.value}: " + "; ".join(
+            f"{e['field']}: {e['message']}" for e in errors[:5]), errors=errors) from exc

@@ -1,0 +1,233 @@
+"""The screening engine: which rules apply to a request, what was measured, what it means.
+
+Pure rule logic over rows the queries in `gis.screening.sql` return. For every asset near a
+request and every rule its activity triggers, the required distance comes from the rule set (by
+the asset's voltage), the measured distance from PostGIS, and a finding is made when the
+measured distance is at or within the required one. The verdict is the worst outcome found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from shapely import to_wkb
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import TextClause
+from sqlalchemy.orm import Session
+
+from gis.rules.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
+from gis.rules.service import LoadedRuleSet
+from gis.screening import sql
+from gis.zones.service import line_offset_m
+
+CLEAR = "clear"
+# Extra search distance beyond the largest rule distance, for the conductor offset (half the
+# spread) and wind swing a line adds on top of the legal width.
+OFFSET_MARGIN_M = 40.0
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    power_factor: float
+    distribution_lv_max_kv: float
+    nearest_transformers: int = 3
+    transformer_candidates: int = 12
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One geometry to screen (EPSG:4326) and what is planned there."""
+
+    geometry: BaseGeometry
+    activity: Activity
+    requested_load_kw: float | None = None
+
+
+@dataclass
+class Finding:
+    asset: dict[str, Any]
+    rule: dict[str, Any]
+    outcome: str
+    required_m: float
+    measured_m: float
+    shortfall_m: float
+    nearest_points: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TransformerCandidate:
+    id: int
+    external_id: str
+    name: str
+    distance_m: float
+    rated_kva: float
+    contracted_load_kw: float
+    spare_kw: float
+    enough_for_request: bool | None
+
+
+@dataclass
+class ScreeningOutcome:
+    verdict: str = CLEAR
+    findings: list[Finding] = field(default_factory=list)
+    transformers: list[TransformerCandidate] = field(default_factory=list)
+
+
+def _rule_info(rule: Rule, language: str = "en") -> dict[str, Any]:
+    return {"code": rule.code, "kind": rule.kind.value, "title": rule.title_in(language),
+            "title_zh": rule.title.get("zh"), "source": rule.source, "measured_from": rule.measured_from}
+
+
+def _round(value: float) -> float:
+    return round(value, 3)
+
+
+class _Collector:
+    """Keeps one finding per (request, asset, rule): the one with the largest shortfall."""
+
+    def __init__(self, count: int) -> None:
+        self.best: list[dict[tuple[str, int, str], Finding]] = [{} for _ in range(count)]
+
+    def add(self, idx: int, *, layer: str, asset: dict[str, Any], rule: Rule, outcome: Outcome,
+            required: float, measured: float, connector: str | None, extra: dict[str, Any] | None = None) -> None:
+        if measured > required:
+            return
+        key = (layer, int(asset["id"]), rule.code)
+        finding = Finding(asset={"layer": layer, **asset}, rule={**_rule_info(rule), **(extra or {})},
+                          outcome=outcome.value, required_m=_round(required), measured_m=_round(measured),
+                          shortfall_m=_round(required - measured),
+                          nearest_points=json.loads(connector) if connector else None)
+        current = self.best[idx].get(key)
+        if current is None or finding.shortfall_m > current.shortfall_m:
+            self.best[idx][key] = finding
+
+
+def _applicable(definition: RuleSetDefinition, subjects: Sequence[Subject]) -> list[list[tuple[Rule, Outcome]]]:
+    return [definition.rules_for(s.activity) for s in subjects]
+
+
+def _largest(per_subject: list[list[tuple[Rule, Outcome]]], kinds: Iterable[RuleKind]) -> float | None:
+    wanted = set(kinds)
+    distances = [rule.largest_distance for rules in per_subject for rule, _ in rules if rule.kind in wanted]
+    return max(distances) if distances else None
+
+
+def _rows(db: Session, statement: TextClause, params: dict[str, Any]) -> list[Any]:
+    return list(db.execute(statement, params))
+
+
+def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject], on_date: date,
+             options: EngineOptions) -> list[ScreeningOutcome]:
+    """Screen every subject under `rule_set`; the result list is in the order of `subjects`."""
+    definition = rule_set.definition
+    per_subject = _applicable(definition, subjects)
+    base = {"idx": list(range(len(subjects))), "wkb": [to_wkb(s.geometry) for s in subjects]}
+    found = _Collector(len(subjects))
+
+    def rules_of(idx: int, kind: RuleKind) -> list[tuple[Rule, Outcome]]:
+        return [(rule, outcome) for rule, outcome in per_subject[idx] if rule.kind == kind]
+
+    zone_radius = _largest(per_subject, [RuleKind.zone])
+    if zone_radius is not None:
+        for row in _rows(db, sql.ZONE_PARTS, {**base, "radius_m": zone_radius + OFFSET_MARGIN_M}):
+            asset = _line_asset(row.line_id, row)
+            for rule, outcome in rules_of(row.idx, RuleKind.zone):
+                width = rule.distance_for(row.nominal_kv) if rule.setting == row.setting else None
+                if width is None:
+                    continue
+                swing = row.wind_swing_m if rule.plus_wind_swing else 0.0
+                measured = max(0.0, row.centre_m - row.conductor_offset_m)
+                found.add(row.idx, layer="lines", asset=asset, rule=rule, outcome=outcome, required=swing + width,
+                          measured=measured, connector=row.connector,
+                          extra={"setting": row.setting, "width_m": width, "wind_swing_m": _round(swing),
+                                 "conductor_offset_m": _round(row.conductor_offset_m)})
+
+    clearance_radius = _largest(per_subject, [RuleKind.clearance])
+    if clearance_radius is not None:
+        for row in _rows(db, sql.LINES, {**base, "radius_m": clearance_radius + OFFSET_MARGIN_M}):
+            asset = _line_asset(row.id, row)
+            offset = line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv,
+                                   conductor_spread_m=row.conductor_spread_m)
+            for rule, outcome in rules_of(row.idx, RuleKind.clearance):
+                required = rule.distance_for(row.nominal_kv)
+                if required is None or (rule.construction and rule.construction != row.construction):
+                    continue
+                found.add(row.idx, layer="lines", asset=asset, rule=rule, outcome=outcome, required=required,
+                          measured=max(0.0, row.centre_m - offset), connector=row.connector,
+                          extra={"conductor_offset_m": _round(offset)})
+
+    foundation_radius = _largest(per_subject, [RuleKind.foundation])
+    if foundation_radius is not None:
+        for row in _rows(db, sql.POLES, {**base, "radius_m": foundation_radius}):
+            asset = {"id": row.id, "external_id": row.external_id, "name": "", "nominal_kv": row.nominal_kv,
+                     "construction": "overhead", "kind": row.kind}
+            for rule, outcome in rules_of(row.idx, RuleKind.foundation):
+                required = rule.distance_for(row.nominal_kv)
+                if required is not None:
+                    found.add(row.idx, layer="poles", asset=asset, rule=rule, outcome=outcome, required=required,
+                              measured=row.distance_m, connector=row.connector)
+
+    facility_radius = _largest(per_subject, [RuleKind.facility_radius])
+    if facility_radius is not None:
+        for row in _rows(db, sql.FACILITIES, {**base, "radius_m": facility_radius + OFFSET_MARGIN_M}):
+            asset = {"id": row.id, "external_id": row.external_id, "name": row.name, "nominal_kv": row.nominal_kv,
+                     "construction": row.construction}
+            offset = (line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv, conductor_spread_m=None)
+                      if row.layer == "lines" else 0.0)
+            for rule, outcome in rules_of(row.idx, RuleKind.facility_radius):
+                required = rule.distance_for(row.nominal_kv)
+                if required is not None:
+                    found.add(row.idx, layer=row.layer, asset=asset, rule=rule, outcome=outcome, required=required,
+                              measured=max(0.0, row.distance_m - offset), connector=row.connector)
+
+    if any(rules_of(i, RuleKind.manual_zone) for i in range(len(subjects))):
+        for row in _rows(db, sql.MANUAL_ZONES, {**base, "on_date": on_date}):
+            asset = {"id": row.id, "external_id": row.external_id, "name": row.name, "nominal_kv": None,
+                     "construction": None, "zone_type": row.zone_type}
+            for rule, outcome in rules_of(row.idx, RuleKind.manual_zone):
+                found.add(row.idx, layer="manual_zones", asset=asset, rule=rule, outcome=outcome, required=0.0,
+                          measured=0.0, connector=None,
+                          extra={"authority": row.authority, "reason": row.reason})
+
+    outcomes = [_outcome(list(best.values())) for best in found.best]
+    _add_transformers(db, base, subjects, outcomes, options)
+    return outcomes
+
+
+def _line_asset(line_id: int, row: Any) -> dict[str, Any]:
+    return {"id": line_id, "external_id": row.external_id, "name": row.name, "nominal_kv": row.nominal_kv,
+            "construction": row.construction}
+
+
+def _outcome(findings: list[Finding]) -> ScreeningOutcome:
+    findings.sort(key=lambda f: (f.outcome != Outcome.conflict, -f.shortfall_m, f.asset["layer"], f.asset["id"]))
+    outcomes = {f.outcome for f in findings}
+    verdict = (Outcome.conflict.value if Outcome.conflict in outcomes
+               else Outcome.conditional.value if outcomes else CLEAR)
+    return ScreeningOutcome(verdict=verdict, findings=findings)
+
+
+def _add_transformers(db: Session, base: dict[str, Any], subjects: Sequence[Subject], outcomes: list[ScreeningOutcome],
+                      options: EngineOptions) -> None:
+    """The nearest distribution transformers with spare capacity = rated kVA x power factor minus
+    the contracted load of the customers already on it (DOMAIN.md §4)."""
+    params = {**base, "lv_max_kv": options.distribution_lv_max_kv, "candidates": options.transformer_candidates}
+    by_subject: dict[int, list[Any]] = {}
+    for row in _rows(db, sql.TRANSFORMERS, params):
+        by_subject.setdefault(row.idx, []).append(row)
+    for idx, rows in by_subject.items():
+        wanted = subjects[idx].requested_load_kw
+        rows.sort(key=lambda r: (r.distance_m, r.id))
+        for row in rows[: options.nearest_transformers]:
+            spare = row.rated_kva * options.power_factor - float(row.contracted_kw)
+            outcomes[idx].transformers.append(TransformerCandidate(
+                id=row.id, external_id=row.external_id, name=row.name, distance_m=_round(row.distance_m),
+                rated_kva=row.rated_kva, contracted_load_kw=_round(float(row.contracted_kw)),
+                spare_kw=_round(spare), enough_for_request=None if wanted is None else spare >= wanted))

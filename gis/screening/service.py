@@ -1,0 +1,187 @@
+"""Screening requests: validate every input first, evaluate, then store each result with the rule
+set version it used. Keyword-only functions, no HTTP.
+
+A request that fails validation (bad geometry, too large, unknown activity, missing parameters,
+an activity the rule set does not cover) stores nothing, for a batch as for a single screening.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import shapely
+from pydantic import BaseModel
+from pyproj import Geod, Transformer
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.audit import service as audit_service
+from core.context import Actor
+from core.errors import InvalidInput, NotFound
+from core.settings import ScreeningSettings
+from gis.geometry import parse_geometry
+from gis.rules import service as rules_service
+from gis.rules.definition import Activity
+from gis.rules.service import LoadedRuleSet
+from gis.screening import engine
+from gis.screening.activities import CraneParams, ConnectionParams, parse_activity, parse_parameters
+from gis.screening.models import Screening
+
+SCREENABLE_TYPES = frozenset({"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"})
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class ScreeningInput:
+    """One validated request: geometry in EPSG:4326 (a crane's operating area already drawn)."""
+
+    geometry: BaseGeometry
+    activity: Activity
+    parameters: BaseModel
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class RawScreening:
+    """One request as the client sent it, before validation."""
+
+    geometry: dict[str, Any]
+    activity: str
+    parameters: dict[str, Any] | None = None
+    reference: str | None = None
+
+
+def geodesic_circle(centre: Point, radius_m: float) -> BaseGeometry:
+    """A circle of `radius_m` on the ellipsoid, drawn in an azimuthal equidistant projection
+    centred on the point, so it is round at any latitude."""
+    local = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
+    to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
+    to_wgs84 = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
+    return transform(to_wgs84, transform(to_local, centre).buffer(radius_m, quad_segs=16))
+
+
+def _check_size(geometry: BaseGeometry, limits: ScreeningSettings, field: str) -> None:
+    if shapely.get_num_coordinates(geometry) > limits.max_vertices:
+        raise InvalidInput(f"The geometry has more than {limits.max_vertices} vertices; simplify it.",
+                           errors=[{"field": field, "message": "too many vertices"}])
+    area_m2, _ = _GEOD.geometry_area_perimeter(geometry)
+    if abs(area_m2) > limits.max_area_m2:
+        raise InvalidInput(f"The area is {abs(area_m2) / 1e6:.2f} km², more than the {limits.max_area_m2 / 1e6:g} km² "
+                           f"a screening accepts; split the site.",
+                           errors=[{"field": field, "message": "area too large"}])
+    if geometry.geom_type in {"LineString", "MultiLineString"} and _GEOD.geometry_length(geometry) > limits.max_length_m:
+        raise InvalidInput(f"The line is longer than {limits.max_length_m / 1000:g} km; split it.",
+                           errors=[{"field": field, "message": "line too long"}])
+
+
+def validate_one(*, raw: RawScreening, epsg: int, rule_set: LoadedRuleSet, limits: ScreeningSettings,
+                 prefix: str = "") -> ScreeningInput:
+    activity = parse_activity(raw.activity, field=f"{prefix}activity")
+    if not rule_set.definition.rules_for(activity):
+        covered = ", ".join(a.value for a in rule_set.definition.activities)
+        raise InvalidInput(f"Rule set {rule_set.label} has no rules for {activity.value}; it covers: {covered}.",
+                           errors=[{"field": f"{prefix}activity", "message": "not covered by the rule set"}])
+    parameters = parse_parameters(activity, raw.parameters, field=f"{prefix}parameters")
+    geometry = parse_geometry(raw.geometry, epsg=epsg, allowed_types=SCREENABLE_TYPES, field=f"{prefix}geometry")
+    if isinstance(parameters, CraneParams) and isinstance(geometry, Point):
+        if parameters.working_radius_m is None:
+            raise InvalidInput("A crane given by its standing point needs parameters.working_radius_m "
+                               "(or send its operating area as a polygon).",
+                               errors=[{"field": f"{prefix}parameters.working_radius_m", "message": "required"}])
+        geometry = geodesic_circle(geometry, parameters.working_radius_m)
+    _check_size(geometry, limits, f"{prefix}geometry")
+    return ScreeningInput(geometry=geometry, activity=activity, parameters=parameters, reference=raw.reference)
+
+
+def validate_all(*, raws: Sequence[RawScreening], epsg: int, rule_set: LoadedRuleSet,
+                 limits: ScreeningSettings) -> list[ScreeningInput]:
+    """Every item checked; all problems reported together with their item number, or none stored."""
+    if not raws:
+        raise InvalidInput("Send at least one geometry to screen.", errors=[{"field": "items", "message": "empty"}])
+    if len(raws) > limits.max_batch:
+        raise InvalidInput(f"A batch may hold at most {limits.max_batch} geometries (got {len(raws)}).",
+                           errors=[{"field": "items", "message": "too many"}])
+    valid: list[ScreeningInput] = []
+    errors: list[dict[str, Any]] = []
+    for position, raw in enumerate(raws):
+        prefix = f"items[{position}]." if len(raws) > 1 else ""
+        try:
+            valid.append(validate_one(raw=raw, epsg=epsg, rule_set=rule_set, limits=limits, prefix=prefix))
+        except InvalidInput as exc:
+            errors.extend(exc.errors or [{"field": prefix.rstrip("."), "message": exc.detail}])
+    if errors:
+        raise InvalidInput(f"{len(errors)} problem(s) in the request; nothing was screened or stored. First: "
+                           f"{errors[0]['field']}: {errors[0]['message']}", errors=errors)
+    return valid
+
+
+def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set: LoadedRuleSet, epsg: int,
+        limits: ScreeningSettings, on_date: date | None = None, subject: tuple[str, int] | None = None,
+        batch: bool = False) -> list[Screening]:
+    """Evaluate and store; returns the stored screenings in input order."""
+    on = on_date or date.today()
+    subjects = [engine.Subject(geometry=item.geometry, activity=item.activity,
+                               requested_load_kw=requested_load(item.parameters))
+                for item in items]
+    options = engine.EngineOptions(power_factor=limits.power_factor,
+                                   distribution_lv_max_kv=limits.distribution_lv_max_kv)
+    outcomes = engine.evaluate(db=db, rule_set=rule_set, subjects=subjects, on_date=on, options=options)
+    batch_id = uuid.uuid4().hex if batch else None
+    rows = []
+    for position, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
+        rows.append(Screening(
+            created_by_id=actor.user_id, created_by=actor.username, batch_id=batch_id,
+            batch_position=position if batch else None, reference=item.reference,
+            subject_type=subject[0] if subject else None, subject_id=str(subject[1]) if subject else None,
+            activity=item.activity.value, parameters=item.parameters.model_dump(mode="json"), input_crs=epsg,
+            on_date=on, rule_set_id=rule_set.id, verdict=outcome.verdict,
+            findings=[f.as_dict() for f in outcome.findings[: limits.max_findings]],
+            findings_total=len(outcome.findings),
+            nearest_transformers=[vars(t) for t in outcome.transformers],
+            geom=_ewkt(item.geometry)))
+    db.add_all(rows)
+    db.flush()
+    _audit(db=db, actor=actor, rows=rows, rule_set=rule_set, batch_id=batch_id)
+    return rows
+
+
+def _ewkt(geometry: BaseGeometry) -> str:
+    return "SRID=4326;" + shapely.to_wkt(geometry, rounding_precision=-1)
+
+
+def _audit(*, db: Session, actor: Actor, rows: list[Screening], rule_set: LoadedRuleSet, batch_id: str | None) -> None:
+    if batch_id is None:
+        for row in rows:
+            audit_service.record(db=db, actor=actor, action="screening.create", entity_type="screening",
+                                 entity_id=row.id, before=None,
+                                 after={"activity": row.activity, "verdict": row.verdict, "rule_set": rule_set.label,
+                                        "findings_total": row.findings_total, "subject_id": row.subject_id})
+        return
+    verdicts: dict[str, int] = {}
+    for row in rows:
+        verdicts[row.verdict] = verdicts.get(row.verdict, 0) + 1
+    audit_service.record(db=db, actor=actor, action="screening.batch", entity_type="screening_batch",
+                         entity_id=batch_id, before=None,
+                         after={"count": len(rows), "verdicts": verdicts, "rule_set": rule_set.label,
+                                "first_id": rows[0].id, "last_id": rows[-1].id})
+
+
+def get_screening(*, db: Session, screening_id: int) -> tuple[Screening, dict[str, Any]]:
+    """A stored screening and its geometry as GeoJSON."""
+    found = db.execute(select(Screening, func.ST_AsGeoJSON(Screening.geom, 9))
+                       .where(Screening.id == screening_id)).first()
+    if found is None:
+        raise NotFound(f"No screening with id {screening_id}.")
+    return found[0], json.loads(found[1])
+
+
+def requested_load(parameters: BaseModel) -> float | None:
+    return parameters.requested_load_kw if isinstance(parameters, ConnectionParams) else None
