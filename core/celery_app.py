@@ -7,10 +7,11 @@ objects, and open their own unit of work through `core.worker_resources`.
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
 from core.settings import Settings
 
-TASK_MODULES = ["gis.imports.tasks"]
+TASK_MODULES = ["gis.imports.tasks", "permits.tasks"]
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -27,5 +28,10 @@ def create_celery(settings: Settings) -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
         result_expires=7 * 24 * 3600,
         timezone="UTC",
+        beat_schedule={
+            # Once a day, after midnight in the utility's time zone (Asia/Shanghai 00:30 = 16:30 UTC).
+            "flag-overdue-cases": {"task": "permits.flag_overdue",
+                                   "schedule": crontab(hour=settings.workflow.overdue_check_hour_utc, minute=30)},
+        },
     )
     return app

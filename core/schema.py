@@ -11,6 +11,7 @@ import gis.network.models  # noqa: F401
 import gis.rules.models  # noqa: F401
 import gis.screening.models  # noqa: F401
 import gis.zones.models  # noqa: F401
+import permits.models  # noqa: F401
 from core.models import Base
 
 metadata = Base.metadata

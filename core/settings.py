@@ -92,6 +92,14 @@ class ScreeningSettings(BaseSettings):
                                                       "customers directly (a 台区 transformer)")
 
 
+class WorkflowSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GW_WORKFLOW_", extra="ignore")
+
+    overdue_check_hour_utc: int = Field(default=16, ge=0, le=23,
+                                        description="Hour (UTC) of the daily overdue check; 16:30 UTC is 00:30 "
+                                                    "in Asia/Shanghai")
+
+
 class Settings(BaseSettings):
     """Root settings object; each concern reads its own `GW_<CONCERN>_` variables.
 
@@ -108,6 +116,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
+    workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
 
     @field_validator("environment")
     @classmethod

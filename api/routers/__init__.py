@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import (audit, auth, customers, health, imports, network, rule_sets, screenings, trace, users,
+from api.routers import (audit, auth, cases, customers, health, imports, network, rule_sets, screenings, trace, users,
                          zones)
 
 router = APIRouter()
@@ -17,3 +17,4 @@ router.include_router(imports.router)
 router.include_router(zones.router)
 router.include_router(rule_sets.router)
 router.include_router(screenings.router)
+router.include_router(cases.router)

@@ -1,0 +1,122 @@
+"""Connection requests and construction permits at /requests, encroachment reports at
+/encroachments: registration (screened at once), workflow actions, hand-over, deadlines, the
+overdue list and decision documents. Thin: every rule lives in `permits.service`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from sqlalchemy.orm import Session
+
+from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, Storage, require
+from core.audit import service as audit_service
+from core.context import Actor
+from core.permissions import Permission, has_permission
+from core.users.models import User
+from permits import deadlines, service
+from permits.models import Case
+from permits.rules import workflow_rules
+from permits.schemas import ActionIn, CaseIn, CaseOut, EncroachmentIn, HandOverIn, case_out
+from permits.workflow import Action, CaseKind, State, allowed_actions
+
+router = APIRouter(tags=["requests"])
+Reader = Annotated[Actor, Depends(require(Permission.requests_read))]
+Registrar = Annotated[Actor, Depends(require(Permission.requests_register))]
+Reporter = Annotated[Actor, Depends(require(Permission.encroachments_report))]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+
+def _out(db: Session, case: Case, actor: Actor) -> CaseOut:
+    show_contact = has_permission(actor.role, Permission.requests_read_contact)
+    if show_contact and (case.applicant_phone or case.applicant_id_number):
+        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=service.ENTITY,
+                             entity_id=case.id, before=None, after={"fields": ["applicant_phone",
+                                                                               "applicant_id_number"]})
+    language = case.language if case.language in ("zh", "en") else "en"
+    department = workflow_rules().departments[case.department]
+    return case_out(
+        case=case, owner=db.get(User, case.owner_id),
+        assignee=db.get(User, case.assignee_id) if case.assignee_id else None,
+        events=service.events(db=db, case_id=case.id), documents=service.documents(db=db, case_id=case.id),
+        remaining=deadlines.remaining(case, now=datetime.now(UTC)),
+        allowed=[a.value for a in allowed_actions(CaseKind(case.kind), State(case.state)) if a != Action.screen],
+        department_name={"name": department[language], "name_en": department["en"]}, show_contact=show_contact,
+        location=service.geometry_json(case.location) or {}, footprint=service.geometry_json(case.footprint),
+        document_href=f"/api/v1/requests/{case.id}/documents/{{document_id}}")
+
+
+def _created(db: Session, case: Case, created: bool, actor: Actor, response: Response) -> CaseOut:
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["ETag"] = f'"{case.version}"'
+    return _out(db, case, actor)
+
+
+@router.post("/requests", response_model=CaseOut, status_code=status.HTTP_201_CREATED,
+             summary="Register a connection request or construction permit; it is screened at once")
+def register_request(body: CaseIn, db: DbSession, actor: Registrar, settings: AppSettings, crs: InputCrs,
+                     response: Response, idempotency_key: IdempotencyKey = None) -> CaseOut:
+    registration = service.prepare_case(db=db, case_in=body, epsg=crs, settings=settings)
+    case, created = service.register(db=db, actor=actor, registration=registration, settings=settings,
+                                     now=datetime.now(UTC), idempotency_key=idempotency_key)
+    return _created(db, case, created, actor, response)
+
+
+@router.post("/encroachments", response_model=CaseOut, status_code=status.HTTP_201_CREATED,
+             summary="Report construction found in a protection zone; it becomes a screened case")
+def report_encroachment(body: EncroachmentIn, db: DbSession, actor: Reporter, settings: AppSettings, crs: InputCrs,
+                        response: Response, idempotency_key: IdempotencyKey = None) -> CaseOut:
+    registration = service.prepare_encroachment(db=db, report=body, epsg=crs, settings=settings)
+    case, created = service.register(db=db, actor=actor, registration=registration, settings=settings,
+                                     now=datetime.now(UTC), idempotency_key=idempotency_key)
+    return _created(db, case, created, actor, response)
+
+
+@router.get("/requests", response_model=list[CaseOut], summary="Cases, optionally only the overdue ones")
+def list_requests(db: DbSession, actor: Reader,
+                  state: Annotated[State | None, Query()] = None,
+                  kind: Annotated[CaseKind | None, Query()] = None,
+                  owner_id: Annotated[int | None, Query(ge=1)] = None,
+                  overdue: Annotated[bool, Query(description="Only open cases past their deadline")] = False,
+                  after_id: Annotated[int | None, Query(ge=0)] = None,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[CaseOut]:
+    query = service.CaseFilter(state=state.value if state else None, kind=kind.value if kind else None,
+                               owner_id=owner_id, overdue_at=datetime.now(UTC) if overdue else None,
+                               after_id=after_id, limit=limit)
+    return [_out(db, case, actor) for case in service.list_cases(db=db, query=query)]
+
+
+@router.get("/requests/{case_id}", response_model=CaseOut, summary="One case with deadline, history, documents")
+def get_request(case_id: int, db: DbSession, actor: Reader, response: Response) -> CaseOut:
+    case = service.get_case(db=db, case_id=case_id)
+    response.headers["ETag"] = f'"{case.version}"'
+    return _out(db, case, actor)
+
+
+@router.post("/requests/{case_id}/actions/{action}", response_model=CaseOut,
+             summary="Move a case on (If-Match required); illegal moves are 409 with the allowed ones")
+def act(case_id: int, action: Action, body: ActionIn, db: DbSession, actor: Reader, storage: Storage,
+        settings: AppSettings, expected_version: ExpectedVersion, response: Response) -> CaseOut:
+    case = service.act(db=db, actor=actor, storage=storage, settings=settings, case_id=case_id,
+                       expected_version=expected_version, action=action, body=body, now=datetime.now(UTC))
+    response.headers["ETag"] = f'"{case.version}"'
+    return _out(db, case, actor)
+
+
+@router.post("/requests/{case_id}/hand-over", response_model=CaseOut,
+             summary="Hand the case to the next accountable person (If-Match required)")
+def hand_over(case_id: int, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
+              response: Response) -> CaseOut:
+    case = service.hand_over(db=db, actor=actor, case_id=case_id, expected_version=expected_version,
+                             to_user_id=body.to_user_id, reason=body.reason)
+    response.headers["ETag"] = f'"{case.version}"'
+    return _out(db, case, actor)
+
+
+@router.get("/requests/{case_id}/documents/{document_id}", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}}, summary="A decision document (PDF)")
+def get_document(case_id: int, document_id: int, db: DbSession, _actor: Reader, storage: Storage) -> Response:
+    serial, pdf = service.document_pdf(db=db, storage=storage, case_id=case_id, document_id=document_id)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{serial}.pdf"'})

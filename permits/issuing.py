@@ -1,0 +1,96 @@
+"""Issuing decision documents: a continuous serial number, the PDF, its storage and its record.
+
+The serial is taken under a row lock in the deciding transaction and the PDF is written to S3
+before the transaction commits; if storage is down the whole decision fails with 503 and nothing
+(no state change, no serial) is kept, so the officer can simply retry.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core.users.models import User
+from media.storage import ObjectStorage
+from permits.documents import DecisionDocument, FindingRow, render_decision_pdf
+from permits.models import Case, DecisionDocumentRecord, SerialCounter
+
+SERIES = {"hazard_notice": "HN", "approval_with_clauses": "AP", "refusal": "RF"}
+ORGANISATION = {"zh": "GridWarden 供电公司", "en": "GridWarden Power Supply Company"}
+
+_NEARBY = text("""
+SELECT 'zone' AS what, ST_AsGeoJSON(z.geom) AS g FROM line_zones z
+ WHERE ST_DWithin(z.geom::geography, ST_GeomFromGeoJSON(:site)::geography, :radius_m)
+UNION ALL
+SELECT 'zone', ST_AsGeoJSON(m.geom) FROM manual_zones m
+ WHERE m.deleted_at IS NULL AND ST_DWithin(m.geom::geography, ST_GeomFromGeoJSON(:site)::geography, :radius_m)
+UNION ALL
+SELECT 'line', ST_AsGeoJSON(l.geom) FROM lines l
+ WHERE l.deleted_at IS NULL AND ST_DWithin(l.geom::geography, ST_GeomFromGeoJSON(:site)::geography, :radius_m)
+""")
+MAP_RADIUS_M = 150.0
+
+
+def next_serial(db: Session, series: str, year: int) -> str:
+    """The next number of `series` in `year` ("GW-HN-2026-000017"), gap-free: the counter row is
+    locked until the transaction ends, and a rollback returns the number."""
+    db.execute(insert(SerialCounter).values(series=series, year=year, last_value=0)
+               .on_conflict_do_nothing(index_elements=["series", "year"]))
+    counter = db.scalars(select(SerialCounter).where(SerialCounter.series == series, SerialCounter.year == year)
+                         .with_for_update()).one()
+    counter.last_value += 1
+    return f"GW-{series}-{year}-{counter.last_value:06d}"
+
+
+def _nearby(db: Session, site: BaseGeometry) -> tuple[list[BaseGeometry], list[BaseGeometry]]:
+    zones: list[BaseGeometry] = []
+    lines: list[BaseGeometry] = []
+    site_json = json.dumps(site.__geo_interface__)
+    for what, geojson in db.execute(_NEARBY, {"site": site_json, "radius_m": MAP_RADIUS_M}):
+        (zones if what == "zone" else lines).append(shape(json.loads(geojson)))
+    return zones, lines
+
+
+def _finding_rows(findings: list[dict[str, Any]], language: str) -> list[FindingRow]:
+    """The stored screening findings as table rows, with rule titles in the document's language."""
+    rows = []
+    for finding in findings:
+        asset, rule = finding["asset"], finding["rule"]
+        label = f"{asset['layer']} {asset['external_id']}"
+        if asset.get("nominal_kv"):
+            label += f" ({asset['nominal_kv']:g} kV {asset.get('construction') or ''}".rstrip() + ")"
+        title = (rule.get("title_zh") if language == "zh" else None) or rule["title"]
+        rows.append(FindingRow(asset=label, rule=str(title), legal_source=str(rule["source"]),
+                               required_m=float(finding["required_m"]), measured_m=float(finding["measured_m"]),
+                               shortfall_m=float(finding["shortfall_m"]), outcome=str(finding["outcome"])))
+    return rows
+
+
+def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str, language: str, site: BaseGeometry,
+                   findings: list[dict[str, Any]], measures: list[str], rule_set_label: str, signer: User,
+                   signed_on: date, department_name: str) -> DecisionDocumentRecord:
+    serial = next_serial(db, SERIES[kind], signed_on.year)
+    zones, lines = _nearby(db, site)
+    document = DecisionDocument(
+        kind=kind, language=language, serial_number=serial, request_number=case.number,  # type: ignore[arg-type]
+        applicant=case.applicant_name, site_address=case.site_address or "-", request_type=case.request_type,
+        verdict=case.verdict or "clear", rule_set=rule_set_label, findings=_finding_rows(findings, language),
+        measures=measures, site=site, zones=zones, lines=lines, signed_by=signer.full_name or signer.username,
+        signed_on=signed_on, organisation=f"{ORGANISATION[language]} · {department_name}")
+    pdf = render_decision_pdf(document)
+    key = f"decisions/{signed_on.year}/{serial}.pdf"
+    digest = storage.put_bytes(bucket=storage.settings.evidence_bucket, key=key, data=pdf,
+                               content_type="application/pdf")
+    record = DecisionDocumentRecord(case_id=case.id, kind=kind, serial_number=serial, language=language,
+                                    object_key=key, sha256=digest, size_bytes=len(pdf),
+                                    signed_by=document.signed_by, signed_on=signed_on)
+    db.add(record)
+    db.flush()
+    return record

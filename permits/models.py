@@ -1,0 +1,109 @@
+"""Cases (connection requests, construction permits, encroachment cases), their history, their
+decision documents and the serial-number counters those documents draw from."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models import Base
+
+
+class Case(Base):
+    """One request or case from first contact to closure.
+
+    `owner_id` is the one accountable person at every moment (首问负责制): set at registration,
+    changed only by an explicit, audited hand-over. `deadline_at` is the end of the current stage's
+    time limit in working days; `version` guards every action against concurrent changes.
+    """
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    request_type: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    applicant_name: Mapped[str] = mapped_column(String(200), default="")
+    applicant_phone: Mapped[str | None] = mapped_column(String(40))
+    applicant_id_number: Mapped[str | None] = mapped_column(String(40))
+    site_address: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    requested_load_kw: Mapped[float | None] = mapped_column(Float)
+    requested_capacity_kva: Mapped[float | None] = mapped_column(Float)
+    voltage_kv: Mapped[float] = mapped_column(Float)
+    activities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    department: Mapped[str] = mapped_column(String(60))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    surveyed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reinspected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    screening_ids: Mapped[list[int]] = mapped_column(JSONB, default=list)
+    survey: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    stage_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    footprint = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True)
+
+    __table_args__ = (UniqueConstraint("created_by_id", "idempotency_key", name="uq_cases_idempotency"),)
+
+
+class CaseEvent(Base):
+    """The case's own history, one row per action (the audit log holds the full before/after)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class DecisionDocumentRecord(Base):
+    """An issued PDF: stored in S3 under its serial number, with its hash for integrity checks."""
+
+    __tablename__ = "decision_documents"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    serial_number: Mapped[str] = mapped_column(String(40), unique=True)
+    language: Mapped[str] = mapped_column(String(5))
+    object_key: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    signed_by: Mapped[str] = mapped_column(String(200))
+    signed_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SerialCounter(Base):
+    """Continuous serial numbers per series and year: taken under a row lock in the issuing
+    transaction, so a rolled-back decision does not leave a gap."""
+
+    __tablename__ = "serial_counters"
+
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)

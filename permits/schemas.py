@@ -1,0 +1,196 @@
+"""Edge schemas for cases: registration, encroachment reports, actions, hand-over, and the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gis.customers.privacy import mask_phone
+
+CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
+                    "restoration", "relocation", "account_split", "closure")
+# Types that add load to the network: the applied load is needed to route and check capacity.
+LOAD_TYPES = frozenset({"new_connection", "capacity_increase", "temporary_supply", "relocation"})
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlannedActivity(_In):
+    activity: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseIn(_In):
+    """A connection request (kind=connection) or a construction permit (kind=construction)."""
+
+    kind: Literal["connection", "construction"]
+    request_type: str = Field(description=f"connection: {', '.join(CONNECTION_TYPES)}; construction: "
+                                          f"construction_permit")
+    applicant_name: str = Field(min_length=1, max_length=200)
+    applicant_phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+()\- ]{3,40}$")
+    applicant_id_number: str | None = Field(default=None, max_length=40, pattern=r"^[0-9A-Za-z\-]{4,40}$")
+    site_address: str = Field(default="", max_length=300)
+    description: str = Field(default="", max_length=4000)
+    location: dict[str, Any] = Field(description="GeoJSON Point of the premises or site")
+    footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon of the site, if known")
+    requested_load_kw: float | None = Field(default=None, gt=0, le=1_000_000)
+    requested_capacity_kva: float | None = Field(default=None, gt=0, le=2_000_000)
+    voltage_kv: float = Field(gt=0, le=1200, description="Supply voltage level, e.g. 0.4 or 10")
+    activities: list[PlannedActivity] = Field(default_factory=list, max_length=10,
+                                              description="Planned activities near lines (construction permits)")
+    language: Literal["zh", "en"] = "zh"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CaseIn:
+        if self.kind == "connection":
+            if self.request_type not in CONNECTION_TYPES:
+                raise ValueError(f"request_type for a connection must be one of {', '.join(CONNECTION_TYPES)}")
+            if self.request_type in LOAD_TYPES and self.requested_load_kw is None:
+                raise ValueError(f"requested_load_kw is required for {self.request_type}")
+        else:
+            if self.request_type != "construction_permit":
+                raise ValueError("request_type for construction must be construction_permit")
+            if not self.activities:
+                raise ValueError("a construction permit needs at least one planned activity")
+        return self
+
+
+class EncroachmentIn(_In):
+    """Construction found in a protection zone by a patrol or a dispatcher."""
+
+    location: dict[str, Any]
+    footprint: dict[str, Any] | None = None
+    description: str = Field(min_length=1, max_length=4000)
+    activity: str = "building"
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"height_m": 3.0})
+    responsible_party: str = Field(default="", max_length=200, description="Who builds there, if known")
+    site_address: str = Field(default="", max_length=300)
+    language: Literal["zh", "en"] = "zh"
+
+
+class ActionIn(_In):
+    """The body of an action; which fields each action needs is checked by the service."""
+
+    note: str | None = Field(default=None, max_length=4000)
+    assignee_id: int | None = Field(default=None, description="assign_survey / assign_reinspection")
+    findings: str | None = Field(default=None, max_length=8000, description="record_survey / record_reinspection")
+    hazard_found: bool | None = Field(default=None, description="record_survey")
+    passed: bool | None = Field(default=None, description="record_reinspection: the rectification is adequate")
+    measures: list[str] = Field(default_factory=list, max_length=50,
+                                description="Protection clauses, hazard measures or refusal reasons")
+    rectification_days: int | None = Field(default=None, ge=1, le=120)
+    language: Literal["zh", "en"] | None = None
+
+
+class HandOverIn(_In):
+    to_user_id: int
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class PersonOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+
+
+class RemainingOut(BaseModel):
+    working_days: int
+    overdue: bool
+    seconds: float
+    calendar_covered: bool
+
+
+class DocumentOut(BaseModel):
+    id: int
+    kind: str
+    serial_number: str
+    language: str
+    sha256: str
+    size_bytes: int
+    signed_by: str
+    signed_on: str
+    href: str
+
+
+class EventOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str
+    details: dict[str, Any]
+
+
+class CaseOut(BaseModel):
+    id: int
+    number: str
+    kind: str
+    request_type: str
+    state: str
+    version: int
+    allowed_actions: list[str]
+    department: dict[str, str]
+    owner: PersonOut
+    assignee: PersonOut | None
+    applicant_name: str
+    applicant_phone: str | None
+    applicant_id_number: str | None
+    site_address: str
+    description: str
+    location: dict[str, Any]
+    footprint: dict[str, Any] | None
+    requested_load_kw: float | None
+    requested_capacity_kva: float | None
+    voltage_kv: float
+    activities: list[dict[str, Any]]
+    verdict: str | None
+    screening_ids: list[int]
+    survey: dict[str, Any] | None
+    decision: dict[str, Any] | None
+    deadline_at: datetime | None
+    remaining: RemainingOut | None
+    escalation_level: int
+    overdue_flagged_at: datetime | None
+    created_at: datetime
+    documents: list[DocumentOut]
+    history: list[EventOut]
+
+
+def _person(user: Any) -> PersonOut | None:
+    return None if user is None else PersonOut(id=user.id, username=user.username, full_name=user.full_name)
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """ID numbers show only their last four characters (DOMAIN.md §6: masked by default)."""
+    if not value:
+        return value
+    return "*" * max(0, len(value) - 4) + value[-4:]
+
+
+def case_out(*, case: Any, owner: Any, assignee: Any, events: list[Any], documents: list[Any],
+             remaining: Any, allowed: list[str], department_name: dict[str, str], show_contact: bool,
+             location: dict[str, Any], footprint: dict[str, Any] | None, document_href: str) -> CaseOut:
+    """The one place a stored case becomes its API form; personal data masked unless `show_contact`."""
+    return CaseOut(
+        id=case.id, number=case.number, kind=case.kind, request_type=case.request_type, state=case.state,
+        version=case.version, allowed_actions=allowed, department={"code": case.department, **department_name},
+        owner=_person(owner), assignee=_person(assignee), applicant_name=case.applicant_name,  # type: ignore[arg-type]
+        applicant_phone=case.applicant_phone if show_contact else mask_phone(case.applicant_phone),
+        applicant_id_number=case.applicant_id_number if show_contact else mask_id_number(case.applicant_id_number),
+        site_address=case.site_address, description=case.description, location=location, footprint=footprint,
+        requested_load_kw=case.requested_load_kw, requested_capacity_kva=case.requested_capacity_kva,
+        voltage_kv=case.voltage_kv, activities=case.activities, verdict=case.verdict,
+        screening_ids=case.screening_ids, survey=case.survey, decision=case.decision, deadline_at=case.deadline_at,
+        remaining=None if remaining is None else RemainingOut(**vars(remaining)),
+        escalation_level=case.escalation_level, overdue_flagged_at=case.overdue_flagged_at,
+        created_at=case.created_at,
+        documents=[DocumentOut(id=d.id, kind=d.kind, serial_number=d.serial_number, language=d.language,
+                               sha256=d.sha256, size_bytes=d.size_bytes, signed_by=d.signed_by,
+                               signed_on=d.signed_on.isoformat(), href=document_href.format(document_id=d.id))
+                   for d in documents],
+        history=[EventOut(at=e.at, actor=e.actor_name, action=e.action, from_state=e.from_state, to_state=e.to_state,
+                          details=e.details) for e in events])

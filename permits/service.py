@@ -1,0 +1,400 @@
+"""Cases from registration to decision: screening on submission, the state machine, first
+responsibility, separation of duties, deadlines and decision documents. Keyword-only functions,
+no HTTP; the caller's unit of work owns the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import outbox
+from core.audit import service as audit_service
+from core.context import Actor
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleVersion
+from core.permissions import Permission, Role, has_permission
+from core.settings import Settings
+from core.users.models import User
+from gis.geometry import parse_geometry
+from gis.rules import service as rules_service
+from gis.screening import service as screening_service
+from gis.screening.models import Screening
+from media.storage import ObjectStorage
+from permits import deadlines, issuing
+from permits.models import Case, CaseEvent
+from permits.rules import workflow_rules
+from permits.schemas import ActionIn, CaseIn, EncroachmentIn
+from permits.workflow import TERMINAL, Action, CaseKind, State, allowed_actions, transition_for
+
+ENTITY = "case"
+NUMBER_SERIES = {CaseKind.connection: "YK", CaseKind.construction: "SG", CaseKind.encroachment: "WZ"}
+DOCUMENT_KIND = {Action.approve_with_clauses: "approval_with_clauses", Action.issue_hazard_notice: "hazard_notice",
+                 Action.refuse: "refusal"}
+VERDICT_RANK = {"clear": 0, "conditional": 1, "conflict": 2}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A validated case, ready to be stored and screened."""
+
+    kind: CaseKind
+    request_type: str
+    location: BaseGeometry
+    footprint: BaseGeometry | None
+    screenings: list[screening_service.ScreeningInput]
+    fields: dict[str, Any]
+
+
+def _snapshot(case: Case) -> dict[str, Any]:
+    """What the audit log keeps of a case: its workflow fields (personal data stays in the row)."""
+    return {"number": case.number, "state": case.state, "version": case.version, "owner_id": case.owner_id,
+            "assignee_id": case.assignee_id, "department": case.department, "verdict": case.verdict,
+            "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+            "escalation_level": case.escalation_level, "decision": case.decision, "survey": case.survey}
+
+
+def _record(db: Session, *, actor: Actor, case: Case, action: str, from_state: str | None,
+            before: dict[str, Any] | None, details: dict[str, Any] | None = None, reason: str | None = None) -> None:
+    """One action = one case event + one audit record + one outbox event, in the same transaction."""
+    db.add(CaseEvent(case_id=case.id, actor_id=actor.user_id, actor_name=actor.username, action=action,
+                     from_state=from_state, to_state=case.state, details=details or {}))
+    audit_service.record(db=db, actor=actor, action=f"case.{action}", entity_type=ENTITY, entity_id=case.id,
+                         before=before, after=_snapshot(case), reason=reason)
+    outbox.emit(db=db, event_type=f"case.{action}", entity_type=ENTITY, entity_id=case.id,
+                payload={"state": case.state, "owner_id": case.owner_id, "department": case.department})
+
+
+def _validate(*, db: Session, kind: CaseKind, location_json: dict[str, Any], footprint_json: dict[str, Any] | None,
+              activities: list[tuple[str, dict[str, Any]]], epsg: int, settings: Settings
+              ) -> tuple[BaseGeometry, BaseGeometry | None, list[screening_service.ScreeningInput]]:
+    location = parse_geometry(location_json, epsg=epsg, allowed_types=frozenset({"Point"}), field="location")
+    footprint = (parse_geometry(footprint_json, epsg=epsg, allowed_types=frozenset({"Polygon", "MultiPolygon"}),
+                                field="footprint") if footprint_json else None)
+    if footprint is not None and footprint.distance(location) > 0.01:  # about 1 km: clearly another site
+        raise InvalidInput("The footprint is far from the location; check both geometries.",
+                           errors=[{"field": "footprint", "message": "not at the location"}])
+    site = mapping(footprint if footprint is not None else location)
+    rule_set = rules_service.get_rule_set(db=db)
+    raws = [screening_service.RawScreening(geometry=dict(site), activity=a, parameters=p) for a, p in activities]
+    items = screening_service.validate_all(raws=raws, epsg=4326, rule_set=rule_set, limits=settings.screening)
+    return location, footprint, items
+
+
+def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings) -> Registration:
+    kind = CaseKind(case_in.kind)
+    activities = [(a.activity, a.parameters) for a in case_in.activities]
+    if kind == CaseKind.connection and not any(a == "connection" for a, _ in activities):
+        activities.insert(0, ("connection", {"requested_load_kw": case_in.requested_load_kw}))
+    location, footprint, items = _validate(db=db, kind=kind, location_json=case_in.location,
+                                           footprint_json=case_in.footprint, activities=activities, epsg=epsg,
+                                           settings=settings)
+    fields = case_in.model_dump(exclude={"kind", "request_type", "location", "footprint", "activities"})
+    fields["activities"] = [{"activity": a, "parameters": p} for a, p in activities]
+    return Registration(kind, case_in.request_type, location, footprint, items, fields)
+
+
+def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, settings: Settings) -> Registration:
+    location, footprint, items = _validate(db=db, kind=CaseKind.encroachment, location_json=report.location,
+                                           footprint_json=report.footprint,
+                                           activities=[(report.activity, report.parameters)], epsg=epsg,
+                                           settings=settings)
+    fields = {"applicant_name": report.responsible_party or "-", "site_address": report.site_address,
+              "description": report.description, "voltage_kv": 0.4, "language": report.language,
+              "activities": [{"activity": report.activity, "parameters": report.parameters}]}
+    return Registration(CaseKind.encroachment, "encroachment", location, footprint, items, fields)
+
+
+def _next_number(db: Session, kind: CaseKind, now: datetime) -> str:
+    series = NUMBER_SERIES[kind]
+    return issuing.next_serial(db, series, now.year)
+
+
+def register(*, db: Session, actor: Actor, registration: Registration, settings: Settings, now: datetime,
+             idempotency_key: str | None = None) -> tuple[Case, bool]:
+    """Store a new case owned by whoever registered it (first contact), screen it at once and put
+    it in `screened` with the survey deadline running. Returns (case, created); a repeated
+    Idempotency-Key from the same user returns the first case instead of a duplicate."""
+    if idempotency_key:
+        existing = db.scalar(select(Case).where(Case.created_by_id == actor.user_id,
+                                                Case.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing, False
+    rules = workflow_rules()
+    fields = registration.fields
+    department = rules.department_for(kind=registration.kind, voltage_kv=fields["voltage_kv"],
+                                      load_kw=fields.get("requested_load_kw"),
+                                      capacity_kva=fields.get("requested_capacity_kva"),
+                                      power_factor=settings.screening.power_factor)
+    case = Case(number=_next_number(db, registration.kind, now), kind=registration.kind.value,
+                request_type=registration.request_type, state=State.submitted.value, version=1,
+                department=department, owner_id=actor.user_id, created_by_id=actor.user_id,
+                idempotency_key=idempotency_key, stage_started_at=now,
+                location=from_shape(registration.location, srid=4326),
+                footprint=from_shape(registration.footprint, srid=4326) if registration.footprint else None,
+                **fields)
+    db.add(case)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise Conflict("This submission was already received (same Idempotency-Key); nothing new was stored.") from exc
+    _record(db, actor=actor, case=case, action="submit", from_state=None, before=None,
+            details={"department": department})
+    _screen(db=db, actor=actor, case=case, registration=registration, settings=settings, now=now)
+    return case, True
+
+
+def _screen(*, db: Session, actor: Actor, case: Case, registration: Registration, settings: Settings,
+            now: datetime) -> None:
+    rule_set = rules_service.get_rule_set(db=db)
+    rows = screening_service.run(db=db, actor=actor, items=registration.screenings, rule_set=rule_set, epsg=4326,
+                                 limits=settings.screening, subject=(ENTITY, case.id))
+    before = _snapshot(case)
+    case.screening_ids = [row.id for row in rows]
+    case.verdict = max((row.verdict for row in rows), key=VERDICT_RANK.__getitem__)
+    deadlines.enter_stage(case, State.screened, now=now)
+    _record(db, actor=actor, case=case, action=Action.screen.value, from_state=State.submitted.value, before=before,
+            details={"verdict": case.verdict, "screening_ids": case.screening_ids, "rule_set": rule_set.label})
+
+
+def get_case(*, db: Session, case_id: int, for_update: bool = False) -> Case:
+    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update()
+    case = db.scalar(stmt)
+    if case is None:
+        raise NotFound(f"No case with id {case_id}.")
+    return case
+
+
+def _check_version(case: Case, expected_version: int) -> None:
+    if case.version != expected_version:
+        raise StaleVersion(f"Case {case.number} was changed meanwhile (now version {case.version}, you sent "
+                           f"{expected_version}). Reload it and decide again.", current_version=case.version)
+
+
+def _user(db: Session, user_id: int, field: str) -> User:
+    user = db.get(User, user_id)
+    if user is None or not user.is_active:
+        raise InvalidInput(f"No active user with id {user_id}.", errors=[{"field": field, "message": "unknown user"}])
+    return user
+
+
+def _require(value: object, field: str, action: Action) -> None:
+    if value is None or value == "" or value == []:
+        raise InvalidInput(f"{action.value} needs {field}.", errors=[{"field": field, "message": "required"}])
+
+
+def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings, case_id: int,
+        expected_version: int, action: Action, body: ActionIn, now: datetime) -> Case:
+    """Apply one workflow action if the case's state, the actor's role and the rules allow it."""
+    case = get_case(db=db, case_id=case_id, for_update=True)
+    _check_version(case, expected_version)
+    kind, state = CaseKind(case.kind), State(case.state)
+    transition = transition_for(kind, state, action)
+    if transition is None or transition.permission is None:
+        allowed = [a.value for a in allowed_actions(kind, state) if a != Action.screen]
+        raise Conflict(f"{action.value} is not possible for a {kind.value} case in state {state.value}; allowed "
+                       f"now: {', '.join(allowed) or 'none (the case is closed)'}.", allowed_actions=allowed)
+    if not has_permission(actor.role, transition.permission):
+        raise PermissionDenied(f"Role {actor.role} may not {action.value} (needs {transition.permission}).")
+    before = _snapshot(case)
+    details: dict[str, Any] = {}
+    rectification_days = None
+    if action in (Action.assign_survey, Action.assign_reinspection):
+        _require(body.assignee_id, "assignee_id", action)
+        assignee = _user(db, body.assignee_id, "assignee_id")  # type: ignore[arg-type]
+        if not has_permission(Role(assignee.role), Permission.requests_survey):
+            raise InvalidInput(f"{assignee.username} cannot survey sites (role {assignee.role}).",
+                               errors=[{"field": "assignee_id", "message": "not a surveyor"}])
+        case.assignee_id = assignee.id
+        details["assignee"] = assignee.username
+    elif action in (Action.record_survey, Action.record_reinspection):
+        if case.assignee_id != actor.user_id:
+            raise PermissionDenied("Only the person assigned to this site visit may record it.")
+        _require(body.findings, "findings", action)
+        if action == Action.record_survey:
+            _require(body.hazard_found, "hazard_found", action)
+            case.survey = {"findings": body.findings, "hazard_found": body.hazard_found, "by": actor.username,
+                           "at": now.isoformat()}
+            case.surveyed_by_id = actor.user_id
+        else:
+            _require(body.passed, "passed", action)
+            case.survey = {**(case.survey or {}), "reinspection": {"findings": body.findings, "passed": body.passed,
+                                                                    "by": actor.username, "at": now.isoformat()}}
+            case.reinspected_by_id = actor.user_id
+        details = {"findings": body.findings, "hazard_found": body.hazard_found, "passed": body.passed}
+    elif action == Action.report_rectification:
+        _require(body.note, "note", action)
+        details["note"] = body.note
+    if transition.decision:
+        details.update(_decide(db=db, actor=actor, storage=storage, case=case, action=action, body=body, now=now))
+        rectification_days = body.rectification_days
+    case.version += 1
+    deadlines.enter_stage(case, transition.target, now=now, rectification_days=rectification_days)
+    if case.state in TERMINAL:
+        case.assignee_id = None
+    _record(db, actor=actor, case=case, action=action.value, from_state=state.value, before=before, details=details,
+            reason=body.note)
+    db.flush()
+    return case
+
+
+def _decide(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, action: Action, body: ActionIn,
+            now: datetime) -> dict[str, Any]:
+    """Separation of duties, the decision's preconditions, and its document."""
+    if actor.user_id is not None and actor.user_id in (case.surveyed_by_id, case.reinspected_by_id):
+        raise PermissionDenied("You recorded the site survey or re-inspection of this case; another officer must "
+                               "decide it (separation of duties).")
+    survey = case.survey or {}
+    reinspection = survey.get("reinspection")
+    remedied = bool(reinspection and reinspection.get("passed"))
+    if action in (Action.approve, Action.approve_with_clauses, Action.resolve):
+        if reinspection is not None and not remedied:
+            raise Conflict("The re-inspection found the rectification inadequate: issue a new hazard notice or "
+                           "refuse.", allowed_actions=[Action.issue_hazard_notice.value, Action.refuse.value])
+        if reinspection is None and survey.get("hazard_found"):
+            raise Conflict("The site survey found a hazard: issue a hazard notice or refuse.",
+                           allowed_actions=[Action.issue_hazard_notice.value, Action.refuse.value])
+        if action == Action.approve and case.verdict != "clear" and not remedied:
+            raise Conflict(f"The screening verdict is {case.verdict}: approve with protection clauses instead.",
+                           allowed_actions=[Action.approve_with_clauses.value])
+        if action == Action.approve_with_clauses and case.verdict == "conflict" and not remedied:
+            raise Conflict("The screening found a conflict (an activity the rules forbid): issue a hazard notice "
+                           "or refuse.", allowed_actions=[Action.issue_hazard_notice.value, Action.refuse.value])
+    if action in (Action.issue_hazard_notice, Action.refuse):
+        _require(body.measures, "measures", action)
+    decision: dict[str, Any] = {"action": action.value, "by": actor.username, "at": now.isoformat(),
+                                "measures": body.measures, "note": body.note}
+    if action == Action.refuse:
+        decision["reported_to"] = workflow_rules().escalation["refusal_reported_to"][case.language]
+    kind = DOCUMENT_KIND.get(action)
+    if kind is not None:
+        document = _issue(db=db, actor=actor, storage=storage, case=case, kind=kind,
+                          language=body.language or case.language, measures=body.measures, now=now)
+        decision["document"] = {"id": document.id, "serial_number": document.serial_number}
+    case.decision = decision
+    return {"decision": decision}
+
+
+def _issue(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, kind: str, language: str,
+           measures: list[str], now: datetime) -> issuing.DecisionDocumentRecord:
+    signer = db.get(User, actor.user_id) if actor.user_id is not None else None
+    if signer is None:
+        raise PermissionDenied("Decisions are signed by a named person; system actors cannot decide.")
+    screenings = list(db.scalars(select(Screening).where(Screening.id.in_(case.screening_ids))))
+    findings = [f for s in screenings for f in s.findings]
+    rule_sets = {rules_service.get_rule_set_by_id(db=db, rule_set_id=s.rule_set_id).label for s in screenings}
+    site = to_shape(case.footprint if case.footprint is not None else case.location)
+    local_day = now.astimezone(deadlines.working_calendar().timezone).date()
+    department = workflow_rules().departments[case.department][language]
+    return issuing.issue_document(db=db, storage=storage, case=case, kind=kind, language=language, site=site,
+                                  findings=findings, measures=measures, rule_set_label=", ".join(sorted(rule_sets)),
+                                  signer=signer, signed_on=local_day, department_name=department)
+
+
+def hand_over(*, db: Session, actor: Actor, case_id: int, expected_version: int, to_user_id: int, reason: str) -> Case:
+    """First responsibility: the owner (or someone who assigns work) names the next accountable
+    person explicitly; the case is never without an owner."""
+    case = get_case(db=db, case_id=case_id, for_update=True)
+    _check_version(case, expected_version)
+    if case.owner_id != actor.user_id and not has_permission(actor.role, Permission.requests_assign):
+        raise PermissionDenied("Only the case's owner, or someone who assigns work, may hand it over.")
+    if State(case.state) in TERMINAL:
+        raise Conflict(f"Case {case.number} is closed ({case.state}); there is nothing to hand over.",
+                       allowed_actions=[])
+    target = _user(db, to_user_id, "to_user_id")
+    if not has_permission(Role(target.role), Permission.requests_read):
+        raise InvalidInput(f"{target.username} cannot own cases.", errors=[{"field": "to_user_id",
+                                                                            "message": "cannot own cases"}])
+    if target.id == case.owner_id:
+        raise InvalidInput(f"{target.username} already owns this case.",
+                           errors=[{"field": "to_user_id", "message": "already the owner"}])
+    before = _snapshot(case)
+    previous = case.owner_id
+    case.owner_id = target.id
+    case.version += 1
+    _record(db, actor=actor, case=case, action="hand_over", from_state=case.state, before=before,
+            details={"from_user_id": previous, "to_user_id": target.id, "reason": reason}, reason=reason)
+    db.flush()
+    return case
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    state: str | None = None
+    kind: str | None = None
+    owner_id: int | None = None
+    overdue_at: datetime | None = None  # only cases whose deadline passed before this moment
+    after_id: int | None = None
+    limit: int = 100
+
+
+def list_cases(*, db: Session, query: CaseFilter) -> list[Case]:
+    stmt = select(Case)
+    if query.state:
+        stmt = stmt.where(Case.state == query.state)
+    if query.kind:
+        stmt = stmt.where(Case.kind == query.kind)
+    if query.owner_id:
+        stmt = stmt.where(Case.owner_id == query.owner_id)
+    if query.overdue_at is not None:
+        stmt = stmt.where(Case.deadline_at < query.overdue_at, Case.state.not_in([s.value for s in TERMINAL]))
+    if query.after_id:
+        stmt = stmt.where(Case.id > query.after_id)
+    return list(db.scalars(stmt.order_by(Case.id).limit(query.limit)))
+
+
+def flag_overdue(*, db: Session, now: datetime) -> list[int]:
+    """Daily job: every open case past its deadline and not yet flagged in this stage is flagged,
+    escalated one level and announced (outbox) to the owning department's head."""
+    stmt = (select(Case).where(Case.deadline_at < now, Case.state.not_in([s.value for s in TERMINAL]),
+                               Case.overdue_flagged_at.is_(None))
+            .order_by(Case.id).with_for_update(skip_locked=True))
+    actor = Actor.system("overdue-check")
+    flagged = []
+    for case in db.scalars(stmt):
+        before = _snapshot(case)
+        case.overdue_flagged_at = now
+        case.escalation_level += 1
+        case.version += 1
+        reported_to = workflow_rules().escalation["overdue_reported_to"][case.language]
+        _record(db, actor=actor, case=case, action="escalate_overdue", from_state=case.state, before=before,
+                details={"deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+                         "escalation_level": case.escalation_level, "reported_to": reported_to})
+        flagged.append(case.id)
+    db.flush()
+    return flagged
+
+
+def events(*, db: Session, case_id: int) -> list[CaseEvent]:
+    return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
+
+def documents(*, db: Session, case_id: int) -> list[issuing.DecisionDocumentRecord]:
+    return list(db.scalars(select(issuing.DecisionDocumentRecord)
+                           .where(issuing.DecisionDocumentRecord.case_id == case_id)
+                           .order_by(issuing.DecisionDocumentRecord.id)))
+
+
+def document_pdf(*, db: Session, storage: ObjectStorage, case_id: int, document_id: int) -> tuple[str, bytes]:
+    record = db.get(issuing.DecisionDocumentRecord, document_id)
+    if record is None or record.case_id != case_id:
+        raise NotFound(f"No document {document_id} on case {case_id}.")
+    return record.serial_number, storage.get_bytes(bucket=storage.settings.evidence_bucket, key=record.object_key)
+
+
+def geometry_json(value: Any) -> dict[str, Any] | None:
+    return None if value is None else json.loads(json.dumps(mapping(to_shape(value))))
+
+
+def count_cases(*, db: Session) -> int:
+    return int(db.scalar(select(func.count()).select_from(Case)) or 0)
