@@ -11,70 +11,21 @@ from __future__ import annotations
 import math
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 
+from bench.common import bench_headers, free_port, report, start_server, truncate_data
 from core.context import Actor
-from core.database import create_db_engine, create_session_factory, unit_of_work
+from core.database import create_db_engine
 from core.permissions import Role
-from core.security import issue_token
 from core.settings import Settings
-from core.users import service as user_service
-from core.users.schemas import UserCreate
 from gis.imports.simbench import default_source_dir, import_simbench
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 WINDOW_M = 2000.0
 SAMPLES = 200
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p
-    lo, hi = math.floor(k), math.ceil(k)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def report(name: str, millis: list[float], extra: str = "") -> None:
-    print(f"{name:<44} n={len(millis):<4} p50={percentile(millis, 0.5):7.1f} ms  "
-          f"p95={percentile(millis, 0.95):7.1f} ms  max={max(millis):7.1f} ms {extra}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=REPO_ROOT, env={**os.environ},
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the API server did not start")
-
-
-def truncate_data(engine: Engine) -> None:
-    with engine.begin() as conn:
-        tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN "
-                                   "('alembic_version', 'topology_state', 'spatial_ref_sys')")).scalars().all()
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
 
 
 def main() -> None:
@@ -97,13 +48,7 @@ def main() -> None:
           f"{result.transformers} transformers, {result.switches} switches, {result.customers} customers, "
           f"{result.nodes} nodes, {result.poles} poles")
 
-    with unit_of_work(create_session_factory(engine)) as db:
-        user = user_service.get_by_username(db=db, username="bench-dispatcher") or user_service.create(
-            db=db, actor=Actor.system("bench"), user_in=UserCreate(username="bench-dispatcher", role=Role.dispatcher,
-                                                                   password="bench-password-123"))
-        user_id = user.id
-    token, _ = issue_token(settings=settings.auth, user_id=user_id, username="bench-dispatcher", role="dispatcher")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = bench_headers(settings, engine, Role.dispatcher)
 
     rng = random.Random(42)
     with engine.connect() as conn:

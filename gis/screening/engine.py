@@ -28,6 +28,9 @@ CLEAR = "clear"
 # Extra search distance beyond the largest rule distance, for the conductor offset (half the
 # spread) and wind swing a line adds on top of the legal width.
 OFFSET_MARGIN_M = 40.0
+# Candidate searches run on the sphere (fast); its distances differ from the spheroid's by under
+# 0.5 %, so search radii are widened by this factor and decisions use spheroid distances.
+SPHERE_SLACK = 1.01
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class EngineOptions:
     power_factor: float
     distribution_lv_max_kv: float
     nearest_transformers: int = 3
-    transformer_candidates: int = 12
+    transformer_candidates: int = 6
+    # Facility-radius rules (blasting: 500 m) list the nearest facilities and count the rest.
+    facilities_listed: int = 50
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,12 @@ class ScreeningOutcome:
     verdict: str = CLEAR
     findings: list[Finding] = field(default_factory=list)
     transformers: list[TransformerCandidate] = field(default_factory=list)
+    # Facilities inside a radius rule's distance beyond the nearest ones listed as findings.
+    unlisted_findings: int = 0
+
+    @property
+    def findings_total(self) -> int:
+        return len(self.findings) + self.unlisted_findings
 
 
 def _rule_info(rule: Rule, language: str = "en") -> dict[str, Any]:
@@ -119,6 +130,13 @@ def _largest(per_subject: list[list[tuple[Rule, Outcome]]], kinds: Iterable[Rule
     return max(distances) if distances else None
 
 
+def _constructions(per_subject: list[list[tuple[Rule, Outcome]]], kind: RuleKind) -> list[str]:
+    """Which constructions (overhead, cable) rules of `kind` apply to: clearances in the CN set are
+    about overhead conductors only, so the 33,000 cable sections need not be searched for them."""
+    wanted = {rule.construction for rules in per_subject for rule, _ in rules if rule.kind == kind}
+    return ["overhead", "cable"] if None in wanted else sorted(c for c in wanted if c)
+
+
 def _rows(db: Session, statement: TextClause, params: dict[str, Any]) -> list[Any]:
     return list(db.execute(statement, params))
 
@@ -128,15 +146,25 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
     """Screen every subject under `rule_set`; the result list is in the order of `subjects`."""
     definition = rule_set.definition
     per_subject = _applicable(definition, subjects)
-    base = {"idx": list(range(len(subjects))), "wkb": [to_wkb(s.geometry) for s in subjects]}
+    wkbs = [to_wkb(s.geometry) for s in subjects]
+    base = {"idx": list(range(len(subjects))), "wkb": wkbs}
+
+    def needing(kind: RuleKind) -> dict[str, Any]:
+        """The request arrays restricted to the subjects whose activity has rules of `kind`, so a
+        batch mixing activities only searches what each activity needs."""
+        wanted = [i for i in range(len(subjects)) if rules_of(i, kind)]
+        return {"idx": wanted, "wkb": [wkbs[i] for i in wanted]}
+
     found = _Collector(len(subjects))
+    unlisted: dict[int, int] = {}
 
     def rules_of(idx: int, kind: RuleKind) -> list[tuple[Rule, Outcome]]:
         return [(rule, outcome) for rule, outcome in per_subject[idx] if rule.kind == kind]
 
     zone_radius = _largest(per_subject, [RuleKind.zone])
     if zone_radius is not None:
-        for row in _rows(db, sql.ZONE_PARTS, {**base, "radius_m": zone_radius + OFFSET_MARGIN_M}):
+        for row in _rows(db, sql.ZONE_PARTS, {**needing(RuleKind.zone), "rule_set_id": rule_set.id,
+                                                 "radius_m": (zone_radius + OFFSET_MARGIN_M) * SPHERE_SLACK}):
             asset = _line_asset(row.line_id, row)
             for rule, outcome in rules_of(row.idx, RuleKind.zone):
                 width = rule.distance_for(row.nominal_kv) if rule.setting == row.setting else None
@@ -151,7 +179,8 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
 
     clearance_radius = _largest(per_subject, [RuleKind.clearance])
     if clearance_radius is not None:
-        for row in _rows(db, sql.LINES, {**base, "radius_m": clearance_radius + OFFSET_MARGIN_M}):
+        for row in _rows(db, sql.LINES, {**needing(RuleKind.clearance), "radius_m": (clearance_radius + OFFSET_MARGIN_M) * SPHERE_SLACK,
+                                            "constructions": _constructions(per_subject, RuleKind.clearance)}):
             asset = _line_asset(row.id, row)
             offset = line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv,
                                    conductor_spread_m=row.conductor_spread_m)
@@ -165,7 +194,8 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
 
     foundation_radius = _largest(per_subject, [RuleKind.foundation])
     if foundation_radius is not None:
-        for row in _rows(db, sql.POLES, {**base, "radius_m": foundation_radius}):
+        for row in _rows(db, sql.POLES, {**needing(RuleKind.foundation),
+                                            "radius_m": foundation_radius * SPHERE_SLACK}):
             asset = {"id": row.id, "external_id": row.external_id, "name": "", "nominal_kv": row.nominal_kv,
                      "construction": "overhead", "kind": row.kind}
             for rule, outcome in rules_of(row.idx, RuleKind.foundation):
@@ -176,11 +206,18 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
 
     facility_radius = _largest(per_subject, [RuleKind.facility_radius])
     if facility_radius is not None:
-        for row in _rows(db, sql.FACILITIES, {**base, "radius_m": facility_radius + OFFSET_MARGIN_M}):
+        params = {**needing(RuleKind.facility_radius), "required_m": facility_radius * SPHERE_SLACK,
+                  "radius_m": (facility_radius + OFFSET_MARGIN_M) * SPHERE_SLACK, "listed": options.facilities_listed}
+        listed: dict[int, int] = {}
+        for row in _rows(db, sql.FACILITIES, params):
+            listed[row.idx] = listed.get(row.idx, 0) + 1
+            unlisted[row.idx] = row.total - listed[row.idx]
             asset = {"id": row.id, "external_id": row.external_id, "name": row.name, "nominal_kv": row.nominal_kv,
                      "construction": row.construction}
-            offset = (line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv, conductor_spread_m=None)
-                      if row.layer == "lines" else 0.0)
+            # A line is measured from its own outer conductor (its recorded spread; the default only
+            # when none is recorded), as for zones and clearances.
+            offset = (line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv,
+                                    conductor_spread_m=row.conductor_spread_m) if row.layer == "lines" else 0.0)
             for rule, outcome in rules_of(row.idx, RuleKind.facility_radius):
                 required = rule.distance_for(row.nominal_kv)
                 if required is not None:
@@ -188,7 +225,7 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
                               measured=max(0.0, row.distance_m - offset), connector=row.connector)
 
     if any(rules_of(i, RuleKind.manual_zone) for i in range(len(subjects))):
-        for row in _rows(db, sql.MANUAL_ZONES, {**base, "on_date": on_date}):
+        for row in _rows(db, sql.MANUAL_ZONES, {**needing(RuleKind.manual_zone), "on_date": on_date}):
             asset = {"id": row.id, "external_id": row.external_id, "name": row.name, "nominal_kv": None,
                      "construction": None, "zone_type": row.zone_type}
             for rule, outcome in rules_of(row.idx, RuleKind.manual_zone):
@@ -197,6 +234,8 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
                           extra={"authority": row.authority, "reason": row.reason})
 
     outcomes = [_outcome(list(best.values())) for best in found.best]
+    for idx, count in unlisted.items():
+        outcomes[idx].unlisted_findings = count
     _add_transformers(db, base, subjects, outcomes, options)
     return outcomes
 
