@@ -8,6 +8,7 @@ before the transaction commits; if storage is down the whole decision fails with
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Any
 
@@ -85,7 +86,9 @@ def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str
         measures=measures, site=site, zones=zones, lines=lines, signed_by=signer.full_name or signer.username,
         signed_on=signed_on, organisation=f"{ORGANISATION[language]} · {department_name}")
     pdf = render_decision_pdf(document)
-    key = f"decisions/{signed_on.year}/{serial}.pdf"
+    # The case id and a random suffix keep keys unique even if a restored database hands out a
+    # serial again: an issued document is evidence and is never overwritten.
+    key = f"decisions/{signed_on.year}/{serial}-case{case.id}-{uuid.uuid4().hex[:12]}.pdf"
     digest = storage.put_bytes(bucket=storage.settings.evidence_bucket, key=key, data=pdf,
                                content_type="application/pdf")
     record = DecisionDocumentRecord(case_id=case.id, kind=kind, serial_number=serial, language=language,

@@ -40,6 +40,10 @@ NUMBER_SERIES = {CaseKind.connection: "YK", CaseKind.construction: "SG", CaseKin
 DOCUMENT_KIND = {Action.approve_with_clauses: "approval_with_clauses", Action.issue_hazard_notice: "hazard_notice",
                  Action.refuse: "refusal"}
 VERDICT_RANK = {"clear": 0, "conditional": 1, "conflict": 2}
+# Who may be a case's accountable owner: someone whose role moves cases on. Reading is not enough:
+# auditors read every case but change nothing, so they check the owner's work and are never it.
+CASE_WORK = frozenset({Permission.requests_register, Permission.requests_assign, Permission.requests_survey,
+                       Permission.requests_decide, Permission.encroachments_report})
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,10 @@ def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, sett
 
 
 def _next_number(db: Session, kind: CaseKind, now: datetime) -> str:
-    series = NUMBER_SERIES[kind]
-    return issuing.next_serial(db, series, now.year)
+    """Case numbers count by the utility's local year, like its documents: a request received on
+    1 January at 01:00 Beijing time (still 31 December in UTC) belongs to the new year."""
+    local_year = now.astimezone(deadlines.working_calendar().timezone).year
+    return issuing.next_serial(db, NUMBER_SERIES[kind], local_year)
 
 
 def register(*, db: Session, actor: Actor, registration: Registration, settings: Settings, now: datetime,
@@ -124,6 +130,10 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
     it in `screened` with the survey deadline running. Returns (case, created); a repeated
     Idempotency-Key from the same user returns the first case instead of a duplicate."""
     if idempotency_key:
+        # A double tap or a retry on a slow network sends the same key twice at once: the second
+        # waits here until the first commits, then finds its case instead of failing on the index.
+        lock_key = func.hashtextextended(f"case-registration:{actor.user_id}:{idempotency_key}", 0)
+        db.execute(select(func.pg_advisory_xact_lock(lock_key)))
         existing = db.scalar(select(Case).where(Case.created_by_id == actor.user_id,
                                                 Case.idempotency_key == idempotency_key))
         if existing is not None:
@@ -264,18 +274,22 @@ def _decide(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, ac
         if reinspection is None and survey.get("hazard_found"):
             raise Conflict("The site survey found a hazard: issue a hazard notice or refuse.",
                            allowed_actions=[Action.issue_hazard_notice.value, Action.refuse.value])
-        if action == Action.approve and case.verdict != "clear" and not remedied:
-            raise Conflict(f"The screening verdict is {case.verdict}: approve with protection clauses instead.",
-                           allowed_actions=[Action.approve_with_clauses.value])
-        if action == Action.approve_with_clauses and case.verdict == "conflict" and not remedied:
+        # The conflict check comes first: a plain approval of a conflict must not be pointed at
+        # approve_with_clauses, which the conflict forbids just the same.
+        if action != Action.resolve and case.verdict == "conflict" and not remedied:
             raise Conflict("The screening found a conflict (an activity the rules forbid): issue a hazard notice "
                            "or refuse.", allowed_actions=[Action.issue_hazard_notice.value, Action.refuse.value])
+        # A site in a zone stays in it after a hazard is remedied: its approval still carries the
+        # protection clauses (DOMAIN.md §4, decision 1), so a plain approval needs a clear verdict.
+        if action == Action.approve and case.verdict != "clear":
+            raise Conflict(f"The screening verdict is {case.verdict}: approve with protection clauses instead.",
+                           allowed_actions=[Action.approve_with_clauses.value])
     if action in (Action.issue_hazard_notice, Action.refuse):
         _require(body.measures, "measures", action)
     decision: dict[str, Any] = {"action": action.value, "by": actor.username, "at": now.isoformat(),
                                 "measures": body.measures, "note": body.note}
     if action == Action.refuse:
-        decision["reported_to"] = workflow_rules().escalation["refusal_reported_to"][case.language]
+        decision["reported_to"] = workflow_rules().escalation["refusal_reported_to"][body.language or case.language]
     kind = DOCUMENT_KIND.get(action)
     if kind is not None:
         document = _issue(db=db, actor=actor, storage=storage, case=case, kind=kind,
@@ -312,9 +326,9 @@ def hand_over(*, db: Session, actor: Actor, case_id: int, expected_version: int,
         raise Conflict(f"Case {case.number} is closed ({case.state}); there is nothing to hand over.",
                        allowed_actions=[])
     target = _user(db, to_user_id, "to_user_id")
-    if not has_permission(Role(target.role), Permission.requests_read):
-        raise InvalidInput(f"{target.username} cannot own cases.", errors=[{"field": "to_user_id",
-                                                                            "message": "cannot own cases"}])
+    if not any(has_permission(Role(target.role), permission) for permission in CASE_WORK):
+        raise InvalidInput(f"{target.username} cannot own cases (role {target.role} does no case work).",
+                           errors=[{"field": "to_user_id", "message": "cannot own cases"}])
     if target.id == case.owner_id:
         raise InvalidInput(f"{target.username} already owns this case.",
                            errors=[{"field": "to_user_id", "message": "already the owner"}])
@@ -365,7 +379,8 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
         before = _snapshot(case)
         case.overdue_flagged_at = now
         case.escalation_level += 1
-        case.version += 1
+        # Not a version bump: flagging changes no decision-relevant field, and an officer holding the
+        # case's ETag overnight must still be able to act on it in the morning.
         reported_to = workflow_rules().escalation["overdue_reported_to"][case.language]
         _record(db, actor=actor, case=case, action="escalate_overdue", from_state=case.state, before=before,
                 details={"deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,

@@ -12,6 +12,8 @@ the list of actions that are allowed there. Pure Python; `permits.service` appli
                                                                  | hazard_notice_issued (not yet remedied)
                                                                  | resolved (encroachment remedied)
                                                          -> refused (reported to the safety department)
+                                                         -> resolved (encroachment: no hazard found)
+    A pending survey or re-inspection can be assigned again to someone else.
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ _AFTER_INSPECTION = frozenset({State.surveyed, State.reinspected})
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.screen, frozenset({State.submitted}), State.screened, None),
-    Transition(Action.assign_survey, frozenset({State.screened}), State.survey_assigned, Permission.requests_assign),
+    # Assigning again while the visit is pending re-assigns it (the surveyor is ill, left...).
+    Transition(Action.assign_survey, frozenset({State.screened, State.survey_assigned}), State.survey_assigned,
+               Permission.requests_assign),
     Transition(Action.record_survey, frozenset({State.survey_assigned}), State.surveyed, Permission.requests_survey),
     Transition(Action.approve, _AFTER_INSPECTION, State.approved, Permission.requests_decide, APPLICATIONS, True),
     Transition(Action.approve_with_clauses, _AFTER_INSPECTION, State.approved_with_clauses,
@@ -88,12 +92,15 @@ TRANSITIONS: tuple[Transition, ...] = (
                Permission.requests_decide, ALL_KINDS, True),
     Transition(Action.report_rectification, frozenset({State.hazard_notice_issued}), State.rectification_reported,
                Permission.requests_assign),
-    Transition(Action.assign_reinspection, frozenset({State.rectification_reported}), State.reinspection_assigned,
+    Transition(Action.assign_reinspection, frozenset({State.rectification_reported, State.reinspection_assigned}),
+               State.reinspection_assigned,
                Permission.requests_assign),
     Transition(Action.record_reinspection, frozenset({State.reinspection_assigned}), State.reinspected,
                Permission.requests_survey),
     Transition(Action.refuse, _AFTER_INSPECTION, State.refused, Permission.requests_decide, ALL_KINDS, True),
-    Transition(Action.resolve, frozenset({State.reinspected}), State.resolved, Permission.requests_decide,
+    # An encroachment closes when the rectification passed re-inspection, or when the survey found
+    # no hazard after all (an unfounded report).
+    Transition(Action.resolve, _AFTER_INSPECTION, State.resolved, Permission.requests_decide,
                frozenset({CaseKind.encroachment}), True),
 )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, Storage, require
@@ -96,10 +96,12 @@ def get_request(case_id: int, db: DbSession, actor: Reader, response: Response) 
 
 @router.post("/requests/{case_id}/actions/{action}", response_model=CaseOut,
              summary="Move a case on (If-Match required); illegal moves are 409 with the allowed ones")
-def act(case_id: int, action: Action, body: ActionIn, db: DbSession, actor: Reader, storage: Storage,
-        settings: AppSettings, expected_version: ExpectedVersion, response: Response) -> CaseOut:
+def act(case_id: int, action: Action, db: DbSession, actor: Reader, storage: Storage,
+        settings: AppSettings, expected_version: ExpectedVersion, response: Response,
+        body: Annotated[ActionIn | None, Body()] = None) -> CaseOut:
     case = service.act(db=db, actor=actor, storage=storage, settings=settings, case_id=case_id,
-                       expected_version=expected_version, action=action, body=body, now=datetime.now(UTC))
+                       expected_version=expected_version, action=action, body=body or ActionIn(),
+                       now=datetime.now(UTC))
     response.headers["ETag"] = f'"{case.version}"'
     return _out(db, case, actor)
 

@@ -1,0 +1,475 @@
+"""Connection requests, construction permits and encroachment cases through the API: registration
+with screening, routing and deadline; every workflow path with its history and audit trail; illegal
+transitions; who may take which action; separation of duties; first responsibility; applicant privacy.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from tests.permits.conftest import (EVERY_ACTION, FAR, NEAR, Desk, Person, assert_problem, connection_body,
+                                    construction_body, count_rows)
+
+# What the state machine allows in each state (issue 3 §4), written out independently of its table.
+DECISIONS = ["approve", "approve_with_clauses", "issue_hazard_notice", "refuse"]
+ALLOWED = {
+    "screened": ["assign_survey"],
+    "survey_assigned": ["assign_survey", "record_survey"],  # a pending visit can be re-assigned
+    "surveyed": DECISIONS,
+    "hazard_notice_issued": ["report_rectification"],
+    "rectification_reported": ["assign_reinspection"],
+    "reinspection_assigned": ["assign_reinspection", "record_reinspection"],
+    "reinspected": DECISIONS,
+}
+# An encroachment the survey finds harmless can be resolved straight away (an unfounded report).
+ENCROACHMENT_ALLOWED = {**ALLOWED, "surveyed": ["issue_hazard_notice", "refuse", "resolve"],
+                        "reinspected": ["issue_hazard_notice", "refuse", "resolve"]}
+
+
+def assert_trail(desk: Desk, case: dict[str, Any], steps: list[tuple[str, str]]) -> None:
+    """History and audit log both hold one entry per action, in order, each moving the case to the
+    given state; every audit record keeps the before and after of the case, chained, and the case
+    has exactly one owner in every one of them."""
+    assert [(e["action"], e["to_state"]) for e in case["history"]] == steps
+    assert [e["from_state"] for e in case["history"]] == [None] + [state for _, state in steps[:-1]]
+    records = desk.audit(case)
+    assert [(r["action"], r["after"]["state"]) for r in records] == [(f"case.{a}", s) for a, s in steps]
+    assert records[0]["before"] is None
+    for previous, record in zip(records, records[1:], strict=False):
+        assert record["before"] == previous["after"]
+    assert all(isinstance(r["after"]["owner_id"], int) for r in records)
+    assert records[-1]["after"]["version"] == case["version"]
+
+
+def assert_closed(desk: Desk, case: dict[str, Any]) -> None:
+    """A closed case offers no action, and every action is refused without changing it."""
+    assert case["allowed_actions"] == []
+    for action in EVERY_ACTION:
+        body = assert_problem(desk.act_response(case, action.value, by="admin", measures=["x"]), 409)
+        assert body["allowed_actions"] == []
+    after = desk.get(case)
+    assert (after["state"], after["version"]) == (case["state"], case["version"])
+
+
+# --- 1. Registration ---------------------------------------------------------------------------------
+
+
+def test_connection_request_near_a_line_is_screened_at_once_and_owned_by_its_registrar(
+        desk: Desk, people: dict[str, Person], client: TestClient, network: dict[str, Any]) -> None:
+    case = desk.register(connection_body(NEAR))
+
+    assert case["kind"] == "connection" and case["number"].startswith("GW-YK-")
+    assert case["state"] == "screened" and case["verdict"] == "conditional"
+    assert case["owner"]["id"] == people["approver"].id and case["assignee"] is None
+    assert case["allowed_actions"] == ["assign_survey"]
+    assert case["department"]["code"] == "customer_service_centre"
+    assert case["deadline_at"] is not None
+    assert case["remaining"]["working_days"] == 3 and case["remaining"]["overdue"] is False
+    assert [e["action"] for e in case["history"]] == ["submit", "screen"]
+    assert case["history"][-1]["details"]["screening_ids"] == case["screening_ids"]
+
+    (screening_id,) = case["screening_ids"]
+    screening = client.get(f"/api/v1/screenings/{screening_id}", headers=people["approver"].headers).json()
+    assert screening["verdict"] == "conditional" and screening["activity"] == "connection"
+    (finding,) = screening["findings"]
+    assert finding["asset"]["id"] == network["id"]
+    assert finding["rule"]["source"] == "电力设施保护条例 §10(1)"
+    assert finding["measured_m"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_request_far_from_lines_is_screened_clear(desk: Desk, client: TestClient, people: dict[str, Person]) -> None:
+    case = desk.register(connection_body(FAR))
+
+    assert case["state"] == "screened" and case["verdict"] == "clear"
+    screening = client.get(f"/api/v1/screenings/{case['screening_ids'][0]}", headers=people["approver"].headers)
+    assert screening.json()["verdict"] == "clear" and screening.json()["findings"] == []
+
+
+@pytest.mark.parametrize(("body", "department", "survey_days"), [
+    (connection_body(load_kw=10.0), "customer_service_centre", 3),
+    (connection_body(load_kw=20.0), "customer_service_centre_capacity_check", 6),
+    (connection_body(load_kw=270.0, voltage_kv=10.0, requested_capacity_kva=300.0), "key_account_office", 3),
+    (connection_body(load_kw=720.0, voltage_kv=10.0, requested_capacity_kva=800.0), "marketing_department", 3),
+    (construction_body(FAR), "safety_department", 3),
+], ids=["lv-10kW", "lv-20kW", "10kV-300kVA", "10kV-800kVA", "construction-permit"])
+def test_request_is_routed_by_size_to_its_department_with_its_survey_deadline(
+        desk: Desk, body: dict[str, Any], department: str, survey_days: int) -> None:
+    case = desk.register(body)
+
+    assert case["department"]["code"] == department and case["department"]["name_en"]
+    assert case["remaining"]["working_days"] == survey_days
+
+
+BOWTIE = {"type": "Polygon", "coordinates": [[[NEAR[0] - 1e-4, NEAR[1] - 1e-4], [NEAR[0] + 1e-4, NEAR[1] + 1e-4],
+                                              [NEAR[0] + 1e-4, NEAR[1] - 1e-4], [NEAR[0] - 1e-4, NEAR[1] + 1e-4],
+                                              [NEAR[0] - 1e-4, NEAR[1] - 1e-4]]]}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (connection_body(footprint=BOWTIE), "footprint"),
+    (connection_body(location={"type": "Point", "coordinates": [NEAR[0]]}), "location"),
+    (connection_body(load_kw=None), ""),
+    (construction_body(activities=[]), ""),
+    (construction_body(activities=[{"activity": "crane", "parameters": {"working_radius_m": 20.0}}]),
+     "parameters.max_height_m"),
+], ids=["self-crossing-footprint", "point-without-latitude", "new-connection-without-load",
+        "permit-without-activities", "crane-without-height"])
+def test_bad_registration_is_refused_and_nothing_is_stored(desk: Desk, owner_engine: Engine,
+                                                           body: dict[str, Any], field: str) -> None:
+    problem = assert_problem(desk.register_response(body), 422)
+
+    assert any(field in error["field"] for error in problem["errors"]), problem
+    assert count_rows(owner_engine, "cases") == 0
+    assert count_rows(owner_engine, "screenings") == 0
+
+
+def test_same_idempotency_key_twice_registers_one_case(desk: Desk, owner_engine: Engine) -> None:
+    first = desk.register_response(connection_body(), key="form-7f3a")
+    again = desk.register_response(connection_body(), key="form-7f3a")
+
+    assert first.status_code == 201 and again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"] and again.json()["version"] == first.json()["version"]
+    assert count_rows(owner_engine, "cases") == 1
+    assert count_rows(owner_engine, "screenings") == 1
+
+
+@pytest.mark.parametrize("role", ["inspector", "auditor"])
+def test_only_approval_officers_register_requests(desk: Desk, owner_engine: Engine, role: str) -> None:
+    assert_problem(desk.register_response(connection_body(), by=role), 403)
+    assert count_rows(owner_engine, "cases") == 0
+
+
+# --- 2. Workflow paths -------------------------------------------------------------------------------
+
+
+def test_clear_site_is_surveyed_and_approved_without_a_document(desk: Desk) -> None:
+    case = desk.register(connection_body(FAR))
+    case = desk.surveyed(case, hazard=False)
+    assert case["allowed_actions"] == DECISIONS
+
+    case = desk.act(case, "approve", by="approver")
+
+    assert case["state"] == "approved" and case["decision"]["action"] == "approve"
+    assert case["documents"] == [] and case["assignee"] is None and case["deadline_at"] is None
+    assert_trail(desk, case, [("submit", "submitted"), ("screen", "screened"), ("assign_survey", "survey_assigned"),
+                              ("record_survey", "surveyed"), ("approve", "approved")])
+    assert_closed(desk, case)
+
+
+def test_conditional_site_without_hazard_is_approved_only_with_protection_clauses(desk: Desk) -> None:
+    case = desk.surveyed(desk.register(connection_body(NEAR)), hazard=False)
+
+    refused = assert_problem(desk.act_response(case, "approve", by="approver"), 409)
+    assert refused["allowed_actions"] == ["approve_with_clauses"]
+    assert desk.get(case)["version"] == case["version"]
+    case = desk.act(case, "approve_with_clauses", by="approver", measures=["不得在保护区内堆放物品"])
+
+    assert case["state"] == "approved_with_clauses"
+    assert case["decision"]["measures"] == ["不得在保护区内堆放物品"]
+    (document,) = case["documents"]
+    assert document["kind"] == "approval_with_clauses"
+    assert case["decision"]["document"] == {"id": document["id"], "serial_number": document["serial_number"]}
+    assert_trail(desk, case, [("submit", "submitted"), ("screen", "screened"), ("assign_survey", "survey_assigned"),
+                              ("record_survey", "surveyed"), ("approve_with_clauses", "approved_with_clauses")])
+
+
+def test_hazard_is_approved_only_after_rectification_passes_reinspection(desk: Desk) -> None:
+    case = desk.surveyed(desk.register(connection_body(NEAR)), hazard=True)
+    blocked = assert_problem(desk.act_response(case, "approve_with_clauses", by="approver"), 409)
+    assert blocked["allowed_actions"] == ["issue_hazard_notice", "refuse"]
+    missing = assert_problem(desk.act_response(case, "issue_hazard_notice", by="approver"), 422)
+    assert [e["field"] for e in missing["errors"]] == ["measures"]
+
+    case = desk.act(case, "issue_hazard_notice", by="approver", measures=["拆除保护区内的彩钢棚"])
+    assert case["state"] == "hazard_notice_issued" and case["documents"][-1]["kind"] == "hazard_notice"
+    case = desk.reinspected(case, passed=False)
+    assert case["state"] == "reinspected" and case["survey"]["reinspection"]["passed"] is False
+    for action in ("approve", "approve_with_clauses"):
+        blocked = assert_problem(desk.act_response(case, action, by="approver", measures=["x"]), 409)
+        assert blocked["allowed_actions"] == ["issue_hazard_notice", "refuse"]
+    case = desk.act(case, "issue_hazard_notice", by="approver", measures=["彩钢棚须整体拆除"], rectification_days=5)
+    case = desk.reinspected(case, passed=True)
+    still_in_zone = assert_problem(desk.act_response(case, "approve", by="approver"), 409)
+    assert still_in_zone["allowed_actions"] == ["approve_with_clauses"]
+    case = desk.act(case, "approve_with_clauses", by="approver", measures=["不得在保护区内搭建"])
+
+    assert case["state"] == "approved_with_clauses"
+    assert [d["kind"] for d in case["documents"]] == ["hazard_notice", "hazard_notice", "approval_with_clauses"]
+    visit = [("report_rectification", "rectification_reported"), ("assign_reinspection", "reinspection_assigned"),
+             ("record_reinspection", "reinspected")]
+    assert_trail(desk, case, [("submit", "submitted"), ("screen", "screened"), ("assign_survey", "survey_assigned"),
+                              ("record_survey", "surveyed"), ("issue_hazard_notice", "hazard_notice_issued"),
+                              *visit, ("issue_hazard_notice", "hazard_notice_issued"), *visit,
+                              ("approve_with_clauses", "approved_with_clauses")])
+
+
+def test_irremovable_hazard_is_refused_reported_to_the_safety_department_and_closed(desk: Desk) -> None:
+    case = desk.surveyed(desk.register(connection_body(NEAR)), hazard=True)
+    missing = assert_problem(desk.act_response(case, "refuse", by="approver"), 422)
+    assert [e["field"] for e in missing["errors"]] == ["measures"]
+
+    case = desk.act(case, "refuse", by="approver", measures=["拟建房屋位于10 kV线路保护区内，无法消除隐患"])
+
+    assert case["state"] == "refused"
+    assert "安全监察部门" in case["decision"]["reported_to"]
+    assert [d["kind"] for d in case["documents"]] == ["refusal"]
+    assert_trail(desk, case, [("submit", "submitted"), ("screen", "screened"), ("assign_survey", "survey_assigned"),
+                              ("record_survey", "surveyed"), ("refuse", "refused")])
+    assert_closed(desk, case)
+
+
+def test_building_inside_a_zone_is_a_conflict_that_cannot_be_approved(desk: Desk) -> None:
+    case = desk.register(construction_body(NEAR))
+    assert case["verdict"] == "conflict" and case["department"]["code"] == "safety_department"
+    case = desk.surveyed(case, hazard=False)
+
+    for action in ("approve", "approve_with_clauses"):
+        blocked = assert_problem(desk.act_response(case, action, by="approver", measures=["x"]), 409)
+        assert blocked["allowed_actions"] == ["issue_hazard_notice", "refuse"]
+    assert desk.get(case)["version"] == case["version"]
+
+
+def test_encroachment_found_on_patrol_follows_the_hazard_notice_branch_to_resolved(
+        desk: Desk, people: dict[str, Person]) -> None:
+    case = desk.report(NEAR, by="inspector")
+    assert case["kind"] == "encroachment" and case["state"] == "screened" and case["verdict"] == "conflict"
+    assert case["owner"]["id"] == people["inspector"].id
+    assert case["department"]["code"] == "safety_department"
+
+    case = desk.surveyed(case, hazard=True, surveyor="inspector2", assigner="dispatcher")
+    assert case["allowed_actions"] == ENCROACHMENT_ALLOWED["surveyed"]
+    assert assert_problem(desk.act_response(case, "approve", by="approver"), 409)["allowed_actions"] == \
+        ENCROACHMENT_ALLOWED["surveyed"]
+    case = desk.act(case, "issue_hazard_notice", by="approver", measures=["限期拆除违章建筑"])
+    case = desk.reinspected(case, passed=True, inspector="inspector2", assigner="dispatcher")
+    assert case["allowed_actions"] == ENCROACHMENT_ALLOWED["reinspected"]
+    assert_problem(desk.act_response(case, "approve", by="approver"), 409)
+    case = desk.act(case, "resolve", by="approver")
+
+    assert case["state"] == "resolved" and case["owner"]["id"] == people["inspector"].id
+    assert [d["kind"] for d in case["documents"]] == ["hazard_notice"]
+    visit = [("report_rectification", "rectification_reported"), ("assign_reinspection", "reinspection_assigned"),
+             ("record_reinspection", "reinspected")]
+    assert_trail(desk, case, [("submit", "submitted"), ("screen", "screened"), ("assign_survey", "survey_assigned"),
+                              ("record_survey", "surveyed"), ("issue_hazard_notice", "hazard_notice_issued"),
+                              *visit, ("resolve", "resolved")])
+    assert_closed(desk, case)
+
+
+# --- 3. Illegal transitions and versions -------------------------------------------------------------
+
+
+def assert_only_allowed_actions_move(desk: Desk, case: dict[str, Any], allowed: list[str]) -> None:
+    """Every action the state does not allow is a 409 naming the allowed ones, and changes nothing."""
+    assert case["allowed_actions"] == allowed
+    for action in EVERY_ACTION:
+        if action.value in allowed:
+            continue
+        body = assert_problem(desk.act_response(case, action.value, by="admin", measures=["x"]), 409)
+        assert body["allowed_actions"] == allowed, action
+    after = desk.get(case)
+    assert (after["state"], after["version"], after["history"]) == (case["state"], case["version"], case["history"])
+
+
+def test_in_every_state_only_the_allowed_actions_are_possible(desk: Desk, people: dict[str, Person]) -> None:
+    inspector = people["inspector"].id
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("assign_survey", "approver", {"assignee_id": inspector}),
+        ("record_survey", "inspector", {"findings": "有隐患", "hazard_found": True}),
+        ("issue_hazard_notice", "approver", {"measures": ["拆除"]}),
+        ("report_rectification", "approver", {"note": "已整改"}),
+        ("assign_reinspection", "approver", {"assignee_id": inspector}),
+        ("record_reinspection", "inspector", {"findings": "已拆除", "passed": True}),
+        ("approve_with_clauses", "approver", {"measures": ["不得搭建"]}),
+    ]
+    case = desk.register(connection_body(NEAR))
+    for action, by, body in steps:
+        assert_only_allowed_actions_move(desk, case, ALLOWED[case["state"]])
+        case = desk.act(case, action, by=by, **body)
+    assert_closed(desk, case)
+
+
+def test_stale_or_missing_if_match_is_refused_and_changes_nothing(desk: Desk, people: dict[str, Person]) -> None:
+    case = desk.register(connection_body())
+    assign = {"assignee_id": people["inspector"].id}
+
+    stale = assert_problem(desk.act_response(case, "assign_survey", by="approver", version=case["version"] - 1,
+                                             **assign), 412)
+    assert stale["current_version"] == case["version"]
+    assert_problem(desk.act_response(case, "assign_survey", by="approver", if_match=False, **assign), 428)
+    assert_problem(desk.client.post(f"/api/v1/requests/{case['id']}/hand-over",
+                                    json={"to_user_id": people["approver2"].id, "reason": "x"},
+                                    headers=people["approver"].headers), 428)
+    after = desk.get(case)
+    assert (after["state"], after["version"], after["assignee"]) == ("screened", case["version"], None)
+
+
+# --- 4. Roles per action -----------------------------------------------------------------------------
+
+
+def test_each_action_is_taken_only_by_a_role_that_may(desk: Desk, people: dict[str, Person]) -> None:
+    case = desk.register(connection_body())
+    assert_problem(desk.act_response(case, "assign_survey", by="inspector",
+                                     assignee_id=people["inspector"].id), 403)
+    not_surveyor = assert_problem(desk.act_response(case, "assign_survey", by="approver",
+                                                    assignee_id=people["auditor"].id), 422)
+    assert [e["field"] for e in not_surveyor["errors"]] == ["assignee_id"]
+    assert_problem(desk.act_response(case, "assign_survey", by="approver", assignee_id=10**9), 422)
+    case = desk.act(case, "assign_survey", by="approver", assignee_id=people["inspector"].id)
+
+    survey = {"findings": "无隐患", "hazard_found": False}
+    assert_problem(desk.act_response(case, "record_survey", by="approver", **survey), 403)
+    assert_problem(desk.act_response(case, "record_survey", by="inspector2", **survey), 403)
+    case = desk.act(case, "record_survey", by="inspector", **survey)
+    assert case["survey"]["by"] == "test-inspector"
+
+    assert_problem(desk.act_response(case, "approve_with_clauses", by="inspector"), 403)
+    assert_problem(desk.act_response(case, "approve_with_clauses", by="auditor"), 403)
+    assert desk.get(case)["version"] == case["version"]
+
+
+# --- 5. Separation of duties -------------------------------------------------------------------------
+
+
+def test_whoever_surveyed_the_site_cannot_decide_it(desk: Desk) -> None:
+    case = desk.surveyed(desk.register(connection_body(NEAR)), hazard=False, surveyor="admin2")
+
+    for action in DECISIONS:
+        assert_problem(desk.act_response(case, action, by="admin2", measures=["x"]), 403)
+    assert desk.get(case)["version"] == case["version"]
+    case = desk.act(case, "approve_with_clauses", by="approver2", measures=["不得在保护区内堆放物品"])
+    assert case["state"] == "approved_with_clauses" and case["decision"]["by"] == "test-approver2"
+
+
+def test_whoever_reinspected_the_site_cannot_decide_it(desk: Desk) -> None:
+    case = desk.surveyed(desk.register(connection_body(NEAR)), hazard=True)
+    case = desk.act(case, "issue_hazard_notice", by="approver", measures=["拆除"])
+    case = desk.reinspected(case, passed=True, inspector="admin2")
+
+    for action in DECISIONS:
+        assert_problem(desk.act_response(case, action, by="admin2", measures=["x"]), 403)
+    case = desk.act(case, "approve_with_clauses", by="approver", measures=["不得搭建"])
+    assert case["state"] == "approved_with_clauses"
+
+
+# --- 6. First responsibility -------------------------------------------------------------------------
+
+
+def test_owner_hands_the_case_over_with_a_reason_that_is_audited(desk: Desk, people: dict[str, Person]) -> None:
+    case = desk.register(connection_body())
+    response = desk.hand_over_response(case, people["approver2"].id, by="approver", reason="调岗交接")
+
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert case["owner"]["id"] == people["approver2"].id and case["state"] == "screened"
+    assert case["history"][-1]["action"] == "hand_over"
+    assert case["history"][-1]["details"] == {"from_user_id": people["approver"].id,
+                                              "to_user_id": people["approver2"].id, "reason": "调岗交接"}
+    record = desk.audit(case)[-1]
+    assert record["action"] == "case.hand_over" and record["reason"] == "调岗交接"
+    assert record["actor_name"] == "test-approver"
+    assert (record["before"]["owner_id"], record["after"]["owner_id"]) == (people["approver"].id,
+                                                                         people["approver2"].id)
+
+
+def test_someone_who_assigns_work_may_hand_over_a_case_they_do_not_own(desk: Desk,
+                                                                       people: dict[str, Person]) -> None:
+    case = desk.register(connection_body())
+    response = desk.hand_over_response(case, people["approver2"].id, by="dispatcher")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["owner"]["id"] == people["approver2"].id
+
+
+def test_an_inspector_hands_over_only_the_cases_they_own(desk: Desk, people: dict[str, Person]) -> None:
+    case = desk.report(NEAR, by="inspector")
+    assert_problem(desk.hand_over_response(case, people["inspector2"].id, by="inspector2"), 403)
+
+    response = desk.hand_over_response(case, people["inspector2"].id, by="inspector")
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert case["owner"]["id"] == people["inspector2"].id
+    assert_problem(desk.hand_over_response(case, people["inspector"].id, by="inspector"), 403)
+
+
+def test_hand_over_to_an_unknown_user_an_auditor_or_after_closure_is_refused(desk: Desk,
+                                                                             people: dict[str, Person]) -> None:
+    case = desk.register(connection_body(FAR))
+    for target in (10**9, people["auditor"].id):
+        refused = assert_problem(desk.hand_over_response(case, target, by="approver"), 422)
+        assert [e["field"] for e in refused["errors"]] == ["to_user_id"]
+    case = desk.act(desk.surveyed(case, hazard=False), "approve", by="approver")
+
+    closed = assert_problem(desk.hand_over_response(case, people["approver2"].id, by="approver"), 409)
+    assert closed["allowed_actions"] == []
+    after = desk.get(case)
+    assert after["owner"]["id"] == people["approver"].id and after["version"] == case["version"]
+
+
+# --- 10. Applicant privacy ---------------------------------------------------------------------------
+
+
+def test_approver_sees_applicant_contact_in_full_and_the_view_is_logged(desk: Desk) -> None:
+    case = desk.register(connection_body())
+    views_before = len(desk.audit(case, contact_views=True))
+
+    seen = desk.get(case, by="approver")
+
+    assert seen["applicant_phone"] == "13800138000"
+    assert seen["applicant_id_number"] == "110101199003071234"
+    views = desk.audit(case, contact_views=True)
+    assert len(views) == views_before + 1 and views[-1]["actor_name"] == "test-approver"
+
+
+def test_auditor_sees_applicant_contact_masked_and_no_view_is_logged(desk: Desk) -> None:
+    case = desk.register(connection_body())
+    views_before = len(desk.audit(case, contact_views=True))
+
+    seen = desk.get(case, by="auditor")
+
+    assert seen["applicant_phone"] == "13*******00"
+    assert seen["applicant_id_number"] == "*" * 14 + "1234"
+    assert len(desk.audit(case, contact_views=True)) == views_before
+
+
+def test_same_idempotency_key_sent_twice_at_once_registers_one_case(desk: Desk, owner_engine: Engine) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: desk.register_response(connection_body(), key="double-tap"), range(2)))
+
+    assert sorted(r.status_code for r in responses) == [200, 201], [r.text for r in responses]
+    assert responses[0].json()["id"] == responses[1].json()["id"]
+    assert count_rows(owner_engine, "cases") == 1
+
+
+def test_a_pending_survey_is_reassigned_when_the_surveyor_cannot_go(desk: Desk, people: dict[str, Person]) -> None:
+    case = desk.register(connection_body(NEAR))
+    case = desk.act(case, "assign_survey", by="approver", assignee_id=people["inspector"].id)
+
+    case = desk.act(case, "assign_survey", by="approver", assignee_id=people["inspector2"].id)
+
+    assert case["state"] == "survey_assigned" and case["assignee"]["id"] == people["inspector2"].id
+    assert_problem(desk.act_response(case, "record_survey", by="inspector", findings="x", hazard_found=False), 403)
+    case = desk.act(case, "record_survey", by="inspector2", findings="无隐患", hazard_found=False)
+    assert case["state"] == "surveyed"
+
+
+def test_an_unfounded_encroachment_report_is_resolved_after_the_survey(desk: Desk) -> None:
+    case = desk.surveyed(desk.report(), hazard=False, assigner="dispatcher")
+
+    case = desk.act(case, "resolve", by="approver", note="现场核实：临时堆放，已自行清理")
+
+    assert case["state"] == "resolved" and case["documents"] == []
+
+
+def test_an_action_without_a_body_is_taken_when_it_needs_no_details(desk: Desk) -> None:
+    case = desk.surveyed(desk.register(connection_body(FAR)), hazard=False)
+
+    response = desk.client.post(f"/api/v1/requests/{case['id']}/actions/approve",
+                                headers={**desk.people["approver"].headers, "If-Match": f'"{case["version"]}"'})
+
+    assert response.status_code == 200 and response.json()["state"] == "approved"
