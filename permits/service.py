@@ -170,6 +170,11 @@ def _screen(*, db: Session, actor: Actor, case: Case, registration: Registration
     before = _snapshot(case)
     case.screening_ids = [row.id for row in rows]
     case.verdict = max((row.verdict for row in rows), key=VERDICT_RANK.__getitem__)
+    if case.kind == CaseKind.encroachment:
+        # The reporter does not know the line's voltage; the screening does, and it sets the stage
+        # limits (an encroachment under a 10 kV line is not a low-voltage case).
+        voltages = [f["asset"]["nominal_kv"] for row in rows for f in row.findings if f["asset"].get("nominal_kv")]
+        case.voltage_kv = max(voltages, default=case.voltage_kv)
     deadlines.enter_stage(case, State.screened, now=now)
     _record(db, actor=actor, case=case, action=Action.screen.value, from_state=State.submitted.value, before=before,
             details={"verdict": case.verdict, "screening_ids": case.screening_ids, "rule_set": rule_set.label})

@@ -240,6 +240,7 @@ def test_encroachment_found_on_patrol_follows_the_hazard_notice_branch_to_resolv
     assert case["kind"] == "encroachment" and case["state"] == "screened" and case["verdict"] == "conflict"
     assert case["owner"]["id"] == people["inspector"].id
     assert case["department"]["code"] == "safety_department"
+    assert case["voltage_kv"] == 10.0  # taken from the line it encroaches on, for the stage time limits
 
     case = desk.surveyed(case, hazard=True, surveyor="inspector2", assigner="dispatcher")
     assert case["allowed_actions"] == ENCROACHMENT_ALLOWED["surveyed"]
