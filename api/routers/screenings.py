@@ -35,7 +35,7 @@ def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings:
                  crs: InputCrs) -> list[ScreeningOut]:
     rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
     items = service.validate_all(raws=[i.raw() for i in body.items], epsg=crs, rule_set=rule_set,
-                                 limits=settings.screening)
+                                 limits=settings.screening, batch=True)
     rows = service.run(db=db, actor=actor, items=items, rule_set=rule_set, epsg=crs, limits=settings.screening,
                        on_date=body.on_date, batch=True)
     return [screening_out(row, rule_set) for row in rows]

@@ -17,6 +17,11 @@ def _table(file_name: str, value_key: str) -> tuple[tuple[float, float, float], 
     return tuple((float(e["above_kv"]), float(e["up_to_kv"]), float(e[value_key])) for e in entries)
 
 
+def spread_table() -> tuple[tuple[float, float, float], ...]:
+    """(above_kv, up_to_kv, spread_m) rows of the default-spread table, for SQL that looks it up."""
+    return _table("conductor_spread_defaults.json", "spread_m")
+
+
 def _lookup(file_name: str, value_key: str, kv: float) -> float | None:
     for above, up_to, value in _table(file_name, value_key):
         if above < kv <= up_to:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -52,8 +52,14 @@ class FeatureRecord:
     geometry: dict[str, Any]
 
 
+def _json_value(value: Any) -> Any:
+    """Dates (e.g. a manual zone's validity) as ISO text: records go to JSON responses and to the
+    audit log's JSONB, neither of which takes a `date`."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def _to_record(layer: LayerSpec, row: Any, geojson: str) -> FeatureRecord:
-    props = {name: getattr(row, name) for name in layer.output_fields}
+    props = {name: _json_value(getattr(row, name)) for name in layer.output_fields}
     props["version"] = row.version
     props["updated_at"] = row.updated_at.astimezone(UTC).strftime(TIMESTAMP_FORMAT) if row.updated_at else None
     return FeatureRecord(id=row.id, version=row.version, properties=props, geometry=json.loads(geojson))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from gis.rules.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
 from gis.rules.service import LoadedRuleSet
 from gis.screening import sql
-from gis.zones.service import line_offset_m
+from gis.zones.service import default_spread_bands, line_offset_m
 
 CLEAR = "clear"
 # Extra search distance beyond the largest rule distance, for the conductor offset (half the
@@ -206,7 +206,8 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
 
     facility_radius = _largest(per_subject, [RuleKind.facility_radius])
     if facility_radius is not None:
-        params = {**needing(RuleKind.facility_radius), "required_m": facility_radius * SPHERE_SLACK,
+        params = {**needing(RuleKind.facility_radius), **default_spread_bands(),
+                  "required_m": facility_radius * SPHERE_SLACK,
                   "radius_m": (facility_radius + OFFSET_MARGIN_M) * SPHERE_SLACK, "listed": options.facilities_listed}
         listed: dict[int, int] = {}
         for row in _rows(db, sql.FACILITIES, params):

@@ -16,10 +16,10 @@ from typing import Any
 
 import shapely
 from pydantic import BaseModel
-from pyproj import Geod, Transformer
-from shapely.geometry import Point
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
+from shapely.geometry.polygon import orient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,6 @@ from core.context import Actor
 from core.errors import InvalidInput, NotFound
 from core.settings import ScreeningSettings
 from gis.geometry import parse_geometry
-from gis.rules import service as rules_service
 from gis.rules.definition import Activity
 from gis.rules.service import LoadedRuleSet
 from gis.screening import engine
@@ -59,22 +58,32 @@ class RawScreening:
     reference: str | None = None
 
 
-def geodesic_circle(centre: Point, radius_m: float) -> BaseGeometry:
-    """A circle of `radius_m` on the ellipsoid, drawn in an azimuthal equidistant projection
-    centred on the point, so it is round at any latitude."""
-    local = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
-    to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
-    to_wgs84 = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
-    return transform(to_wgs84, transform(to_local, centre).buffer(radius_m, quad_segs=16))
+def geodesic_circle(centre: Point, radius_m: float, segments: int = 64) -> BaseGeometry:
+    """A circle of `radius_m` on the ellipsoid: its vertices are the geodesic points at that
+    distance from the centre in every direction, so it is round at any latitude (and cheap)."""
+    azimuths = [360.0 * i / segments for i in range(segments)]
+    lons, lats, _ = _GEOD.fwd([centre.x] * segments, [centre.y] * segments, azimuths, [radius_m] * segments)
+    return Polygon(list(zip(lons, lats, strict=True)))
+
+
+def geodesic_area_m2(geometry: BaseGeometry) -> float:
+    """Area on the ellipsoid in m². pyproj signs a ring's area by its winding and sums the parts as
+    they are, so two polygons drawn in opposite directions cancel out (and a hole wound like its
+    shell adds to the area): orient every polygon first, shell anticlockwise and holes clockwise."""
+    if isinstance(geometry, Polygon):
+        return float(_GEOD.geometry_area_perimeter(orient(geometry, sign=1.0))[0])
+    if isinstance(geometry, MultiPolygon):
+        return sum(geodesic_area_m2(part) for part in geometry.geoms)
+    return 0.0
 
 
 def _check_size(geometry: BaseGeometry, limits: ScreeningSettings, field: str) -> None:
     if shapely.get_num_coordinates(geometry) > limits.max_vertices:
         raise InvalidInput(f"The geometry has more than {limits.max_vertices} vertices; simplify it.",
                            errors=[{"field": field, "message": "too many vertices"}])
-    area_m2, _ = _GEOD.geometry_area_perimeter(geometry)
-    if abs(area_m2) > limits.max_area_m2:
-        raise InvalidInput(f"The area is {abs(area_m2) / 1e6:.2f} km², more than the {limits.max_area_m2 / 1e6:g} km² "
+    area_m2 = geodesic_area_m2(geometry)
+    if area_m2 > limits.max_area_m2:
+        raise InvalidInput(f"The area is {area_m2 / 1e6:.2f} km², more than the {limits.max_area_m2 / 1e6:g} km² "
                            f"a screening accepts; split the site.",
                            errors=[{"field": field, "message": "area too large"}])
     if geometry.geom_type in {"LineString", "MultiLineString"} and _GEOD.geometry_length(geometry) > limits.max_length_m:
@@ -102,8 +111,10 @@ def validate_one(*, raw: RawScreening, epsg: int, rule_set: LoadedRuleSet, limit
 
 
 def validate_all(*, raws: Sequence[RawScreening], epsg: int, rule_set: LoadedRuleSet,
-                 limits: ScreeningSettings) -> list[ScreeningInput]:
-    """Every item checked; all problems reported together with their item number, or none stored."""
+                 limits: ScreeningSettings, batch: bool = False) -> list[ScreeningInput]:
+    """Every item checked; all problems reported together with their item number, or none stored.
+    Fields are named `items[i].…` for a batch (even of one, so the client can map every error back
+    to its list) and for several raws; a single screening names its fields plainly."""
     if not raws:
         raise InvalidInput("Send at least one geometry to screen.", errors=[{"field": "items", "message": "empty"}])
     if len(raws) > limits.max_batch:
@@ -111,15 +122,17 @@ def validate_all(*, raws: Sequence[RawScreening], epsg: int, rule_set: LoadedRul
                            errors=[{"field": "items", "message": "too many"}])
     valid: list[ScreeningInput] = []
     errors: list[dict[str, Any]] = []
+    first: str | None = None  # the first item's own explanation (sizes, limits, what is covered)
     for position, raw in enumerate(raws):
-        prefix = f"items[{position}]." if len(raws) > 1 else ""
+        prefix = f"items[{position}]." if batch or len(raws) > 1 else ""
         try:
             valid.append(validate_one(raw=raw, epsg=epsg, rule_set=rule_set, limits=limits, prefix=prefix))
         except InvalidInput as exc:
             errors.extend(exc.errors or [{"field": prefix.rstrip("."), "message": exc.detail}])
+            first = first or (f"item {position}: " if prefix else "") + exc.detail
     if errors:
-        raise InvalidInput(f"{len(errors)} problem(s) in the request; nothing was screened or stored. First: "
-                           f"{errors[0]['field']}: {errors[0]['message']}", errors=errors)
+        raise InvalidInput(f"{len(errors)} problem(s) in the request; nothing was screened or stored. First: {first}",
+                           errors=errors)
     return valid
 
 
@@ -144,7 +157,7 @@ def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set:
             activity=item.activity.value, parameters=item.parameters.model_dump(mode="json"), input_crs=epsg,
             on_date=on, rule_set_id=rule_set.id, verdict=outcome.verdict,
             findings=[f.as_dict() for f in outcome.findings[: limits.max_findings]],
-            findings_total=len(outcome.findings),
+            findings_total=outcome.findings_total,
             nearest_transformers=[vars(t) for t in outcome.transformers],
             geom=_ewkt(item.geometry)))
     db.add_all(rows)

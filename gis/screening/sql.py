@@ -63,8 +63,14 @@ SELECT r.idx, p.id, p.external_id, p.kind, p.nominal_kv,
 # One indexed join per facility table (a join against a UNION of the tables would not use the
 # indexes). A 500 m blasting radius meets thousands of assets in a town: all are counted (`total`,
 # on the sphere), the nearest `:listed` per request are returned and measured on the spheroid.
+# A line is measured from its outer conductor: half its recorded spread, or of the default spread
+# for its voltage (bands passed in as arrays, as `gis.network.line_defaults` reads them); cables 0.
+_LINE_SPREAD = """CASE WHEN l.construction = 'overhead' THEN COALESCE(l.conductor_spread_m, (
+               SELECT d.spread_m FROM unnest(CAST(:spread_above_kv AS float8[]), CAST(:spread_up_to_kv AS float8[]),
+                                             CAST(:spread_m AS float8[])) AS d(above_kv, up_to_kv, spread_m)
+                WHERE l.nominal_kv > d.above_kv AND l.nominal_kv <= d.up_to_kv)) END"""
 _FACILITY_TABLES = (
-    ("lines", "l.construction::text", "l.nominal_kv", "l.conductor_spread_m", "lines l"),
+    ("lines", "l.construction::text", "l.nominal_kv", _LINE_SPREAD, "lines l"),
     ("transformers", "NULL", "l.hv_kv", "NULL::float8", "transformers l"),
     ("substations", "NULL", "l.nominal_kv", "NULL::float8", "substations l"),
 )

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.context import Actor
-from gis.network.line_defaults import default_spread_m, default_wind_swing_m
+from gis.network.line_defaults import default_spread_m, default_wind_swing_m, spread_table
 from gis.network.models import Construction, Line
 from gis.rules import service as rules_service
 from gis.rules.definition import RuleSetDefinition
@@ -50,14 +51,21 @@ WITH wanted AS (
           SELECT ST_Union(a.geom) AS geom FROM built_up_areas a
            WHERE a.deleted_at IS NULL AND a.geom && l.geom AND ST_Intersects(a.geom, l.geom)
       ) built ON w.setting <> 'cable'
+), zones AS (
+    SELECT p.*, ST_Buffer(p.part::geography, p.offset_m + p.swing_m + p.width_m)::geometry AS band
+      FROM parts p
+     WHERE p.part IS NOT NULL AND NOT ST_IsEmpty(p.part)
 )
 INSERT INTO line_zones (line_id, rule_set_id, rule_code, setting, nominal_kv, conductor_offset_m, wind_swing_m,
                         width_m, half_width_m, centre, geom)
 SELECT line_id, :rule_set_id, rule_code, setting, nominal_kv, offset_m, swing_m, width_m,
        offset_m + swing_m + width_m, part::geography,
-       ST_Multi(ST_CollectionExtract(ST_Buffer(part::geography, offset_m + swing_m + width_m)::geometry, 3))
-  FROM parts
- WHERE part IS NOT NULL AND NOT ST_IsEmpty(part)
+       -- A band across the antimeridian comes back from geography with longitudes either side of
+       -- ±180, which as a map polygon wraps the whole globe: unwrap it and split it at 180°.
+       ST_Multi(ST_CollectionExtract(CASE WHEN ST_XMax(band) - ST_XMin(band) > 180
+                                          THEN ST_WrapX(ST_ShiftLongitude(band), 180, -360)
+                                          ELSE band END, 3))
+  FROM zones
 """)
 
 _LINES_IN_AREAS = text("""
@@ -85,6 +93,15 @@ def line_offset_m(*, construction: str, nominal_kv: float, conductor_spread_m: f
         return 0.0
     spread = conductor_spread_m if conductor_spread_m is not None else default_spread_m(nominal_kv)
     return (spread or 0.0) / 2
+
+
+@lru_cache(maxsize=1)
+def default_spread_bands() -> dict[str, list[float]]:
+    """The default-spread table (kV above, kV up to, spread) as bound arrays, for SQL that has to
+    find a line's outer conductor itself (e.g. ranking hundreds of facilities by distance)."""
+    rows = spread_table()
+    return {"spread_above_kv": [r[0] for r in rows], "spread_up_to_kv": [r[1] for r in rows],
+            "spread_m": [r[2] for r in rows]}
 
 
 def line_wind_swing_m(*, nominal_kv: float, wind_swing_m: float | None) -> float:

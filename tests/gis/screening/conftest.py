@@ -44,8 +44,15 @@ EQUATOR: LonLat = (10.0, 0.0)
 SOUTH_45: LonLat = (170.5, -45.0)
 ARCTIC: LonLat = (23.68, 69.6)
 FAR_NORTH: LonLat = (16.0, 80.0)
+NORTH_45: LonLat = (7.5, 45.0)
 HEFEI: LonLat = (117.2272, 31.8206)
 NORTH, EAST = 0.0, 90.0
+
+# Where hand-built cases are repeated: three latitudes (one above 60°), lines running N-S and E-W.
+LATITUDES = [pytest.param(EQUATOR, id="equator"), pytest.param(SOUTH_45, id="45S"), pytest.param(ARCTIC, id="69.6N")]
+BEARINGS = [pytest.param(NORTH, id="N-S"), pytest.param(EAST, id="E-W")]
+SITES = [pytest.param(EQUATOR, NORTH, id="equator-N-S"), pytest.param(SOUTH_45, EAST, id="45S-E-W"),
+         pytest.param(ARCTIC, NORTH, id="69.6N-N-S"), pytest.param(ARCTIC, EAST, id="69.6N-E-W")]
 
 # Tables `count_rows` may read (a table name cannot be a bound parameter).
 _COUNTABLE = frozenset({"screenings", "line_zones", "lines", "built_up_areas", "rule_sets"})
@@ -103,12 +110,16 @@ def read_rule_file(path: Path) -> dict[str, Any]:
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """An RFC 9457 problem body with the given status."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
+    """The RFC 9457 problem+json body of a request refused with `status`."""
+    assert (response.status_code, response.headers["content-type"]) == (status, PROBLEM), response.text
     body: dict[str, Any] = response.json()
     assert body["status"] == status and body["detail"]
     return body
+
+
+def assert_includes(actual: dict[str, Any], expected: dict[str, Any]) -> None:
+    """`actual` has every key of `expected` with that value (and may have more)."""
+    assert {key: actual.get(key) for key in expected} == expected
 
 
 def error_fields(response: Any) -> list[str]:
