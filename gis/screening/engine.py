@@ -50,6 +50,8 @@ class Subject:
     geometry: BaseGeometry
     activity: Activity
     requested_load_kw: float | None = None
+    # The request is the geodesic circle of this radius around `geometry` (a crane's point).
+    buffer_m: float = 0.0
 
 
 @dataclass
@@ -147,13 +149,14 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
     definition = rule_set.definition
     per_subject = _applicable(definition, subjects)
     wkbs = [to_wkb(s.geometry) for s in subjects]
-    base = {"idx": list(range(len(subjects))), "wkb": wkbs}
+    buffers = [s.buffer_m for s in subjects]
+    base = {"idx": list(range(len(subjects))), "wkb": wkbs, "buffer": buffers}
 
     def needing(kind: RuleKind) -> dict[str, Any]:
         """The request arrays restricted to the subjects whose activity has rules of `kind`, so a
         batch mixing activities only searches what each activity needs."""
         wanted = [i for i in range(len(subjects)) if rules_of(i, kind)]
-        return {"idx": wanted, "wkb": [wkbs[i] for i in wanted]}
+        return {"idx": wanted, "wkb": [wkbs[i] for i in wanted], "buffer": [buffers[i] for i in wanted]}
 
     found = _Collector(len(subjects))
     unlisted: dict[int, int] = {}

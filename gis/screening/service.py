@@ -40,12 +40,17 @@ _GEOD = Geod(ellps="WGS84")
 
 @dataclass(frozen=True)
 class ScreeningInput:
-    """One validated request: geometry in EPSG:4326 (a crane's operating area already drawn)."""
+    """One validated request: geometry in EPSG:4326 (a crane's operating area already drawn).
+
+    A crane given by its standing point keeps that point and its working radius as well
+    (`centre`, `buffer_m`): the engine measures to the exact circle from them."""
 
     geometry: BaseGeometry
     activity: Activity
     parameters: BaseModel
     reference: str | None = None
+    centre: BaseGeometry | None = None
+    buffer_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,10 @@ def validate_one(*, raw: RawScreening, epsg: int, rule_set: LoadedRuleSet, limit
             raise InvalidInput("A crane given by its standing point needs parameters.working_radius_m "
                                "(or send its operating area as a polygon).",
                                errors=[{"field": f"{prefix}parameters.working_radius_m", "message": "required"}])
-        geometry = geodesic_circle(geometry, parameters.working_radius_m)
+        area = geodesic_circle(geometry, parameters.working_radius_m)
+        _check_size(area, limits, f"{prefix}geometry")
+        return ScreeningInput(geometry=area, activity=activity, parameters=parameters, reference=raw.reference,
+                              centre=geometry, buffer_m=parameters.working_radius_m)
     _check_size(geometry, limits, f"{prefix}geometry")
     return ScreeningInput(geometry=geometry, activity=activity, parameters=parameters, reference=raw.reference)
 
@@ -141,8 +149,8 @@ def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set:
         batch: bool = False) -> list[Screening]:
     """Evaluate and store; returns the stored screenings in input order."""
     on = on_date or date.today()
-    subjects = [engine.Subject(geometry=item.geometry, activity=item.activity,
-                               requested_load_kw=requested_load(item.parameters))
+    subjects = [engine.Subject(geometry=item.centre or item.geometry, buffer_m=item.buffer_m,
+                               activity=item.activity, requested_load_kw=requested_load(item.parameters))
                 for item in items]
     options = engine.EngineOptions(power_factor=limits.power_factor,
                                    distribution_lv_max_kv=limits.distribution_lv_max_kv)

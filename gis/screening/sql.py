@@ -5,7 +5,10 @@ batch of a thousand run the same few statements.
 Candidates are found with indexed geography `ST_DWithin` (GiST on `geom::geography`) on the sphere,
 which is fast, with a search radius the engine widens by 1 % to cover the sphere's error, and are
 measured with geography `ST_Distance` on the WGS84 spheroid, which is accurate to millimetres
-anywhere on earth; the decisions are taken on the spheroid distances. The line drawn for the map joins the two nearest points, found after stretching longitude by
+anywhere on earth; the decisions are taken on the spheroid distances. A request may come with a
+buffer `b` (a crane's standing point and working radius): its area is then the geodesic circle
+of radius b, and distances to it are the distances to the point minus b, which is exact and much
+cheaper than measuring against a many-sided polygon. The line drawn for the map joins the two nearest points, found after stretching longitude by
 cos(latitude) around the request (a local equirectangular frame: an affine map, so cheap for the
 thousands of findings a blasting radius can produce, and true in direction at high latitudes).
 """
@@ -15,10 +18,10 @@ from __future__ import annotations
 from sqlalchemy import text
 
 REQUESTS = """
-requests AS (
-    SELECT r.idx, r.g, r.g::geography AS gg, cos(radians(ST_Y(ST_Centroid(r.g)))) AS k
-      FROM (SELECT i AS idx, ST_GeomFromWKB(w, 4326) AS g
-              FROM unnest(CAST(:idx AS int[]), CAST(:wkb AS bytea[])) AS u(i, w)) r
+requests AS MATERIALIZED (
+    SELECT r.idx, r.g, r.g::geography AS gg, r.b, cos(radians(ST_Y(ST_Centroid(r.g)))) AS k
+      FROM (SELECT i AS idx, ST_GeomFromWKB(w, 4326) AS g, b
+              FROM unnest(CAST(:idx AS int[]), CAST(:wkb AS bytea[]), CAST(:buffer AS float8[])) AS u(i, w, b)) r
 )"""
 
 
@@ -31,33 +34,33 @@ def _connector(asset_geom: str) -> str:
 ZONE_PARTS = text(f"""
 WITH {REQUESTS}
 SELECT r.idx, z.line_id, l.external_id, l.name, l.construction, z.nominal_kv, z.setting,
-       z.conductor_offset_m, z.wind_swing_m, ST_Distance(z.centre, r.gg) AS centre_m,
+       z.conductor_offset_m, z.wind_swing_m, ST_Distance(z.centre, r.gg) - r.b AS centre_m,
        {_connector("z.centre::geometry")} AS connector
   FROM requests r
-  JOIN line_zones z ON ST_DWithin(z.centre, r.gg, :radius_m, false)
+  JOIN line_zones z ON ST_DWithin(z.centre, r.gg, :radius_m + r.b, false)
        -- Stored widths are those of the rule set the zones were built with; when screening with
        -- that same set, parts farther than their own half-width cannot produce a finding.
-       AND (z.rule_set_id <> :rule_set_id OR ST_DWithin(z.centre, r.gg, z.half_width_m * 1.01 + 0.5, false))
+       AND (z.rule_set_id <> :rule_set_id OR ST_DWithin(z.centre, r.gg, z.half_width_m * 1.01 + 0.5 + r.b, false))
   JOIN lines l ON l.id = z.line_id AND l.deleted_at IS NULL
 """)
 
 LINES = text(f"""
 WITH {REQUESTS}
 SELECT r.idx, l.id, l.external_id, l.name, l.construction, l.nominal_kv, l.conductor_spread_m,
-       ST_Distance(l.geom::geography, r.gg) AS centre_m,
+       ST_Distance(l.geom::geography, r.gg) - r.b AS centre_m,
        {_connector("l.geom")} AS connector
   FROM requests r
-  JOIN lines l ON ST_DWithin(l.geom::geography, r.gg, :radius_m, false) AND l.deleted_at IS NULL
+  JOIN lines l ON ST_DWithin(l.geom::geography, r.gg, :radius_m + r.b, false) AND l.deleted_at IS NULL
    AND l.construction = ANY(CAST(:constructions AS text[]))
 """)
 
 POLES = text(f"""
 WITH {REQUESTS}
 SELECT r.idx, p.id, p.external_id, p.kind, p.nominal_kv,
-       ST_Distance(p.geom::geography, r.gg) AS distance_m,
+       ST_Distance(p.geom::geography, r.gg) - r.b AS distance_m,
        {_connector("p.geom")} AS connector
   FROM requests r
-  JOIN poles p ON ST_DWithin(p.geom::geography, r.gg, :radius_m, false) AND p.deleted_at IS NULL
+  JOIN poles p ON ST_DWithin(p.geom::geography, r.gg, :radius_m + r.b, false) AND p.deleted_at IS NULL
 """)
 
 # One indexed join per facility table (a join against a UNION of the tables would not use the
@@ -77,8 +80,8 @@ _FACILITY_TABLES = (
 _FACILITY_HITS = "\n    UNION ALL\n".join(
     f"""SELECT r.idx, '{layer}' AS layer, l.id, l.external_id, l.name, {construction} AS construction,
            {kv} AS nominal_kv, {spread} AS conductor_spread_m, l.geom,
-           ST_Distance(l.geom::geography, r.gg, false) - COALESCE({spread}, 0) / 2 AS sphere_m
-      FROM requests r JOIN {table} ON ST_DWithin(l.geom::geography, r.gg, :radius_m, false)
+           ST_Distance(l.geom::geography, r.gg, false) - r.b - COALESCE({spread}, 0) / 2 AS sphere_m
+      FROM requests r JOIN {table} ON ST_DWithin(l.geom::geography, r.gg, :radius_m + r.b, false)
      WHERE l.deleted_at IS NULL"""
     for layer, construction, kv, spread, table in _FACILITY_TABLES)
 FACILITIES = text(f"""
@@ -90,7 +93,7 @@ WITH {REQUESTS}, hits AS (
       FROM hits h WHERE h.sphere_m <= :required_m
 )
 SELECT k.idx, k.layer, k.id, k.external_id, k.name, k.construction, k.nominal_kv, k.conductor_spread_m, k.total,
-       ST_Distance(k.geom::geography, r.gg) AS distance_m, {_connector("k.geom")} AS connector
+       ST_Distance(k.geom::geography, r.gg) - r.b AS distance_m, {_connector("k.geom")} AS connector
   FROM ranked k JOIN requests r ON r.idx = k.idx
  WHERE k.rank <= :listed
 """)
@@ -100,7 +103,8 @@ WITH {REQUESTS}
 SELECT r.idx, m.id, m.external_id, m.name, m.zone_type, m.authority, m.reason,
        {_connector("m.geom")} AS connector
   FROM requests r
-  JOIN manual_zones m ON ST_Intersects(m.geom, r.g)
+  JOIN manual_zones m ON (r.b = 0 AND ST_Intersects(m.geom, r.g))
+                      OR (r.b > 0 AND ST_DWithin(m.geom::geography, r.gg, r.b))
  WHERE m.deleted_at IS NULL AND m.valid_from <= :on_date AND (m.valid_to IS NULL OR m.valid_to >= :on_date)
 """)
 
@@ -111,7 +115,7 @@ SELECT r.idx, t.id, t.external_id, t.name, t.rated_kva, t.distance_m,
        COALESCE(load.kw, 0) AS contracted_kw
   FROM requests r
   CROSS JOIN LATERAL (
-      SELECT t.id, t.external_id, t.name, t.rated_kva, ST_Distance(t.geom::geography, r.gg) AS distance_m
+      SELECT t.id, t.external_id, t.name, t.rated_kva, GREATEST(0, ST_Distance(t.geom::geography, r.gg) - r.b) AS distance_m
         FROM transformers t
        WHERE t.deleted_at IS NULL AND t.lv_kv <= :lv_max_kv
        ORDER BY t.geom::geography <-> r.gg
