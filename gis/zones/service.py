@@ -51,7 +51,7 @@ WITH wanted AS (
           SELECT ST_Union(a.geom) AS geom FROM built_up_areas a
            WHERE a.deleted_at IS NULL AND a.geom && l.geom AND ST_Intersects(a.geom, l.geom)
       ) built ON w.setting <> 'cable'
-), zones AS (
+), zones AS MATERIALIZED (
     SELECT p.*, ST_Buffer(p.part::geography, p.offset_m + p.swing_m + p.width_m)::geometry AS band
       FROM parts p
      WHERE p.part IS NOT NULL AND NOT ST_IsEmpty(p.part)
