@@ -34,14 +34,20 @@ class TransformerProps(LayerProps):
     subnet: str | None = Field(default=None, max_length=100)
 
 
+# Upper bounds a line may record; the screening engine's search margin is derived from them, so no
+# line's outer conductor or wind swing can reach beyond what a screening searches.
+MAX_CONDUCTOR_SPREAD_M = 60.0
+MAX_WIND_SWING_M = 30.0
+
+
 class LineProps(LayerProps):
     name: str = Field(default="", max_length=200)
     construction: Construction
     nominal_kv: float = Field(gt=0, le=1200)
     conductor_type: str = Field(default="", max_length=200)
-    conductor_spread_m: float | None = Field(default=None, ge=0, le=60,
+    conductor_spread_m: float | None = Field(default=None, ge=0, le=MAX_CONDUCTOR_SPREAD_M,
                                              description="Outermost-conductor spread (overhead lines)")
-    wind_swing_m: float | None = Field(default=None, ge=0, le=30,
+    wind_swing_m: float | None = Field(default=None, ge=0, le=MAX_WIND_SWING_M,
                                        description="Conductor swing at maximum wind (overhead); default per voltage")
     feeder: str | None = Field(default=None, max_length=100)
     subnet: str | None = Field(default=None, max_length=100)

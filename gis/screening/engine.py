@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
+from gis.network.schemas import MAX_CONDUCTOR_SPREAD_M, MAX_WIND_SWING_M
 from gis.rules.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
 from gis.rules.service import LoadedRuleSet
 from gis.screening import sql
@@ -27,7 +28,7 @@ from gis.zones.service import default_spread_bands, line_offset_m
 CLEAR = "clear"
 # Extra search distance beyond the largest rule distance, for the conductor offset (half the
 # spread) and wind swing a line adds on top of the legal width.
-OFFSET_MARGIN_M = 40.0
+OFFSET_MARGIN_M = MAX_CONDUCTOR_SPREAD_M / 2 + MAX_WIND_SWING_M
 # Candidate searches run on the sphere (fast); its distances differ from the spheroid's by under
 # 0.5 %, so search radii are widened by this factor and decisions use spheroid distances.
 SPHERE_SLACK = 1.01
@@ -182,8 +183,9 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
 
     clearance_radius = _largest(per_subject, [RuleKind.clearance])
     if clearance_radius is not None:
-        for row in _rows(db, sql.LINES, {**needing(RuleKind.clearance), "radius_m": (clearance_radius + OFFSET_MARGIN_M) * SPHERE_SLACK,
-                                            "constructions": _constructions(per_subject, RuleKind.clearance)}):
+        for row in _rows(db, sql.LINES, {**needing(RuleKind.clearance),
+                                         "radius_m": (clearance_radius + OFFSET_MARGIN_M) * SPHERE_SLACK,
+                                         "constructions": _constructions(per_subject, RuleKind.clearance)}):
             asset = _line_asset(row.id, row)
             offset = line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv,
                                    conductor_spread_m=row.conductor_spread_m)

@@ -91,7 +91,8 @@ def _check_size(geometry: BaseGeometry, limits: ScreeningSettings, field: str) -
         raise InvalidInput(f"The area is {area_m2 / 1e6:.2f} km², more than the {limits.max_area_m2 / 1e6:g} km² "
                            f"a screening accepts; split the site.",
                            errors=[{"field": field, "message": "area too large"}])
-    if geometry.geom_type in {"LineString", "MultiLineString"} and _GEOD.geometry_length(geometry) > limits.max_length_m:
+    is_line = geometry.geom_type in {"LineString", "MultiLineString"}
+    if is_line and _GEOD.geometry_length(geometry) > limits.max_length_m:
         raise InvalidInput(f"The line is longer than {limits.max_length_m / 1000:g} km; split it.",
                            errors=[{"field": field, "message": "line too long"}])
 

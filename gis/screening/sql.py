@@ -8,7 +8,9 @@ measured with geography `ST_Distance` on the WGS84 spheroid, which is accurate t
 anywhere on earth; the decisions are taken on the spheroid distances. A request may come with a
 buffer `b` (a crane's standing point and working radius): its area is then the geodesic circle
 of radius b, and distances to it are the distances to the point minus b, which is exact and much
-cheaper than measuring against a many-sided polygon. The line drawn for the map joins the two nearest points, found after stretching longitude by
+cheaper than measuring against a many-sided polygon.
+
+The line drawn for the map joins the two nearest points, found after stretching longitude by
 cos(latitude) around the request (a local equirectangular frame: an affine map, so cheap for the
 thousands of findings a blasting radius can produce, and true in direction at high latitudes).
 """
@@ -115,7 +117,8 @@ SELECT r.idx, t.id, t.external_id, t.name, t.rated_kva, t.distance_m,
        COALESCE(load.kw, 0) AS contracted_kw
   FROM requests r
   CROSS JOIN LATERAL (
-      SELECT t.id, t.external_id, t.name, t.rated_kva, GREATEST(0, ST_Distance(t.geom::geography, r.gg) - r.b) AS distance_m
+      SELECT t.id, t.external_id, t.name, t.rated_kva,
+             GREATEST(0, ST_Distance(t.geom::geography, r.gg) - r.b) AS distance_m
         FROM transformers t
        WHERE t.deleted_at IS NULL AND t.lv_kv <= :lv_max_kv
        ORDER BY t.geom::geography <-> r.gg

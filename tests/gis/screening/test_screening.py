@@ -95,6 +95,20 @@ def test_in_a_built_up_area_the_zone_is_wind_swing_plus_safety_distance(desk: De
     assert rules_of(same_distance_out_of_town) == {("zone.overhead.general", "conditional")}
 
 
+def test_a_line_with_the_widest_spread_and_swing_it_may_record_is_still_found(desk: Desk) -> None:
+    """60 m between outer conductors and a 30 m wind swing (the largest a line may record) put a
+    10 kV built-up zone 30 + 30 + 1.5 = 61.5 m from the centre line: screening must search that far."""
+    overhead(desk, HEFEI, EAST, conductor_spread_m=60.0, wind_swing_m=30.0)
+    desk.create("zones/built_up_areas", square(HEFEI, 100.0))
+
+    inside = desk.screen(point(beside(HEFEI, EAST, 61.0)), "connection")
+    outside = desk.screen(point(beside(HEFEI, EAST, 62.0)), "connection")
+
+    built_up = finding(inside, "zone.overhead.built_up")
+    assert built_up["required_m"] == 31.5 and built_up["measured_m"] == pytest.approx(31.0, abs=0.05)
+    assert outside["verdict"] == "clear"
+
+
 # --- activities under the CN rule set ---------------------------------------------------------------------------
 
 
