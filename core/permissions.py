@@ -38,6 +38,7 @@ class Permission(StrEnum):
     requests_survey = "requests:survey"
     requests_decide = "requests:decide"
     encroachments_report = "encroachments:report"
+    calendars_manage = "calendars:manage"
 
 
 _READ_ONLY = {

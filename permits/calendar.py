@@ -202,7 +202,13 @@ def load_calendar(path: Path) -> WorkingCalendar:
         raise CalendarError(f"{path}: not valid JSON: {exc}") from exc
     except _DuplicateKey as exc:
         raise CalendarError(f"{path}: key {exc.key!r} appears twice in the same object") from exc
-    return _Parser(str(path)).calendar(document)
+    return parse_calendar(document, source=str(path))
+
+
+def parse_calendar(document: Any, *, source: str) -> WorkingCalendar:
+    """Validate an already decoded calendar document (e.g. one stored in the database or sent by an
+    administrator); errors name `source` and the JSON path, as for files."""
+    return _Parser(source).calendar(document)
 
 
 class _DuplicateKey(Exception):

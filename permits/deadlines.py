@@ -1,43 +1,123 @@
-"""Stage deadlines in working days: the workflow's time limits on the utility's holiday calendar."""
+"""Stage deadlines in working days: the workflow's time limits on the utility's holiday calendar.
+
+The calendar in force is the one administrators maintain in the database (`working_calendars`,
+seeded from permits/data/calendars/*.json). Parsed calendars are cached per fingerprint, so a
+deadline costs one primary-key look-up and an edited calendar is used at once.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
-from functools import lru_cache
+from typing import Any
 
-from permits.calendar import Remaining, WorkingCalendar, default_calendar_path, load_calendar
-from permits.models import Case
-from permits.rules import WorkflowRules, workflow_rules
-from permits.workflow import State
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit import service as audit_service
+from core.context import Actor
+from core.errors import InvalidInput, NotFound, StaleVersion
+from permits.calendar import CalendarError, Remaining, WorkingCalendar, parse_calendar
+from permits.models import Case, WorkingCalendarRecord
+from permits.rules import workflow_rules
+from permits.workflow import TERMINAL, State
 
 # Entering these states does not restart the clock: assigning the surveyor is part of the survey
 # stage, assigning the re-inspector part of the re-inspection stage.
 CLOCK_CONTINUES = frozenset({State.survey_assigned, State.reinspection_assigned})
 
-
-@lru_cache(maxsize=4)
-def calendar_for(code: str) -> WorkingCalendar:
-    return load_calendar(default_calendar_path(code))
+_parsed: dict[str, WorkingCalendar] = {}
 
 
-def working_calendar(rules: WorkflowRules | None = None) -> WorkingCalendar:
-    return calendar_for((rules or workflow_rules()).calendar_code)
+def fingerprint(document: dict[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def enter_stage(case: Case, state: State, *, now: datetime, rectification_days: int | None = None) -> None:
+def calendar_record(*, db: Session, code: str) -> WorkingCalendarRecord:
+    record = db.get(WorkingCalendarRecord, code.upper())
+    if record is None:
+        raise NotFound(f"No working calendar {code!r} is loaded.")
+    return record
+
+
+def working_calendar(db: Session, code: str | None = None) -> WorkingCalendar:
+    """The calendar in force for `code` (the workflow's calendar by default)."""
+    code = (code or workflow_rules().calendar_code).upper()
+    digest = db.scalar(select(WorkingCalendarRecord.sha256).where(WorkingCalendarRecord.code == code))
+    if digest is None:
+        raise NotFound(f"No working calendar {code!r} is loaded.")
+    if digest not in _parsed:
+        _parsed[digest] = parse_calendar(calendar_record(db=db, code=code).document, source=f"calendar {code}")
+    return _parsed[digest]
+
+
+def _stage_deadline(db: Session, case: Case, state: State, start: datetime,
+                    rectification_days: int | None) -> datetime | None:
+    days = workflow_rules().stage_limit_days(state=state, voltage_kv=case.voltage_kv, department=case.department,
+                                             rectification_days=rectification_days)
+    return None if days is None else working_calendar(db).add_working_days(start, days)
+
+
+def enter_stage(db: Session, case: Case, state: State, *, now: datetime, rectification_days: int | None = None) -> None:
     """Move `case` into `state` and set the deadline of the stage it starts."""
     case.state = state.value
     if state in CLOCK_CONTINUES:
         return
-    rules = workflow_rules()
-    days = rules.stage_limit_days(state=state, voltage_kv=case.voltage_kv, department=case.department,
-                                  rectification_days=rectification_days)
     case.stage_started_at = now
-    case.deadline_at = None if days is None else working_calendar(rules).add_working_days(now, days)
+    case.stage_limit_days = rectification_days
+    case.deadline_at = _stage_deadline(db, case, state, now, rectification_days)
     case.overdue_flagged_at = None
 
 
-def remaining(case: Case, *, now: datetime) -> Remaining | None:
+def remaining(db: Session, case: Case, *, now: datetime) -> Remaining | None:
     if case.deadline_at is None:
         return None
-    return working_calendar().remaining(now=now, deadline=case.deadline_at)
+    return working_calendar(db).remaining(now=now, deadline=case.deadline_at)
+
+
+def replace_calendar(*, db: Session, actor: Actor, code: str, document: dict[str, Any],
+                     expected_version: int) -> tuple[WorkingCalendarRecord, int]:
+    """An administrator replaces the calendar (e.g. adds next year's State Council notice).
+    The document is validated whole; open cases' deadlines are recomputed on the new calendar,
+    because a stage's legal limit counts the days as they really are. Returns (record, moved)."""
+    record = db.scalars(select(WorkingCalendarRecord).where(WorkingCalendarRecord.code == code.upper())
+                        .with_for_update()).one_or_none()
+    if record is None:
+        raise NotFound(f"No working calendar {code!r} is loaded.")
+    if record.version != expected_version:
+        raise StaleVersion(f"Calendar {record.code} was changed meanwhile (now version {record.version}).",
+                           current_version=record.version)
+    try:
+        calendar = parse_calendar(document, source=f"calendar {record.code}")
+    except CalendarError as exc:
+        raise InvalidInput(str(exc), errors=[{"field": "document", "message": str(exc)}]) from exc
+    if calendar.code.upper() != record.code:
+        raise InvalidInput(f"The document is calendar {calendar.code}, not {record.code}.",
+                           errors=[{"field": "code", "message": "does not match the URL"}])
+    before = {"version": record.version, "sha256": record.sha256, "document": record.document}
+    record.document, record.sha256 = document, fingerprint(document)
+    record.version += 1
+    record.updated_by = actor.username
+    db.flush()
+    moved = _recompute_open_deadlines(db)
+    audit_service.record(db=db, actor=actor, action="calendar.replace", entity_type="working_calendar",
+                         entity_id=record.code, before=before,
+                         after={"version": record.version, "sha256": record.sha256, "document": document,
+                                "deadlines_moved": moved})
+    return record, moved
+
+
+def _recompute_open_deadlines(db: Session) -> int:
+    moved = 0
+    open_cases = select(Case).where(Case.deadline_at.is_not(None), Case.state.not_in([s.value for s in TERMINAL]))
+    for case in db.scalars(open_cases):
+        stage = State(case.state)
+        stage = {State.survey_assigned: State.screened,
+                 State.reinspection_assigned: State.rectification_reported}.get(stage, stage)
+        deadline = _stage_deadline(db, case, stage, case.stage_started_at, case.stage_limit_days)
+        if deadline != case.deadline_at:
+            case.deadline_at = deadline
+            moved += 1
+    return moved

@@ -50,6 +50,8 @@ class Case(Base):
     survey: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     stage_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A limit set for this stage by the officer (a hazard notice's rectification period), if any.
+    stage_limit_days: Mapped[int | None] = mapped_column(Integer)
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     overdue_flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
@@ -107,3 +109,18 @@ class SerialCounter(Base):
     series: Mapped[str] = mapped_column(String(20), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkingCalendarRecord(Base):
+    """The holiday calendar in force, as administrators maintain it (seeded from
+    permits/data/calendars/*.json). The whole document is kept, validated, with its fingerprint."""
+
+    __tablename__ = "working_calendars"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    sha256: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+    updated_by: Mapped[str] = mapped_column(String(200))

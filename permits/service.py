@@ -120,7 +120,7 @@ def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, sett
 def _next_number(db: Session, kind: CaseKind, now: datetime) -> str:
     """Case numbers count by the utility's local year, like its documents: a request received on
     1 January at 01:00 Beijing time (still 31 December in UTC) belongs to the new year."""
-    local_year = now.astimezone(deadlines.working_calendar().timezone).year
+    local_year = now.astimezone(deadlines.working_calendar(db).timezone).year
     return issuing.next_serial(db, NUMBER_SERIES[kind], local_year)
 
 
@@ -175,7 +175,7 @@ def _screen(*, db: Session, actor: Actor, case: Case, registration: Registration
         # limits (an encroachment under a 10 kV line is not a low-voltage case).
         voltages = [f["asset"]["nominal_kv"] for row in rows for f in row.findings if f["asset"].get("nominal_kv")]
         case.voltage_kv = max(voltages, default=case.voltage_kv)
-    deadlines.enter_stage(case, State.screened, now=now)
+    deadlines.enter_stage(db, case, State.screened, now=now)
     _record(db, actor=actor, case=case, action=Action.screen.value, from_state=State.submitted.value, before=before,
             details={"verdict": case.verdict, "screening_ids": case.screening_ids, "rule_set": rule_set.label})
 
@@ -254,7 +254,7 @@ def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings
         details.update(_decide(db=db, actor=actor, storage=storage, case=case, action=action, body=body, now=now))
         rectification_days = body.rectification_days
     case.version += 1
-    deadlines.enter_stage(case, transition.target, now=now, rectification_days=rectification_days)
+    deadlines.enter_stage(db, case, transition.target, now=now, rectification_days=rectification_days)
     if case.state in TERMINAL:
         case.assignee_id = None
     _record(db, actor=actor, case=case, action=action.value, from_state=state.value, before=before, details=details,
@@ -313,7 +313,7 @@ def _issue(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, kin
     findings = [f for s in screenings for f in s.findings]
     rule_sets = {rules_service.get_rule_set_by_id(db=db, rule_set_id=s.rule_set_id).label for s in screenings}
     site = to_shape(case.footprint if case.footprint is not None else case.location)
-    local_day = now.astimezone(deadlines.working_calendar().timezone).date()
+    local_day = now.astimezone(deadlines.working_calendar(db).timezone).date()
     department = workflow_rules().departments[case.department][language]
     return issuing.issue_document(db=db, storage=storage, case=case, kind=kind, language=language, site=site,
                                   findings=findings, measures=measures, rule_set_label=", ".join(sorted(rule_sets)),

@@ -7,6 +7,7 @@ from the migrations at the start of the session; every test starts with empty da
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,12 +32,16 @@ from core.settings import Settings
 from core.users import service as user_service
 from core.users.schemas import UserCreate
 from media.storage import ObjectStorage
+from permits.calendar import default_calendar_path
+from permits.deadlines import fingerprint as calendar_fingerprint
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES = tuple(Role)
 # Tables kept between tests: the schema version, the topology revision row, the role users and the
 # reference data the migrations load (rule sets; those a test loads itself are removed).
-KEEP_TABLES = {"alembic_version", "topology_state", "users", "user_qualifications", "spatial_ref_sys", "rule_sets"}
+KEEP_TABLES = {"alembic_version", "topology_state", "users", "user_qualifications", "spatial_ref_sys", "rule_sets",
+               "working_calendars"}
+SHIPPED_CALENDAR = default_calendar_path("CN")
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +87,11 @@ def truncate_data(engine: Engine) -> None:
         conn.execute(text("DELETE FROM rule_sets WHERE loaded_by NOT LIKE 'migration %'"))
         conn.execute(text("UPDATE rule_sets SET is_default = false WHERE code <> 'CN-EPP'"))
         conn.execute(text("UPDATE rule_sets SET is_default = true WHERE code = 'CN-EPP'"))
+        # A test that edited the calendar leaves the shipped one behind it, as the migration seeded it.
+        shipped = json.loads(SHIPPED_CALENDAR.read_text(encoding="utf-8"))
+        conn.execute(text("UPDATE working_calendars SET document = CAST(:document AS jsonb), sha256 = :sha256, "
+                          "version = 1 WHERE code = 'CN' AND version <> 1"),
+                     {"document": json.dumps(shipped, ensure_ascii=False), "sha256": calendar_fingerprint(shipped)})
 
 
 @pytest.fixture(autouse=True)

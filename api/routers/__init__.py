@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import (audit, auth, cases, customers, health, imports, network, rule_sets, screenings, trace, users,
+from api.routers import (audit, auth, calendars, cases, customers, health, imports, network, rule_sets, screenings, trace, users,
                          zones)
 
 router = APIRouter()
@@ -18,3 +18,4 @@ router.include_router(zones.router)
 router.include_router(rule_sets.router)
 router.include_router(screenings.router)
 router.include_router(cases.router)
+router.include_router(calendars.router)

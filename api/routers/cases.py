@@ -40,7 +40,7 @@ def _out(db: Session, case: Case, actor: Actor) -> CaseOut:
         case=case, owner=db.get(User, case.owner_id),
         assignee=db.get(User, case.assignee_id) if case.assignee_id else None,
         events=service.events(db=db, case_id=case.id), documents=service.documents(db=db, case_id=case.id),
-        remaining=deadlines.remaining(case, now=datetime.now(UTC)),
+        remaining=deadlines.remaining(db, case, now=datetime.now(UTC)),
         allowed=[a.value for a in allowed_actions(CaseKind(case.kind), State(case.state)) if a != Action.screen],
         department_name={"name": department[language], "name_en": department["en"]}, show_contact=show_contact,
         location=service.geometry_json(case.location) or {}, footprint=service.geometry_json(case.footprint),

@@ -53,6 +53,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     # case by the workflow (tests/permits/test_case_workflow.py).
     ("POST", "/api/v1/requests/{case_id}/actions/{action}"): ALL,
     ("POST", "/api/v1/requests/{case_id}/hand-over"): ALL,
+    ("GET", "/api/v1/calendars/{code}"): ALL,
+    ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
 }
 for _layer in LAYERS:
     EXPECTED[("GET", f"/api/v1/network/{_layer}")] = ALL
@@ -77,7 +79,7 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
     url = re.sub(r"\{[a-z_]+\}", "999999", path)
     # Bodies are deliberately invalid: an allowed caller gets past authorisation and is then stopped
     # by validation (422) or a missing record (404), so the walk never changes data.
-    if method in {"POST", "PATCH"}:
+    if method in {"POST", "PATCH", "PUT"}:
         return client.request(method, url, json={"__not_a_field__": True}, headers=headers).status_code
     return client.request(method, url, headers=headers).status_code
 

@@ -13,7 +13,7 @@ from core.schema import metadata
 from core.settings import Settings
 
 OUR_TABLES = {"users", "user_qualifications", "audit_log", "outbox_events", "network_nodes", "substations",
-              "transformers", "lines", "poles", "switches", "customers", "topology_state", "import_jobs", "cases", "case_events", "decision_documents", "serial_counters",
+              "transformers", "lines", "poles", "switches", "customers", "topology_state", "import_jobs", "cases", "case_events", "decision_documents", "serial_counters", "working_calendars",
               "rule_sets", "line_zones", "manual_zones", "built_up_areas", "screenings"}
 
 
