@@ -395,6 +395,16 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
     return flagged
 
 
+def record_contact_view(*, db: Session, actor: Actor, cases: list[Case]) -> None:
+    """Log that `actor` saw applicants' phone and ID numbers unmasked (DOMAIN.md §6: who viewed
+    whose record is logged): one audit record per response, naming every case disclosed."""
+    disclosed = [case.id for case in cases if case.applicant_phone or case.applicant_id_number]
+    if disclosed:
+        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=ENTITY,
+                             entity_id=disclosed[0] if len(disclosed) == 1 else "many", before=None,
+                             after={"case_ids": disclosed, "fields": ["applicant_phone", "applicant_id_number"]})
+
+
 def events(*, db: Session, case_id: int) -> list[CaseEvent]:
     return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, Storage, require
-from core.audit import service as audit_service
 from core.context import Actor
 from core.permissions import Permission, has_permission
 from core.users.models import User
@@ -28,12 +27,10 @@ Reporter = Annotated[Actor, Depends(require(Permission.encroachments_report))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
-def _out(db: Session, case: Case, actor: Actor) -> CaseOut:
+def _out(db: Session, case: Case, actor: Actor, *, log_view: bool = True) -> CaseOut:
     show_contact = has_permission(actor.role, Permission.requests_read_contact)
-    if show_contact and (case.applicant_phone or case.applicant_id_number):
-        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=service.ENTITY,
-                             entity_id=case.id, before=None, after={"fields": ["applicant_phone",
-                                                                               "applicant_id_number"]})
+    if show_contact and log_view:
+        service.record_contact_view(db=db, actor=actor, cases=[case])
     language = case.language if case.language in ("zh", "en") else "en"
     department = workflow_rules().departments[case.department]
     return case_out(
@@ -84,7 +81,10 @@ def list_requests(db: DbSession, actor: Reader,
     query = service.CaseFilter(state=state.value if state else None, kind=kind.value if kind else None,
                                owner_id=owner_id, overdue_at=datetime.now(UTC) if overdue else None,
                                after_id=after_id, limit=limit)
-    return [_out(db, case, actor) for case in service.list_cases(db=db, query=query)]
+    cases = service.list_cases(db=db, query=query)
+    if has_permission(actor.role, Permission.requests_read_contact):
+        service.record_contact_view(db=db, actor=actor, cases=cases)  # one record for the whole page
+    return [_out(db, case, actor, log_view=False) for case in cases]
 
 
 @router.get("/requests/{case_id}", response_model=CaseOut, summary="One case with deadline, history, documents")

@@ -474,3 +474,16 @@ def test_an_action_without_a_body_is_taken_when_it_needs_no_details(desk: Desk) 
                                 headers={**desk.people["approver"].headers, "If-Match": f'"{case["version"]}"'})
 
     assert response.status_code == 200 and response.json()["state"] == "approved"
+
+
+def test_a_list_of_cases_seen_with_contacts_is_logged_once_naming_every_case(desk: Desk, client: Any) -> None:
+    first, second = desk.register(connection_body()), desk.register(connection_body(FAR))
+    admin = desk.people["admin"].headers
+
+    listed = client.get("/api/v1/requests", headers=desk.people["dispatcher"].headers).json()
+
+    assert {c["applicant_phone"] for c in listed} == {"13800138000"}
+    views = [r for r in client.get("/api/v1/audit", params={"entity_type": "case", "entity_id": "many"},
+                                   headers=admin).json()["items"] if r["action"] == "case.contact_view"]
+    assert len(views) == 1 and set(views[0]["after"]["case_ids"]) == {first["id"], second["id"]}
+    assert views[0]["actor_name"] == "test-dispatcher"
