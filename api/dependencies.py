@@ -169,3 +169,7 @@ def if_match_version(if_match: Annotated[str | None, Header(alias="If-Match")] =
 
 
 ExpectedVersion = Annotated[int, Depends(if_match_version)]
+
+# A client-chosen key that makes a submission safe to retry: the same key from the same user
+# returns the first result instead of storing a duplicate (mobile clients on poor networks).
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=100)]

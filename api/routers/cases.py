@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
 from sqlalchemy.orm import Session
 
-from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, Storage, require
+from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
 from core.context import Actor
 from core.permissions import Permission, has_permission
 from core.users.models import User
@@ -24,7 +24,6 @@ router = APIRouter(tags=["requests"])
 Reader = Annotated[Actor, Depends(require(Permission.requests_read))]
 Registrar = Annotated[Actor, Depends(require(Permission.requests_register))]
 Reporter = Annotated[Actor, Depends(require(Permission.encroachments_report))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
 def _out(db: Session, case: Case, actor: Actor, *, log_view: bool = True) -> CaseOut:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from shapely.geometry import mapping
+from sqlalchemy.orm import Session
 
-from api.dependencies import AppSettings, DbSession, InputCrs, require
+from api.dependencies import AppSettings, DbSession, IdempotencyKey, InputCrs, require
 from core.context import Actor
 from core.permissions import Permission
 from gis.rules import service as rules_service
@@ -21,27 +22,41 @@ Reader = Annotated[Actor, Depends(require(Permission.screenings_read))]
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScreeningOut,
              summary="Screen one geometry against protection zones and clearances")
-def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSettings, crs: InputCrs) -> ScreeningOut:
+def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSettings, crs: InputCrs,
+               response: Response, idempotency_key: IdempotencyKey = None) -> ScreeningOut:
+    if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor,
+                                                                    idempotency_key=idempotency_key)):
+        response.status_code = status.HTTP_200_OK
+        return _stored(db, earlier[0].id)
     rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
     item = service.validate_all(raws=[body.raw()], epsg=crs, rule_set=rule_set, limits=settings.screening)
     row = service.run(db=db, actor=actor, items=item, rule_set=rule_set, epsg=crs, limits=settings.screening,
-                      on_date=body.on_date)[0]
+                      on_date=body.on_date, idempotency_key=idempotency_key)[0]
     return screening_out(row, rule_set, mapping(item[0].geometry))
 
 
 @router.post("/batch", status_code=status.HTTP_201_CREATED, response_model=list[ScreeningOut],
              summary="Screen up to 1,000 geometries in one call (all validated first; none stored on error)")
 def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings: AppSettings,
-                 crs: InputCrs) -> list[ScreeningOut]:
+                 crs: InputCrs, response: Response, idempotency_key: IdempotencyKey = None) -> list[ScreeningOut]:
+    if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor,
+                                                                    idempotency_key=idempotency_key)):
+        response.status_code = status.HTTP_200_OK
+        rule_set = rules_service.get_rule_set_by_id(db=db, rule_set_id=earlier[0].rule_set_id)
+        return [screening_out(row, rule_set) for row in earlier]
     rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
     items = service.validate_all(raws=[i.raw() for i in body.items], epsg=crs, rule_set=rule_set,
                                  limits=settings.screening, batch=True)
     rows = service.run(db=db, actor=actor, items=items, rule_set=rule_set, epsg=crs, limits=settings.screening,
-                       on_date=body.on_date, batch=True)
+                       on_date=body.on_date, batch=True, idempotency_key=idempotency_key)
     return [screening_out(row, rule_set) for row in rows]
+
+
+def _stored(db: Session, screening_id: int) -> ScreeningOut:
+    row, geometry = service.get_screening(db=db, screening_id=screening_id)
+    return screening_out(row, rules_service.get_rule_set_by_id(db=db, rule_set_id=row.rule_set_id), geometry)
 
 
 @router.get("/{screening_id}", response_model=ScreeningOut, summary="A stored screening, as it was made")
 def get_one(screening_id: int, db: DbSession, _actor: Reader) -> ScreeningOut:
-    row, geometry = service.get_screening(db=db, screening_id=screening_id)
-    return screening_out(row, rules_service.get_rule_set_by_id(db=db, rule_set_id=row.rule_set_id), geometry)
+    return _stored(db, screening_id)

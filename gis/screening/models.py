@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,8 @@ class Screening(Base):
     batch_id: Mapped[str | None] = mapped_column(String(40), index=True)
     batch_position: Mapped[int | None] = mapped_column(Integer)
     reference: Mapped[str | None] = mapped_column(String(200))
+    # A client's Idempotency-Key: a retried submission returns these screenings instead of new ones.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     # What the screening was made for (e.g. a connection request), the cross-domain reference.
     subject_type: Mapped[str | None] = mapped_column(String(60))
     subject_id: Mapped[str | None] = mapped_column(String(60), index=True)
@@ -40,3 +42,6 @@ class Screening(Base):
     findings_total: Mapped[int] = mapped_column(Integer)
     nearest_transformers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=False)
+
+    __table_args__ = (Index("ix_screenings_idempotency", "created_by_id", "idempotency_key",
+                            postgresql_where=text("idempotency_key IS NOT NULL")),)

@@ -145,9 +145,20 @@ def validate_all(*, raws: Sequence[RawScreening], epsg: int, rule_set: LoadedRul
     return valid
 
 
+def previous_submission(*, db: Session, actor: Actor, idempotency_key: str) -> list[Screening]:
+    """The screenings stored for this user's earlier submission with the same Idempotency-Key, in
+    input order; empty if there was none. Takes a transaction lock on the key first, so a second
+    copy sent at the same moment waits for the first and then finds its result."""
+    lock_key = func.hashtextextended(f"screening:{actor.user_id}:{idempotency_key}", 0)
+    db.execute(select(func.pg_advisory_xact_lock(lock_key)))
+    return list(db.scalars(select(Screening).where(Screening.created_by_id == actor.user_id,
+                                                   Screening.idempotency_key == idempotency_key)
+                           .order_by(Screening.batch_position.nulls_first(), Screening.id)))
+
+
 def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set: LoadedRuleSet, epsg: int,
         limits: ScreeningSettings, on_date: date | None = None, subject: tuple[str, int] | None = None,
-        batch: bool = False) -> list[Screening]:
+        batch: bool = False, idempotency_key: str | None = None) -> list[Screening]:
     """Evaluate and store; returns the stored screenings in input order."""
     on = on_date or date.today()
     subjects = [engine.Subject(geometry=item.centre or item.geometry, buffer_m=item.buffer_m,
@@ -161,7 +172,7 @@ def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set:
     for position, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
         rows.append(Screening(
             created_by_id=actor.user_id, created_by=actor.username, batch_id=batch_id,
-            batch_position=position if batch else None, reference=item.reference,
+            batch_position=position if batch else None, reference=item.reference, idempotency_key=idempotency_key,
             subject_type=subject[0] if subject else None, subject_id=str(subject[1]) if subject else None,
             activity=item.activity.value, parameters=item.parameters.model_dump(mode="json"), input_crs=epsg,
             on_date=on, rule_set_id=rule_set.id, verdict=outcome.verdict,

@@ -585,3 +585,37 @@ def test_measured_distance_matches_the_geodesic_distance_within_5_cm(desk: Desk,
         found = finding(answer, "radius.blasting")
         assert found["measured_m"] == pytest.approx(distance, abs=0.05)
         assert geodesic_length(found["nearest_points"]) == pytest.approx(distance, abs=0.05)
+
+
+# --- retried submissions ---------------------------------------------------------------------------------------
+
+
+def test_a_retried_screening_with_the_same_idempotency_key_returns_the_first_and_stores_one(
+        desk: Desk, owner_engine: Engine) -> None:
+    overhead(desk, HEFEI, NORTH)
+    body = {"geometry": point(from_conductor(HEFEI, NORTH, 2.0)), "activity": "connection", "parameters": {}}
+    headers = {**desk.headers, "Idempotency-Key": "visit-42-site-1"}
+
+    first = desk.client.post(SCREENINGS, json=body, headers=headers)
+    retried = desk.client.post(SCREENINGS, json=body, headers=headers)
+    other_key = desk.client.post(SCREENINGS, json=body, headers={**desk.headers, "Idempotency-Key": "visit-43"})
+
+    assert first.status_code == 201 and retried.status_code == 200
+    assert retried.json()["id"] == first.json()["id"] and retried.json()["findings"] == first.json()["findings"]
+    assert other_key.status_code == 201 and other_key.json()["id"] != first.json()["id"]
+    assert count_rows(owner_engine, "screenings") == 2
+
+
+def test_a_retried_batch_returns_the_first_answers_in_order(desk: Desk, owner_engine: Engine) -> None:
+    overhead(desk, HEFEI, NORTH)
+    items = [batch_item(point(from_conductor(HEFEI, NORTH, d)), "connection", {}, reference=f"r{d}")
+             for d in (1.0, 3.0, 9.0)]
+    headers = {**desk.headers, "Idempotency-Key": "batch-7"}
+
+    first = desk.client.post(f"{SCREENINGS}/batch", json={"items": items}, headers=headers)
+    retried = desk.client.post(f"{SCREENINGS}/batch", json={"items": items}, headers=headers)
+
+    assert first.status_code == 201 and retried.status_code == 200
+    assert [a["id"] for a in retried.json()] == [a["id"] for a in first.json()]
+    assert [a["reference"] for a in retried.json()] == ["r1.0", "r3.0", "r9.0"]
+    assert count_rows(owner_engine, "screenings") == 3
