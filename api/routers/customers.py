@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from api.routers.layer_routes import add_layer_routes
+from api.routers.layer_routes import ListPrivacy, add_layer_routes
 from core.context import Actor
 from core.errors import InvalidInput
 from gis.customers import service as customer_service
@@ -35,4 +35,6 @@ def _near(query: CustomerQuery) -> dict[str, Any]:
     return {"near": NearFilter(lon, lat, query.within_m)}
 
 
-add_layer_routes(router, CUSTOMERS, shape_properties=_privacy, extra_list_filters=_near)
+add_layer_routes(router, CUSTOMERS, shape_properties=_privacy, extra_list_filters=_near,
+                 list_privacy=ListPrivacy(masks_for=customer_service.contact_masks,
+                                          log_disclosure=customer_service.log_listed_disclosure))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The same rule as `mask_phone`, as a database function (migration cc2464aa8efb), for lists whose
+# JSON the database writes; tests check both give the same result.
+SQL_MASK_PHONE = "gw_mask_phone"
+
 
 def mask_phone(phone: str | None) -> str | None:
     """Keep the first two and last two digits, star the rest: '+49 30 5551234' -> '+49 ** *****34'.

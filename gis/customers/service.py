@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import service as audit_service
 from core.context import Actor
 from core.permissions import Permission, has_permission
-from gis.customers.privacy import mask_phone
+from gis.customers.models import Customer
+from gis.customers.privacy import SQL_MASK_PHONE, mask_phone
+
+
+def _log_disclosure(db: Session, actor: Actor, account_numbers: list[str]) -> None:
+    if account_numbers:
+        audit_service.record(db=db, actor=actor, action="customer.contact_view", entity_type="customer",
+                             entity_id=account_numbers[0] if len(account_numbers) == 1 else "many", before=None,
+                             after={"account_numbers": account_numbers})
 
 
 def apply_contact_privacy(*, db: Session, actor: Actor, customers: list[dict[str, Any]]) -> None:
@@ -21,8 +30,20 @@ def apply_contact_privacy(*, db: Session, actor: Actor, customers: list[dict[str
         for props in customers:
             props["contact_phone"] = mask_phone(props.get("contact_phone"))
         return
-    disclosed = [p["account_number"] for p in customers if p.get("contact_phone")]
-    if disclosed:
-        audit_service.record(db=db, actor=actor, action="customer.contact_view", entity_type="customer",
-                             entity_id=disclosed[0] if len(disclosed) == 1 else "many", before=None,
-                             after={"account_numbers": disclosed})
+    _log_disclosure(db, actor, [p["account_number"] for p in customers if p.get("contact_phone")])
+
+
+def contact_masks(actor: Actor) -> dict[str, str]:
+    """For lists the database writes: the SQL function masking each field this actor may not see."""
+    return {} if has_permission(actor.role, Permission.customers_read_contact) else {"contact_phone": SQL_MASK_PHONE}
+
+
+def log_listed_disclosure(db: Session, actor: Actor, customer_ids: list[int]) -> None:
+    """Log the accounts whose phone numbers a list showed in full (nothing if they were masked)."""
+    if not customer_ids or contact_masks(actor):
+        return
+    shown = db.scalars(select(Customer.account_number).where(Customer.id.in_(customer_ids),
+                                                             Customer.contact_phone.is_not(None),
+                                                             Customer.contact_phone != "")
+                       .order_by(Customer.id))
+    _log_disclosure(db, actor, list(shown))
