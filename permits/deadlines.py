@@ -7,8 +7,6 @@ deadline costs one primary-key look-up and an edited calendar is used at once.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import InvalidInput, NotFound, StaleVersion
+from core.fingerprint import json_fingerprint
 from permits.calendar import CalendarError, Remaining, WorkingCalendar, parse_calendar
 from permits.models import Case, WorkingCalendarRecord
 from permits.rules import workflow_rules
@@ -28,11 +27,6 @@ from permits.workflow import TERMINAL, State
 CLOCK_CONTINUES = frozenset({State.survey_assigned, State.reinspection_assigned})
 
 _parsed: dict[str, WorkingCalendar] = {}
-
-
-def fingerprint(document: dict[str, Any]) -> str:
-    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def calendar_record(*, db: Session, code: str) -> WorkingCalendarRecord:
@@ -97,7 +91,7 @@ def replace_calendar(*, db: Session, actor: Actor, code: str, document: dict[str
         raise InvalidInput(f"The document is calendar {calendar.code}, not {record.code}.",
                            errors=[{"field": "code", "message": "does not match the URL"}])
     before = {"version": record.version, "sha256": record.sha256, "document": record.document}
-    record.document, record.sha256 = document, fingerprint(document)
+    record.document, record.sha256 = document, json_fingerprint(document)
     record.version += 1
     record.updated_by = actor.username
     db.flush()

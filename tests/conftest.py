@@ -26,6 +26,7 @@ from core.celery_app import create_celery
 from core.cli import alembic_config
 from core.context import Actor
 from core.database import create_db_engine, create_session_factory
+from core.fingerprint import json_fingerprint
 from core.permissions import Role
 from core.security import issue_token
 from core.settings import Settings
@@ -33,7 +34,6 @@ from core.users import service as user_service
 from core.users.schemas import UserCreate
 from media.storage import ObjectStorage
 from permits.calendar import default_calendar_path
-from permits.deadlines import fingerprint as calendar_fingerprint
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES = tuple(Role)
@@ -91,7 +91,7 @@ def truncate_data(engine: Engine) -> None:
         shipped = json.loads(SHIPPED_CALENDAR.read_text(encoding="utf-8"))
         conn.execute(text("UPDATE working_calendars SET document = CAST(:document AS jsonb), sha256 = :sha256, "
                           "version = 1 WHERE code = 'CN' AND version <> 1"),
-                     {"document": json.dumps(shipped, ensure_ascii=False), "sha256": calendar_fingerprint(shipped)})
+                     {"document": json.dumps(shipped, ensure_ascii=False), "sha256": json_fingerprint(shipped)})
 
 
 @pytest.fixture(autouse=True)

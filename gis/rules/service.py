@@ -7,7 +7,6 @@ the rules they used. A changed rule is shipped as a new version.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -21,10 +20,10 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, InvalidInput, NotFound
+from core.fingerprint import json_fingerprint
 from gis.rules.definition import RuleSetDefinition
 from gis.rules.models import RuleSet
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "rule_sets"
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,6 @@ class LoadedRuleSet:
 
 # Rows never change once stored, so their parsed form can be kept for the life of the process.
 _parsed: dict[tuple[int, str], RuleSetDefinition] = {}
-
-
-def fingerprint(content: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON, so whitespace or key order in the file do not count as a change."""
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def parse_definition(content: dict[str, Any]) -> RuleSetDefinition:
@@ -68,7 +61,7 @@ def _loaded(row: RuleSet) -> LoadedRuleSet:
 def load_rule_set(*, db: Session, actor: Actor, content: dict[str, Any]) -> tuple[RuleSet, bool]:
     """Store a rule set; returns (row, created). Same code+version with other content -> Conflict."""
     definition = parse_definition(content)
-    digest = fingerprint(content)
+    digest = json_fingerprint(content)
     existing = db.scalar(select(RuleSet).where(RuleSet.code == definition.code,
                                                RuleSet.version == definition.version))
     if existing is not None:

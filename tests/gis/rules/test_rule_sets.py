@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from core.fingerprint import json_fingerprint
 from core.permissions import Role
 from gis.rules.definition import Activity
-from gis.rules.service import fingerprint, parse_definition
+from gis.rules.service import parse_definition
 from tests.gis.screening.conftest import (
     CN_FILE, HEFEI, NORTH, RULE_SETS, US_FILE, Auth, Desk, assert_problem, beside, count_rows, error_fields,
     geodesic_line, point, read_rule_file,
@@ -61,8 +62,8 @@ def test_migration_loads_both_shipped_files_with_cn_as_the_default(client: TestC
 
     assert set(rule_sets) == {"CN-EPP@2011.1", "US-OSHA@2010.1"}
     assert rule_sets["CN-EPP@2011.1"]["is_default"] and not rule_sets["US-OSHA@2010.1"]["is_default"]
-    assert rule_sets["CN-EPP@2011.1"]["sha256"] == fingerprint(read_rule_file(CN_FILE))
-    assert rule_sets["US-OSHA@2010.1"]["sha256"] == fingerprint(read_rule_file(US_FILE))
+    assert rule_sets["CN-EPP@2011.1"]["sha256"] == json_fingerprint(read_rule_file(CN_FILE))
+    assert rule_sets["US-OSHA@2010.1"]["sha256"] == json_fingerprint(read_rule_file(US_FILE))
     assert all(r["loaded_by"].startswith("migration") for r in rule_sets.values())
     one = client.get(f"{RULE_SETS}/CN-EPP/2011.1", headers=desk.headers).json()
     assert one["definition"] == read_rule_file(CN_FILE)
