@@ -123,8 +123,22 @@ class PageRequest:
     after_id: int | None
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+def encode_cursor(*position: int, kind: str = "id") -> str:
+    """An opaque cursor for keyset paging: the sort key of the last row returned."""
+    text = ":".join([kind, *(str(p) for p in position)])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, kind: str = "id", parts: int = 1) -> tuple[int, ...]:
+    """The position an `encode_cursor` cursor of `kind` holds; a tampered or foreign cursor is 422."""
+    try:
+        prefix, *values = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
+        if prefix != kind or len(values) != parts:
+            raise ValueError(prefix)
+        return tuple(int(v) for v in values)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not valid; use the `next` link of the previous page.",
+                           errors=[{"field": "cursor", "message": "invalid"}]) from exc
 
 
 def page_param(
@@ -136,18 +150,7 @@ def page_param(
     if size > settings.api.max_page_size:
         raise InvalidInput(f"limit may be at most {settings.api.max_page_size}.",
                            errors=[{"field": "limit", "message": f"max {settings.api.max_page_size}"}])
-    after_id = None
-    if cursor:
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            prefix, value = raw.split(":", 1)
-            if prefix != "id":
-                raise ValueError(prefix)
-            after_id = int(value)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput("cursor is not valid; use the `next` link of the previous page.",
-                               errors=[{"field": "cursor", "message": "invalid"}]) from exc
-    return PageRequest(limit=size, after_id=after_id)
+    return PageRequest(limit=size, after_id=decode_cursor(cursor)[0] if cursor else None)
 
 
 Page = Annotated[PageRequest, Depends(page_param)]

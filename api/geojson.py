@@ -21,25 +21,29 @@ def feature(record: FeatureRecord) -> dict[str, Any]:
     return {"type": "Feature", "id": record.id, "geometry": record.geometry, "properties": record.properties}
 
 
-def _paging(request: Request, returned: int, last_id: int | None, limit: int) -> dict[str, Any]:
+def _paging(request: Request, returned: int, next_cursor: str | None, limit: int) -> dict[str, Any]:
     """`numberReturned`, and a `next` link when the page is full (there may be more)."""
     paging: dict[str, Any] = {"numberReturned": returned, "links": []}
-    if returned == limit and last_id is not None:
-        cursor = encode_cursor(last_id)
-        paging["next_cursor"] = cursor
+    if returned == limit and next_cursor is not None:
+        paging["next_cursor"] = next_cursor
         paging["links"].append({"rel": "next", "type": GEOJSON,
-                                "href": str(request.url.include_query_params(cursor=cursor))})
+                                "href": str(request.url.include_query_params(cursor=next_cursor))})
     return paging
 
 
 def feature_collection(request: Request, records: list[FeatureRecord], limit: int) -> dict[str, Any]:
-    last_id = records[-1].id if records else None
+    next_cursor = encode_cursor(records[-1].id) if records else None
     return {"type": "FeatureCollection", "features": [feature(r) for r in records],
-            **_paging(request, len(records), last_id, limit)}
+            **_paging(request, len(records), next_cursor, limit)}
 
 
 def feature_collection_bytes(request: Request, features: list[tuple[int, str]], limit: int) -> bytes:
     """The same collection as `feature_collection`, assembled from Feature texts the database wrote."""
-    last_id = features[-1][0] if features else None
-    head = '{"type":"FeatureCollection","features":[' + ",".join(text for _, text in features) + "],"
-    return (head + json.dumps(_paging(request, len(features), last_id, limit))[1:]).encode()
+    next_cursor = encode_cursor(features[-1][0]) if features else None
+    return collection_bytes(request, [text for _, text in features], limit, next_cursor)
+
+
+def collection_bytes(request: Request, texts: list[str], limit: int, next_cursor: str | None) -> bytes:
+    """A FeatureCollection of ready Feature texts, with paging by the caller's own cursor."""
+    head = '{"type":"FeatureCollection","features":[' + ",".join(texts) + "],"
+    return (head + json.dumps(_paging(request, len(texts), next_cursor, limit))[1:]).encode()

@@ -43,7 +43,11 @@ def _out(db: Session, case: Case, actor: Actor, *, log_view: bool = True) -> Cas
         document_href=f"/api/v1/requests/{case.id}/documents/{{document_id}}")
 
 
-def _created(db: Session, case: Case, created: bool, actor: Actor, response: Response) -> CaseOut:
+def _register(db: Session, actor: Actor, settings: AppSettings, registration: service.Registration,
+              idempotency_key: str | None, response: Response) -> CaseOut:
+    """Store and screen a prepared case; a replayed Idempotency-Key answers 200 with the first case."""
+    case, created = service.register(db=db, actor=actor, registration=registration, settings=settings,
+                                     now=datetime.now(UTC), idempotency_key=idempotency_key)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["ETag"] = f'"{case.version}"'
     return _out(db, case, actor)
@@ -54,9 +58,7 @@ def _created(db: Session, case: Case, created: bool, actor: Actor, response: Res
 def register_request(body: CaseIn, db: DbSession, actor: Registrar, settings: AppSettings, crs: InputCrs,
                      response: Response, idempotency_key: IdempotencyKey = None) -> CaseOut:
     registration = service.prepare_case(db=db, case_in=body, epsg=crs, settings=settings)
-    case, created = service.register(db=db, actor=actor, registration=registration, settings=settings,
-                                     now=datetime.now(UTC), idempotency_key=idempotency_key)
-    return _created(db, case, created, actor, response)
+    return _register(db, actor, settings, registration, idempotency_key, response)
 
 
 @router.post("/encroachments", response_model=CaseOut, status_code=status.HTTP_201_CREATED,
@@ -64,9 +66,7 @@ def register_request(body: CaseIn, db: DbSession, actor: Registrar, settings: Ap
 def report_encroachment(body: EncroachmentIn, db: DbSession, actor: Reporter, settings: AppSettings, crs: InputCrs,
                         response: Response, idempotency_key: IdempotencyKey = None) -> CaseOut:
     registration = service.prepare_encroachment(db=db, report=body, epsg=crs, settings=settings)
-    case, created = service.register(db=db, actor=actor, registration=registration, settings=settings,
-                                     now=datetime.now(UTC), idempotency_key=idempotency_key)
-    return _created(db, case, created, actor, response)
+    return _register(db, actor, settings, registration, idempotency_key, response)
 
 
 @router.get("/requests", response_model=list[CaseOut], summary="Cases, optionally only the overdue ones")

@@ -1,39 +1,22 @@
 """Protection zones at /zones (derived and manual, one GeoJSON collection), with the manual-zone
 and built-up-area layers managed under it."""
 
-import base64
-import json
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.dependencies import AppSettings, DbSession, page_param, parse_bbox, require
-from api.geojson import GEOJSON
+from api.dependencies import AppSettings, DbSession, decode_cursor, encode_cursor, page_param, parse_bbox, require
+from api.geojson import GEOJSON, collection_bytes
 from api.routers.layer_routes import add_layer_routes
 from core.context import Actor
-from core.errors import InvalidInput
 from core.permissions import Permission
 from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
 from gis.zones.read import ZoneQuery, list_zones_json
 
 router = APIRouter(prefix="/zones", tags=["zones"])
+CURSOR_KIND = "zone"  # zones page by (source rank, id): derived zones first, then manual ones
 Reader = Annotated[Actor, Depends(require(Permission.network_read))]
-
-
-def _encode(key: tuple[int, int]) -> str:
-    return base64.urlsafe_b64encode(f"zone:{key[0]}:{key[1]}".encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[int, int]:
-    try:
-        prefix, rank, zone_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
-        if prefix != "zone":
-            raise ValueError(prefix)
-        return int(rank), int(zone_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor is not valid; use the `next` link of the previous page.",
-                           errors=[{"field": "cursor", "message": "invalid"}]) from exc
 
 
 @router.get("", summary="Protection zones in force (derived from lines, and manual)", response_class=Response,
@@ -47,17 +30,12 @@ def list_zones(request: Request, db: DbSession, _actor: Reader, settings: AppSet
                limit: Annotated[int | None, Query(ge=1)] = None,
                cursor: Annotated[str | None, Query()] = None) -> Response:
     page = page_param(settings, limit, None)
+    after = decode_cursor(cursor, kind=CURSOR_KIND, parts=2) if cursor else None
     query = ZoneQuery(bbox=parse_bbox(settings, bbox, bbox_crs), source=source, line_id=line_id,
-                      on_date=on_date or date.today(), after=_decode(cursor) if cursor else None, limit=page.limit)
+                      on_date=on_date or date.today(), after=after, limit=page.limit)
     features = list_zones_json(db=db, query=query)
-    paging: dict[str, object] = {"numberReturned": len(features), "links": []}
-    if len(features) == page.limit:
-        next_cursor = _encode(features[-1][0])
-        paging["next_cursor"] = next_cursor
-        paging["links"] = [{"rel": "next", "type": GEOJSON,
-                            "href": str(request.url.include_query_params(cursor=next_cursor))}]
-    body = '{"type":"FeatureCollection","features":[' + ",".join(f for _, f in features) + "]," + json.dumps(paging)[1:]
-    return Response(body.encode(), media_type=GEOJSON)
+    next_cursor = encode_cursor(*features[-1][0], kind=CURSOR_KIND) if features else None
+    return Response(collection_bytes(request, [f for _, f in features], page.limit, next_cursor), media_type=GEOJSON)
 
 
 add_layer_routes(router, MANUAL_ZONES)

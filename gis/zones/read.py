@@ -58,7 +58,7 @@ class ZoneQuery:
     source: ZoneSource | None
     line_id: int | None
     on_date: date
-    after: tuple[int, int] | None
+    after: tuple[int, ...] | None  # (source rank, id) of the last zone of the previous page
     limit: int
 
 

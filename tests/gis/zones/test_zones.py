@@ -22,7 +22,7 @@ from gis.network import service as layer_service
 from gis.network.layers import NETWORK_LAYERS
 from gis.zones.layers import BUILT_UP_AREAS
 from tests.gis.screening.conftest import (
-    BEARINGS, EAST, HEFEI, LATITUDES, NORTH, Auth, Desk, LonLat, assert_includes, assert_problem, beside,
+    BEARINGS, EAST, HEFEI, LATITUDES, NORTH, ZONES, Auth, Desk, LonLat, assert_includes, assert_problem, beside,
     contains, count_rows, geodesic_line, moved, point, square,
 )
 
@@ -313,3 +313,36 @@ def test_manual_zone_validity_can_be_ended(desk: Desk) -> None:
     assert ended.json()["properties"]["valid_to"] == "2021-12-31" and ended.json()["properties"]["version"] == 2
     assert desk.zones(source="manual") == []
     assert desk.screen(point(HEFEI), "connection")["verdict"] == "clear"
+
+
+# --- the zone map, page by page ---------------------------------------------------------------------------------
+
+
+def test_paging_through_zones_gives_every_derived_and_manual_zone_once(desk: Desk) -> None:
+    for offset in (0.0, 300.0, 600.0):
+        desk.line(geodesic_line(moved(HEFEI, EAST, offset), NORTH), nominal_kv=10.0, conductor_spread_m=3.0)
+    manual = [desk.create("zones/manual", square(moved(HEFEI, NORTH, 900.0 + 200 * n), 50.0),
+                          valid_from="2020-01-01")["id"] for n in range(2)]
+
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 2}
+    while True:
+        page = desk.client.get(ZONES, params=params, headers=desk.headers).json()
+        seen += [feature["id"] for feature in page["features"]]
+        if "next_cursor" not in page:
+            break
+        params = {"limit": 2, "cursor": page["next_cursor"]}
+
+    assert len(seen) == len(set(seen)) == 5
+    assert seen[-2:] == [f"manual-{zone_id}" for zone_id in manual]  # derived zones first, then manual ones
+
+
+def test_a_cursor_from_another_list_is_refused(desk: Desk) -> None:
+    desk.line(geodesic_line(HEFEI, NORTH), nominal_kv=10.0)
+    desk.line(geodesic_line(moved(HEFEI, EAST, 300.0), NORTH), nominal_kv=10.0)
+    layer_cursor = desk.client.get("/api/v1/network/lines", params={"limit": 1},
+                                   headers=desk.headers).json()["next_cursor"]
+
+    response = desk.client.get(ZONES, params={"cursor": layer_cursor}, headers=desk.headers)
+
+    assert assert_problem(response, 422)["errors"] == [{"field": "cursor", "message": "invalid"}]
