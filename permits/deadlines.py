@@ -47,28 +47,30 @@ def working_calendar(db: Session, code: str | None = None) -> WorkingCalendar:
     return _parsed[digest]
 
 
-def _stage_deadline(db: Session, case: Case, state: State, start: datetime,
+def _stage_deadline(calendar: WorkingCalendar, case: Case, state: State, start: datetime,
                     rectification_days: int | None) -> datetime | None:
     days = workflow_rules().stage_limit_days(state=state, voltage_kv=case.voltage_kv, department=case.department,
                                              rectification_days=rectification_days)
-    return None if days is None else working_calendar(db).add_working_days(start, days)
+    return None if days is None else calendar.add_working_days(start, days)
 
 
-def enter_stage(db: Session, case: Case, state: State, *, now: datetime, rectification_days: int | None = None) -> None:
+def enter_stage(db: Session, case: Case, state: State, *, now: datetime,
+                rectification_days: int | None = None) -> None:
     """Move `case` into `state` and set the deadline of the stage it starts."""
     case.state = state.value
     if state in CLOCK_CONTINUES:
         return
     case.stage_started_at = now
     case.stage_limit_days = rectification_days
-    case.deadline_at = _stage_deadline(db, case, state, now, rectification_days)
+    case.deadline_at = _stage_deadline(working_calendar(db), case, state, now, rectification_days)
     case.overdue_flagged_at = None
 
 
-def remaining(db: Session, case: Case, *, now: datetime) -> Remaining | None:
+def remaining(calendar: WorkingCalendar, case: Case, *, now: datetime) -> Remaining | None:
+    """Time left in the case's current stage (None in a final state), on `calendar`."""
     if case.deadline_at is None:
         return None
-    return working_calendar(db).remaining(now=now, deadline=case.deadline_at)
+    return calendar.remaining(now=now, deadline=case.deadline_at)
 
 
 def replace_calendar(*, db: Session, actor: Actor, code: str, document: dict[str, Any],
@@ -104,13 +106,12 @@ def replace_calendar(*, db: Session, actor: Actor, code: str, document: dict[str
 
 
 def _recompute_open_deadlines(db: Session) -> int:
+    calendar = working_calendar(db)
     moved = 0
     open_cases = select(Case).where(Case.deadline_at.is_not(None), Case.state.not_in([s.value for s in TERMINAL]))
     for case in db.scalars(open_cases):
-        stage = State(case.state)
-        stage = {State.survey_assigned: State.screened,
-                 State.reinspection_assigned: State.rectification_reported}.get(stage, stage)
-        deadline = _stage_deadline(db, case, stage, case.stage_started_at, case.stage_limit_days)
+        # A stage's limit is the same in the states that continue its clock (see stage_limit_days).
+        deadline = _stage_deadline(calendar, case, State(case.state), case.stage_started_at, case.stage_limit_days)
         if deadline != case.deadline_at:
             case.deadline_at = deadline
             moved += 1

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+
 from gis.customers.privacy import mask_phone
 
 CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
@@ -171,18 +174,24 @@ def mask_id_number(value: str | None) -> str | None:
     return "*" * max(0, len(value) - 4) + value[-4:]
 
 
-def case_out(*, case: Any, owner: Any, assignee: Any, events: list[Any], documents: list[Any],
-             remaining: Any, allowed: list[str], department_name: dict[str, str], show_contact: bool,
-             location: dict[str, Any], footprint: dict[str, Any] | None, document_href: str) -> CaseOut:
+def _geometry(value: Any) -> dict[str, Any] | None:
+    return None if value is None else dict(mapping(to_shape(value)))
+
+
+def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: dict[str, str], show_contact: bool,
+             document_href: str) -> CaseOut:
     """The one place a stored case becomes its API form; personal data masked unless `show_contact`."""
+    case = view.case
     return CaseOut(
         id=case.id, number=case.number, kind=case.kind, request_type=case.request_type, state=case.state,
         version=case.version, allowed_actions=allowed, department={"code": case.department, **department_name},
-        owner=_person(owner), assignee=_person(assignee), applicant_name=case.applicant_name,  # type: ignore[arg-type]
+        owner=_person(view.owner), assignee=_person(view.assignee),  # type: ignore[arg-type]
+        applicant_name=case.applicant_name,
         applicant_phone=case.applicant_phone if show_contact else mask_phone(case.applicant_phone),
         applicant_id_number=case.applicant_id_number if show_contact else mask_id_number(case.applicant_id_number),
-        site_address=case.site_address, description=case.description, location=location, footprint=footprint,
-        requested_load_kw=case.requested_load_kw, requested_capacity_kva=case.requested_capacity_kva,
+        site_address=case.site_address, description=case.description, location=_geometry(case.location) or {},
+        footprint=_geometry(case.footprint), requested_load_kw=case.requested_load_kw,
+        requested_capacity_kva=case.requested_capacity_kva,
         voltage_kv=case.voltage_kv, activities=case.activities, verdict=case.verdict,
         screening_ids=case.screening_ids, survey=case.survey, decision=case.decision, deadline_at=case.deadline_at,
         remaining=None if remaining is None else RemainingOut(**vars(remaining)),
@@ -191,6 +200,6 @@ def case_out(*, case: Any, owner: Any, assignee: Any, events: list[Any], documen
         documents=[DocumentOut(id=d.id, kind=d.kind, serial_number=d.serial_number, language=d.language,
                                sha256=d.sha256, size_bytes=d.size_bytes, signed_by=d.signed_by,
                                signed_on=d.signed_on.isoformat(), href=document_href.format(document_id=d.id))
-                   for d in documents],
+                   for d in view.documents],
         history=[EventOut(at=e.at, actor=e.actor_name, action=e.action, from_state=e.from_state, to_state=e.to_state,
-                          details=e.details) for e in events])
+                          details=e.details) for e in view.events])

@@ -5,7 +5,6 @@ no HTTP; the caller's unit of work owns the transaction.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -405,14 +404,32 @@ def record_contact_view(*, db: Session, actor: Actor, cases: list[Case]) -> None
                              after={"case_ids": disclosed, "fields": ["applicant_phone", "applicant_id_number"]})
 
 
-def events(*, db: Session, case_id: int) -> list[CaseEvent]:
-    return list(db.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+@dataclass(frozen=True)
+class CaseView:
+    """A case with what its page shows: the people on it, its history and its documents."""
+
+    case: Case
+    owner: User | None
+    assignee: User | None
+    events: list[CaseEvent]
+    documents: list[issuing.DecisionDocumentRecord]
 
 
-def documents(*, db: Session, case_id: int) -> list[issuing.DecisionDocumentRecord]:
-    return list(db.scalars(select(issuing.DecisionDocumentRecord)
-                           .where(issuing.DecisionDocumentRecord.case_id == case_id)
-                           .order_by(issuing.DecisionDocumentRecord.id)))
+def case_views(*, db: Session, cases: list[Case]) -> list[CaseView]:
+    """Views of `cases` in their order, read with three queries however many cases a page holds."""
+    ids = [case.id for case in cases]
+    user_ids = {u for case in cases for u in (case.owner_id, case.assignee_id) if u is not None}
+    users = {user.id: user for user in db.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    history: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
+    for event in db.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(ids)).order_by(CaseEvent.id)):
+        history[event.case_id].append(event)
+    papers: dict[int, list[issuing.DecisionDocumentRecord]] = {case_id: [] for case_id in ids}
+    record = issuing.DecisionDocumentRecord
+    for document in db.scalars(select(record).where(record.case_id.in_(ids)).order_by(record.id)):
+        papers[document.case_id].append(document)
+    return [CaseView(case=case, owner=users.get(case.owner_id),
+                     assignee=users.get(case.assignee_id) if case.assignee_id else None,
+                     events=history[case.id], documents=papers[case.id]) for case in cases]
 
 
 def document_pdf(*, db: Session, storage: ObjectStorage, case_id: int, document_id: int) -> tuple[str, bytes]:
@@ -421,10 +438,3 @@ def document_pdf(*, db: Session, storage: ObjectStorage, case_id: int, document_
         raise NotFound(f"No document {document_id} on case {case_id}.")
     return record.serial_number, storage.get_bytes(bucket=storage.settings.evidence_bucket, key=record.object_key)
 
-
-def geometry_json(value: Any) -> dict[str, Any] | None:
-    return None if value is None else json.loads(json.dumps(mapping(to_shape(value))))
-
-
-def count_cases(*, db: Session) -> int:
-    return int(db.scalar(select(func.count()).select_from(Case)) or 0)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
 from core.context import Actor
 from core.permissions import Permission, has_permission
-from core.users.models import User
 from permits import deadlines, service
 from permits.models import Case
 from permits.rules import workflow_rules
@@ -26,21 +25,27 @@ Registrar = Annotated[Actor, Depends(require(Permission.requests_register))]
 Reporter = Annotated[Actor, Depends(require(Permission.encroachments_report))]
 
 
-def _out(db: Session, case: Case, actor: Actor, *, log_view: bool = True) -> CaseOut:
+def _outs(db: Session, cases: list[Case], actor: Actor) -> list[CaseOut]:
+    """The API form of a page of cases; contact details shown in full are logged once for the page."""
     show_contact = has_permission(actor.role, Permission.requests_read_contact)
-    if show_contact and log_view:
-        service.record_contact_view(db=db, actor=actor, cases=[case])
-    language = case.language if case.language in ("zh", "en") else "en"
-    department = workflow_rules().departments[case.department]
-    return case_out(
-        case=case, owner=db.get(User, case.owner_id),
-        assignee=db.get(User, case.assignee_id) if case.assignee_id else None,
-        events=service.events(db=db, case_id=case.id), documents=service.documents(db=db, case_id=case.id),
-        remaining=deadlines.remaining(db, case, now=datetime.now(UTC)),
-        allowed=[a.value for a in allowed_actions(CaseKind(case.kind), State(case.state)) if a != Action.screen],
-        department_name={"name": department[language], "name_en": department["en"]}, show_contact=show_contact,
-        location=service.geometry_json(case.location) or {}, footprint=service.geometry_json(case.footprint),
-        document_href=f"/api/v1/requests/{case.id}/documents/{{document_id}}")
+    if show_contact:
+        service.record_contact_view(db=db, actor=actor, cases=cases)
+    calendar, now, departments = deadlines.working_calendar(db), datetime.now(UTC), workflow_rules().departments
+    out = []
+    for view in service.case_views(db=db, cases=cases):
+        case = view.case
+        language = case.language if case.language in ("zh", "en") else "en"
+        department = departments[case.department]
+        out.append(case_out(
+            view=view, remaining=deadlines.remaining(calendar, case, now=now),
+            allowed=[a.value for a in allowed_actions(CaseKind(case.kind), State(case.state)) if a != Action.screen],
+            department_name={"name": department[language], "name_en": department["en"]}, show_contact=show_contact,
+            document_href=f"/api/v1/requests/{case.id}/documents/{{document_id}}"))
+    return out
+
+
+def _out(db: Session, case: Case, actor: Actor) -> CaseOut:
+    return _outs(db, [case], actor)[0]
 
 
 def _register(db: Session, actor: Actor, settings: AppSettings, registration: service.Registration,
@@ -80,10 +85,7 @@ def list_requests(db: DbSession, actor: Reader,
     query = service.CaseFilter(state=state.value if state else None, kind=kind.value if kind else None,
                                owner_id=owner_id, overdue_at=datetime.now(UTC) if overdue else None,
                                after_id=after_id, limit=limit)
-    cases = service.list_cases(db=db, query=query)
-    if has_permission(actor.role, Permission.requests_read_contact):
-        service.record_contact_view(db=db, actor=actor, cases=cases)  # one record for the whole page
-    return [_out(db, case, actor, log_view=False) for case in cases]
+    return _outs(db, service.list_cases(db=db, query=query), actor)
 
 
 @router.get("/requests/{case_id}", response_model=CaseOut, summary="One case with deadline, history, documents")

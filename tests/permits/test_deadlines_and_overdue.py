@@ -72,7 +72,7 @@ class Clock:
     def remaining(self, case_id: int, *, now: datetime) -> tuple[int, bool]:
         """(working days left, overdue) of the case at `now`."""
         with unit_of_work(self.session_factory) as db:
-            left = deadlines.remaining(db, service.get_case(db=db, case_id=case_id), now=now)
+            left = deadlines.remaining(deadlines.working_calendar(db), service.get_case(db=db, case_id=case_id), now=now)
             assert left is not None
             return left.working_days, left.overdue
 
