@@ -26,15 +26,20 @@ from permits.models import Case, DecisionDocumentRecord, SerialCounter
 SERIES = {"hazard_notice": "HN", "approval_with_clauses": "AP", "refusal": "RF"}
 ORGANISATION = {"zh": "GridWarden 供电公司", "en": "GridWarden Power Supply Company"}
 
+# What the site map draws: the lines around the site (indexed geography search), their zones, and
+# the manual zones there.
 _NEARBY = text("""
-SELECT 'zone' AS what, ST_AsGeoJSON(z.geom) AS g FROM line_zones z
- WHERE ST_DWithin(z.geom::geography, ST_GeomFromGeoJSON(:site)::geography, :radius_m)
+WITH site AS (SELECT ST_GeomFromGeoJSON(:site)::geography AS g),
+near_lines AS (
+    SELECT l.id, l.geom FROM lines l, site
+     WHERE l.deleted_at IS NULL AND ST_DWithin(l.geom::geography, site.g, :radius_m)
+)
+SELECT 'zone' AS what, ST_AsGeoJSON(z.geom) AS g FROM line_zones z JOIN near_lines n ON n.id = z.line_id
 UNION ALL
-SELECT 'zone', ST_AsGeoJSON(m.geom) FROM manual_zones m
- WHERE m.deleted_at IS NULL AND ST_DWithin(m.geom::geography, ST_GeomFromGeoJSON(:site)::geography, :radius_m)
+SELECT 'zone', ST_AsGeoJSON(m.geom) FROM manual_zones m, site
+ WHERE m.deleted_at IS NULL AND ST_DWithin(m.geom::geography, site.g, :radius_m)
 UNION ALL
-SELECT 'line', ST_AsGeoJSON(l.geom) FROM lines l
- WHERE l.deleted_at IS NULL AND ST_DWithin(l.geom::geography, ST_GeomFromGeoJSON(:site)::geography, :radius_m)
+SELECT 'line', ST_AsGeoJSON(n.geom) FROM near_lines n
 """)
 MAP_RADIUS_M = 150.0
 

@@ -180,8 +180,8 @@ def _stored_geometry(layer: LayerSpec, geometry: BaseGeometry) -> Any:
 
 
 def _after_write(db: Session, layer: LayerSpec, row_id: int, before: FeatureRecord | None) -> None:
+    """Called once the write is flushed, so the hook's SQL sees the new row."""
     if layer.after_write is not None:
-        db.flush()
         layer.after_write(db, row_id, before.geometry if before is not None else None)
 
 

@@ -68,10 +68,15 @@ SELECT line_id, :rule_set_id, rule_code, setting, nominal_kv, offset_m, swing_m,
   FROM zones
 """)
 
-_LINES_IN_AREAS = text("""
-SELECT DISTINCT l.id FROM lines l
+# Overhead lines crossing a built-up area's current outline or its outline before the change.
+_LINES_CROSSING_AREA = text("""
+SELECT l.id FROM lines l
+  JOIN built_up_areas a ON a.id = :area_id AND a.deleted_at IS NULL AND ST_Intersects(l.geom, a.geom)
  WHERE l.deleted_at IS NULL AND l.construction = 'overhead'
-   AND ST_Intersects(l.geom, ST_GeomFromGeoJSON(:area))
+UNION
+SELECT l.id FROM lines l
+ WHERE l.deleted_at IS NULL AND l.construction = 'overhead'
+   AND ST_Intersects(l.geom, ST_GeomFromGeoJSON(CAST(:before AS text)))
 """)
 
 
@@ -169,15 +174,9 @@ def refresh_after_line_write(db: Session, line_id: int, _before_geometry: dict[s
 def refresh_after_built_up_write(db: Session, area_id: int, before_geometry: dict[str, Any] | None) -> None:
     """Layer-service hook: a built-up area changed, so overhead lines crossing its old or new
     outline switch rule on some stretch."""
-    area_ids: set[int] = set()
-    current = db.execute(text("SELECT ST_AsGeoJSON(geom) FROM built_up_areas WHERE id = :id AND deleted_at IS NULL"),
-                         {"id": area_id}).scalar()
-    for outline in (before_geometry and json.dumps(before_geometry), current):
-        if outline:
-            area_ids.update(db.scalars(_LINES_IN_AREAS, {"area": outline}))
-    refresh_line_zones(db=db, line_ids=sorted(area_ids))
-
-
+    before = json.dumps(before_geometry) if before_geometry else None
+    line_ids = db.scalars(_LINES_CROSSING_AREA, {"area_id": area_id, "before": before})
+    refresh_line_zones(db=db, line_ids=sorted(line_ids))
 
 
 def load_rule_set(*, db: Session, actor: Actor, content: dict[str, Any]) -> tuple[RuleSet, bool]:
