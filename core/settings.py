@@ -84,6 +84,10 @@ class ScreeningSettings(BaseSettings):
     max_vertices: int = Field(default=10_000, ge=4)
     max_batch: int = Field(default=1000, ge=1, le=10_000)
     max_findings: int = Field(default=500, ge=1, description="Findings listed per screening (all are counted)")
+    facilities_listed: int = Field(default=50, ge=1, description="A radius rule (blasting: 500 m) lists the "
+                                                                 "nearest facilities as findings and counts the rest")
+    nearest_transformers: int = Field(default=3, ge=1, le=20,
+                                      description="Distribution transformers offered with their spare capacity")
     power_factor: float = Field(default=0.9, gt=0, le=1,
                                 description="Spare capacity = rated kVA x power factor - contracted load "
                                             "(DOMAIN.md §4 default 0.9)")
@@ -98,6 +102,9 @@ class WorkflowSettings(BaseSettings):
     overdue_check_hour_utc: int = Field(default=16, ge=0, le=23,
                                         description="Hour (UTC) of the daily overdue check; 16:30 UTC is 00:30 "
                                                     "in Asia/Shanghai")
+    max_footprint_distance_m: float = Field(default=1000, gt=0,
+                                            description="A site footprint farther than this from the request's "
+                                                        "location is taken for a mistake (422)")
 
 
 class Settings(BaseSettings):

@@ -10,8 +10,10 @@ import math
 from typing import Any
 
 import shapely
+from pyproj import Geod
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import nearest_points
 from shapely.validation import explain_validity
 
 from core.errors import InvalidInput
@@ -71,3 +73,16 @@ def parse_geometry(
     if not geom.is_valid:
         raise _fail(f"Invalid geometry: {explain_validity(geom)}.", field)
     return geom
+
+
+_WGS84 = Geod(ellps="WGS84")
+
+
+def geodesic_distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
+    """Metres on the ellipsoid between the nearest points of two EPSG:4326 geometries (the nearest
+    points are found in degrees, which is plenty for a plausibility check, not for a legal distance:
+    those are measured in PostGIS)."""
+    if a.intersects(b):
+        return 0.0
+    p, q = nearest_points(a, b)
+    return float(_WGS84.inv(p.x, p.y, q.x, q.y)[2])

@@ -24,7 +24,6 @@ from permits.documents import DecisionDocument, FindingRow, render_decision_pdf
 from permits.models import Case, DecisionDocumentRecord, SerialCounter
 
 SERIES = {"hazard_notice": "HN", "approval_with_clauses": "AP", "refusal": "RF"}
-ORGANISATION = {"zh": "GridWarden 供电公司", "en": "GridWarden Power Supply Company"}
 
 # What the site map draws: the lines around the site (indexed geography search), their zones, and
 # the manual zones there.
@@ -81,7 +80,7 @@ def _finding_rows(findings: list[dict[str, Any]], language: str) -> list[Finding
 
 def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str, language: str, site: BaseGeometry,
                    findings: list[dict[str, Any]], measures: list[str], rule_set_label: str, signer: User,
-                   signed_on: date, department_name: str) -> DecisionDocumentRecord:
+                   signed_on: date, issuer: str) -> DecisionDocumentRecord:
     serial = next_serial(db, SERIES[kind], signed_on.year)
     zones, lines = _nearby(db, site)
     document = DecisionDocument(
@@ -89,7 +88,7 @@ def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str
         applicant=case.applicant_name, site_address=case.site_address or "-", request_type=case.request_type,
         verdict=case.verdict or "clear", rule_set=rule_set_label, findings=_finding_rows(findings, language),
         measures=measures, site=site, zones=zones, lines=lines, signed_by=signer.full_name or signer.username,
-        signed_on=signed_on, organisation=f"{ORGANISATION[language]} · {department_name}")
+        signed_on=signed_on, organisation=issuer)
     pdf = render_decision_pdf(document)
     # The case id and a random suffix keep keys unique even if a restored database hands out a
     # serial again: an issued document is evidence and is never overwritten.

@@ -23,7 +23,8 @@ class WorkflowRules:
     lv_max_kv: float
     lv_small_max_kw: float
     hv_key_account_max_kva: float
-    departments: dict[str, dict[str, str]]
+    departments: dict[str, dict[str, Any]]
+    organisation: dict[str, str]
     limits: dict[str, int]
     escalation: dict[str, dict[str, str]]
 
@@ -45,7 +46,7 @@ class WorkflowRules:
         """Working days allowed for the stage a case has just entered; None when it waits on nobody
         at the utility (a final state)."""
         if state in (State.screened, State.survey_assigned):
-            extra = self.limits["capacity_check_days"] if department.endswith("capacity_check") else 0
+            extra = self.limits["capacity_check_days"] if self.departments[department].get("capacity_check") else 0
             return self.limits["site_survey_days"] + extra
         if state in (State.surveyed, State.reinspected):
             return self.limits["decision_lv_days" if voltage_kv <= self.lv_max_kv else "decision_hv_days"]
@@ -62,6 +63,7 @@ def _parse(document: dict[str, Any]) -> WorkflowRules:
         calendar_code=document["calendar"],
         lv_max_kv=float(routing["lv_max_kv"]), lv_small_max_kw=float(routing["lv_small_max_kw"]),
         hv_key_account_max_kva=float(routing["hv_key_account_max_kva"]), departments=routing["departments"],
+        organisation=document["organisation"],
         limits={name: int(entry["value"]) for name, entry in document["time_limits"].items() if name != "source"},
         escalation=document["escalation"])
 

@@ -23,7 +23,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Stal
 from core.permissions import Permission, Role, has_permission
 from core.settings import Settings
 from core.users.models import User
-from gis.geometry import parse_geometry
+from gis.geometry import geodesic_distance_m, parse_geometry
 from gis.rules import service as rules_service
 from gis.screening import service as screening_service
 from gis.screening.models import Screening
@@ -76,14 +76,15 @@ def _record(db: Session, *, actor: Actor, case: Case, action: str, from_state: s
                 payload={"state": case.state, "owner_id": case.owner_id, "department": case.department})
 
 
-def _validate(*, db: Session, kind: CaseKind, location_json: dict[str, Any], footprint_json: dict[str, Any] | None,
+def _validate(*, db: Session, location_json: dict[str, Any], footprint_json: dict[str, Any] | None,
               activities: list[tuple[str, dict[str, Any]]], epsg: int, settings: Settings
               ) -> tuple[BaseGeometry, BaseGeometry | None, list[screening_service.ScreeningInput]]:
     location = parse_geometry(location_json, epsg=epsg, allowed_types=frozenset({"Point"}), field="location")
     footprint = (parse_geometry(footprint_json, epsg=epsg, allowed_types=frozenset({"Polygon", "MultiPolygon"}),
                                 field="footprint") if footprint_json else None)
-    if footprint is not None and footprint.distance(location) > 0.01:  # about 1 km: clearly another site
-        raise InvalidInput("The footprint is far from the location; check both geometries.",
+    limit_m = settings.workflow.max_footprint_distance_m
+    if footprint is not None and geodesic_distance_m(footprint, location) > limit_m:
+        raise InvalidInput(f"The footprint is more than {limit_m:g} m from the location; check both geometries.",
                            errors=[{"field": "footprint", "message": "not at the location"}])
     site = mapping(footprint if footprint is not None else location)
     rule_set = rules_service.get_rule_set(db=db)
@@ -97,7 +98,7 @@ def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings)
     activities = [(a.activity, a.parameters) for a in case_in.activities]
     if kind == CaseKind.connection and not any(a == "connection" for a, _ in activities):
         activities.insert(0, ("connection", {"requested_load_kw": case_in.requested_load_kw}))
-    location, footprint, items = _validate(db=db, kind=kind, location_json=case_in.location,
+    location, footprint, items = _validate(db=db, location_json=case_in.location,
                                            footprint_json=case_in.footprint, activities=activities, epsg=epsg,
                                            settings=settings)
     fields = case_in.model_dump(exclude={"kind", "request_type", "location", "footprint", "activities"})
@@ -106,7 +107,7 @@ def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings)
 
 
 def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, settings: Settings) -> Registration:
-    location, footprint, items = _validate(db=db, kind=CaseKind.encroachment, location_json=report.location,
+    location, footprint, items = _validate(db=db, location_json=report.location,
                                            footprint_json=report.footprint,
                                            activities=[(report.activity, report.parameters)], epsg=epsg,
                                            settings=settings)
@@ -316,7 +317,8 @@ def _issue(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, kin
     department = workflow_rules().departments[case.department][language]
     return issuing.issue_document(db=db, storage=storage, case=case, kind=kind, language=language, site=site,
                                   findings=findings, measures=measures, rule_set_label=", ".join(sorted(rule_sets)),
-                                  signer=signer, signed_on=local_day, department_name=department)
+                                  signer=signer, signed_on=local_day,
+                                  issuer=f"{workflow_rules().organisation[language]} · {department}")
 
 
 def hand_over(*, db: Session, actor: Actor, case_id: int, expected_version: int, to_user_id: int, reason: str) -> Case:

@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
+from core.settings import ScreeningSettings
 from gis.network.schemas import MAX_CONDUCTOR_SPREAD_M, MAX_WIND_SWING_M
 from gis.rules.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
 from gis.rules.service import LoadedRuleSet
@@ -32,16 +33,6 @@ OFFSET_MARGIN_M = MAX_CONDUCTOR_SPREAD_M / 2 + MAX_WIND_SWING_M
 # Candidate searches run on the sphere (fast); its distances differ from the spheroid's by under
 # 0.5 %, so search radii are widened by this factor and decisions use spheroid distances.
 SPHERE_SLACK = 1.01
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    power_factor: float
-    distribution_lv_max_kv: float
-    nearest_transformers: int = 3
-    transformer_candidates: int = 6
-    # Facility-radius rules (blasting: 500 m) list the nearest facilities and count the rest.
-    facilities_listed: int = 50
 
 
 @dataclass(frozen=True)
@@ -145,7 +136,7 @@ def _rows(db: Session, statement: TextClause, params: dict[str, Any]) -> list[An
 
 
 def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject], on_date: date,
-             options: EngineOptions) -> list[ScreeningOutcome]:
+             settings: ScreeningSettings) -> list[ScreeningOutcome]:
     """Screen every subject under `rule_set`; the result list is in the order of `subjects`."""
     definition = rule_set.definition
     per_subject = _applicable(definition, subjects)
@@ -213,7 +204,7 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
     if facility_radius is not None:
         params = {**needing(RuleKind.facility_radius), **default_spread_bands(),
                   "required_m": facility_radius * SPHERE_SLACK,
-                  "radius_m": (facility_radius + OFFSET_MARGIN_M) * SPHERE_SLACK, "listed": options.facilities_listed}
+                  "radius_m": (facility_radius + OFFSET_MARGIN_M) * SPHERE_SLACK, "listed": settings.facilities_listed}
         listed: dict[int, int] = {}
         for row in _rows(db, sql.FACILITIES, params):
             listed[row.idx] = listed.get(row.idx, 0) + 1
@@ -242,7 +233,7 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
     outcomes = [_outcome(list(best.values())) for best in found.best]
     for idx, count in unlisted.items():
         outcomes[idx].unlisted_findings = count
-    _add_transformers(db, base, subjects, outcomes, options)
+    _add_transformers(db, base, subjects, outcomes, settings)
     return outcomes
 
 
@@ -260,18 +251,19 @@ def _outcome(findings: list[Finding]) -> ScreeningOutcome:
 
 
 def _add_transformers(db: Session, base: dict[str, Any], subjects: Sequence[Subject], outcomes: list[ScreeningOutcome],
-                      options: EngineOptions) -> None:
+                      settings: ScreeningSettings) -> None:
     """The nearest distribution transformers with spare capacity = rated kVA x power factor minus
     the contracted load of the customers already on it (DOMAIN.md §4)."""
-    params = {**base, "lv_max_kv": options.distribution_lv_max_kv, "candidates": options.transformer_candidates}
+    # A few more candidates than wanted from the index walk (sphere), then ranked on the spheroid.
+    params = {**base, "lv_max_kv": settings.distribution_lv_max_kv, "candidates": 2 * settings.nearest_transformers}
     by_subject: dict[int, list[Any]] = {}
     for row in _rows(db, sql.TRANSFORMERS, params):
         by_subject.setdefault(row.idx, []).append(row)
     for idx, rows in by_subject.items():
         wanted = subjects[idx].requested_load_kw
         rows.sort(key=lambda r: (r.distance_m, r.id))
-        for row in rows[: options.nearest_transformers]:
-            spare = row.rated_kva * options.power_factor - float(row.contracted_kw)
+        for row in rows[: settings.nearest_transformers]:
+            spare = row.rated_kva * settings.power_factor - float(row.contracted_kw)
             outcomes[idx].transformers.append(TransformerCandidate(
                 id=row.id, external_id=row.external_id, name=row.name, distance_m=_round(row.distance_m),
                 rated_kva=row.rated_kva, contracted_load_kw=_round(float(row.contracted_kw)),

@@ -164,9 +164,7 @@ def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set:
     subjects = [engine.Subject(geometry=item.centre or item.geometry, buffer_m=item.buffer_m,
                                activity=item.activity, requested_load_kw=requested_load(item.parameters))
                 for item in items]
-    options = engine.EngineOptions(power_factor=limits.power_factor,
-                                   distribution_lv_max_kv=limits.distribution_lv_max_kv)
-    outcomes = engine.evaluate(db=db, rule_set=rule_set, subjects=subjects, on_date=on, options=options)
+    outcomes = engine.evaluate(db=db, rule_set=rule_set, subjects=subjects, on_date=on, settings=limits)
     batch_id = uuid.uuid4().hex if batch else None
     rows = []
     for position, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):

@@ -109,15 +109,21 @@ BOWTIE = {"type": "Polygon", "coordinates": [[[NEAR[0] - 1e-4, NEAR[1] - 1e-4], 
                                               [NEAR[0] + 1e-4, NEAR[1] - 1e-4], [NEAR[0] - 1e-4, NEAR[1] + 1e-4],
                                               [NEAR[0] - 1e-4, NEAR[1] - 1e-4]]]}
 
+# A site drawn 1.2 km north of the premises it is for (the limit is 1 km, a setting).
+ELSEWHERE = {"type": "Polygon", "coordinates": [[[NEAR[0], NEAR[1] + 0.0108], [NEAR[0] + 1e-4, NEAR[1] + 0.0108],
+                                                 [NEAR[0] + 1e-4, NEAR[1] + 0.0109], [NEAR[0], NEAR[1] + 0.0109],
+                                                 [NEAR[0], NEAR[1] + 0.0108]]]}
+
 
 @pytest.mark.parametrize(("body", "field"), [
     (connection_body(footprint=BOWTIE), "footprint"),
+    (connection_body(footprint=ELSEWHERE), "footprint"),
     (connection_body(location={"type": "Point", "coordinates": [NEAR[0]]}), "location"),
     (connection_body(load_kw=None), ""),
     (construction_body(activities=[]), ""),
     (construction_body(activities=[{"activity": "crane", "parameters": {"working_radius_m": 20.0}}]),
      "parameters.max_height_m"),
-], ids=["self-crossing-footprint", "point-without-latitude", "new-connection-without-load",
+], ids=["self-crossing-footprint", "footprint-far-from-location", "point-without-latitude", "new-connection-without-load",
         "permit-without-activities", "crane-without-height"])
 def test_bad_registration_is_refused_and_nothing_is_stored(desk: Desk, owner_engine: Engine,
                                                            body: dict[str, Any], field: str) -> None:
