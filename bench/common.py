@@ -4,6 +4,8 @@ database emptied the way a first deployment starts (reference data such as rule 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 import os
 import socket
 import subprocess
@@ -39,13 +41,13 @@ def report(name: str, millis: list[float], extra: str = "") -> None:
           f"p95={percentile(millis, 0.95):7.1f} ms  max={max(millis):7.1f} ms {extra}")
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+def _start_server(port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_env", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
@@ -79,3 +81,16 @@ def bench_headers(settings: Settings, engine: Engine, role: Role) -> dict[str, s
         user_id = user.id
     token, _ = issue_token(settings=settings.auth, user_id=user_id, username=username, role=role.value)
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def api_client(headers: dict[str, str], *, timeout: float = 30) -> Iterator[httpx.Client]:
+    """An HTTP client on a real uvicorn server of the API (loopback, its own process), stopped after."""
+    port = _free_port()
+    server = _start_server(port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=headers, timeout=timeout) as client:
+            yield client
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -14,10 +14,9 @@ import random
 import statistics
 import time
 
-import httpx
 from sqlalchemy import create_engine, text
 
-from bench.common import bench_headers, free_port, report, start_server, truncate_data
+from bench.common import api_client, bench_headers, report, truncate_data
 from core.context import Actor
 from core.database import create_db_engine
 from core.permissions import Role
@@ -60,41 +59,35 @@ def main() -> None:
         """))]
     engine.dispose()
 
-    port = free_port()
-    server = start_server(port)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=headers, timeout=30) as client:
-            for layer in ("lines", "customers", "transformers"):
-                millis, counts = [], []
-                for lon, lat in (rng.choice(centres) for _ in range(SAMPLES)):
-                    dlat = WINDOW_M / 2 / 111_320
-                    dlon = WINDOW_M / 2 / (111_320 * math.cos(math.radians(lat)))
-                    bbox = f"{lon - dlon},{lat - dlat},{lon + dlon},{lat + dlat}"
-                    t0 = time.perf_counter()
-                    response = client.get(f"/network/{layer}" if layer != "customers" else "/customers",
-                                          params={"bbox": bbox, "limit": 1000})
-                    millis.append((time.perf_counter() - t0) * 1000)
-                    response.raise_for_status()
-                    counts.append(response.json()["numberReturned"])
-                report(f"bbox 2 km x 2 km, {layer}", millis,
-                       f"(features per window: median {statistics.median(counts):.0f}, max {max(counts)})")
-
-            client.post("/network/trace", json={"direction": "downstream",
-                                                "element": {"type": "line", "id": feeder_heads[0]}})  # graph load
-            millis, customers = [], []
-            for line_id in (rng.choice(feeder_heads) for _ in range(SAMPLES)):
+    with api_client(headers) as client:
+        for layer in ("lines", "customers", "transformers"):
+            millis, counts = [], []
+            for lon, lat in (rng.choice(centres) for _ in range(SAMPLES)):
+                dlat = WINDOW_M / 2 / 111_320
+                dlon = WINDOW_M / 2 / (111_320 * math.cos(math.radians(lat)))
+                bbox = f"{lon - dlon},{lat - dlat},{lon + dlon},{lat + dlat}"
                 t0 = time.perf_counter()
-                response = client.post("/network/trace", json={"direction": "downstream",
-                                                               "element": {"type": "line", "id": line_id}})
+                response = client.get(f"/network/{layer}" if layer != "customers" else "/customers",
+                                      params={"bbox": bbox, "limit": 1000})
                 millis.append((time.perf_counter() - t0) * 1000)
                 response.raise_for_status()
-                customers.append(response.json()["customer_count"])
-            report("downstream trace from MV feeder heads", millis,
-                   f"({len(feeder_heads)} heads; customers cut off: median {statistics.median(customers):.0f}, "
-                   f"max {max(customers)})")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+                counts.append(response.json()["numberReturned"])
+            report(f"bbox 2 km x 2 km, {layer}", millis,
+                   f"(features per window: median {statistics.median(counts):.0f}, max {max(counts)})")
+
+        client.post("/network/trace", json={"direction": "downstream",
+                                            "element": {"type": "line", "id": feeder_heads[0]}})  # graph load
+        millis, customers = [], []
+        for line_id in (rng.choice(feeder_heads) for _ in range(SAMPLES)):
+            t0 = time.perf_counter()
+            response = client.post("/network/trace", json={"direction": "downstream",
+                                                           "element": {"type": "line", "id": line_id}})
+            millis.append((time.perf_counter() - t0) * 1000)
+            response.raise_for_status()
+            customers.append(response.json()["customer_count"])
+        report("downstream trace from MV feeder heads", millis,
+               f"({len(feeder_heads)} heads; customers cut off: median {statistics.median(customers):.0f}, "
+               f"max {max(customers)})")
 
 
 if __name__ == "__main__":

@@ -17,10 +17,9 @@ import time
 from collections import Counter
 from typing import Any
 
-import httpx
 from sqlalchemy import text
 
-from bench.common import bench_headers, free_port, report, start_server
+from bench.common import api_client, bench_headers, report
 from core.context import Actor
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
@@ -97,36 +96,30 @@ def main() -> None:
     engine.dispose()
 
     rng = random.Random(7)
-    port = free_port()
-    server = start_server(port)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=headers, timeout=120) as client:
-            client.post("/screenings", json=sample_items(anchors, 1, rng)[0]).raise_for_status()  # warm up
-            millis, verdicts, findings = [], Counter(), []
-            for item in sample_items(anchors, SAMPLES, rng):
-                t0 = time.perf_counter()
-                response = client.post("/screenings", json=item)
-                millis.append((time.perf_counter() - t0) * 1000)
-                response.raise_for_status()
-                body = response.json()
-                verdicts[body["verdict"]] += 1
-                findings.append(body["findings_total"])
-            report("single screening (POST /screenings)", millis,
-                   f"(target p95 <= 50 ms; verdicts {dict(verdicts)}; findings median "
-                   f"{statistics.median(findings):.0f}, max {max(findings)})")
+    with api_client(headers, timeout=120) as client:
+        client.post("/screenings", json=sample_items(anchors, 1, rng)[0]).raise_for_status()  # warm up
+        millis, verdicts, findings = [], Counter(), []
+        for item in sample_items(anchors, SAMPLES, rng):
+            t0 = time.perf_counter()
+            response = client.post("/screenings", json=item)
+            millis.append((time.perf_counter() - t0) * 1000)
+            response.raise_for_status()
+            body = response.json()
+            verdicts[body["verdict"]] += 1
+            findings.append(body["findings_total"])
+        report("single screening (POST /screenings)", millis,
+               f"(target p95 <= 50 ms; verdicts {dict(verdicts)}; findings median "
+               f"{statistics.median(findings):.0f}, max {max(findings)})")
 
-            for run in range(1, BATCH_RUNS + 1):
-                items = sample_items(anchors, BATCH, rng)
-                t0 = time.perf_counter()
-                response = client.post("/screenings/batch", json={"items": items})
-                seconds = time.perf_counter() - t0
-                response.raise_for_status()
-                counts = Counter(r["verdict"] for r in response.json())
-                print(f"batch of {BATCH} (POST /screenings/batch) run {run}: {seconds:.2f} s "
-                      f"(target <= 5 s; verdicts {dict(counts)})")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for run in range(1, BATCH_RUNS + 1):
+            items = sample_items(anchors, BATCH, rng)
+            t0 = time.perf_counter()
+            response = client.post("/screenings/batch", json={"items": items})
+            seconds = time.perf_counter() - t0
+            response.raise_for_status()
+            counts = Counter(r["verdict"] for r in response.json())
+            print(f"batch of {BATCH} (POST /screenings/batch) run {run}: {seconds:.2f} s "
+                  f"(target <= 5 s; verdicts {dict(counts)})")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ def parse_geometry(
     return geom
 
 
-_WGS84 = Geod(ellps="WGS84")
+# The WGS84 ellipsoid for geodesic lengths, areas and offsets computed in Python.
+WGS84 = Geod(ellps="WGS84")
 
 
 def geodesic_distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
@@ -85,4 +86,4 @@ def geodesic_distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
     if a.intersects(b):
         return 0.0
     p, q = nearest_points(a, b)
-    return float(_WGS84.inv(p.x, p.y, q.x, q.y)[2])
+    return float(WGS84.inv(p.x, p.y, q.x, q.y)[2])

@@ -16,7 +16,6 @@ from typing import Any
 
 import shapely
 from pydantic import BaseModel
-from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
@@ -27,7 +26,7 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import InvalidInput, NotFound
 from core.settings import ScreeningSettings
-from gis.geometry import parse_geometry
+from gis.geometry import WGS84, parse_geometry
 from gis.rules.definition import Activity
 from gis.rules.service import LoadedRuleSet
 from gis.screening import engine
@@ -35,7 +34,6 @@ from gis.screening.activities import CraneParams, ConnectionParams, parse_activi
 from gis.screening.models import Screening
 
 SCREENABLE_TYPES = frozenset({"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"})
-_GEOD = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ def geodesic_circle(centre: Point, radius_m: float, segments: int = 64) -> BaseG
     """A circle of `radius_m` on the ellipsoid: its vertices are the geodesic points at that
     distance from the centre in every direction, so it is round at any latitude (and cheap)."""
     azimuths = [360.0 * i / segments for i in range(segments)]
-    lons, lats, _ = _GEOD.fwd([centre.x] * segments, [centre.y] * segments, azimuths, [radius_m] * segments)
+    lons, lats, _ = WGS84.fwd([centre.x] * segments, [centre.y] * segments, azimuths, [radius_m] * segments)
     return Polygon(list(zip(lons, lats, strict=True)))
 
 
@@ -76,7 +74,7 @@ def geodesic_area_m2(geometry: BaseGeometry) -> float:
     they are, so two polygons drawn in opposite directions cancel out (and a hole wound like its
     shell adds to the area): orient every polygon first, shell anticlockwise and holes clockwise."""
     if isinstance(geometry, Polygon):
-        return float(_GEOD.geometry_area_perimeter(orient(geometry, sign=1.0))[0])
+        return float(WGS84.geometry_area_perimeter(orient(geometry, sign=1.0))[0])
     if isinstance(geometry, MultiPolygon):
         return sum(geodesic_area_m2(part) for part in geometry.geoms)
     return 0.0
@@ -92,7 +90,7 @@ def _check_size(geometry: BaseGeometry, limits: ScreeningSettings, field: str) -
                            f"a screening accepts; split the site.",
                            errors=[{"field": field, "message": "area too large"}])
     is_line = geometry.geom_type in {"LineString", "MultiLineString"}
-    if is_line and _GEOD.geometry_length(geometry) > limits.max_length_m:
+    if is_line and WGS84.geometry_length(geometry) > limits.max_length_m:
         raise InvalidInput(f"The line is longer than {limits.max_length_m / 1000:g} km; split it.",
                            errors=[{"field": field, "message": "line too long"}])
 
