@@ -82,17 +82,19 @@ _FACILITY_TABLES = (
 _FACILITY_HITS = "\n    UNION ALL\n".join(
     f"""SELECT r.idx, '{layer}' AS layer, l.id, l.external_id, l.name, {construction} AS construction,
            {kv} AS nominal_kv, {spread} AS conductor_spread_m, l.geom,
-           ST_Distance(l.geom::geography, r.gg, false) - r.b - COALESCE({spread}, 0) / 2 AS sphere_m
+           ST_Distance(l.geom::geography, r.gg, false) - r.b AS centre_sphere_m
       FROM requests r JOIN {table} ON ST_DWithin(l.geom::geography, r.gg, :radius_m + r.b, false)
      WHERE l.deleted_at IS NULL"""
     for layer, construction, kv, spread, table in _FACILITY_TABLES)
 FACILITIES = text(f"""
-WITH {REQUESTS}, hits AS (
+WITH {REQUESTS}, hits AS MATERIALIZED (
     {_FACILITY_HITS}
+), outer_conductor AS (
+    SELECT h.*, h.centre_sphere_m - COALESCE(h.conductor_spread_m, 0) / 2 AS sphere_m FROM hits h
 ), ranked AS (
     SELECT h.*, count(*) OVER (PARTITION BY h.idx) AS total,
            row_number() OVER (PARTITION BY h.idx ORDER BY h.sphere_m, h.layer, h.id) AS rank
-      FROM hits h WHERE h.sphere_m <= :required_m
+      FROM outer_conductor h WHERE h.sphere_m <= :required_m
 )
 SELECT k.idx, k.layer, k.id, k.external_id, k.name, k.construction, k.nominal_kv, k.conductor_spread_m, k.total,
        ST_Distance(k.geom::geography, r.gg) - r.b AS distance_m, {_connector("k.geom")} AS connector
