@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
 
 
 revision = '5d1e08da9ee6'

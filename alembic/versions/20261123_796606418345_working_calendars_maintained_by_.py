@@ -17,7 +17,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
-import geoalchemy2
 from sqlalchemy.dialects import postgresql
 
 revision = '796606418345'

@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -23,11 +24,15 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import Actor
+from core.database import unit_of_work
 from core.permissions import Role
 from core.security import issue_token
 from core.settings import Settings
 from core.users import service as user_service
 from core.users.schemas import UserCreate
+from media.storage import ObjectStorage
+from permits import deadlines, service
+from permits.schemas import ActionIn, CaseIn
 from permits.workflow import Action
 from tests.factories import feature
 from tests.gis.screening.conftest import EAST, HEFEI, LonLat, beside, geodesic_line, point, square
@@ -237,3 +242,59 @@ class Desk:
 def desk(client: TestClient, people: dict[str, Person], network: dict[str, Any]) -> Desk:
     """The console, with the line in place that requests are placed near."""
     return Desk(client, people)
+
+
+# --- cases at chosen moments (the API always uses the real clock) -------------------------------------
+
+
+def actor(person: Person) -> Actor:
+    return Actor(user_id=person.id, username=person.username, role=person.role)
+
+
+class Clock:
+    """Registers and moves cases at chosen moments through the service, one unit of work each."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, storage: ObjectStorage,
+                 people: dict[str, Person]) -> None:
+        self.session_factory, self.settings, self.storage, self.people = session_factory, settings, storage, people
+
+    def register(self, body: dict[str, Any], *, now: datetime) -> tuple[int, datetime | None]:
+        """(case id, deadline) of a case registered by the approver at `now`."""
+        with unit_of_work(self.session_factory) as db:
+            registration = service.prepare_case(db=db, case_in=CaseIn.model_validate(body), epsg=4326,
+                                                settings=self.settings)
+            case, _ = service.register(db=db, actor=actor(self.people["approver"]), registration=registration,
+                                       settings=self.settings, now=now)
+            return case.id, case.deadline_at
+
+    def act(self, case_id: int, action: Action, *, by: str, now: datetime, **body: Any) -> tuple[str, datetime | None]:
+        """(state, deadline) after `action` taken by `by` at `now`."""
+        with unit_of_work(self.session_factory) as db:
+            version = service.get_case(db=db, case_id=case_id).version
+            case = service.act(db=db, actor=actor(self.people[by]), storage=self.storage, settings=self.settings,
+                               case_id=case_id, expected_version=version, action=action,
+                               body=ActionIn.model_validate(body), now=now)
+            return case.state, case.deadline_at
+
+    def remaining(self, case_id: int, *, now: datetime) -> tuple[int, bool]:
+        """(working days left, overdue) of the case at `now`."""
+        with unit_of_work(self.session_factory) as db:
+            case = service.get_case(db=db, case_id=case_id)
+            left = deadlines.remaining(deadlines.working_calendar(db), case, now=now)
+            assert left is not None
+            return left.working_days, left.overdue
+
+    def number(self, case_id: int) -> str:
+        with unit_of_work(self.session_factory) as db:
+            return service.get_case(db=db, case_id=case_id).number
+
+    def surveyed(self, case_id: int, *, now: datetime, hazard: bool = False) -> tuple[str, datetime | None]:
+        self.act(case_id, Action.assign_survey, by="approver", now=now, assignee_id=self.people["inspector"].id)
+        return self.act(case_id, Action.record_survey, by="inspector", now=now, findings="现场查勘",
+                        hazard_found=hazard)
+
+
+@pytest.fixture
+def clock(session_factory: sessionmaker[Session], settings: Settings, storage: ObjectStorage,
+          people: dict[str, Person], network: dict[str, Any]) -> Clock:
+    return Clock(session_factory, settings, storage, people)

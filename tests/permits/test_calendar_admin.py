@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 
 from core.permissions import Role
 from permits.calendar import default_calendar_path
-from tests.permits.conftest import FAR, assert_problem, connection_body
-from tests.permits.test_deadlines_and_overdue import Clock, clock  # noqa: F401 (the fixture)
+from tests.permits.conftest import FAR, Clock, assert_problem, connection_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = "/api/v1/calendars/CN"

@@ -1,7 +1,7 @@
 """Stage deadlines in working days on the CN holiday calendar, the overdue list, and the daily
 Celery job that flags and escalates overdue cases.
 
-Deadlines at a fixed moment go through `permits.service` directly (the API always uses the real
+Deadlines at a fixed moment go through `permits.service` directly (the `clock` fixture) (the API always uses the real
 clock); 2026's National Day holiday (1-7 October) is followed by a make-up working Saturday
 (10 October), so a case registered on 30 September shows both.
 """
@@ -15,17 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from celery.schedules import crontab
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from core.celery_app import create_celery
-from core.context import Actor
-from core.database import unit_of_work
 from core.settings import Settings
-from media.storage import ObjectStorage
-from permits import deadlines, service
-from permits.schemas import ActionIn, CaseIn
 from permits.workflow import Action
-from tests.permits.conftest import FAR, Desk, Person, connection_body
+from tests.permits.conftest import FAR, Clock, Desk, Person, connection_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -38,58 +32,6 @@ def local(day: int, hour: int = 10, month: int = 10) -> datetime:
 def end_of(day: int, month: int = 10) -> datetime:
     """The end of a day in 2026, Beijing time: the instant a deadline on that day passes."""
     return datetime(2026, month, day, tzinfo=SHANGHAI) + timedelta(days=1)
-
-
-def actor(person: Person) -> Actor:
-    return Actor(user_id=person.id, username=person.username, role=person.role)
-
-
-class Clock:
-    """Registers and moves cases at chosen moments through the service, one unit of work each."""
-
-    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, storage: ObjectStorage,
-                 people: dict[str, Person]) -> None:
-        self.session_factory, self.settings, self.storage, self.people = session_factory, settings, storage, people
-
-    def register(self, body: dict[str, Any], *, now: datetime) -> tuple[int, datetime | None]:
-        """(case id, deadline) of a case registered by the approver at `now`."""
-        with unit_of_work(self.session_factory) as db:
-            registration = service.prepare_case(db=db, case_in=CaseIn.model_validate(body), epsg=4326,
-                                                settings=self.settings)
-            case, _ = service.register(db=db, actor=actor(self.people["approver"]), registration=registration,
-                                       settings=self.settings, now=now)
-            return case.id, case.deadline_at
-
-    def act(self, case_id: int, action: Action, *, by: str, now: datetime, **body: Any) -> tuple[str, datetime | None]:
-        """(state, deadline) after `action` taken by `by` at `now`."""
-        with unit_of_work(self.session_factory) as db:
-            version = service.get_case(db=db, case_id=case_id).version
-            case = service.act(db=db, actor=actor(self.people[by]), storage=self.storage, settings=self.settings,
-                               case_id=case_id, expected_version=version, action=action,
-                               body=ActionIn.model_validate(body), now=now)
-            return case.state, case.deadline_at
-
-    def remaining(self, case_id: int, *, now: datetime) -> tuple[int, bool]:
-        """(working days left, overdue) of the case at `now`."""
-        with unit_of_work(self.session_factory) as db:
-            left = deadlines.remaining(deadlines.working_calendar(db), service.get_case(db=db, case_id=case_id), now=now)
-            assert left is not None
-            return left.working_days, left.overdue
-
-    def number(self, case_id: int) -> str:
-        with unit_of_work(self.session_factory) as db:
-            return service.get_case(db=db, case_id=case_id).number
-
-    def surveyed(self, case_id: int, *, now: datetime, hazard: bool = False) -> tuple[str, datetime | None]:
-        self.act(case_id, Action.assign_survey, by="approver", now=now, assignee_id=self.people["inspector"].id)
-        return self.act(case_id, Action.record_survey, by="inspector", now=now, findings="现场查勘",
-                        hazard_found=hazard)
-
-
-@pytest.fixture
-def clock(session_factory: sessionmaker[Session], settings: Settings, storage: ObjectStorage,
-          people: dict[str, Person], network: dict[str, Any]) -> Clock:
-    return Clock(session_factory, settings, storage, people)
 
 
 # --- 7. Deadlines ------------------------------------------------------------------------------------
