@@ -1,8 +1,8 @@
 """Stage deadlines in working days on the CN holiday calendar, the overdue list, and the daily
 Celery job that flags and escalates overdue cases.
 
-Deadlines at a fixed moment go through `permits.service` directly (the `clock` fixture) (the API always uses the real
-clock); 2026's National Day holiday (1-7 October) is followed by a make-up working Saturday
+Deadlines at a fixed moment go through `permits.service` directly (the `clock` fixture; the API
+always uses the real clock); 2026's National Day holiday (1-7 October) is followed by a make-up working Saturday
 (10 October), so a case registered on 30 September shows both.
 """
 
