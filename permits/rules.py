@@ -25,6 +25,7 @@ class WorkflowRules:
     hv_key_account_max_kva: float
     departments: dict[str, dict[str, Any]]
     organisation: dict[str, str]
+    encroachment: dict[str, Any]
     limits: dict[str, int]
     escalation: dict[str, dict[str, str]]
 
@@ -63,7 +64,7 @@ def _parse(document: dict[str, Any]) -> WorkflowRules:
         calendar_code=document["calendar"],
         lv_max_kv=float(routing["lv_max_kv"]), lv_small_max_kw=float(routing["lv_small_max_kw"]),
         hv_key_account_max_kva=float(routing["hv_key_account_max_kva"]), departments=routing["departments"],
-        organisation=document["organisation"],
+        organisation=document["organisation"], encroachment=document["encroachment"],
         limits={name: int(entry["value"]) for name, entry in document["time_limits"].items() if name != "source"},
         escalation=document["escalation"])
 

@@ -68,8 +68,8 @@ class EncroachmentIn(_In):
     location: dict[str, Any]
     footprint: dict[str, Any] | None = None
     description: str = Field(min_length=1, max_length=4000)
-    activity: str = "building"
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"height_m": 3.0})
+    activity: str | None = Field(default=None, description="What was found; workflow.json's default when omitted")
+    parameters: dict[str, Any] | None = Field(default=None, description="Its parameters; default as for activity")
     responsible_party: str = Field(default="", max_length=200, description="Who builds there, if known")
     site_address: str = Field(default="", max_length=300)
     language: Literal["zh", "en"] = "zh"

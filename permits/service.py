@@ -107,13 +107,18 @@ def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings)
 
 
 def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, settings: Settings) -> Registration:
+    """A patrol rarely knows more than "someone is building here": what was found and the voltage
+    to assume until screening names the line take their defaults from workflow.json."""
+    defaults = workflow_rules().encroachment
+    activity = report.activity or defaults["activity"]
+    parameters = report.parameters if report.parameters is not None else (
+        defaults["parameters"] if activity == defaults["activity"] else {})
     location, footprint, items = _validate(db=db, location_json=report.location,
-                                           footprint_json=report.footprint,
-                                           activities=[(report.activity, report.parameters)], epsg=epsg,
-                                           settings=settings)
+                                           footprint_json=report.footprint, activities=[(activity, parameters)],
+                                           epsg=epsg, settings=settings)
     fields = {"applicant_name": report.responsible_party or "-", "site_address": report.site_address,
-              "description": report.description, "voltage_kv": 0.4, "language": report.language,
-              "activities": [{"activity": report.activity, "parameters": report.parameters}]}
+              "description": report.description, "voltage_kv": float(defaults["voltage_kv"]),
+              "language": report.language, "activities": [{"activity": activity, "parameters": parameters}]}
     return Registration(CaseKind.encroachment, "encroachment", location, footprint, items, fields)
 
 
