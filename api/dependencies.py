@@ -162,8 +162,7 @@ def if_match_version(if_match: Annotated[str | None, Header(alias="If-Match")] =
         raise PreconditionRequired("Send If-Match with the version (ETag) you last read; it guards against "
                                    "overwriting someone else's change.")
     value = if_match.strip()
-    if value.startswith("W/"):
-        value = value[2:]
+    value = value.removeprefix("W/")
     value = value.strip('"')
     if not value.isdigit():
         raise InvalidInput("If-Match must be the ETag of the record, e.g. \"3\".",

@@ -13,10 +13,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select
 
+from alembic import command
 from core.audit import service as audit_service
 from core.context import Actor, bind_request_id
 from core.database import create_db_engine, create_session_factory, unit_of_work

@@ -31,6 +31,6 @@ class Actor:
     role: Role
 
     @classmethod
-    def system(cls, name: str) -> "Actor":
+    def system(cls, name: str) -> Actor:
         """A non-human actor, e.g. `system:import` for a CLI import; still named in the audit log."""
         return cls(user_id=None, username=f"system:{name}", role=Role.admin)

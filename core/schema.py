@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import core.audit.models  # noqa: F401
-import core.outbox  # noqa: F401
+import core.audit.models
+import core.outbox
 import core.users.models  # noqa: F401
-import gis.customers.models  # noqa: F401
-import gis.imports.models  # noqa: F401
-import gis.network.models  # noqa: F401
-import gis.rules.models  # noqa: F401
-import gis.screening.models  # noqa: F401
+import gis.customers.models
+import gis.imports.models
+import gis.network.models
+import gis.rules.models
+import gis.screening.models
 import gis.zones.models  # noqa: F401
 import permits.models  # noqa: F401
 from core.models import Base

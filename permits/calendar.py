@@ -31,7 +31,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -171,7 +171,7 @@ class WorkingCalendar:
     def _end_of_day(self, day: date) -> datetime:
         """The instant `day` ends locally (midnight starting the next day), expressed in UTC."""
         next_midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=self.timezone)
-        return next_midnight.astimezone(timezone.utc)
+        return next_midnight.astimezone(UTC)
 
 
 def _days_after(start: date, end: date) -> Iterator[date]:

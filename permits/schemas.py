@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from geoalchemy2.shape import to_shape
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shapely.geometry import mapping
 
 from gis.customers.privacy import mask_phone

@@ -14,8 +14,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
+from celery import Celery
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
@@ -117,7 +119,12 @@ def celery_worker(settings: Settings, owner_engine: Engine) -> Iterator[subproce
     """A real Celery worker process on the test database and Redis db, for the whole session."""
     celery = create_celery(settings)
     celery.control.purge()
-    log = open(REPO_ROOT / ".gw" / "test-worker.log", "wb") if (REPO_ROOT / ".gw").is_dir() else subprocess.DEVNULL
+    log_path = REPO_ROOT / ".gw" / "test-worker.log" if (REPO_ROOT / ".gw").is_dir() else Path(os.devnull)
+    with log_path.open("wb") as log:
+        yield from _run_worker(celery, log)
+
+
+def _run_worker(celery: Celery, log: IO[bytes]) -> Iterator[subprocess.Popen[bytes]]:
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "core.worker:celery_app", "worker", "--pool=threads",
          "--concurrency=2", "--loglevel=INFO", "--hostname=gw-test@%h"],

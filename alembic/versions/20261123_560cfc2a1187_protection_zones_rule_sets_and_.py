@@ -18,8 +18,9 @@ from pathlib import Path
 
 import geoalchemy2
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
 
 revision = '560cfc2a1187'
 down_revision = 'f3ab1ead03c3'

@@ -9,9 +9,9 @@ Create Date: 2026-11-23 20:28:32.946889
 
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
 
+from alembic import op
 
 revision = '5d1e08da9ee6'
 down_revision = '796606418345'

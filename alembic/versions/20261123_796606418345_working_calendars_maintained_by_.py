@@ -16,8 +16,9 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
 
 revision = '796606418345'
 down_revision = 'c2af9638bec4'

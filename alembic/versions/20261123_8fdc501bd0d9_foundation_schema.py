@@ -10,10 +10,11 @@ Create Date: 2026-11-23 18:30:58.709055
 
 from __future__ import annotations
 
-from alembic import op
-import sqlalchemy as sa
 import geoalchemy2
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
 
 revision = '8fdc501bd0d9'
 down_revision = None

@@ -10,10 +10,11 @@ Create Date: 2026-11-23 19:30:08.208271
 
 from __future__ import annotations
 
-from alembic import op
-import sqlalchemy as sa
 import geoalchemy2
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
 
 revision = 'c2af9638bec4'
 down_revision = '560cfc2a1187'

@@ -10,6 +10,7 @@ Create Date: 2026-11-23 18:58:36.998076
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = 'f3ab1ead03c3'

@@ -2,8 +2,21 @@
 
 from fastapi import APIRouter
 
-from api.routers import (audit, auth, calendars, cases, customers, health, imports, network, rule_sets, screenings,
-                         trace, users, zones)
+from api.routers import (
+    audit,
+    auth,
+    calendars,
+    cases,
+    customers,
+    health,
+    imports,
+    network,
+    rule_sets,
+    screenings,
+    trace,
+    users,
+    zones,
+)
 
 router = APIRouter()
 for _module in (auth, health, users, audit, network, trace, customers, imports, zones, rule_sets, screenings, cases,

@@ -4,8 +4,9 @@ Written without `from __future__ import annotations` on purpose: FastAPI reads t
 these closures at runtime, and they refer to the layer's own schema classes.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse

@@ -14,6 +14,7 @@ from core.security import hash_password, verify_password
 from core.users.models import Qualification, User
 from core.users.schemas import UserCreate
 
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A fixed hash to verify against when the user does not exist, so a wrong username takes as long

@@ -11,8 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import service as audit_service
-from core.context import Actor
-from core.context import current_request_id
+from core.context import Actor, current_request_id
 from core.errors import Conflict, NotFound, ServiceUnavailable
 from gis.imports.models import ImportJob, JobStatus
 from media.storage import ObjectStorage
@@ -76,7 +75,7 @@ def check_queue(*, celery: Celery) -> None:
     try:
         with celery.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception as exc:  # noqa: BLE001 - kombu raises several transport-specific errors
+    except Exception as exc:
         raise ServiceUnavailable("The job queue (Redis) is not reachable; nothing was stored. Retry shortly.",
                                  service="redis") from exc
 
@@ -84,6 +83,6 @@ def check_queue(*, celery: Celery) -> None:
 def enqueue(*, celery: Celery, job_id: int) -> None:
     try:
         celery.send_task("imports.run", args=[job_id, current_request_id()])
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ServiceUnavailable(f"Import job {job_id} is saved but could not be queued; "
                                  f"re-send it with POST /api/v1/imports/{job_id}/retry.", service="redis") from exc

@@ -69,7 +69,7 @@ def run_import(job_id: int, request_id: str | None = None) -> str:
         succeeded = True
     except InvalidInput as exc:
         message, errors = exc.detail, exc.errors
-    except Exception as exc:  # noqa: BLE001 - recorded on the job; the worker keeps running
+    except Exception as exc:
         logger.exception("import job %s failed", job_id)
         message = f"failed: {exc.__class__.__name__}; the job can be re-sent"
     with unit_of_work(res.session_factory) as db:

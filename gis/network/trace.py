@@ -20,7 +20,7 @@ from gis.network.trace_schemas import (
     UpstreamTrace,
 )
 
-_ELEMENT_MODELS: dict[ElementType, type[Line] | type[Switch] | type[Transformer]] = {
+_ELEMENT_MODELS: dict[ElementType, type[Line | Switch | Transformer]] = {
     ElementType.line: Line,
     ElementType.switch: Switch,
     ElementType.transformer: Transformer,

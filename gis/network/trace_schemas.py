@@ -16,7 +16,7 @@ class _IdOrKey(BaseModel):
     id: int | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "_IdOrKey":
+    def _exactly_one(self) -> _IdOrKey:
         if (self.id is None) == (getattr(self, self.key_field) is None):
             raise ValueError(f"give exactly one of id or {self.key_field}")
         return self
@@ -49,7 +49,7 @@ class TraceRequest(BaseModel):
     customer: CustomerRef | None = Field(default=None, description="For upstream: the customer to trace")
 
     @model_validator(mode="after")
-    def _matches_direction(self) -> "TraceRequest":
+    def _matches_direction(self) -> TraceRequest:
         if self.direction == "downstream" and (self.element is None or self.customer is not None):
             raise ValueError("a downstream trace takes `element` (line, switch or transformer)")
         if self.direction == "upstream" and (self.customer is None or self.element is not None):

@@ -25,7 +25,6 @@ from gis.rules.definition import RuleSetDefinition
 from gis.rules.models import RuleSet
 
 
-
 @dataclass(frozen=True)
 class LoadedRuleSet:
     """A stored rule set with its parsed definition: what zones and screenings work from."""

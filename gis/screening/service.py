@@ -30,7 +30,7 @@ from gis.geometry import WGS84, parse_geometry
 from gis.rules.definition import Activity
 from gis.rules.service import LoadedRuleSet
 from gis.screening import engine
-from gis.screening.activities import CraneParams, ConnectionParams, parse_activity, parse_parameters
+from gis.screening.activities import ConnectionParams, CraneParams, parse_activity, parse_parameters
 from gis.screening.models import Screening
 
 SCREENABLE_TYPES = frozenset({"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"})

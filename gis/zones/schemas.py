@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from gis.network.schemas import ListQuery, LayerProps
+from gis.network.schemas import LayerProps, ListQuery
 
 
 class BuiltUpAreaProps(LayerProps):

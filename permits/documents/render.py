@@ -311,7 +311,7 @@ def _footer_canvas(tpl: DocumentTemplate, serial_number: str, font: str) -> type
             super().__init__(*args, **kwargs)
             self._page_states: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        def showPage(self) -> None:
             self._page_states.append(dict(self.__dict__))
             self._startPage()
 

@@ -132,9 +132,9 @@ def test_audit_history_masks_phones_for_auditors_but_keeps_them_for_admins(clien
     as_auditor = client.get("/api/v1/audit", params=params, headers=auth(Role.auditor)).json()["items"]
     as_admin = client.get("/api/v1/audit", params=params, headers=auth(Role.admin)).json()["items"]
 
-    creation = [r for r in as_auditor if r["action"] == "customer.create"][0]
+    creation = next(r for r in as_auditor if r["action"] == "customer.create")
     assert creation["after"]["contact_phone"] != PHONE and creation["after"]["contact_phone"].endswith(PHONE[-2:])
-    assert [r for r in as_admin if r["action"] == "customer.create"][0]["after"]["contact_phone"] == PHONE
+    assert next(r for r in as_admin if r["action"] == "customer.create")["after"]["contact_phone"] == PHONE
 
 
 def test_changing_an_account_number_to_one_in_use_gets_409_and_changes_nothing(client: TestClient,

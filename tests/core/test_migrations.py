@@ -3,11 +3,11 @@ models match what the migrations build."""
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
+from alembic import command
 from core.cli import alembic_config
 from core.schema import metadata
 from core.settings import Settings

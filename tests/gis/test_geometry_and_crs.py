@@ -5,6 +5,7 @@ pyproj puts them; coordinates in the wrong zone are refused; distances are metre
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod, Transformer

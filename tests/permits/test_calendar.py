@@ -11,7 +11,7 @@ Pure unit tests: no database, no services.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +35,7 @@ def local(day: str, clock: str = "10:00") -> datetime:
 
 
 def utc(moment: str) -> datetime:
-    return datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(moment).replace(tzinfo=UTC)
 
 
 def end_of_local_day(day: str) -> datetime:
@@ -90,7 +90,7 @@ def test_deadline_is_the_end_of_the_nth_working_day_after_submission(
     deadline = cn.add_working_days(submitted, days)
 
     assert deadline == end_of_local_day(last_day)
-    assert deadline.tzinfo == timezone.utc
+    assert deadline.tzinfo == UTC
 
 
 def test_the_worked_example_of_the_module_docstring(cn: WorkingCalendar) -> None:

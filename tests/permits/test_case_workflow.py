@@ -5,6 +5,7 @@ transitions; who may take which action; separation of duties; first responsibili
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,8 +13,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.permits.conftest import (EVERY_ACTION, FAR, NEAR, Desk, Person, assert_problem, connection_body,
-                                    construction_body, count_rows)
+from tests.permits.conftest import (
+    EVERY_ACTION,
+    FAR,
+    NEAR,
+    Desk,
+    Person,
+    assert_problem,
+    connection_body,
+    construction_body,
+    count_rows,
+)
 
 # What the state machine allows in each state (issue 3 §4), written out independently of its table.
 DECISIONS = ["approve", "approve_with_clauses", "issue_hazard_notice", "refuse"]
@@ -40,7 +50,7 @@ def assert_trail(desk: Desk, case: dict[str, Any], steps: list[tuple[str, str]])
     records = desk.audit(case)
     assert [(r["action"], r["after"]["state"]) for r in records] == [(f"case.{a}", s) for a, s in steps]
     assert records[0]["before"] is None
-    for previous, record in zip(records, records[1:], strict=False):
+    for previous, record in itertools.pairwise(records):
         assert record["before"] == previous["after"]
     assert all(isinstance(r["after"]["owner_id"], int) for r in records)
     assert records[-1]["after"]["version"] == case["version"]

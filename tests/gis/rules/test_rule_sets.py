@@ -16,8 +16,20 @@ from core.permissions import Role
 from gis.rules.definition import Activity
 from gis.rules.service import parse_definition
 from tests.gis.screening.conftest import (
-    CN_FILE, HEFEI, NORTH, RULE_SETS, US_FILE, Auth, Desk, assert_problem, beside, count_rows, error_fields,
-    geodesic_line, point, read_rule_file,
+    CN_FILE,
+    HEFEI,
+    NORTH,
+    RULE_SETS,
+    US_FILE,
+    Auth,
+    Desk,
+    assert_problem,
+    beside,
+    count_rows,
+    error_fields,
+    geodesic_line,
+    point,
+    read_rule_file,
 )
 
 

@@ -90,7 +90,7 @@ def square(centre: LonLat, half_side_m: float) -> dict[str, Any]:
 
 def geodesic_length(line: dict[str, Any]) -> float:
     coords = line["coordinates"]
-    return sum(GEOD.inv(*a, *b)[2] for a, b in zip(coords, coords[1:], strict=False))
+    return sum(GEOD.inv(*a, *b)[2] for a, b in itertools.pairwise(coords))
 
 
 def contains(zone: dict[str, Any], at: LonLat) -> bool:

@@ -16,11 +16,34 @@ from pyproj import Transformer
 from sqlalchemy import Engine
 
 from core.settings import Settings
-
 from tests.gis.screening.conftest import (
-    ARCTIC, BEARINGS, EAST, EQUATOR, FAR_NORTH, GEOD, HEFEI, LATITUDES, NORTH, NORTH_45, SCREENINGS, SITES,
-    SOUTH_45, Desk, LonLat, assert_includes, assert_problem, beside, count_rows, error_fields, finding,
-    geodesic_length, geodesic_line, moved, point, rules_of, square,
+    ARCTIC,
+    BEARINGS,
+    EAST,
+    EQUATOR,
+    FAR_NORTH,
+    GEOD,
+    HEFEI,
+    LATITUDES,
+    NORTH,
+    NORTH_45,
+    SCREENINGS,
+    SITES,
+    SOUTH_45,
+    Desk,
+    LonLat,
+    assert_includes,
+    assert_problem,
+    beside,
+    count_rows,
+    error_fields,
+    finding,
+    geodesic_length,
+    geodesic_line,
+    moved,
+    point,
+    rules_of,
+    square,
 )
 
 HALF_SPREAD = 1.5  # conductor_spread_m = 3.0

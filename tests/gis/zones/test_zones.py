@@ -22,8 +22,24 @@ from gis.network import service as layer_service
 from gis.network.layers import NETWORK_LAYERS
 from gis.zones.layers import BUILT_UP_AREAS
 from tests.gis.screening.conftest import (
-    BEARINGS, EAST, HEFEI, LATITUDES, NORTH, ZONES, Auth, Desk, LonLat, assert_includes, assert_problem, beside,
-    contains, count_rows, geodesic_line, moved, point, square,
+    BEARINGS,
+    EAST,
+    HEFEI,
+    LATITUDES,
+    NORTH,
+    ZONES,
+    Auth,
+    Desk,
+    LonLat,
+    assert_includes,
+    assert_problem,
+    beside,
+    contains,
+    count_rows,
+    geodesic_line,
+    moved,
+    point,
+    square,
 )
 
 LINES = next(layer for layer in NETWORK_LAYERS if layer.name == "lines")
