@@ -64,7 +64,7 @@ def get_actor(settings: AppSettings, token: Annotated[str | None, Depends(oauth2
         raise NotAuthenticated("The access token is not valid.") from exc
 
 
-def require(permission: Permission):  # type: ignore[no-untyped-def]
+def require(permission: Permission):
     """Dependency factory: the caller must hold `permission`; returns the acting user."""
 
     def _check(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
@@ -103,7 +103,7 @@ def parse_bbox(settings: Settings, bbox: str | None, bbox_crs: str | None) -> BB
     epsg = parse_crs(bbox_crs)
     transformer = to_storage(epsg)
     if transformer is not None:
-        values = list(transformer.transform_bounds(*values))
+        values = list(transformer.transform_bounds(values[0], values[1], values[2], values[3]))
     min_lon, min_lat, max_lon, max_lat = values
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         raise InvalidInput("bbox is out of range or inverted (need minx < maxx and miny < maxy within ±180/±90).",

@@ -49,7 +49,7 @@ def problem(status: int, title: str, detail: str, *, headers: dict[str, str] | N
 def _status_for(exc: errors.GridWardenError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 400
 
 

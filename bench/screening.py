@@ -91,14 +91,16 @@ def main() -> None:
         overhead = conn.execute(text(
             "SELECT ST_X(ST_LineInterpolatePoint(geom, 0.5)), ST_Y(ST_LineInterpolatePoint(geom, 0.5)) "
             "FROM lines WHERE construction = 'overhead' AND deleted_at IS NULL")).all()
-    anchors = [tuple(r) for r in (*near_lines, *near_transformers, *overhead * 10)]
+    anchors = [tuple(r) for r in (*near_lines, *near_transformers, *(list(overhead) * 10))]
     headers = bench_headers(settings, engine, Role.approver)
     engine.dispose()
 
     rng = random.Random(7)
     with api_client(headers, timeout=120) as client:
         client.post("/screenings", json=sample_items(anchors, 1, rng)[0]).raise_for_status()  # warm up
-        millis, verdicts, findings = [], Counter(), []
+        millis: list[float] = []
+        verdicts: Counter[str] = Counter()
+        findings: list[int] = []
         for item in sample_items(anchors, SAMPLES, rng):
             t0 = time.perf_counter()
             response = client.post("/screenings", json=item)

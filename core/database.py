@@ -30,7 +30,7 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
     timeout_ms = settings.statement_timeout_ms
 
     @event.listens_for(engine, "connect")
-    def _session_defaults(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _session_defaults(dbapi_connection, _record) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
             cursor.execute("SET TIME ZONE 'UTC'")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.users.models import User
 from media.storage import ObjectStorage
 from permits.documents import DecisionDocument, FindingRow, render_decision_pdf
+from permits.documents.render import Outcome, Verdict
 from permits.models import Case, DecisionDocumentRecord, SerialCounter
 
 SERIES = {"hazard_notice": "HN", "approval_with_clauses": "AP", "refusal": "RF"}
@@ -74,7 +75,7 @@ def _finding_rows(findings: list[dict[str, Any]], language: str) -> list[Finding
         title = (rule.get("title_zh") if language == "zh" else None) or rule["title"]
         rows.append(FindingRow(asset=label, rule=str(title), legal_source=str(rule["source"]),
                                required_m=float(finding["required_m"]), measured_m=float(finding["measured_m"]),
-                               shortfall_m=float(finding["shortfall_m"]), outcome=str(finding["outcome"])))
+                               shortfall_m=float(finding["shortfall_m"]), outcome=cast(Outcome, finding["outcome"])))
     return rows
 
 
@@ -86,7 +87,7 @@ def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str
     document = DecisionDocument(
         kind=kind, language=language, serial_number=serial, request_number=case.number,  # type: ignore[arg-type]
         applicant=case.applicant_name, site_address=case.site_address or "-", request_type=case.request_type,
-        verdict=case.verdict or "clear", rule_set=rule_set_label, findings=_finding_rows(findings, language),
+        verdict=cast(Verdict, case.verdict or "clear"), rule_set=rule_set_label, findings=_finding_rows(findings, language),
         measures=measures, site=site, zones=zones, lines=lines, signed_by=signer.full_name or signer.username,
         signed_on=signed_on, organisation=issuer)
     pdf = render_decision_pdf(document)

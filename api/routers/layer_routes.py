@@ -6,7 +6,7 @@ these closures at runtime, and they refer to the layer's own schema classes.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, cast, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -20,7 +20,8 @@ from core.errors import InvalidInput
 from gis.geometry import parse_geometry
 from gis.network import service
 from gis.network.layers import LayerSpec
-from gis.network.schemas import FeaturePatchIn
+from gis.network.schemas import FeatureIn as LayerFeatureIn
+from gis.network.schemas import FeaturePatchIn, ListQuery
 
 # Adjusts the properties of the features about to be returned, in place (e.g. masks personal data
 # and records who saw it). Gets the request's session so it can write to the audit log.
@@ -69,7 +70,8 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
 
     @router.get(path, summary=f"List {layer.name}", responses=GEOJSON_RESPONSE, response_class=JSONResponse)
     def list_layer(request: Request, db: DbSession, actor: Reader, settings: AppSettings,
-                   query: Annotated[QueryModel, Query()]) -> Response:  # type: ignore[valid-type]
+                   query_params: Annotated[QueryModel, Query()]) -> Response:  # type: ignore[valid-type]
+        query = cast(ListQuery, query_params)
         page = page_param(settings, query.limit, query.cursor)
         extra = extra_list_filters(query) if extra_list_filters else {}
         args = dict(db=db, layer=layer, filters=query.attribute_filters(),
@@ -94,7 +96,8 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
 
     @router.post(path, summary=f"Create one of {layer.name}", status_code=status.HTTP_201_CREATED,
                  responses={201: {"content": {geojson.GEOJSON: {}}}}, response_class=JSONResponse)
-    def create_one(feature: FeatureIn, db: DbSession, actor: Writer, crs: InputCrs) -> JSONResponse:  # type: ignore[valid-type]
+    def create_one(body: FeatureIn, db: DbSession, actor: Writer, crs: InputCrs) -> JSONResponse:  # type: ignore[valid-type]
+        feature = cast(LayerFeatureIn, body)
         geometry = parse_geometry(feature.geometry, epsg=crs, allowed_types=layer.geometry_types)
         record = service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry,
                                         properties=feature.properties)

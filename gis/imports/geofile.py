@@ -152,8 +152,8 @@ def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: Sour
         raise InvalidInput(f"{len(report.errors)} problem(s) in {layer.name} file; nothing was imported.",
                            errors=report.errors[:MAX_REPORTED_ERRORS])
 
-    existing = dict(db.execute(select(layer.model.external_id, layer.model.id)  # type: ignore[attr-defined]
-                               .where(layer.model.external_id.in_(list(seen)))).all())  # type: ignore[attr-defined]
+    existing = dict(db.execute(select(layer.model.external_id, layer.model.id)
+                               .where(layer.model.external_id.in_(list(seen)))).all())
     for done, (props, geometry) in enumerate(validated, start=1):
         feature_id = existing.get(props.external_id)
         if feature_id is None:

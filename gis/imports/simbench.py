@@ -128,7 +128,9 @@ def import_simbench(
     report_progress(0.15, "read and planned")
 
     with engine.begin() as connection:
-        cur = connection.connection.driver_connection.cursor()
+        driver = connection.connection.driver_connection
+        assert driver is not None, "a checked-out connection has its driver connection"
+        cur = driver.cursor()
         cur.execute(sql.SERIALIZE_IMPORTS)
         sql.create_staging(cur)
         for table, rows in (("stg_substation", plan.substations), ("stg_substation_point", plan.substation_points),

@@ -107,13 +107,13 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
 
     # Substations: those referenced by imported elements (all listed ones on a full import); the
     # point is the centroid of ALL their located nodes in the data set so it is selection-independent.
-    wanted = {nodes[n].substation for n in sel.node_ids if nodes[n].substation}
+    wanted: set[str] = {sub for n in sel.node_ids if (sub := nodes[n].substation)}
     wanted |= {e.substation for e in (*sel.transformers, *sel.switches) if e.substation}
     if sel.complete:
         wanted |= set(data.substations)
     members: dict[str, list[Node]] = {}
     for node in nodes.values():
-        if node.substation in wanted and node.x is not None:
+        if node.substation is not None and node.substation in wanted and node.x is not None:
             members.setdefault(node.substation, []).append(node)
     for sub_id in sorted(wanted):
         if sub_id not in members:
@@ -166,19 +166,20 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
 
     pole_nodes: set[Node] = set()
     for line in sel.lines:
-        a, b = nodes.get(line.a), nodes.get(line.b)
-        if not (located(line.a) and located(line.b)) or (a.x, a.y) == (b.x, b.y):
+        end_a, end_b = nodes.get(line.a), nodes.get(line.b)
+        if end_a is None or end_b is None or not (located(line.a) and located(line.b)) \
+                or (end_a.x, end_a.y) == (end_b.x, end_b.y):
             skipped["lines"] += 1
             continue
         overhead = data.line_types.get(line.type) == "ohl"
-        spread = default_spread_m(a.vm_kv) if overhead else None
-        plan.lines.append((line.id, "overhead" if overhead else "cable", a.vm_kv, line.type, spread,
+        spread = default_spread_m(end_a.vm_kv) if overhead else None
+        plan.lines.append((line.id, "overhead" if overhead else "cable", end_a.vm_kv, line.type, spread,
                            spread is not None, line.subnet if _FEEDER.search(line.subnet) else None,
                            line.subnet, line.a, line.b))
         connect(line.a, line.b)
         if overhead:
             plan.overhead_lines += 1
-            pole_nodes.update(n for n in (a, b) if n.substation is None)
+            pole_nodes.update(n for n in (end_a, end_b) if n.substation is None)
         else:
             plan.cables += 1
     for n in sorted(pole_nodes, key=lambda node: node.id):
@@ -189,8 +190,8 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
         if not (located(s.a) or located(s.b)):
             skipped["switches"] += 1
             continue
-        a = nodes.get(s.a)
-        plan.switches.append((s.id, s.type, not s.closed, a.vm_kv if a else None, s.subnet, substation(s.substation),
+        node_a = nodes.get(s.a)
+        plan.switches.append((s.id, s.type, not s.closed, node_a.vm_kv if node_a else None, s.subnet, substation(s.substation),
                               s.a if s.a in sel.node_ids else None, s.b if s.b in sel.node_ids else None))
         if s.closed and s.a in sel.node_ids and s.b in sel.node_ids:
             connect(s.a, s.b)
@@ -202,8 +203,8 @@ def plan_import(data: Dataset, sel: Selection) -> Plan:
         if "_eq" in ld.subnet:
             skipped["equivalent_loads"] += 1
             continue
-        node = nodes.get(ld.node)
-        if node is None or node.volt_lvl != LV_VOLT_LEVEL:
+        load_node = nodes.get(ld.node)
+        if load_node is None or load_node.volt_lvl != LV_VOLT_LEVEL:
             skipped["non_lv_loads"] += 1
             continue
         if not located(ld.node):

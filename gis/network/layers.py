@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, create_model
 from sqlalchemy.orm import Session
 
-from core.models import Base
+from core.models import ManagedRecord
 from core.permissions import Permission
 from gis.customers.models import Customer
 from gis.network import schemas
@@ -33,8 +33,8 @@ AfterWrite = Callable[[Session, int, dict[str, Any] | None], None]
 class LayerSpec:
     name: str  # URL segment and outbox/audit entity type
     entity_type: str
-    model: type[Base]
-    props: type[BaseModel]
+    model: type[ManagedRecord]  # a mapped class (ManagedRecord, Base): id, external_id, version, deleted_at
+    props: type[schemas.LayerProps]
     query: type[schemas.ListQuery]
     geometry_types: frozenset[str]
     read_permission: Permission
@@ -47,15 +47,13 @@ class LayerSpec:
     # Polygon layers are stored as MULTIPOLYGON so one column type takes both kinds of input.
     store_as_multi: bool = False
     patch: type[BaseModel] = field(init=False)
-    feature_in: type[BaseModel] = field(init=False)
+    feature_in: type[schemas.FeatureIn] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "patch", schemas.partial(self.props))
         feature = create_model(
             f"{self.props.__name__.removesuffix('Props')}FeatureIn",
-            __config__=ConfigDict(extra="forbid"),
-            type=(Literal["Feature"], ...),
-            geometry=(dict[str, Any], ...),
+            __base__=schemas.FeatureIn,
             properties=(self.props, ...),
         )
         object.__setattr__(self, "feature_in", feature)

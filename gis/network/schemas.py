@@ -6,7 +6,7 @@ accepts (unknown query parameters are rejected, not ignored).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -85,7 +85,7 @@ class CustomerProps(LayerProps):
 
 def partial(model: type[BaseModel]) -> type[BaseModel]:
     """The same fields, all optional: the body of a PATCH. Unknown fields are still rejected."""
-    fields: dict[str, Any] = {name: (f.annotation | None, Field(default=None, **_constraints(f)))
+    fields: dict[str, Any] = {name: (cast(Any, f.annotation) | None, Field(default=None, **_constraints(f)))
                               for name, f in model.model_fields.items()}
     return create_model(f"{model.__name__}Patch", __config__=ConfigDict(extra="forbid"), **fields)
 
@@ -164,14 +164,14 @@ class CustomerQuery(ListQuery):
 
 
 class FeatureIn(BaseModel):
-    """A GeoJSON Feature as sent by a client; `properties` is validated against the layer's schema."""
+    """A GeoJSON Feature as sent by a client. Each layer subclasses it (`LayerSpec.feature_in`) with
+    `properties` typed by the layer's own schema."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["Feature"]
     geometry: dict[str, Any]
-    properties: dict[str, Any]
-    id: int | str | None = None
+    properties: LayerProps
 
 
 class FeaturePatchIn(BaseModel):

@@ -76,7 +76,7 @@ def _list_statement(*, layer: LayerSpec, columns: list[Any], filters: dict[str, 
     shift earlier ones, so a client paging through never sees a duplicate or misses a row."""
     model = layer.model
     geom = model.geom  # type: ignore[attr-defined]
-    stmt = select(*columns).where(model.deleted_at.is_(None))  # type: ignore[attr-defined]
+    stmt = select(*columns).where(model.deleted_at.is_(None))
     for name, value in filters.items():
         stmt = stmt.where(getattr(model, name) == value)
     if bbox is not None:
@@ -87,8 +87,8 @@ def _list_statement(*, layer: LayerSpec, columns: list[Any], filters: dict[str, 
         # geography: the radius is in metres on the ellipsoid, correct at any latitude.
         stmt = stmt.where(func.ST_DWithin(func.Geography(geom), func.Geography(centre), near.within_m))
     if after_id is not None:
-        stmt = stmt.where(model.id > after_id)  # type: ignore[attr-defined]
-    return stmt.order_by(model.id).limit(limit)  # type: ignore[attr-defined]
+        stmt = stmt.where(model.id > after_id)
+    return stmt.order_by(model.id).limit(limit)
 
 
 def list_features(*, db: Session, layer: LayerSpec, filters: dict[str, Any], bbox: BBoxFilter | None,
@@ -116,14 +116,14 @@ def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any]
         column = getattr(model, name)
         pairs += [literal(name), getattr(func, masks[name])(column) if name in masks else column]
     # Same text as the Python path (`TIMESTAMP_FORMAT`), so both list paths agree to the character.
-    pairs += [literal("updated_at"), func.to_char(func.timezone("UTC", model.updated_at),  # type: ignore[attr-defined]
+    pairs += [literal("updated_at"), func.to_char(func.timezone("UTC", model.updated_at),
                                                   literal('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))]
     feature = func.json_build_object(
-        literal("type"), literal("Feature"), literal("id"), model.id,  # type: ignore[attr-defined]
+        literal("type"), literal("Feature"), literal("id"), model.id,
         literal("geometry"), cast(func.ST_AsGeoJSON(model.geom, 9), JSON),  # type: ignore[attr-defined]
         literal("properties"), func.json_build_object(*pairs),
     )
-    columns = [model.id, cast(feature, Text)]  # type: ignore[attr-defined]
+    columns = [model.id, cast(feature, Text)]
     stmt = _list_statement(layer=layer, columns=columns, filters=filters, bbox=bbox, near=near,
                            after_id=after_id, limit=limit)
     return [(row[0], row[1]) for row in db.execute(stmt)]
@@ -134,7 +134,7 @@ def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool =
     cache, so values the database computes (length_m, updated_at) are current after a flush."""
     model = layer.model
     stmt = (select(model, func.ST_AsGeoJSON(model.geom, 9))  # type: ignore[attr-defined]
-            .where(model.id == feature_id)  # type: ignore[attr-defined]
+            .where(model.id == feature_id)
             .execution_options(populate_existing=True))
     if for_update:
         stmt = stmt.with_for_update(of=model)
@@ -160,7 +160,7 @@ def _announce(*, db: Session, actor: Actor, layer: LayerSpec, row_id: int, verb:
 
 
 def _ensure_external_id_free(db: Session, layer: LayerSpec, external_id: str) -> None:
-    if db.scalar(select(layer.model.id).where(layer.model.external_id == external_id)):  # type: ignore[attr-defined]
+    if db.scalar(select(layer.model.id).where(layer.model.external_id == external_id)):
         raise Conflict(f"A {layer.entity_type} with external_id {external_id!r} already exists.")
 
 
@@ -189,7 +189,8 @@ def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: Bas
                    properties: BaseModel) -> FeatureRecord:
     values = properties.model_dump()
     _ensure_external_id_free(db, layer, values["external_id"])
-    row = layer.model(**values, geom=_stored_geometry(layer, geometry))
+    # A mapped class takes its columns as keywords; the ManagedRecord mixin type does not say so.
+    row = layer.model(**values, geom=_stored_geometry(layer, geometry))  # type: ignore[call-arg]
     db.add(row)
     _flush_or_conflict(db, layer)
     _after_write(db, layer, row.id, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +38,8 @@ def _customer_summary(c: Customer) -> CustomerSummary:
 def _resolve_element(db: Session, ref: ElementRef) -> Line | Switch | Transformer:
     model = _ELEMENT_MODELS[ref.type]
     column, value = ref.lookup()
-    row = db.scalar(select(model).where(getattr(model, column) == value, model.deleted_at.is_(None)))
+    row = cast(Line | Switch | Transformer | None, db.scalar(
+        select(model).where(getattr(model, column) == value, model.deleted_at.is_(None))))
     if row is None:
         raise NotFound(f"No {ref.type} with {column} {value!r}.")
     return row
@@ -56,7 +59,7 @@ def trace_downstream(*, db: Session, cache: GraphCache, element: ElementRef) -> 
     transformer_rows = list(db.scalars(
         select(Transformer).where(Transformer.hv_node_id.in_(node_ids), Transformer.deleted_at.is_(None))
         .order_by(Transformer.id))) if node_ids else []
-    if element.type is ElementType.transformer and node_ids and row not in transformer_rows:
+    if isinstance(row, Transformer) and node_ids and row not in transformer_rows:
         transformer_rows.insert(0, row)  # the traced transformer itself is out too
     per_transformer: dict[int, int] = {}
     for c in customers:
