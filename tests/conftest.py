@@ -30,8 +30,8 @@ from core.context import Actor
 from core.database import create_db_engine, create_session_factory
 from core.fingerprint import json_fingerprint
 from core.permissions import Role
-from core.security import issue_token
 from core.settings import Settings
+from core.users import access
 from core.users import service as user_service
 from core.users.schemas import UserCreate
 from media.storage import ObjectStorage
@@ -174,14 +174,21 @@ def role_users(session_factory: sessionmaker[Session], owner_engine: Engine) -> 
     return ids
 
 
+def bearer(settings: Settings, session_factory: sessionmaker[Session], user_id: int) -> dict[str, str]:
+    """Authorization header of a token for the user as they are now (role and token version from the
+    database, so a token issued here passes the per-request session check)."""
+    with session_factory() as db:
+        issued = access.issue_for(settings=settings.auth, user=user_service.get(db=db, user_id=user_id))
+    return {"Authorization": f"Bearer {issued.access_token}"}
+
+
 @pytest.fixture
-def auth(settings: Settings, role_users: dict[Role, int]) -> Callable[[Role], dict[str, str]]:
+def auth(settings: Settings, session_factory: sessionmaker[Session], role_users: dict[Role, int]
+         ) -> Callable[[Role], dict[str, str]]:
     """`auth(Role.dispatcher)` -> Authorization header of a signed-in user with that role."""
 
     def headers(role: Role) -> dict[str, str]:
-        token, _ = issue_token(settings=settings.auth, user_id=role_users[role], username=f"test-{role.value}",
-                               role=role.value)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(settings, session_factory, role_users[role])
 
     return headers
 
