@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+import redis
 from celery import Celery
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -108,6 +109,29 @@ def clean_tables(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session")
+def redis_client(settings: Settings) -> Iterator[redis.Redis]:
+    """The test Redis database (the one the app under test uses)."""
+    client = redis.Redis.from_url(settings.redis.url.get_secret_value())
+    yield client
+    client.close()
+
+
+def forget_sessions_and_throttles(client: redis.Redis) -> None:
+    """Drop sign-in counters and locks and cached session states. Every TestClient request comes from
+    one address ('testclient'), so one test's failed sign-ins would otherwise throttle the next test's."""
+    keys = [*client.scan_iter("gw:signin:*", count=1000), *client.scan_iter("gw:session:*", count=1000)]
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def clean_throttles(request: pytest.FixtureRequest) -> None:
+    """Every test that reaches the services starts with no sign-in throttle and no cached session."""
+    if {"client", "app", "owner_engine"} & set(request.fixturenames):
+        forget_sessions_and_throttles(request.getfixturevalue("redis_client"))
+
+
+@pytest.fixture(scope="session")
 def storage(settings: Settings) -> ObjectStorage:
     store = ObjectStorage(settings.s3)
     store.ensure_buckets()
@@ -162,7 +186,8 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def role_users(session_factory: sessionmaker[Session], owner_engine: Engine) -> dict[Role, int]:
-    """One user per role (password '<role>-password'); created once, kept across tests."""
+    """One user per role (password '<role>-password'); created once, kept across tests, restored to
+    its role and enabled if a test changed it."""
     ids: dict[Role, int] = {}
     with session_factory() as db, db.begin():
         for role in ROLES:
@@ -170,6 +195,9 @@ def role_users(session_factory: sessionmaker[Session], owner_engine: Engine) -> 
             if user is None:
                 user = user_service.create(db=db, actor=Actor.system("tests"), user_in=UserCreate(
                     username=f"test-{role.value}", role=role, password=f"{role.value}-password"))
+            elif user.role != role or not user.is_active:
+                # A test (or a generated API call) disabled or re-roled it; the next test needs it as it was.
+                user.role, user.is_active = role, True
             ids[role] = user.id
     return ids
 
