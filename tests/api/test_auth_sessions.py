@@ -13,6 +13,7 @@ import jwt
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,7 +61,7 @@ def audit_records(session_factory: sessionmaker[Session], action: str) -> list[A
 
 
 def with_keys(settings: Settings, value: str) -> Settings:
-    return settings.model_copy(update={"auth": AuthSettings(signing_keys=value)})
+    return settings.model_copy(update={"auth": AuthSettings(signing_keys=SecretStr(value))})
 
 
 # --- signing keys -------------------------------------------------------------------------------------
@@ -332,7 +333,7 @@ def redis_down(settings: Settings, owner_engine: Engine) -> Iterator[TestClient]
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-        broken = settings.model_copy(update={"redis": RedisSettings(url=f"redis://127.0.0.1:{port}/1")})
+        broken = settings.model_copy(update={"redis": RedisSettings(url=SecretStr(f"redis://127.0.0.1:{port}/1"))})
         with TestClient(create_app(broken), raise_server_exceptions=False) as client:
             yield client
 
