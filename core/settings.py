@@ -66,6 +66,8 @@ PUBLISHED_SIGNING_SECRETS = frozenset({
     "some-other-secret-that-is-long-enough-for-hs256",
 })
 MIN_SIGNING_SECRET_CHARS = 32
+# A long secret of a few repeated characters ("xxxx...") is a placeholder, not a key.
+MIN_SIGNING_SECRET_DISTINCT_CHARS = 10
 _KID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
@@ -89,6 +91,9 @@ def parse_signing_keys(value: str) -> tuple[SigningKey, ...]:
             raise ValueError(f"GW_AUTH_SIGNING_KEYS key {kid!r} is shorter than {MIN_SIGNING_SECRET_CHARS} "
                              "characters; generate one with `python3 -c 'import secrets; "
                              "print(secrets.token_hex(32))'`")
+        if len(set(secret)) < MIN_SIGNING_SECRET_DISTINCT_CHARS:
+            raise ValueError(f"GW_AUTH_SIGNING_KEYS key {kid!r} has fewer than {MIN_SIGNING_SECRET_DISTINCT_CHARS} "
+                             "distinct characters; use a random secret")
         if secret in PUBLISHED_SIGNING_SECRETS:
             raise ValueError(f"GW_AUTH_SIGNING_KEYS key {kid!r} is a published default secret; anyone could "
                              "forge tokens with it. Generate a random one")

@@ -92,7 +92,7 @@ def change_password(*, db: Session, session_factory: sessionmaker[Session], cach
     The token version is bumped, so every token issued before, including the one of this request, stops
     working; the fresh token returned keeps this client signed in.
     """
-    user = db.get(User, actor.user_id, with_for_update=True) if actor.user_id is not None else None
+    user = db.get(User, actor.user_id, with_for_update=True, populate_existing=True) if actor.user_id is not None else None
     if user is None:
         raise NotAuthenticated("This account no longer exists.")
     who = throttle.subjects(username=user.username, address=address)

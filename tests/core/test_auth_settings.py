@@ -24,12 +24,13 @@ def test_missing_signing_keys_refuse_start_naming_the_variable(monkeypatch: pyte
 
 @pytest.mark.parametrize(("value", "message"), [
     ("k1:" + "x" * 31, "shorter than 32 characters"),
+    ("k1:" + "ab" * 32, "fewer than 10 distinct characters"),
     (f"k1:{OLD_SOURCE_DEFAULT}", "published default"),
     (f"k1:{secrets.token_hex(32)},k0:{OLD_SOURCE_DEFAULT}", "published default"),
     (secrets.token_hex(32), "not 'kid:secret'"),
     (f"k1:{secrets.token_hex(32)},k1:{secrets.token_hex(32)}", "twice"),
     ("   ", "is not set"),
-], ids=["short", "old-default", "old-default-as-previous-key", "no-kid", "duplicate-kid", "blank"])
+], ids=["short", "placeholder", "old-default", "old-default-as-previous-key", "no-kid", "duplicate-kid", "blank"])
 def test_unusable_signing_keys_refuse_start(monkeypatch: pytest.MonkeyPatch, value: str, message: str) -> None:
     monkeypatch.setenv("GW_AUTH_SIGNING_KEYS", value)
 
