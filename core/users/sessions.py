@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 import redis
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.errors import NotAuthenticated
@@ -107,6 +108,6 @@ def revoke(*, db: Session, claims: TokenClaims) -> None:
     """Revoke one token until it expires; expired rows of the same user are removed on the way."""
     db.execute(delete(RevokedToken).where(RevokedToken.user_id == claims.user_id,
                                           RevokedToken.expires_at <= datetime.now(UTC)))
-    if db.get(RevokedToken, claims.jti) is None:
-        db.add(RevokedToken(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at))
-    db.flush()
+    # Two sign-outs of one token at the same moment both succeed: the second finds the row there.
+    db.execute(insert(RevokedToken).values(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at)
+               .on_conflict_do_nothing(index_elements=[RevokedToken.jti]))
