@@ -8,7 +8,7 @@ once the change has committed. Signing in and out lives in `core.users.access`.
 from __future__ import annotations
 
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.audit import service as audit_service
@@ -78,18 +78,22 @@ def _lock(*, db: Session, user_id: int) -> User:
     return user
 
 
-def _ensure_an_admin_remains(*, db: Session, user: User) -> None:
-    """Refuse a change that takes away the last active administrator (nobody could manage users then).
+def _lock_admins_then(*, db: Session, user_id: int) -> tuple[User, list[int]]:
+    """Lock the active administrators' rows (in id order), then the user's; return the user and the
+    active administrators' ids.
 
-    The active admins' rows are locked, so two administrators disabling each other at the same moment
-    cannot both succeed.
+    Every change that could take away an administrator takes these locks first and in the same order,
+    so two administrators disabling each other at the same moment queue up instead of deadlocking, and
+    the second sees the first one's change.
     """
-    if user.role != Role.admin or not user.is_active:
-        return
-    others = db.scalar(select(func.count()).select_from(
-        select(User.id).where(User.role == Role.admin, User.is_active.is_(True), User.id != user.id)
-        .with_for_update().subquery()))
-    if not others:
+    admins = list(db.scalars(select(User.id).where(User.role == Role.admin, User.is_active.is_(True))
+                             .order_by(User.id).with_for_update()))
+    return _lock(db=db, user_id=user_id), admins
+
+
+def _ensure_an_admin_remains(*, user: User, active_admins: list[int]) -> None:
+    """Refuse a change that takes away the last active administrator (nobody could manage users then)."""
+    if user.role == Role.admin and user.is_active and not [i for i in active_admins if i != user.id]:
         raise Conflict(f"{user.username} is the last active administrator; enable or appoint another "
                        "administrator first.")
 
@@ -112,8 +116,8 @@ def _change(*, db: Session, cache: redis.Redis, actor: Actor, user: User, action
 
 def disable(*, db: Session, cache: redis.Redis, actor: Actor, user_id: int) -> User:
     """Disable an account: it can no longer sign in, and its tokens stop working at once."""
-    user = _lock(db=db, user_id=user_id)
-    _ensure_an_admin_remains(db=db, user=user)
+    user, active_admins = _lock_admins_then(db=db, user_id=user_id)
+    _ensure_an_admin_remains(user=user, active_admins=active_admins)
     return _change(db=db, cache=cache, actor=actor, user=user, action="user.disable", is_active=False)
 
 
@@ -124,7 +128,7 @@ def enable(*, db: Session, cache: redis.Redis, actor: Actor, user_id: int) -> Us
 
 def set_role(*, db: Session, cache: redis.Redis, actor: Actor, user_id: int, role: Role) -> User:
     """Give a user another role; tokens carrying the old role stop working at once."""
-    user = _lock(db=db, user_id=user_id)
+    user, active_admins = _lock_admins_then(db=db, user_id=user_id)
     if role != Role.admin:
-        _ensure_an_admin_remains(db=db, user=user)
+        _ensure_an_admin_remains(user=user, active_admins=active_admins)
     return _change(db=db, cache=cache, actor=actor, user=user, action="user.role_change", role=role)
