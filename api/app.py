@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        app.state.redis.close()
 
     app = FastAPI(title="GridWarden", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", openapi_url="/api/v1/openapi.json")
@@ -42,6 +44,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.storage = ObjectStorage(settings.s3)
     app.state.celery = create_celery(settings)
     app.state.graph_cache = GraphCache()
+    # Session checks and sign-in throttling; short timeouts so a hung Redis cannot hold every request.
+    app.state.redis = redis.Redis.from_url(settings.redis.url.get_secret_value(),
+                                           socket_connect_timeout=settings.auth.redis_timeout_s,
+                                           socket_timeout=settings.auth.redis_timeout_s)
 
     @app.middleware("http")
     async def request_id_middleware(request: Request, call_next: RequestResponseEndpoint) -> Response:

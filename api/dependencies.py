@@ -11,17 +11,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import redis
 from celery import Celery
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import Actor
 from core.database import unit_of_work
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PreconditionRequired
 from core.permissions import Permission, Role, has_permission
-from core.security import decode_token
+from core.security import TokenClaims, decode_token
 from core.settings import Settings
+from core.users import sessions
 from gis.crs import parse_crs, to_storage
 from gis.network.service import BBoxFilter
 from media.storage import ObjectStorage
@@ -53,15 +55,48 @@ Storage = Annotated[ObjectStorage, Depends(get_storage)]
 CeleryApp = Annotated[Celery, Depends(get_celery)]
 
 
-def get_actor(settings: AppSettings, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Actor:
+def get_cache(request: Request) -> redis.Redis:
+    """The Redis client of session checks and sign-in throttling (short timeouts; see AuthSettings)."""
+    return request.app.state.redis
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    """For work that must commit on its own, such as the audit record of a refused sign-in."""
+    return request.app.state.session_factory
+
+
+def client_address(request: Request) -> str:
+    """The peer address (behind a reverse proxy, run uvicorn with --proxy-headers so this is the client)."""
+    return request.client.host if request.client else "unknown"
+
+
+Cache = Annotated[redis.Redis, Depends(get_cache)]
+SessionFactory = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
+def get_token_claims(settings: AppSettings, db: DbSession, cache: Cache,
+                     token: Annotated[str | None, Depends(oauth2_scheme)]) -> TokenClaims:
+    """A verified token whose user is still active, on the same token version, and not signed out."""
     if not token:
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
     claims = decode_token(settings=settings.auth, token=token)
+    sessions.check(db=db, cache=cache, settings=settings.auth, claims=claims)
+    return claims
+
+
+Claims = Annotated[TokenClaims, Depends(get_token_claims)]
+
+
+def get_actor(claims: Claims) -> Actor:
     try:
-        role = Role(str(claims.get("role")))
-        return Actor(user_id=int(str(claims["sub"])), username=str(claims.get("name", "")), role=role)
-    except (KeyError, ValueError) as exc:
+        role = Role(claims.role)
+    except ValueError as exc:
         raise NotAuthenticated("The access token is not valid.") from exc
+    return Actor(user_id=claims.user_id, username=claims.username, role=role)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
 
 
 def require(permission: Permission):

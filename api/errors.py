@@ -32,6 +32,7 @@ STATUS_BY_ERROR: dict[type[errors.GridWardenError], int] = {
     errors.StaleVersion: 412,
     errors.PayloadTooLarge: 413,
     errors.PreconditionRequired: 428,
+    errors.TooManyRequests: 429,
     errors.ServiceUnavailable: 503,
 }
 
@@ -59,7 +60,7 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, errors.NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, errors.ServiceUnavailable):
+    if isinstance(exc, errors.ServiceUnavailable | errors.TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after_s)
     extra = dict(exc.extra)
     if isinstance(exc, errors.InvalidInput) and exc.errors:

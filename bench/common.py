@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 from core.context import Actor
 from core.database import create_session_factory, unit_of_work
 from core.permissions import Role
-from core.security import issue_token
 from core.settings import Settings
+from core.users import access
 from core.users import service as user_service
 from core.users.schemas import UserCreate
 
@@ -78,9 +78,8 @@ def bench_headers(settings: Settings, engine: Engine, role: Role) -> dict[str, s
         user = user_service.get_by_username(db=db, username=username) or user_service.create(
             db=db, actor=Actor.system("bench"), user_in=UserCreate(username=username, role=role,
                                                                    password="bench-password-123"))
-        user_id = user.id
-    token, _ = issue_token(settings=settings.auth, user_id=user_id, username=username, role=role.value)
-    return {"Authorization": f"Bearer {token}"}
+        issued = access.issue_for(settings=settings.auth, user=user)
+    return {"Authorization": f"Bearer {issued.access_token}"}
 
 
 @contextmanager

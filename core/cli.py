@@ -11,6 +11,7 @@ import getpass
 import sys
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from alembic.config import Config
@@ -110,7 +111,7 @@ def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
                 quals = []
                 if role is Role.inspector:
                     quals = [QualificationIn(certificate_type="substation_entry", certificate_number="DEMO-001",
-                                             max_voltage_kv=20, valid_until=date.today() + timedelta(days=365))]
+                                             max_voltage_kv=Decimal(20), valid_until=date.today() + timedelta(days=365))]
                 user_service.create(db=db, actor=actor, user_in=UserCreate(
                     username=username, full_name=full_name, role=role, password=_demo_password(username),
                     qualifications=quals))

@@ -77,3 +77,13 @@ class ServiceUnavailable(GridWardenError):
         super().__init__(detail, service=service, **extra)
         self.service = service
         self.retry_after_s = retry_after_s
+
+
+class TooManyRequests(GridWardenError):
+    """The caller must wait (sign-in throttling); `retry_after_s` says how long."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s, **extra)
+        self.retry_after_s = retry_after_s

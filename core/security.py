@@ -1,7 +1,9 @@
-"""Password hashing (argon2) and signed bearer tokens (JWT)."""
+"""Password hashing (argon2) and signed bearer tokens (JWT with a key id, so keys can be rotated)."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -25,32 +27,61 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
 
 
-def issue_token(*, settings: AuthSettings, user_id: int, username: str, role: str) -> tuple[str, int]:
-    """Return a signed token and its lifetime in seconds."""
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified token says. `token_version` must still match the user's (checked per request)."""
+
+    user_id: int
+    username: str
+    role: str
+    token_version: int
+    jti: str
+    expires_at: datetime
+
+
+def issue_token(*, settings: AuthSettings, user_id: int, username: str, role: str,
+                token_version: int) -> tuple[str, int]:
+    """Return a token signed with the newest key and its lifetime in seconds.
+
+    `token_version` is the user's current one: bumping it on the user (disable, role change, password
+    change) makes every token issued before invalid at once. `jti` names this one token for sign-out.
+    """
     lifetime = timedelta(minutes=settings.token_minutes)
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "name": username,
         "role": role,
+        "ver": token_version,
+        "jti": uuid.uuid4().hex,
         "iss": settings.issuer,
         "iat": now,
         "exp": now + lifetime,
     }
-    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm)
+    key = settings.keys[0]
+    token = jwt.encode(claims, key.secret.get_secret_value(), algorithm=settings.jwt_algorithm,
+                       headers={"kid": key.kid})
     return token, int(lifetime.total_seconds())
 
 
-def decode_token(*, settings: AuthSettings, token: str) -> dict[str, object]:
+def decode_token(*, settings: AuthSettings, token: str) -> TokenClaims:
+    """Verify the signature with the key the header's `kid` names (unknown or missing kid: 401)."""
     try:
-        return jwt.decode(
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = next((k for k in settings.keys if k.kid == kid), None)
+        if key is None:
+            raise NotAuthenticated("The access token is not valid.")
+        claims = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
+            key.secret.get_secret_value(),
             algorithms=[settings.jwt_algorithm],
             issuer=settings.issuer,
-            options={"require": ["sub", "exp", "iss"]},
+            options={"require": ["sub", "exp", "iss", "jti", "ver"]},
         )
+        return TokenClaims(user_id=int(str(claims["sub"])), username=str(claims.get("name", "")),
+                           role=str(claims.get("role")), token_version=int(claims["ver"]),
+                           jti=str(claims["jti"]), expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC))
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated("The access token has expired; sign in again.") from exc
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
         raise NotAuthenticated("The access token is not valid.") from exc

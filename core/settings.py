@@ -3,9 +3,14 @@
 Nothing here is instantiated at import time: the composition roots (`api.app.create_app_from_env`,
 `core.worker`, `core.cli`) build a `Settings` and pass it down. Dev defaults point at the services
 that `./gw` starts locally; production deployments override every secret through `GW_*` variables.
+The token signing keys have no default at all (`GW_AUTH_SIGNING_KEYS`).
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,13 +59,110 @@ class S3Settings(BaseSettings):
         return f"{self.bucket_prefix}evidence"
 
 
+# Secrets that have been published (in this repository's history, docs or compose file): a deployment
+# signing with one of them lets anyone who read the repository mint tokens, so they are refused.
+PUBLISHED_SIGNING_SECRETS = frozenset({
+    "dev-only-secret-change-me-in-production-0123456789",
+    "some-other-secret-that-is-long-enough-for-hs256",
+})
+MIN_SIGNING_SECRET_CHARS = 32
+# A long secret of a few repeated characters ("xxxx...") is a placeholder, not a key.
+MIN_SIGNING_SECRET_DISTINCT_CHARS = 10
+_KID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """One HMAC key: `kid` goes into the token header so a verifier picks the key that signed it."""
+
+    kid: str
+    secret: SecretStr
+
+
+def parse_signing_keys(value: str) -> tuple[SigningKey, ...]:
+    """`kid:secret,kid:secret` -> keys, newest (the signing key) first. Raises ValueError saying what is wrong."""
+    keys: list[SigningKey] = []
+    for position, item in enumerate(value.split(","), start=1):
+        kid, sep, secret = item.strip().partition(":")
+        if not sep or not _KID_PATTERN.match(kid):
+            raise ValueError(f"GW_AUTH_SIGNING_KEYS entry {position} is not 'kid:secret' with a kid of letters, "
+                             "digits, '.', '_' or '-' (at most 40)")
+        if len(secret) < MIN_SIGNING_SECRET_CHARS:
+            raise ValueError(f"GW_AUTH_SIGNING_KEYS key {kid!r} is shorter than {MIN_SIGNING_SECRET_CHARS} "
+                             "characters; generate one with `python3 -c 'import secrets; "
+                             "print(secrets.token_hex(32))'`")
+        if len(set(secret)) < MIN_SIGNING_SECRET_DISTINCT_CHARS:
+            raise ValueError(f"GW_AUTH_SIGNING_KEYS key {kid!r} has fewer than {MIN_SIGNING_SECRET_DISTINCT_CHARS} "
+                             "distinct characters; use a random secret")
+        if secret in PUBLISHED_SIGNING_SECRETS:
+            raise ValueError(f"GW_AUTH_SIGNING_KEYS key {kid!r} is a published default secret; anyone could "
+                             "forge tokens with it. Generate a random one")
+        if any(k.kid == kid for k in keys):
+            raise ValueError(f"GW_AUTH_SIGNING_KEYS names kid {kid!r} twice")
+        keys.append(SigningKey(kid=kid, secret=SecretStr(secret)))
+    return tuple(keys)
+
+
 class AuthSettings(BaseSettings):
+    """Token signing, session checks and sign-in throttling.
+
+    `signing_keys` has no default on purpose: a secret in the source is a secret everyone has. `./gw`
+    generates one per installation; `./gw rotate-signing-key` prepends a new key and keeps the old one
+    so tokens it signed stay valid until they expire.
+    """
+
     model_config = SettingsConfigDict(env_prefix="GW_AUTH_", extra="ignore")
 
-    jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
-    jwt_algorithm: str = "HS256"
+    signing_keys: SecretStr | None = Field(
+        default=None, validate_default=True,
+        description="Comma-separated `kid:secret` pairs (secrets of 32+ characters); the first signs, all verify")
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     issuer: str = "gridwarden"
+    session_cache_seconds: int = Field(
+        default=5, ge=0, le=60,
+        description="How long a user's active flag, token version and revoked tokens are cached in Redis; "
+                    "disabling or signing out invalidates the cache at once, so this only bounds the window "
+                    "in which a change made while Redis was unreachable can go unseen")
+    redis_timeout_s: float = Field(
+        default=0.5, gt=0, le=10,
+        description="Socket timeout of the session cache and the sign-in throttle: a hung Redis must not "
+                    "hold every authenticated request (they fall back to the database)")
+    signin_window_s: int = Field(
+        default=900, ge=1,
+        description="Failed sign-ins are counted over this window (from the last failure)")
+    signin_free_attempts: int = Field(
+        default=5, ge=1, description="Failed sign-ins on one account before delays start (typos are free)")
+    signin_free_attempts_per_address: int = Field(
+        default=20, ge=1,
+        description="Failed sign-ins from one client address before delays start; higher than per account "
+                    "because an office or a mobile carrier puts many users behind one address")
+    signin_backoff_base_s: float = Field(
+        default=1.0, gt=0, description="First delay after the free attempts; doubles with each further failure")
+    signin_backoff_max_s: float = Field(default=60.0, gt=0, description="Longest delay before the lock")
+    signin_lock_after: int = Field(
+        default=10, ge=2, description="Failed attempts on one account (within the window) that lock it")
+    signin_lock_after_per_address: int = Field(
+        default=50, ge=2, description="Failed attempts from one address (within the window) that lock it")
+    signin_lock_s: int = Field(default=900, ge=1, description="How long a lock lasts")
+    signin_unavailable_retry_s: int = Field(
+        default=5, ge=1, description="Retry-After of a sign-in refused because the throttle store is down")
+
+    @field_validator("signing_keys")
+    @classmethod
+    def _usable_keys(cls, value: SecretStr | None) -> SecretStr:
+        if value is None or not value.get_secret_value().strip():
+            raise ValueError("GW_AUTH_SIGNING_KEYS is not set. The API refuses to start without a signing key: "
+                             "`./gw` generates one per installation; elsewhere set it to `kid:secret` with a "
+                             "random secret of at least 32 characters")
+        parse_signing_keys(value.get_secret_value())
+        return value
+
+    @property
+    def keys(self) -> tuple[SigningKey, ...]:
+        """All verifying keys; `keys[0]` signs."""
+        assert self.signing_keys is not None
+        return parse_signing_keys(self.signing_keys.get_secret_value())
 
 
 class ApiSettings(BaseSettings):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+import redis
 from celery import Celery
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -30,8 +31,8 @@ from core.context import Actor
 from core.database import create_db_engine, create_session_factory
 from core.fingerprint import json_fingerprint
 from core.permissions import Role
-from core.security import issue_token
 from core.settings import Settings
+from core.users import access
 from core.users import service as user_service
 from core.users.schemas import UserCreate
 from media.storage import ObjectStorage
@@ -108,6 +109,29 @@ def clean_tables(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session")
+def redis_client(settings: Settings) -> Iterator[redis.Redis]:
+    """The test Redis database (the one the app under test uses)."""
+    client = redis.Redis.from_url(settings.redis.url.get_secret_value())
+    yield client
+    client.close()
+
+
+def forget_sessions_and_throttles(client: redis.Redis) -> None:
+    """Drop sign-in counters and locks and cached session states. Every TestClient request comes from
+    one address ('testclient'), so one test's failed sign-ins would otherwise throttle the next test's."""
+    keys = [*client.scan_iter("gw:signin:*", count=1000), *client.scan_iter("gw:session:*", count=1000)]
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def clean_throttles(request: pytest.FixtureRequest) -> None:
+    """Every test that reaches the services starts with no sign-in throttle and no cached session."""
+    if {"client", "app", "owner_engine"} & set(request.fixturenames):
+        forget_sessions_and_throttles(request.getfixturevalue("redis_client"))
+
+
+@pytest.fixture(scope="session")
 def storage(settings: Settings) -> ObjectStorage:
     store = ObjectStorage(settings.s3)
     store.ensure_buckets()
@@ -162,7 +186,8 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def role_users(session_factory: sessionmaker[Session], owner_engine: Engine) -> dict[Role, int]:
-    """One user per role (password '<role>-password'); created once, kept across tests."""
+    """One user per role (password '<role>-password'); created once, kept across tests, restored to
+    its role and enabled if a test changed it."""
     ids: dict[Role, int] = {}
     with session_factory() as db, db.begin():
         for role in ROLES:
@@ -170,18 +195,28 @@ def role_users(session_factory: sessionmaker[Session], owner_engine: Engine) -> 
             if user is None:
                 user = user_service.create(db=db, actor=Actor.system("tests"), user_in=UserCreate(
                     username=f"test-{role.value}", role=role, password=f"{role.value}-password"))
+            elif user.role != role or not user.is_active:
+                # A test (or a generated API call) disabled or re-roled it; the next test needs it as it was.
+                user.role, user.is_active = role, True
             ids[role] = user.id
     return ids
 
 
+def bearer(settings: Settings, session_factory: sessionmaker[Session], user_id: int) -> dict[str, str]:
+    """Authorization header of a token for the user as they are now (role and token version from the
+    database, so a token issued here passes the per-request session check)."""
+    with session_factory() as db:
+        issued = access.issue_for(settings=settings.auth, user=user_service.get(db=db, user_id=user_id))
+    return {"Authorization": f"Bearer {issued.access_token}"}
+
+
 @pytest.fixture
-def auth(settings: Settings, role_users: dict[Role, int]) -> Callable[[Role], dict[str, str]]:
+def auth(settings: Settings, session_factory: sessionmaker[Session], role_users: dict[Role, int]
+         ) -> Callable[[Role], dict[str, str]]:
     """`auth(Role.dispatcher)` -> Authorization header of a signed-in user with that role."""
 
     def headers(role: Role) -> dict[str, str]:
-        token, _ = issue_token(settings=settings.auth, user_id=role_users[role], username=f"test-{role.value}",
-                               role=role.value)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(settings, session_factory, role_users[role])
 
     return headers
 

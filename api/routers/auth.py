@@ -1,22 +1,61 @@
+"""Sign-in (throttled), sign-out and password change."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Response, status
 
-from api.dependencies import AppSettings, DbSession, public
-from core.security import issue_token
-from core.users import service as user_service
-from core.users.schemas import Token
+from api.dependencies import (
+    AppSettings,
+    Cache,
+    Claims,
+    ClientAddress,
+    CurrentActor,
+    DbSession,
+    SessionFactory,
+    public,
+)
+from core.users import access
+from core.users.schemas import PasswordChange, Token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+# The same rules as the column (String(100)); control characters, NUL above all, are refused.
+Username = Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Long enough for any password an account can have (UserCreate: 200); a longer one cannot be right,
+# and hashing megabytes would be work an anonymous caller could make the server do.
+Password = Annotated[str, Form(min_length=1, max_length=200)]
 
-@router.post("/token", response_model=Token, dependencies=[Depends(public)])
-def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DbSession, settings: AppSettings) -> Token:
-    """OAuth2 password flow: exchange username and password for a short-lived bearer token."""
-    user = user_service.authenticate(db=db, username=form.username, password=form.password)
-    token, expires_in = issue_token(settings=settings.auth, user_id=user.id, username=user.username,
-                                    role=str(user.role))
-    return Token(access_token=token, expires_in=expires_in)
+
+@router.post("/token", response_model=Token, dependencies=[Depends(public)],
+             responses={429: {"description": "Too many failed sign-ins; see Retry-After"},
+                        503: {"description": "The sign-in throttle store is unreachable; see Retry-After"}})
+def sign_in(username: Username, password: Password, db: DbSession, session_factory: SessionFactory,
+            cache: Cache, settings: AppSettings, address: ClientAddress) -> Token:
+    """OAuth2 password flow: exchange username and password for a short-lived bearer token.
+
+    Failed attempts are throttled per account and per client address: growing delays, then a temporary
+    lock, answered 429 with Retry-After.
+    """
+    issued = access.sign_in(db=db, session_factory=session_factory, cache=cache, settings=settings.auth,
+                            username=username, password=password, address=address)
+    return Token(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+@router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(db: DbSession, cache: Cache, actor: CurrentActor, claims: Claims) -> Response:
+    """Revoke the token of this request at once. Other sessions of the same user stay signed in."""
+    access.sign_out(db=db, cache=cache, actor=actor, claims=claims)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/password", response_model=Token)
+def change_password(change: PasswordChange, db: DbSession, session_factory: SessionFactory, cache: Cache,
+                    settings: AppSettings, actor: CurrentActor, address: ClientAddress) -> Token:
+    """Change your own password (the current one is required). Every other token of yours stops working;
+    the token returned replaces the one this request was made with."""
+    issued = access.change_password(db=db, session_factory=session_factory, cache=cache, settings=settings.auth,
+                                    actor=actor, old_password=change.old_password,
+                                    new_password=change.new_password, address=address)
+    return Token(access_token=issued.access_token, expires_in=issued.expires_in)

@@ -1,18 +1,21 @@
+"""User administration (users:manage): create, list, disable / enable, change role."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Path, status
 
-from api.dependencies import DbSession, require
+from api.dependencies import Cache, DbSession, require
 from core.context import Actor
 from core.permissions import Permission
 from core.users import service as user_service
-from core.users.schemas import UserCreate, UserOut
+from core.users.schemas import RoleChange, UserCreate, UserOut
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 UserAdmin = Annotated[Actor, Depends(require(Permission.users_manage))]
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("", response_model=list[UserOut])
@@ -23,3 +26,24 @@ def list_users(db: DbSession, _actor: UserAdmin) -> list[UserOut]:
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 def create_user(user_in: UserCreate, db: DbSession, actor: UserAdmin) -> UserOut:
     return UserOut.model_validate(user_service.create(db=db, actor=actor, user_in=user_in))
+
+
+@router.post("/{user_id}/disable", response_model=UserOut,
+             responses={409: {"description": "It would leave no active administrator"}})
+def disable_user(user_id: UserId, db: DbSession, cache: Cache, actor: UserAdmin) -> UserOut:
+    """Disable an account: it cannot sign in and every token it holds stops working at once."""
+    return UserOut.model_validate(user_service.disable(db=db, cache=cache, actor=actor, user_id=user_id))
+
+
+@router.post("/{user_id}/enable", response_model=UserOut)
+def enable_user(user_id: UserId, db: DbSession, cache: Cache, actor: UserAdmin) -> UserOut:
+    """Enable an account again; it signs in afresh (tokens from before it was disabled stay dead)."""
+    return UserOut.model_validate(user_service.enable(db=db, cache=cache, actor=actor, user_id=user_id))
+
+
+@router.put("/{user_id}/role", response_model=UserOut,
+            responses={409: {"description": "It would leave no active administrator"}})
+def change_role(user_id: UserId, change: RoleChange, db: DbSession, cache: Cache, actor: UserAdmin) -> UserOut:
+    """Give a user another role. Their tokens carrying the old role stop working at once."""
+    return UserOut.model_validate(user_service.set_role(db=db, cache=cache, actor=actor, user_id=user_id,
+                                                        role=change.role))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Enum, ForeignKey, Numeric, String, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Enum, ForeignKey, Integer, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base
@@ -20,6 +21,9 @@ class User(Base):
     role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", native_enum=False, length=20))
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Carried in every token as `ver`; bumping it (disable, role or password change) kills every
+    # token issued before, on the very next request.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     qualifications: Mapped[list[Qualification]] = relationship(
@@ -36,10 +40,22 @@ class Qualification(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     certificate_type: Mapped[str] = mapped_column(String(100))
     certificate_number: Mapped[str] = mapped_column(String(100), default="")
-    max_voltage_kv: Mapped[float] = mapped_column(Numeric(7, 2))
+    max_voltage_kv: Mapped[Decimal] = mapped_column(Numeric(7, 2))
     valid_until: Mapped[date] = mapped_column(Date)
 
     user: Mapped[User] = relationship(back_populates="qualifications")
 
     def is_valid_on(self, day: date) -> bool:
         return day <= self.valid_until
+
+
+class RevokedToken(Base):
+    """A token signed out before it expired (by its `jti`). Kept until the token would have expired;
+    held in the database, not only in Redis, so a revoked token stays revoked when Redis is down."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,30 +1,50 @@
+"""What the users API reads and writes.
+
+Input models are checked by the rules the columns hold (lengths of `String(n)`, the two decimals of
+`Numeric(7, 2)`), so nothing is accepted that the database would store differently. Output models check
+nothing: a row already stored must always be listable, whatever rules were in force when it was written.
+"""
+
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.permissions import Role
 
+# Printable text: control characters (NUL above all, which PostgreSQL cannot store) are refused.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+PlainText = Annotated[str, Field(pattern=_PRINTABLE)]
+
 
 class QualificationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    certificate_type: str = Field(min_length=1, max_length=100)
-    certificate_number: str = Field(default="", max_length=100)
-    max_voltage_kv: float = Field(gt=0, le=1000)
+    certificate_type: PlainText = Field(min_length=1, max_length=100)
+    certificate_number: PlainText = Field(default="", max_length=100)
+    # Numeric(7, 2): at most two decimals, so 0.001 is refused rather than stored as 0.00.
+    max_voltage_kv: Decimal = Field(gt=0, le=1000, max_digits=7, decimal_places=2,
+                                    description="Highest voltage class the certificate covers, kV (two decimals)")
     valid_until: date
 
 
-class QualificationOut(QualificationIn):
+class QualificationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+    certificate_type: str
+    certificate_number: str
+    max_voltage_kv: float
+    valid_until: date
 
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
-    full_name: str = Field(default="", max_length=200)
+    full_name: PlainText = Field(default="", max_length=200)
     role: Role
     password: str = Field(min_length=8, max_length=200)
     qualifications: list[QualificationIn] = []
@@ -39,6 +59,19 @@ class UserOut(BaseModel):
     role: Role
     is_active: bool
     qualifications: list[QualificationOut]
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    old_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
 
 
 class Token(BaseModel):

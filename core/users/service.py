@@ -1,26 +1,25 @@
-"""User accounts: creation, authentication and look-up. Keyword-only, no HTTP."""
+"""User accounts: creation, look-up and the administrator's actions on them. Keyword-only, no HTTP.
+
+Disabling, enabling and changing the role of a user each bump the user's token version, so every token
+issued before stops working on the next request (`core.users.sessions`); the session cache is cleared
+once the change has committed. Signing in and out lives in `core.users.access`.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.audit import service as audit_service
 from core.context import Actor
-from core.errors import Conflict, NotAuthenticated, NotFound
-from core.security import hash_password, verify_password
+from core.database import after_commit
+from core.errors import Conflict, NotFound
+from core.permissions import Role
+from core.security import hash_password
+from core.users import sessions
 from core.users.models import Qualification, User
 from core.users.schemas import UserCreate
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    """A fixed hash to verify against when the user does not exist, so a wrong username takes as long
-    as a wrong password and response times do not reveal which accounts exist. Made on first use:
-    hashing is deliberately slow and the worker and CLI never need it."""
-    return hash_password("not-a-real-password")
 
 
 def get_by_username(*, db: Session, username: str) -> User | None:
@@ -38,16 +37,6 @@ def list_users(*, db: Session) -> list[User]:
     return list(db.scalars(select(User).options(selectinload(User.qualifications)).order_by(User.id)))
 
 
-def authenticate(*, db: Session, username: str, password: str) -> User:
-    user = get_by_username(db=db, username=username)
-    if user is None:
-        verify_password(password, _dummy_hash())
-        raise NotAuthenticated("Wrong username or password.")
-    if not verify_password(password, user.password_hash) or not user.is_active:
-        raise NotAuthenticated("Wrong username or password.")
-    return user
-
-
 def snapshot(user: User) -> dict[str, object]:
     """What the audit log records of a user: never the password hash."""
     return {
@@ -55,6 +44,7 @@ def snapshot(user: User) -> dict[str, object]:
         "full_name": user.full_name,
         "role": str(user.role),
         "is_active": user.is_active,
+        "token_version": user.token_version,
         "qualifications": [
             {"certificate_type": q.certificate_type, "certificate_number": q.certificate_number,
              "max_voltage_kv": float(q.max_voltage_kv), "valid_until": q.valid_until.isoformat()}
@@ -78,3 +68,67 @@ def create(*, db: Session, actor: Actor, user_in: UserCreate) -> User:
     audit_service.record(db=db, actor=actor, action="user.create", entity_type="user",
                          entity_id=user.id, before=None, after=snapshot(user))
     return user
+
+
+def _lock(*, db: Session, user_id: int) -> User:
+    user = db.get(User, user_id, with_for_update=True, populate_existing=True,
+                  options=[selectinload(User.qualifications)])
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    return user
+
+
+def _lock_admins_then(*, db: Session, user_id: int) -> tuple[User, list[int]]:
+    """Lock the active administrators' rows (in id order), then the user's; return the user and the
+    active administrators' ids.
+
+    Every change that could take away an administrator takes these locks first and in the same order,
+    so two administrators disabling each other at the same moment queue up instead of deadlocking, and
+    the second sees the first one's change.
+    """
+    admins = list(db.scalars(select(User.id).where(User.role == Role.admin, User.is_active.is_(True))
+                             .order_by(User.id).with_for_update()))
+    return _lock(db=db, user_id=user_id), admins
+
+
+def _ensure_an_admin_remains(*, user: User, active_admins: list[int]) -> None:
+    """Refuse a change that takes away the last active administrator (nobody could manage users then)."""
+    if user.role == Role.admin and user.is_active and not [i for i in active_admins if i != user.id]:
+        raise Conflict(f"{user.username} is the last active administrator; enable or appoint another "
+                       "administrator first.")
+
+
+def _change(*, db: Session, cache: redis.Redis, actor: Actor, user: User, action: str,
+            is_active: bool | None = None, role: Role | None = None) -> User:
+    before = snapshot(user)
+    if is_active is not None:
+        user.is_active = is_active
+    if role is not None:
+        user.role = role
+    user.token_version += 1
+    db.flush()
+    audit_service.record(db=db, actor=actor, action=action, entity_type="user", entity_id=user.id,
+                         before=before, after=snapshot(user))
+    user_id = user.id
+    after_commit(db, lambda: sessions.invalidate(cache=cache, user_id=user_id))
+    return user
+
+
+def disable(*, db: Session, cache: redis.Redis, actor: Actor, user_id: int) -> User:
+    """Disable an account: it can no longer sign in, and its tokens stop working at once."""
+    user, active_admins = _lock_admins_then(db=db, user_id=user_id)
+    _ensure_an_admin_remains(user=user, active_admins=active_admins)
+    return _change(db=db, cache=cache, actor=actor, user=user, action="user.disable", is_active=False)
+
+
+def enable(*, db: Session, cache: redis.Redis, actor: Actor, user_id: int) -> User:
+    user = _lock(db=db, user_id=user_id)
+    return _change(db=db, cache=cache, actor=actor, user=user, action="user.enable", is_active=True)
+
+
+def set_role(*, db: Session, cache: redis.Redis, actor: Actor, user_id: int, role: Role) -> User:
+    """Give a user another role; tokens carrying the old role stop working at once."""
+    user, active_admins = _lock_admins_then(db=db, user_id=user_id)
+    if role != Role.admin:
+        _ensure_an_admin_remains(user=user, active_admins=active_admins)
+    return _change(db=db, cache=cache, actor=actor, user=user, action="user.role_change", role=role)

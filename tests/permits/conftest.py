@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.context import Actor
 from core.database import unit_of_work
 from core.permissions import Role
-from core.security import issue_token
 from core.settings import Settings
 from core.users import service as user_service
 from core.users.schemas import UserCreate
@@ -34,6 +33,7 @@ from media.storage import ObjectStorage
 from permits import deadlines, service
 from permits.schemas import ActionIn, CaseIn
 from permits.workflow import Action
+from tests.conftest import bearer
 from tests.factories import feature
 from tests.gis.screening.conftest import EAST, HEFEI, LonLat, beside, geodesic_line, point, square
 
@@ -96,8 +96,7 @@ def people(settings: Settings, session_factory: sessionmaker[Session], role_user
                for name, (_, username) in wanted.items()}
     result = {}
     for name, (role, username) in wanted.items():
-        token, _ = issue_token(settings=settings.auth, user_id=ids[name], username=username, role=role.value)
-        result[name] = Person(ids[name], username, role, {"Authorization": f"Bearer {token}"})
+        result[name] = Person(ids[name], username, role, bearer(settings, session_factory, ids[name]))
     return result
 
 
