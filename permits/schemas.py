@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from geoalchemy2.shape import to_shape
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from shapely.geometry import mapping
 
 from gis.customers.privacy import mask_phone
@@ -39,26 +39,40 @@ class CaseIn(_In):
     description: str = Field(default="", max_length=4000)
     location: dict[str, Any] = Field(description="GeoJSON Point of the premises or site")
     footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon of the site, if known")
-    requested_load_kw: float | None = Field(default=None, gt=0, le=1_000_000)
+    requested_load_kw: float | None = Field(default=None, gt=0, le=1_000_000, validate_default=True)
     requested_capacity_kva: float | None = Field(default=None, gt=0, le=2_000_000)
     voltage_kv: float = Field(gt=0, le=1200, description="Supply voltage level, e.g. 0.4 or 10")
-    activities: list[PlannedActivity] = Field(default_factory=list, max_length=10,
+    activities: list[PlannedActivity] = Field(default_factory=list, max_length=10, validate_default=True,
                                               description="Planned activities near lines (construction permits)")
     language: Literal["zh", "en"] = "zh"
 
-    @model_validator(mode="after")
-    def _consistent(self) -> CaseIn:
-        if self.kind == "connection":
-            if self.request_type not in CONNECTION_TYPES:
-                raise ValueError(f"request_type for a connection must be one of {', '.join(CONNECTION_TYPES)}")
-            if self.request_type in LOAD_TYPES and self.requested_load_kw is None:
-                raise ValueError(f"requested_load_kw is required for {self.request_type}")
-        else:
-            if self.request_type != "construction_permit":
-                raise ValueError("request_type for construction must be construction_permit")
-            if not self.activities:
-                raise ValueError("a construction permit needs at least one planned activity")
-        return self
+    # Each rule is checked on the field it is about, so that a refusal names that field (a check
+    # on the whole model would be reported against the body). Fields are validated in declaration
+    # order: `info.data` holds the earlier fields that were valid.
+    @field_validator("request_type")
+    @classmethod
+    def _type_of_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind == "connection" and value not in CONNECTION_TYPES:
+            raise ValueError(f"for a connection it must be one of {', '.join(CONNECTION_TYPES)}")
+        if kind == "construction" and value != "construction_permit":
+            raise ValueError("for construction it must be construction_permit")
+        return value
+
+    @field_validator("requested_load_kw", mode="after")
+    @classmethod
+    def _load_when_it_adds_load(cls, value: float | None, info: ValidationInfo) -> float | None:
+        request_type = info.data.get("request_type")
+        if info.data.get("kind") == "connection" and request_type in LOAD_TYPES and value is None:
+            raise ValueError(f"required for {request_type}")
+        return value
+
+    @field_validator("activities", mode="after")
+    @classmethod
+    def _permit_names_its_work(cls, value: list[PlannedActivity], info: ValidationInfo) -> list[PlannedActivity]:
+        if info.data.get("kind") == "construction" and not value:
+            raise ValueError("a construction permit needs at least one planned activity")
+        return value
 
 
 class EncroachmentIn(_In):

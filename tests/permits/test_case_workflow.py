@@ -129,17 +129,18 @@ ELSEWHERE = {"type": "Polygon", "coordinates": [[[NEAR[0], NEAR[1] + 0.0108], [N
     (connection_body(footprint=BOWTIE), "footprint"),
     (connection_body(footprint=ELSEWHERE), "footprint"),
     (connection_body(location={"type": "Point", "coordinates": [NEAR[0]]}), "location"),
-    (connection_body(load_kw=None), ""),
-    (construction_body(activities=[]), ""),
+    (connection_body(load_kw=None), "requested_load_kw"),
+    (construction_body(activities=[]), "activities"),
+    (connection_body(request_type="construction_permit"), "request_type"),
     (construction_body(activities=[{"activity": "crane", "parameters": {"working_radius_m": 20.0}}]),
      "parameters.max_height_m"),
 ], ids=["self-crossing-footprint", "footprint-far-from-location", "point-without-latitude", "new-connection-without-load",
-        "permit-without-activities", "crane-without-height"])
-def test_bad_registration_is_refused_and_nothing_is_stored(desk: Desk, owner_engine: Engine,
-                                                           body: dict[str, Any], field: str) -> None:
+        "permit-without-activities", "connection-with-a-permit-type", "crane-without-height"])
+def test_bad_registration_is_refused_naming_the_field_and_nothing_is_stored(
+        desk: Desk, owner_engine: Engine, body: dict[str, Any], field: str) -> None:
     problem = assert_problem(desk.register_response(body), 422)
 
-    assert any(field in error["field"] for error in problem["errors"]), problem
+    assert [error["field"] for error in problem["errors"]] == [field], problem
     assert count_rows(owner_engine, "cases") == 0
     assert count_rows(owner_engine, "screenings") == 0
 
