@@ -6,17 +6,20 @@ transitions; who may take which action; separation of duties; first responsibili
 from __future__ import annotations
 
 import itertools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.permits.conftest import (
+    ENCROACHMENTS,
     EVERY_ACTION,
     FAR,
     NEAR,
+    REQUESTS,
     Desk,
     Person,
     assert_problem,
@@ -153,6 +156,70 @@ def test_same_idempotency_key_twice_registers_one_case(desk: Desk, owner_engine:
     assert again.json()["id"] == first.json()["id"] and again.json()["version"] == first.json()["version"]
     assert count_rows(owner_engine, "cases") == 1
     assert count_rows(owner_engine, "screenings") == 1
+
+
+REUSED_KEY = [{"field": "Idempotency-Key", "message": "already used for a different request"}]
+
+
+def test_same_idempotency_key_with_a_different_request_is_refused_and_registers_nothing(
+        desk: Desk, owner_engine: Engine) -> None:
+    first = desk.register_response(connection_body(), key="form-7f3a")
+    other_load = desk.register_response(connection_body(load_kw=12.0), key="form-7f3a")
+    other_site = desk.register_response(connection_body(FAR), key="form-7f3a")
+    other_crs = desk.client.post(REQUESTS, params={"crs": "EPSG:4490"}, json=connection_body(),
+                                 headers={**desk.people["approver"].headers, "Idempotency-Key": "form-7f3a"})
+
+    assert first.status_code == 201, first.text
+    for refused in (other_load, other_site, other_crs):
+        assert assert_problem(refused, 422)["errors"] == REUSED_KEY
+    assert count_rows(owner_engine, "cases") == 1
+    assert count_rows(owner_engine, "screenings") == 1
+
+
+def test_an_idempotency_key_of_a_request_is_refused_for_an_encroachment_report(
+        desk: Desk, owner_engine: Engine) -> None:
+    request = desk.register_response(connection_body(), by="admin", key="same-key")
+    report = desk.client.post(ENCROACHMENTS, json={"location": connection_body()["location"], "description": "彩钢棚"},
+                              headers={**desk.people["admin"].headers, "Idempotency-Key": "same-key"})
+
+    assert request.status_code == 201, request.text
+    assert assert_problem(report, 422)["errors"] == REUSED_KEY
+    assert count_rows(owner_engine, "cases") == 1
+
+
+def test_two_officers_may_use_the_same_idempotency_key(desk: Desk, owner_engine: Engine) -> None:
+    mine = desk.register_response(connection_body(), by="approver", key="form-1")
+    theirs = desk.register_response(connection_body(FAR), by="approver2", key="form-1")
+
+    assert (mine.status_code, theirs.status_code) == (201, 201), theirs.text
+    assert mine.json()["id"] != theirs.json()["id"]
+    assert count_rows(owner_engine, "cases") == 2
+
+
+def test_two_different_requests_sent_at_once_with_one_key_register_one(desk: Desk, owner_engine: Engine) -> None:
+    start = threading.Barrier(2)
+
+    def send(body: dict[str, Any]) -> Any:
+        start.wait(timeout=10)
+        return desk.register_response(body, key="double-tap")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(send, [connection_body(), connection_body(FAR)]))
+
+    assert sorted(r.status_code for r in responses) == [201, 422], [r.text for r in responses]
+    assert count_rows(owner_engine, "cases") == 1
+
+
+def test_a_key_stored_before_fingerprints_were_kept_returns_its_case(desk: Desk, owner_engine: Engine) -> None:
+    """Cases registered before the upgrade have no fingerprint; their keys replay as before."""
+    first = desk.register_response(connection_body(), key="before-upgrade")
+    with owner_engine.begin() as conn:
+        conn.execute(text("UPDATE cases SET idempotency_fingerprint = NULL"))
+
+    retried = desk.register_response(connection_body(load_kw=12.0), key="before-upgrade")
+
+    assert (first.status_code, retried.status_code) == (201, 200)
+    assert retried.json()["id"] == first.json()["id"]
 
 
 @pytest.mark.parametrize("role", ["inspector", "auditor"])
