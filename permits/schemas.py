@@ -9,7 +9,7 @@ from geoalchemy2.shape import to_shape
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from shapely.geometry import mapping
 
-from gis.customers.privacy import mask_phone
+from permits.privacy import personal_data
 
 CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
                     "restoration", "relocation", "account_split", "closure")
@@ -180,28 +180,22 @@ def _person(user: Any) -> PersonOut | None:
     return None if user is None else PersonOut(id=user.id, username=user.username, full_name=user.full_name)
 
 
-def mask_id_number(value: str | None) -> str | None:
-    """ID numbers show only their last four characters (DOMAIN.md §6: masked by default)."""
-    if not value:
-        return value
-    return "*" * max(0, len(value) - 4) + value[-4:]
-
-
 def _geometry(value: Any) -> dict[str, Any] | None:
     return None if value is None else dict(mapping(to_shape(value)))
 
 
-def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: dict[str, str], show_contact: bool,
+def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: dict[str, str],
              document_href: str) -> CaseOut:
-    """The one place a stored case becomes its API form; personal data masked unless `show_contact`."""
+    """The one place a stored case becomes its API form; personal data in full only where the
+    view says the caller needs it (`view.disclosed`, decided by `permits.privacy`), else masked."""
     case = view.case
+    personal = personal_data(case, view.disclosed)
     return CaseOut(
         id=case.id, number=case.number, kind=case.kind, request_type=case.request_type, state=case.state,
         version=case.version, allowed_actions=allowed, department={"code": case.department, **department_name},
         owner=_person(view.owner), assignee=_person(view.assignee),  # type: ignore[arg-type]
         applicant_name=case.applicant_name,
-        applicant_phone=case.applicant_phone if show_contact else mask_phone(case.applicant_phone),
-        applicant_id_number=case.applicant_id_number if show_contact else mask_id_number(case.applicant_id_number),
+        applicant_phone=personal["applicant_phone"], applicant_id_number=personal["applicant_id_number"],
         site_address=case.site_address, description=case.description, location=_geometry(case.location) or {},
         footprint=_geometry(case.footprint), requested_load_kw=case.requested_load_kw,
         requested_capacity_kva=case.requested_capacity_kva,

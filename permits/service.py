@@ -29,7 +29,7 @@ from gis.rules import service as rules_service
 from gis.screening import service as screening_service
 from gis.screening.models import Screening
 from media.storage import ObjectStorage
-from permits import deadlines, issuing
+from permits import deadlines, issuing, privacy
 from permits.models import Case, CaseEvent
 from permits.rules import workflow_rules
 from permits.schemas import ActionIn, CaseIn, EncroachmentIn
@@ -414,29 +414,23 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
     return flagged
 
 
-def record_contact_view(*, db: Session, actor: Actor, cases: list[Case]) -> None:
-    """Log that `actor` saw applicants' phone and ID numbers unmasked (DOMAIN.md §6: who viewed
-    whose record is logged): one audit record per response, naming every case disclosed."""
-    disclosed = [case.id for case in cases if case.applicant_phone or case.applicant_id_number]
-    if disclosed:
-        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=ENTITY,
-                             entity_id=disclosed[0] if len(disclosed) == 1 else "many", before=None,
-                             after={"case_ids": disclosed, "fields": ["applicant_phone", "applicant_id_number"]})
-
-
 @dataclass(frozen=True)
 class CaseView:
-    """A case with what its page shows: the people on it, its history and its documents."""
+    """A case with what its page shows: the people on it, its history and its documents, and which
+    of its personal fields the caller sees in full (`permits.privacy`)."""
 
     case: Case
     owner: User | None
     assignee: User | None
     events: list[CaseEvent]
     documents: list[issuing.DecisionDocumentRecord]
+    disclosed: frozenset[str]
 
 
-def case_views(*, db: Session, cases: list[Case]) -> list[CaseView]:
-    """Views of `cases` in their order, read with three queries however many cases a page holds."""
+def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView]:
+    """Views of `cases` as `actor` may see them, in their order, read with three queries however
+    many cases a page holds. Call once per response: the personal data it discloses is logged
+    in one audit record (DOMAIN.md §6: who viewed whose record is logged)."""
     ids = [case.id for case in cases]
     user_ids = {u for case in cases for u in (case.owner_id, case.assignee_id) if u is not None}
     users = {user.id: user for user in db.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
@@ -447,9 +441,24 @@ def case_views(*, db: Session, cases: list[Case]) -> list[CaseView]:
     record = issuing.DecisionDocumentRecord
     for document in db.scalars(select(record).where(record.case_id.in_(ids)).order_by(record.id)):
         papers[document.case_id].append(document)
-    return [CaseView(case=case, owner=users.get(case.owner_id),
-                     assignee=users.get(case.assignee_id) if case.assignee_id else None,
-                     events=history[case.id], documents=papers[case.id]) for case in cases]
+    views = [CaseView(case=case, owner=users.get(case.owner_id),
+                      assignee=users.get(case.assignee_id) if case.assignee_id else None,
+                      events=history[case.id], documents=papers[case.id],
+                      disclosed=privacy.disclosed_fields(actor=actor, case=case, events=history[case.id]))
+             for case in cases]
+    _record_disclosure(db=db, actor=actor, views=views)
+    return views
+
+
+def _record_disclosure(*, db: Session, actor: Actor, views: list[CaseView]) -> None:
+    """One audit record per response that shows personal data in full, naming every case shown in
+    full and which of its fields; nothing when everything was masked."""
+    disclosed = [view for view in views if view.disclosed]
+    if disclosed:
+        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=ENTITY,
+                             entity_id=disclosed[0].case.id if len(disclosed) == 1 else "many", before=None,
+                             after={"case_ids": [view.case.id for view in disclosed],
+                                    "fields": {str(view.case.id): sorted(view.disclosed) for view in disclosed}})
 
 
 def document_pdf(*, db: Session, storage: ObjectStorage, case_id: int, document_id: int) -> tuple[str, bytes]:
