@@ -153,8 +153,11 @@ class CaseOut(BaseModel):
     owner: PersonOut
     assignee: PersonOut | None
     applicant_name: str
-    applicant_phone: str | None
-    applicant_id_number: str | None
+    applicant_phone: str | None = Field(description="In full only to the case's owner, assignee or a deciding "
+                                                    "officer whose role may read contacts; else masked")
+    applicant_id_number: str | None = Field(description="In full only to the case's owner, assignee or a deciding "
+                                                        "officer whose role may read ID numbers (approval "
+                                                        "officers); else masked to its last four characters")
     site_address: str
     description: str
     location: dict[str, Any]
