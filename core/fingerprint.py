@@ -20,6 +20,10 @@ def json_fingerprint(document: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# The field error of a 422 for a key sent again with a different request.
+IDEMPOTENCY_KEY_REUSED = {"field": "Idempotency-Key", "message": "already used for a different request"}
+
+
 def request_fingerprint(*, operation: str, epsg: int, body: BaseModel) -> str:
     """What an Idempotency-Key is bound to (IETF Idempotency-Key draft, "request fingerprint").
 

@@ -20,7 +20,7 @@ from core import outbox
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleVersion
-from core.fingerprint import request_fingerprint
+from core.fingerprint import IDEMPOTENCY_KEY_REUSED, request_fingerprint
 from core.permissions import Permission, Role, has_permission
 from core.settings import Settings
 from core.users.models import User
@@ -153,7 +153,7 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
             if existing.idempotency_fingerprint not in (None, registration.fingerprint):
                 raise InvalidInput("This Idempotency-Key was already used for a different submission; send a new "
                                    "key for a new request (nothing was registered).",
-                                   errors=[screening_service.IDEMPOTENCY_KEY_REUSED])
+                                   errors=[IDEMPOTENCY_KEY_REUSED])
             return existing, False
     rules = workflow_rules()
     fields = registration.fields

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import InvalidInput, NotFound
+from core.fingerprint import IDEMPOTENCY_KEY_REUSED
 from core.settings import ScreeningSettings
 from gis.geometry import WGS84, parse_geometry
 from gis.rules.definition import Activity
@@ -141,9 +142,6 @@ def validate_all(*, raws: Sequence[RawScreening], epsg: int, rule_set: LoadedRul
         raise InvalidInput(f"{len(errors)} problem(s) in the request; nothing was screened or stored. First: {first}",
                            errors=errors)
     return valid
-
-
-IDEMPOTENCY_KEY_REUSED = {"field": "Idempotency-Key", "message": "already used for a different request"}
 
 
 def previous_submission(*, db: Session, actor: Actor, idempotency_key: str, fingerprint: str) -> list[Screening]:
