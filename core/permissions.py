@@ -33,6 +33,7 @@ class Permission(StrEnum):
     screenings_read = "screenings:read"
     requests_read = "requests:read"
     requests_read_contact = "requests:read_contact"
+    requests_read_id_number = "requests:read_id_number"
     requests_register = "requests:register"
     requests_assign = "requests:assign"
     requests_survey = "requests:survey"
@@ -49,6 +50,8 @@ _READ_ONLY = {
     Permission.requests_read,
 }
 
+# The `requests:read_*` permissions say which fields of a case a role may ever see in full; whether
+# a person sees them on a given case is need to know, decided per case in `permits.privacy`.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     # Dispatchers run the network model and call customers about outages, so they see phone numbers.
@@ -63,8 +66,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.inspector: frozenset(_READ_ONLY | {Permission.customers_read_contact, Permission.screenings_run,
                                             Permission.requests_read_contact, Permission.requests_survey,
                                             Permission.encroachments_report}),
-    # Approval officers register and decide requests; the applicant's contact comes with the request.
+    # Approval officers register and decide requests; the applicant's contact comes with the request,
+    # and they alone identify the applicant by ID number (the decision and supply agreement name them).
     Role.approver: frozenset(_READ_ONLY | {Permission.screenings_run, Permission.requests_read_contact,
+                                           Permission.requests_read_id_number,
                                            Permission.requests_register, Permission.requests_assign,
                                            Permission.requests_decide}),
     # Auditors read everything, including the audit log, and change nothing. Contact numbers stay masked.

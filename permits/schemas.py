@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from geoalchemy2.shape import to_shape
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from shapely.geometry import mapping
 
-from gis.customers.privacy import mask_phone
+from permits.privacy import personal_data
 
 CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
                     "restoration", "relocation", "account_split", "closure")
@@ -39,26 +39,40 @@ class CaseIn(_In):
     description: str = Field(default="", max_length=4000)
     location: dict[str, Any] = Field(description="GeoJSON Point of the premises or site")
     footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon of the site, if known")
-    requested_load_kw: float | None = Field(default=None, gt=0, le=1_000_000)
+    requested_load_kw: float | None = Field(default=None, gt=0, le=1_000_000, validate_default=True)
     requested_capacity_kva: float | None = Field(default=None, gt=0, le=2_000_000)
     voltage_kv: float = Field(gt=0, le=1200, description="Supply voltage level, e.g. 0.4 or 10")
-    activities: list[PlannedActivity] = Field(default_factory=list, max_length=10,
+    activities: list[PlannedActivity] = Field(default_factory=list, max_length=10, validate_default=True,
                                               description="Planned activities near lines (construction permits)")
     language: Literal["zh", "en"] = "zh"
 
-    @model_validator(mode="after")
-    def _consistent(self) -> CaseIn:
-        if self.kind == "connection":
-            if self.request_type not in CONNECTION_TYPES:
-                raise ValueError(f"request_type for a connection must be one of {', '.join(CONNECTION_TYPES)}")
-            if self.request_type in LOAD_TYPES and self.requested_load_kw is None:
-                raise ValueError(f"requested_load_kw is required for {self.request_type}")
-        else:
-            if self.request_type != "construction_permit":
-                raise ValueError("request_type for construction must be construction_permit")
-            if not self.activities:
-                raise ValueError("a construction permit needs at least one planned activity")
-        return self
+    # Each rule is checked on the field it is about, so that a refusal names that field (a check
+    # on the whole model would be reported against the body). Fields are validated in declaration
+    # order: `info.data` holds the earlier fields that were valid.
+    @field_validator("request_type")
+    @classmethod
+    def _type_of_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind == "connection" and value not in CONNECTION_TYPES:
+            raise ValueError(f"for a connection it must be one of {', '.join(CONNECTION_TYPES)}")
+        if kind == "construction" and value != "construction_permit":
+            raise ValueError("for construction it must be construction_permit")
+        return value
+
+    @field_validator("requested_load_kw", mode="after")
+    @classmethod
+    def _load_when_it_adds_load(cls, value: float | None, info: ValidationInfo) -> float | None:
+        request_type = info.data.get("request_type")
+        if info.data.get("kind") == "connection" and request_type in LOAD_TYPES and value is None:
+            raise ValueError(f"required for {request_type}")
+        return value
+
+    @field_validator("activities", mode="after")
+    @classmethod
+    def _permit_names_its_work(cls, value: list[PlannedActivity], info: ValidationInfo) -> list[PlannedActivity]:
+        if info.data.get("kind") == "construction" and not value:
+            raise ValueError("a construction permit needs at least one planned activity")
+        return value
 
 
 class EncroachmentIn(_In):
@@ -139,8 +153,11 @@ class CaseOut(BaseModel):
     owner: PersonOut
     assignee: PersonOut | None
     applicant_name: str
-    applicant_phone: str | None
-    applicant_id_number: str | None
+    applicant_phone: str | None = Field(description="In full only to the case's owner, assignee or a deciding "
+                                                    "officer whose role may read contacts; else masked")
+    applicant_id_number: str | None = Field(description="In full only to the case's owner, assignee or a deciding "
+                                                        "officer whose role may read ID numbers (approval "
+                                                        "officers); else masked to its last four characters")
     site_address: str
     description: str
     location: dict[str, Any]
@@ -166,28 +183,22 @@ def _person(user: Any) -> PersonOut | None:
     return None if user is None else PersonOut(id=user.id, username=user.username, full_name=user.full_name)
 
 
-def mask_id_number(value: str | None) -> str | None:
-    """ID numbers show only their last four characters (DOMAIN.md §6: masked by default)."""
-    if not value:
-        return value
-    return "*" * max(0, len(value) - 4) + value[-4:]
-
-
 def _geometry(value: Any) -> dict[str, Any] | None:
     return None if value is None else dict(mapping(to_shape(value)))
 
 
-def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: dict[str, str], show_contact: bool,
+def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: dict[str, str],
              document_href: str) -> CaseOut:
-    """The one place a stored case becomes its API form; personal data masked unless `show_contact`."""
+    """The one place a stored case becomes its API form; personal data in full only where the
+    view says the caller needs it (`view.disclosed`, decided by `permits.privacy`), else masked."""
     case = view.case
+    personal = personal_data(case, view.disclosed)
     return CaseOut(
         id=case.id, number=case.number, kind=case.kind, request_type=case.request_type, state=case.state,
         version=case.version, allowed_actions=allowed, department={"code": case.department, **department_name},
         owner=_person(view.owner), assignee=_person(view.assignee),  # type: ignore[arg-type]
         applicant_name=case.applicant_name,
-        applicant_phone=case.applicant_phone if show_contact else mask_phone(case.applicant_phone),
-        applicant_id_number=case.applicant_id_number if show_contact else mask_id_number(case.applicant_id_number),
+        applicant_phone=personal["applicant_phone"], applicant_id_number=personal["applicant_id_number"],
         site_address=case.site_address, description=case.description, location=_geometry(case.location) or {},
         footprint=_geometry(case.footprint), requested_load_kw=case.requested_load_kw,
         requested_capacity_kva=case.requested_capacity_kva,

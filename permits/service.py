@@ -20,6 +20,7 @@ from core import outbox
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleVersion
+from core.fingerprint import IDEMPOTENCY_KEY_REUSED, request_fingerprint
 from core.permissions import Permission, Role, has_permission
 from core.settings import Settings
 from core.users.models import User
@@ -28,7 +29,7 @@ from gis.rules import service as rules_service
 from gis.screening import service as screening_service
 from gis.screening.models import Screening
 from media.storage import ObjectStorage
-from permits import deadlines, issuing
+from permits import deadlines, issuing, privacy
 from permits.models import Case, CaseEvent
 from permits.rules import workflow_rules
 from permits.schemas import ActionIn, CaseIn, EncroachmentIn
@@ -47,7 +48,8 @@ CASE_WORK = frozenset({Permission.requests_register, Permission.requests_assign,
 
 @dataclass(frozen=True)
 class Registration:
-    """A validated case, ready to be stored and screened."""
+    """A validated case, ready to be stored and screened. `fingerprint` identifies the request it
+    came from (`core.fingerprint.request_fingerprint`), so an Idempotency-Key is bound to it."""
 
     kind: CaseKind
     request_type: str
@@ -55,6 +57,7 @@ class Registration:
     footprint: BaseGeometry | None
     screenings: list[screening_service.ScreeningInput]
     fields: dict[str, Any]
+    fingerprint: str
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
@@ -103,7 +106,8 @@ def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings)
                                            settings=settings)
     fields = case_in.model_dump(exclude={"kind", "request_type", "location", "footprint", "activities"})
     fields["activities"] = [{"activity": a, "parameters": p} for a, p in activities]
-    return Registration(kind, case_in.request_type, location, footprint, items, fields)
+    return Registration(kind, case_in.request_type, location, footprint, items, fields,
+                        request_fingerprint(operation="case.request", epsg=epsg, body=case_in))
 
 
 def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, settings: Settings) -> Registration:
@@ -119,7 +123,8 @@ def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, sett
     fields = {"applicant_name": report.responsible_party or "-", "site_address": report.site_address,
               "description": report.description, "voltage_kv": float(defaults["voltage_kv"]),
               "language": report.language, "activities": [{"activity": activity, "parameters": parameters}]}
-    return Registration(CaseKind.encroachment, "encroachment", location, footprint, items, fields)
+    return Registration(CaseKind.encroachment, "encroachment", location, footprint, items, fields,
+                        request_fingerprint(operation="case.encroachment", epsg=epsg, body=report))
 
 
 def _next_number(db: Session, kind: CaseKind, now: datetime) -> str:
@@ -133,7 +138,10 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
              idempotency_key: str | None = None) -> tuple[Case, bool]:
     """Store a new case owned by whoever registered it (first contact), screen it at once and put
     it in `screened` with the survey deadline running. Returns (case, created); a repeated
-    Idempotency-Key from the same user returns the first case instead of a duplicate."""
+    Idempotency-Key from the same user with the same request returns the first case instead of a
+    duplicate, and with a different request is refused (422, IETF Idempotency-Key draft). Keys are
+    per user: another user's identical key is another submission. Cases registered before
+    fingerprints were kept have none and replay as before (migration d97ab0be01a9)."""
     if idempotency_key:
         # A double tap or a retry on a slow network sends the same key twice at once: the second
         # waits here until the first commits, then finds its case instead of failing on the index.
@@ -142,6 +150,10 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
         existing = db.scalar(select(Case).where(Case.created_by_id == actor.user_id,
                                                 Case.idempotency_key == idempotency_key))
         if existing is not None:
+            if existing.idempotency_fingerprint not in (None, registration.fingerprint):
+                raise InvalidInput("This Idempotency-Key was already used for a different submission; send a new "
+                                   "key for a new request (nothing was registered).",
+                                   errors=[IDEMPOTENCY_KEY_REUSED])
             return existing, False
     rules = workflow_rules()
     fields = registration.fields
@@ -152,7 +164,8 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
     case = Case(number=_next_number(db, registration.kind, now), kind=registration.kind.value,
                 request_type=registration.request_type, state=State.submitted.value, version=1,
                 department=department, owner_id=actor.user_id, created_by_id=actor.user_id,
-                idempotency_key=idempotency_key, stage_started_at=now,
+                idempotency_key=idempotency_key,
+                idempotency_fingerprint=registration.fingerprint if idempotency_key else None, stage_started_at=now,
                 location=from_shape(registration.location, srid=4326),
                 footprint=from_shape(registration.footprint, srid=4326) if registration.footprint else None,
                 **fields)
@@ -401,29 +414,23 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
     return flagged
 
 
-def record_contact_view(*, db: Session, actor: Actor, cases: list[Case]) -> None:
-    """Log that `actor` saw applicants' phone and ID numbers unmasked (DOMAIN.md §6: who viewed
-    whose record is logged): one audit record per response, naming every case disclosed."""
-    disclosed = [case.id for case in cases if case.applicant_phone or case.applicant_id_number]
-    if disclosed:
-        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=ENTITY,
-                             entity_id=disclosed[0] if len(disclosed) == 1 else "many", before=None,
-                             after={"case_ids": disclosed, "fields": ["applicant_phone", "applicant_id_number"]})
-
-
 @dataclass(frozen=True)
 class CaseView:
-    """A case with what its page shows: the people on it, its history and its documents."""
+    """A case with what its page shows: the people on it, its history and its documents, and which
+    of its personal fields the caller sees in full (`permits.privacy`)."""
 
     case: Case
     owner: User | None
     assignee: User | None
     events: list[CaseEvent]
     documents: list[issuing.DecisionDocumentRecord]
+    disclosed: frozenset[str]
 
 
-def case_views(*, db: Session, cases: list[Case]) -> list[CaseView]:
-    """Views of `cases` in their order, read with three queries however many cases a page holds."""
+def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView]:
+    """Views of `cases` as `actor` may see them, in their order, read with three queries however
+    many cases a page holds. Call once per response: the personal data it discloses is logged
+    in one audit record (DOMAIN.md §6: who viewed whose record is logged)."""
     ids = [case.id for case in cases]
     user_ids = {u for case in cases for u in (case.owner_id, case.assignee_id) if u is not None}
     users = {user.id: user for user in db.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
@@ -434,9 +441,24 @@ def case_views(*, db: Session, cases: list[Case]) -> list[CaseView]:
     record = issuing.DecisionDocumentRecord
     for document in db.scalars(select(record).where(record.case_id.in_(ids)).order_by(record.id)):
         papers[document.case_id].append(document)
-    return [CaseView(case=case, owner=users.get(case.owner_id),
-                     assignee=users.get(case.assignee_id) if case.assignee_id else None,
-                     events=history[case.id], documents=papers[case.id]) for case in cases]
+    views = [CaseView(case=case, owner=users.get(case.owner_id),
+                      assignee=users.get(case.assignee_id) if case.assignee_id else None,
+                      events=history[case.id], documents=papers[case.id],
+                      disclosed=privacy.disclosed_fields(actor=actor, case=case, events=history[case.id]))
+             for case in cases]
+    _record_disclosure(db=db, actor=actor, views=views)
+    return views
+
+
+def _record_disclosure(*, db: Session, actor: Actor, views: list[CaseView]) -> None:
+    """One audit record per response that shows personal data in full, naming every case shown in
+    full and which of its fields; nothing when everything was masked."""
+    disclosed = [view for view in views if view.disclosed]
+    if disclosed:
+        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=ENTITY,
+                             entity_id=disclosed[0].case.id if len(disclosed) == 1 else "many", before=None,
+                             after={"case_ids": [view.case.id for view in disclosed],
+                                    "fields": {str(view.case.id): sorted(view.disclosed) for view in disclosed}})
 
 
 def document_pdf(*, db: Session, storage: ObjectStorage, case_id: int, document_id: int) -> tuple[str, bytes]:

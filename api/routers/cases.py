@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
 from core.context import Actor
-from core.permissions import Permission, has_permission
+from core.permissions import Permission
 from permits import deadlines, service
 from permits.models import Case
 from permits.rules import workflow_rules
@@ -26,20 +26,17 @@ Reporter = Annotated[Actor, Depends(require(Permission.encroachments_report))]
 
 
 def _outs(db: Session, cases: list[Case], actor: Actor) -> list[CaseOut]:
-    """The API form of a page of cases; contact details shown in full are logged once for the page."""
-    show_contact = has_permission(actor.role, Permission.requests_read_contact)
-    if show_contact:
-        service.record_contact_view(db=db, actor=actor, cases=cases)
+    """The API form of a page of cases, personal data as `actor` needs it (logged once for the page)."""
     calendar, now, departments = deadlines.working_calendar(db), datetime.now(UTC), workflow_rules().departments
     out = []
-    for view in service.case_views(db=db, cases=cases):
+    for view in service.case_views(db=db, actor=actor, cases=cases):
         case = view.case
         language = case.language if case.language in ("zh", "en") else "en"
         department = departments[case.department]
         out.append(case_out(
             view=view, remaining=deadlines.remaining(calendar, case, now=now),
             allowed=[a.value for a in allowed_actions(CaseKind(case.kind), State(case.state)) if a != Action.screen],
-            department_name={"name": department[language], "name_en": department["en"]}, show_contact=show_contact,
+            department_name={"name": department[language], "name_en": department["en"]},
             document_href=f"/api/v1/requests/{case.id}/documents/{{document_id}}"))
     return out
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, IdempotencyKey, InputCrs, require
 from core.context import Actor
+from core.fingerprint import request_fingerprint
 from core.permissions import Permission
 from gis.rules import service as rules_service
 from gis.screening import service
@@ -24,14 +25,15 @@ Reader = Annotated[Actor, Depends(require(Permission.screenings_read))]
              summary="Screen one geometry against protection zones and clearances")
 def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSettings, crs: InputCrs,
                response: Response, idempotency_key: IdempotencyKey = None) -> ScreeningOut:
-    if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor,
-                                                                    idempotency_key=idempotency_key)):
+    fingerprint = request_fingerprint(operation="screening", epsg=crs, body=body)
+    if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor, idempotency_key=idempotency_key,
+                                                                    fingerprint=fingerprint)):
         response.status_code = status.HTTP_200_OK
         return _stored(db, earlier[0].id)
     rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
     item = service.validate_all(raws=[body.raw()], epsg=crs, rule_set=rule_set, limits=settings.screening)
     row = service.run(db=db, actor=actor, items=item, rule_set=rule_set, epsg=crs, limits=settings.screening,
-                      on_date=body.on_date, idempotency_key=idempotency_key)[0]
+                      on_date=body.on_date, idempotency_key=idempotency_key, idempotency_fingerprint=fingerprint)[0]
     return screening_out(row, rule_set, mapping(item[0].geometry))
 
 
@@ -39,8 +41,9 @@ def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSet
              summary="Screen up to 1,000 geometries in one call (all validated first; none stored on error)")
 def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings: AppSettings,
                  crs: InputCrs, response: Response, idempotency_key: IdempotencyKey = None) -> list[ScreeningOut]:
-    if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor,
-                                                                    idempotency_key=idempotency_key)):
+    fingerprint = request_fingerprint(operation="screening.batch", epsg=crs, body=body)
+    if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor, idempotency_key=idempotency_key,
+                                                                    fingerprint=fingerprint)):
         response.status_code = status.HTTP_200_OK
         rule_set = rules_service.get_rule_set_by_id(db=db, rule_set_id=earlier[0].rule_set_id)
         return [screening_out(row, rule_set) for row in earlier]
@@ -48,7 +51,8 @@ def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings:
     items = service.validate_all(raws=[i.raw() for i in body.items], epsg=crs, rule_set=rule_set,
                                  limits=settings.screening, batch=True)
     rows = service.run(db=db, actor=actor, items=items, rule_set=rule_set, epsg=crs, limits=settings.screening,
-                       on_date=body.on_date, batch=True, idempotency_key=idempotency_key)
+                       on_date=body.on_date, batch=True, idempotency_key=idempotency_key,
+                       idempotency_fingerprint=fingerprint)
     return [screening_out(row, rule_set) for row in rows]
 
 

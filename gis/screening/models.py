@@ -29,6 +29,9 @@ class Screening(Base):
     reference: Mapped[str | None] = mapped_column(String(200))
     # A client's Idempotency-Key: a retried submission returns these screenings instead of new ones.
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    # The SHA-256 of the request the key came with: the same key with another request is refused.
+    # NULL on screenings stored before it was kept (their keys replay as before).
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # What the screening was made for (e.g. a connection request), the cross-domain reference.
     subject_type: Mapped[str | None] = mapped_column(String(60))
     subject_id: Mapped[str | None] = mapped_column(String(60), index=True)

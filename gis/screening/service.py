@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import InvalidInput, NotFound
+from core.fingerprint import IDEMPOTENCY_KEY_REUSED
 from core.settings import ScreeningSettings
 from gis.geometry import WGS84, parse_geometry
 from gis.rules.definition import Activity
@@ -143,21 +144,33 @@ def validate_all(*, raws: Sequence[RawScreening], epsg: int, rule_set: LoadedRul
     return valid
 
 
-def previous_submission(*, db: Session, actor: Actor, idempotency_key: str) -> list[Screening]:
+def previous_submission(*, db: Session, actor: Actor, idempotency_key: str, fingerprint: str) -> list[Screening]:
     """The screenings stored for this user's earlier submission with the same Idempotency-Key, in
     input order; empty if there was none. Takes a transaction lock on the key first, so a second
-    copy sent at the same moment waits for the first and then finds its result."""
+    copy sent at the same moment waits for the first and then finds its result.
+
+    A key is bound to its request (`fingerprint`, see `core.fingerprint.request_fingerprint`): the
+    same key with a different request is refused (422, IETF Idempotency-Key draft) instead of being
+    answered with another request's result. Screenings stored before fingerprints were kept have
+    none and are returned as they were (migration d97ab0be01a9)."""
     lock_key = func.hashtextextended(f"screening:{actor.user_id}:{idempotency_key}", 0)
     db.execute(select(func.pg_advisory_xact_lock(lock_key)))
-    return list(db.scalars(select(Screening).where(Screening.created_by_id == actor.user_id,
-                                                   Screening.idempotency_key == idempotency_key)
-                           .order_by(Screening.batch_position.nulls_first(), Screening.id)))
+    earlier = list(db.scalars(select(Screening).where(Screening.created_by_id == actor.user_id,
+                                                      Screening.idempotency_key == idempotency_key)
+                              .order_by(Screening.batch_position.nulls_first(), Screening.id)))
+    if any(row.idempotency_fingerprint not in (None, fingerprint) for row in earlier):
+        raise InvalidInput("This Idempotency-Key was already used for a different screening request; send a new "
+                           "key for a new request (nothing was screened or stored).",
+                           errors=[IDEMPOTENCY_KEY_REUSED])
+    return earlier
 
 
 def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set: LoadedRuleSet, epsg: int,
         limits: ScreeningSettings, on_date: date | None = None, subject: tuple[str, int] | None = None,
-        batch: bool = False, idempotency_key: str | None = None) -> list[Screening]:
-    """Evaluate and store; returns the stored screenings in input order."""
+        batch: bool = False, idempotency_key: str | None = None,
+        idempotency_fingerprint: str | None = None) -> list[Screening]:
+    """Evaluate and store; returns the stored screenings in input order. An Idempotency-Key is
+    stored with the fingerprint of the request it came with (see `previous_submission`)."""
     on = on_date or date.today()
     subjects = [engine.Subject(geometry=item.centre or item.geometry, buffer_m=item.buffer_m,
                                activity=item.activity, requested_load_kw=requested_load(item.parameters))
@@ -169,6 +182,7 @@ def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set:
         rows.append(Screening(
             created_by_id=actor.user_id, created_by=actor.username, batch_id=batch_id,
             batch_position=position if batch else None, reference=item.reference, idempotency_key=idempotency_key,
+            idempotency_fingerprint=idempotency_fingerprint if idempotency_key else None,
             subject_type=subject[0] if subject else None, subject_id=str(subject[1]) if subject else None,
             activity=item.activity.value, parameters=item.parameters.model_dump(mode="json"), input_crs=epsg,
             on_date=on, rule_set_id=rule_set.id, verdict=outcome.verdict,

@@ -7,12 +7,17 @@ new route fails this test until someone decides, here, who may call it.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 
 import pytest
+from fastapi import Depends
 from fastapi.testclient import TestClient
 
-from core.permissions import Role
+from api.app import create_app
+from api.dependencies import require
+from core.permissions import Permission, Role
+from core.settings import Settings
 
 ALL = frozenset(Role)
 EDITORS = frozenset({Role.admin, Role.dispatcher})
@@ -89,30 +94,64 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
     return client.request(method, url, headers=headers).status_code
 
 
+def answer_is_right(allowed: frozenset[Role] | None, role: Role | None, status: int) -> bool:
+    """Whether `status` is the answer `role` (None: no token) must get from a route open to `allowed`.
+
+    A server error is never right: a 500 does not show that the caller got past authorisation (it
+    may have happened before the check, or instead of it), and it is a defect of its own."""
+    if status >= 500:
+        return False
+    if allowed is PUBLIC:
+        return status not in (401, 403)
+    if role is None:
+        return status == 401
+    if role in allowed:
+        return status not in (401, 403)
+    return status == 403
+
+
+def wrong_answers(client: TestClient, role: Role | None, headers: Callable[[], dict[str, str]],
+                  expected: dict[tuple[str, str], frozenset[Role] | None]) -> list[str]:
+    """Every route of the schema called as `role`; the calls whose answer is not the right one."""
+    wrong: list[str] = []
+    for method, path in _routes(client):
+        status = _call(client, method, path, headers())
+        if not answer_is_right(expected[(method, path)], role, status):
+            wrong.append(f"{method} {path}: {status}")
+    return wrong
+
+
 def test_every_route_has_a_declared_audience(client: TestClient) -> None:
     assert set(_routes(client)) == set(EXPECTED)
 
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "anonymous")
 def test_each_role_gets_exactly_the_routes_it_is_allowed(
-    client: TestClient, auth: Callable[[Role], dict[str, str]], role: Role | None
+    client: TestClient, auth: Callable[[Role], dict[str, str]], role: Role | None,
+    celery_worker: subprocess.Popen[bytes],
 ) -> None:
-    wrong: list[str] = []
-    for method, path in _routes(client):
-        allowed = EXPECTED[(method, path)]
-        # A fresh token per route: the walk signs out (which revokes the token it was sent with).
-        status = _call(client, method, path, auth(role) if role else {})
-        if allowed is PUBLIC:
-            ok = status not in (401, 403)
-        elif role is None:
-            ok = status == 401
-        elif role in allowed:
-            ok = status not in (401, 403)
-        else:
-            ok = status == 403
-        if not ok:
-            wrong.append(f"{method} {path}: {status}")
-    assert wrong == []
+    """With every backing service up (the worker too, which health checks), no call may fail."""
+    # A fresh token per route: the walk signs out (which revokes the token it was sent with).
+    assert wrong_answers(client, role, lambda: auth(role) if role else {}, EXPECTED) == []
+
+
+def test_the_walk_reports_a_server_error_on_a_route_the_role_may_call(
+    settings: Settings, auth: Callable[[Role], dict[str, str]], celery_worker: subprocess.Popen[bytes]
+) -> None:
+    """The class of defect the walk once let through: a route that fails with 500 for the roles
+    allowed to call it was counted as "allowed" (500 is neither 401 nor 403)."""
+    app = create_app(settings)
+
+    @app.get("/api/v1/broken-for-this-test", dependencies=[Depends(require(Permission.network_read))])
+    def broken() -> None:
+        raise RuntimeError("a defect behind the permission check")
+
+    broken_route = ("GET", "/api/v1/broken-for-this-test")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        wrong = wrong_answers(client, Role.inspector, lambda: auth(Role.inspector),
+                              {**EXPECTED, broken_route: ALL})
+
+    assert wrong == ["GET /api/v1/broken-for-this-test: 500"]
 
 
 def test_sign_in_returns_a_bearer_token_that_opens_the_api(client: TestClient, role_users: dict[Role, int]) -> None:

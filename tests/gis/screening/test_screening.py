@@ -9,12 +9,15 @@ measured from the outermost conductor, i.e. the centre-line distance minus half 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from pyproj import Transformer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+from core.permissions import Role
 from core.settings import Settings
 from tests.gis.screening.conftest import (
     ARCTIC,
@@ -642,3 +645,114 @@ def test_a_retried_batch_returns_the_first_answers_in_order(desk: Desk, owner_en
     assert [a["id"] for a in retried.json()] == [a["id"] for a in first.json()]
     assert [a["reference"] for a in retried.json()] == ["r1.0", "r3.0", "r9.0"]
     assert count_rows(owner_engine, "screenings") == 3
+
+
+# The IETF Idempotency-Key draft: a key sent again with a different request is the client's mistake,
+# answered 422, never with the result of the other request.
+REUSED_KEY = [{"field": "Idempotency-Key", "message": "already used for a different request"}]
+
+
+def test_a_key_sent_again_with_a_different_screening_is_refused_and_stores_nothing(
+        desk: Desk, owner_engine: Engine) -> None:
+    overhead(desk, HEFEI, NORTH)
+    body = {"geometry": point(from_conductor(HEFEI, NORTH, 2.0)), "activity": "connection", "parameters": {}}
+    moved_site = {**body, "geometry": point(from_conductor(HEFEI, NORTH, 40.0))}
+    headers = {**desk.headers, "Idempotency-Key": "visit-42-site-1"}
+
+    first = desk.client.post(SCREENINGS, json=body, headers=headers)
+    other_site = desk.client.post(SCREENINGS, json=moved_site, headers=headers)
+    other_activity = desk.client.post(SCREENINGS, json={**body, "activity": "building", "parameters": BUILDING},
+                                      headers=headers)
+    other_crs = desk.client.post(SCREENINGS, params={"crs": "EPSG:4490"}, json=body, headers=headers)
+    as_a_batch = desk.client.post(f"{SCREENINGS}/batch", json={"items": [body]}, headers=headers)
+
+    assert first.status_code == 201
+    for refused in (other_site, other_activity, other_crs, as_a_batch):
+        assert assert_problem(refused, 422)["errors"] == REUSED_KEY
+    assert count_rows(owner_engine, "screenings") == 1
+    again = desk.client.post(SCREENINGS, json=body, headers=headers)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+
+
+def test_a_key_sent_again_with_a_different_batch_is_refused_and_stores_nothing(
+        desk: Desk, owner_engine: Engine) -> None:
+    overhead(desk, HEFEI, NORTH)
+    items = [batch_item(point(from_conductor(HEFEI, NORTH, d)), "connection", {}, reference=f"r{d}")
+             for d in (1.0, 3.0, 9.0)]
+    headers = {**desk.headers, "Idempotency-Key": "batch-7"}
+
+    first = desk.client.post(f"{SCREENINGS}/batch", json={"items": items}, headers=headers)
+    fewer = desk.client.post(f"{SCREENINGS}/batch", json={"items": items[:2]}, headers=headers)
+    reordered = desk.client.post(f"{SCREENINGS}/batch", json={"items": items[::-1]}, headers=headers)
+    renamed = desk.client.post(f"{SCREENINGS}/batch", json={"items": [{**items[0], "reference": "x"}, *items[1:]]},
+                               headers=headers)
+
+    assert first.status_code == 201
+    for refused in (fewer, reordered, renamed):
+        assert assert_problem(refused, 422)["errors"] == REUSED_KEY
+    assert count_rows(owner_engine, "screenings") == 3
+
+
+def test_the_same_body_written_differently_is_the_same_request(desk: Desk, owner_engine: Engine) -> None:
+    """The fingerprint is taken of the request as understood (keys in any order, defaults filled in),
+    not of its bytes: a client that re-serialises its retry is not refused."""
+    overhead(desk, HEFEI, NORTH)
+    at = point(from_conductor(HEFEI, NORTH, 2.0))
+    headers = {**desk.headers, "Idempotency-Key": "visit-44"}
+
+    first = desk.client.post(SCREENINGS, json={"geometry": at, "activity": "connection", "parameters": {}},
+                             headers=headers)
+    retried = desk.client.post(SCREENINGS, json={"activity": "connection", "geometry": at}, headers=headers)
+
+    assert (first.status_code, retried.status_code) == (201, 200), retried.text
+    assert retried.json()["id"] == first.json()["id"]
+    assert count_rows(owner_engine, "screenings") == 1
+
+
+def test_keys_are_per_user_so_two_users_may_send_the_same_key(desk: Desk, auth: Any, owner_engine: Engine) -> None:
+    overhead(desk, HEFEI, NORTH)
+    body = {"geometry": point(from_conductor(HEFEI, NORTH, 2.0)), "activity": "connection", "parameters": {}}
+    other_body = {**body, "geometry": point(from_conductor(HEFEI, NORTH, 40.0))}
+
+    mine = desk.client.post(SCREENINGS, json=body, headers={**desk.headers, "Idempotency-Key": "k-1"})
+    theirs = desk.client.post(SCREENINGS, json=other_body, headers={**auth(Role.inspector), "Idempotency-Key": "k-1"})
+
+    assert (mine.status_code, theirs.status_code) == (201, 201), theirs.text
+    assert mine.json()["id"] != theirs.json()["id"]
+    assert count_rows(owner_engine, "screenings") == 2
+
+
+def test_two_different_screenings_sent_at_once_with_one_key_store_one(desk: Desk, owner_engine: Engine) -> None:
+    overhead(desk, HEFEI, NORTH)
+    bodies = [{"geometry": point(from_conductor(HEFEI, NORTH, d)), "activity": "connection", "parameters": {}}
+              for d in (2.0, 40.0)]
+    headers = {**desk.headers, "Idempotency-Key": "double-tap"}
+    start = threading.Barrier(2)
+
+    def send(body: dict[str, Any]) -> Any:
+        start.wait(timeout=10)
+        return desk.client.post(SCREENINGS, json=body, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(send, bodies))
+
+    assert sorted(r.status_code for r in responses) == [201, 422], [r.text for r in responses]
+    assert count_rows(owner_engine, "screenings") == 1
+
+
+def test_a_key_stored_before_fingerprints_were_kept_returns_its_result(desk: Desk, owner_engine: Engine) -> None:
+    """Screenings stored before the upgrade have no fingerprint: what they were asked with is not
+    known, so their key answers with the stored result as it did before (a client retrying across
+    the upgrade gets its answer rather than a refusal that would make it send a new key)."""
+    overhead(desk, HEFEI, NORTH)
+    body = {"geometry": point(from_conductor(HEFEI, NORTH, 2.0)), "activity": "connection", "parameters": {}}
+    headers = {**desk.headers, "Idempotency-Key": "before-upgrade"}
+    first = desk.client.post(SCREENINGS, json=body, headers=headers)
+    with owner_engine.begin() as conn:
+        conn.execute(text("UPDATE screenings SET idempotency_fingerprint = NULL"))
+
+    retried = desk.client.post(SCREENINGS, json={**body, "activity": "building", "parameters": BUILDING},
+                               headers=headers)
+
+    assert (first.status_code, retried.status_code) == (201, 200)
+    assert retried.json()["id"] == first.json()["id"]
