@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
+from core.bounds import DbInt
 from core.context import Actor
 from core.permissions import Permission, has_permission
 from permits import deadlines, service
@@ -78,9 +79,9 @@ def report_encroachment(body: EncroachmentIn, db: DbSession, actor: Reporter, se
 def list_requests(db: DbSession, actor: Reader,
                   state: Annotated[State | None, Query()] = None,
                   kind: Annotated[CaseKind | None, Query()] = None,
-                  owner_id: Annotated[int | None, Query(ge=1)] = None,
+                  owner_id: Annotated[DbInt | None, Query(ge=1)] = None,
                   overdue: Annotated[bool, Query(description="Only open cases past their deadline")] = False,
-                  after_id: Annotated[int | None, Query(ge=0)] = None,
+                  after_id: Annotated[DbInt | None, Query(ge=0)] = None,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[CaseOut]:
     query = service.CaseFilter(state=state.value if state else None, kind=kind.value if kind else None,
                                owner_id=owner_id, overdue_at=datetime.now(UTC) if overdue else None,
@@ -88,16 +89,16 @@ def list_requests(db: DbSession, actor: Reader,
     return _outs(db, service.list_cases(db=db, query=query), actor)
 
 
-@router.get("/requests/{case_id}", response_model=CaseOut, summary="One case with deadline, history, documents")
-def get_request(case_id: int, db: DbSession, actor: Reader, response: Response) -> CaseOut:
+@router.get("/requests/{case_id:int}", response_model=CaseOut, summary="One case with deadline, history, documents")
+def get_request(case_id: DbInt, db: DbSession, actor: Reader, response: Response) -> CaseOut:
     case = service.get_case(db=db, case_id=case_id)
     response.headers["ETag"] = f'"{case.version}"'
     return _out(db, case, actor)
 
 
-@router.post("/requests/{case_id}/actions/{action}", response_model=CaseOut,
+@router.post("/requests/{case_id:int}/actions/{action}", response_model=CaseOut,
              summary="Move a case on (If-Match required); illegal moves are 409 with the allowed ones")
-def act(case_id: int, action: Action, db: DbSession, actor: Reader, storage: Storage,
+def act(case_id: DbInt, action: Action, db: DbSession, actor: Reader, storage: Storage,
         settings: AppSettings, expected_version: ExpectedVersion, response: Response,
         body: Annotated[ActionIn | None, Body()] = None) -> CaseOut:
     case = service.act(db=db, actor=actor, storage=storage, settings=settings, case_id=case_id,
@@ -107,9 +108,9 @@ def act(case_id: int, action: Action, db: DbSession, actor: Reader, storage: Sto
     return _out(db, case, actor)
 
 
-@router.post("/requests/{case_id}/hand-over", response_model=CaseOut,
+@router.post("/requests/{case_id:int}/hand-over", response_model=CaseOut,
              summary="Hand the case to the next accountable person (If-Match required)")
-def hand_over(case_id: int, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
+def hand_over(case_id: DbInt, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
               response: Response) -> CaseOut:
     case = service.hand_over(db=db, actor=actor, case_id=case_id, expected_version=expected_version,
                              to_user_id=body.to_user_id, reason=body.reason)
@@ -117,9 +118,9 @@ def hand_over(case_id: int, body: HandOverIn, db: DbSession, actor: Reader, expe
     return _out(db, case, actor)
 
 
-@router.get("/requests/{case_id}/documents/{document_id}", response_class=Response,
+@router.get("/requests/{case_id:int}/documents/{document_id:int}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="A decision document (PDF)")
-def get_document(case_id: int, document_id: int, db: DbSession, _actor: Reader, storage: Storage) -> Response:
+def get_document(case_id: DbInt, document_id: DbInt, db: DbSession, _actor: Reader, storage: Storage) -> Response:
     serial, pdf = service.document_pdf(db=db, storage=storage, case_id=case_id, document_id=document_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{serial}.pdf"'})

@@ -9,6 +9,7 @@ from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, IdempotencyKey, InputCrs, require
+from core.bounds import DbInt
 from core.context import Actor
 from core.permissions import Permission
 from gis.rules import service as rules_service
@@ -57,6 +58,6 @@ def _stored(db: Session, screening_id: int) -> ScreeningOut:
     return screening_out(row, rules_service.get_rule_set_by_id(db=db, rule_set_id=row.rule_set_id), geometry)
 
 
-@router.get("/{screening_id}", response_model=ScreeningOut, summary="A stored screening, as it was made")
-def get_one(screening_id: int, db: DbSession, _actor: Reader) -> ScreeningOut:
+@router.get("/{screening_id:int}", response_model=ScreeningOut, summary="A stored screening, as it was made")
+def get_one(screening_id: DbInt, db: DbSession, _actor: Reader) -> ScreeningOut:
     return _stored(db, screening_id)

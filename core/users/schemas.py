@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.bounds import IsoDate
 from core.permissions import Role
 
 
@@ -13,7 +12,7 @@ class QualificationIn(BaseModel):
     certificate_type: str = Field(min_length=1, max_length=100)
     certificate_number: str = Field(default="", max_length=100)
     max_voltage_kv: float = Field(gt=0, le=1000)
-    valid_until: date
+    valid_until: IsoDate
 
 
 class QualificationOut(QualificationIn):
