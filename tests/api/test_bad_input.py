@@ -239,3 +239,42 @@ def test_a_manual_zone_period_must_be_iso_dates(client: TestClient, auth: Auth) 
         "properties": {"external_id": "mz-1", "authority": "Bureau", "reason": "substation", "valid_from": 0}}
     response = client.post(f"{B}/zones/manual", json=zone, headers=auth(Role.admin))
     assert_rejected(response, "properties.valid_from")
+
+
+# --- an unexpected error is a 500 on a connection that stays usable ----------------------------------
+
+def test_an_unexpected_error_is_a_problem_500_and_the_keep_alive_connection_survives(settings: Any) -> None:
+    """Over a real server: the client's next request on the same connection is answered."""
+    import http.client
+
+    from api.app import create_app
+    from tests.api.live_server import serve
+
+    app = create_app(settings)
+
+    def boom() -> None:
+        raise RuntimeError("a bug nobody anticipated")
+
+    def fine() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.add_api_route("/test-only/boom", boom)
+    app.add_api_route("/test-only/fine", fine)
+
+    with serve(app) as (host, port):
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        connection.request("GET", "/test-only/boom", headers={"X-Request-ID": "boom-1"})
+        failed = connection.getresponse()
+        body = failed.read()
+        first_socket = connection.sock
+
+        assert failed.status == 500
+        assert failed.getheader("content-type") == PROBLEM
+        assert b"a bug nobody anticipated" not in body and b'"request_id":"boom-1"' in body
+        assert (failed.getheader("connection") or "").lower() != "close"
+
+        connection.request("GET", "/test-only/fine")
+        after = connection.getresponse()
+        assert after.status == 200 and after.read() == b'{"ok":true}'
+        assert connection.sock is first_socket  # the same connection, not a silent reconnect
+        connection.close()
