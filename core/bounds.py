@@ -20,7 +20,10 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 DbInt = Annotated[int, Ge(INT64_MIN), Le(INT64_MAX)]
-"""Any integer a PostgreSQL `bigint` column can hold (ids, counts, filters)."""
+"""Any integer a PostgreSQL `bigint` column can hold (counts, filters)."""
+
+DbId = Annotated[int, Ge(1), Le(INT64_MAX)]
+"""A record id: positive, and within `bigint`."""
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?")

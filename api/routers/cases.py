@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
-from core.bounds import DbInt
+from core.bounds import DbId, DbInt
 from core.context import Actor
 from core.permissions import Permission, has_permission
 from permits import deadlines, service
@@ -90,7 +90,7 @@ def list_requests(db: DbSession, actor: Reader,
 
 
 @router.get("/requests/{case_id:int}", response_model=CaseOut, summary="One case with deadline, history, documents")
-def get_request(case_id: DbInt, db: DbSession, actor: Reader, response: Response) -> CaseOut:
+def get_request(case_id: DbId, db: DbSession, actor: Reader, response: Response) -> CaseOut:
     case = service.get_case(db=db, case_id=case_id)
     response.headers["ETag"] = f'"{case.version}"'
     return _out(db, case, actor)
@@ -98,7 +98,7 @@ def get_request(case_id: DbInt, db: DbSession, actor: Reader, response: Response
 
 @router.post("/requests/{case_id:int}/actions/{action}", response_model=CaseOut,
              summary="Move a case on (If-Match required); illegal moves are 409 with the allowed ones")
-def act(case_id: DbInt, action: Action, db: DbSession, actor: Reader, storage: Storage,
+def act(case_id: DbId, action: Action, db: DbSession, actor: Reader, storage: Storage,
         settings: AppSettings, expected_version: ExpectedVersion, response: Response,
         body: Annotated[ActionIn | None, Body()] = None) -> CaseOut:
     case = service.act(db=db, actor=actor, storage=storage, settings=settings, case_id=case_id,
@@ -110,7 +110,7 @@ def act(case_id: DbInt, action: Action, db: DbSession, actor: Reader, storage: S
 
 @router.post("/requests/{case_id:int}/hand-over", response_model=CaseOut,
              summary="Hand the case to the next accountable person (If-Match required)")
-def hand_over(case_id: DbInt, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
+def hand_over(case_id: DbId, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
               response: Response) -> CaseOut:
     case = service.hand_over(db=db, actor=actor, case_id=case_id, expected_version=expected_version,
                              to_user_id=body.to_user_id, reason=body.reason)
@@ -120,7 +120,7 @@ def hand_over(case_id: DbInt, body: HandOverIn, db: DbSession, actor: Reader, ex
 
 @router.get("/requests/{case_id:int}/documents/{document_id:int}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="A decision document (PDF)")
-def get_document(case_id: DbInt, document_id: DbInt, db: DbSession, _actor: Reader, storage: Storage) -> Response:
+def get_document(case_id: DbId, document_id: DbId, db: DbSession, _actor: Reader, storage: Storage) -> Response:
     serial, pdf = service.document_pdf(db=db, storage=storage, case_id=case_id, document_id=document_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{serial}.pdf"'})

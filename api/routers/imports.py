@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.dependencies import AppSettings, CeleryApp, DbSession, Storage, require
-from core.bounds import DbInt, column_length
+from core.bounds import DbId, column_length
 from core.context import Actor
 from core.database import after_commit
 from core.errors import InvalidInput, PayloadTooLarge
@@ -73,12 +73,12 @@ def queue_simbench_import(body: SimbenchImportIn, db: DbSession, celery: CeleryA
 
 
 @router.get("/{job_id:int}", response_model=ImportJobOut)
-def get_import(job_id: DbInt, db: DbSession, _actor: Reader) -> ImportJobOut:
+def get_import(job_id: DbId, db: DbSession, _actor: Reader) -> ImportJobOut:
     return ImportJobOut.model_validate(job_service.get(db=db, job_id=job_id))
 
 
 @router.post("/{job_id:int}/retry", response_model=ImportJobOut, status_code=status.HTTP_202_ACCEPTED)
-def retry_import(job_id: DbInt, db: DbSession, celery: CeleryApp, _actor: Importer) -> ImportJobOut:
+def retry_import(job_id: DbId, db: DbSession, celery: CeleryApp, _actor: Importer) -> ImportJobOut:
     """Re-send a queued or failed job (e.g. after the queue was down when it was created)."""
     job = job_service.get(db=db, job_id=job_id)
     job_service.ensure_retryable(job=job)

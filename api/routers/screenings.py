@@ -9,7 +9,7 @@ from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, IdempotencyKey, InputCrs, require
-from core.bounds import DbInt
+from core.bounds import DbId
 from core.context import Actor
 from core.permissions import Permission
 from gis.rules import service as rules_service
@@ -59,5 +59,5 @@ def _stored(db: Session, screening_id: int) -> ScreeningOut:
 
 
 @router.get("/{screening_id:int}", response_model=ScreeningOut, summary="A stored screening, as it was made")
-def get_one(screening_id: DbInt, db: DbSession, _actor: Reader) -> ScreeningOut:
+def get_one(screening_id: DbId, db: DbSession, _actor: Reader) -> ScreeningOut:
     return _stored(db, screening_id)
