@@ -73,12 +73,16 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
-        for err in exc.errors()
-    ]
+    details = [{"field": _field_name(err), "message": err.get("msg", "")} for err in exc.errors()]
     summary = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5])
     return problem(422, "Invalid input", summary or "The request is not valid.", errors=details)
+
+
+def _field_name(error: dict[str, Any]) -> str:
+    """`properties.name`, `query.limit`...; a body that is not JSON at all is `body` (its loc is a position)."""
+    if error.get("type") == "json_invalid":
+        return "body"
+    return ".".join(str(p) for p in error.get("loc", ()) if p != "body")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -92,6 +96,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             return Response(status_code=204, headers={"Allow": allow})
         return problem(405, "Method not allowed", f"{request.method} is not allowed here; use one of: {allow}.",
                        headers={"Allow": allow})
+    if exc.status_code == 400:
+        # The only 400 the framework raises: a body that cannot be read as its Content-Type says.
+        return problem(422, "Invalid input", f"body: {exc.detail}",
+                       errors=[{"field": "body", "message": str(exc.detail)}])
     return problem(exc.status_code, _title_for_status(exc.status_code), str(exc.detail), headers=headers)
 
 

@@ -106,10 +106,12 @@ def describe_errors(app: FastAPI, document: dict[str, Any]) -> None:
         responses = operation.setdefault("responses", {})
         for status in sorted(statuses):
             description, headers = ERRORS[status]
-            responses[str(status)] = {"description": description, "headers": headers,
-                                      "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
-            if not headers:
-                del responses[str(status)]["headers"]
+            response = responses.setdefault(str(status), {"description": description})
+            if headers:
+                response["headers"] = headers
+        for status, response in responses.items():  # derived ones and those a route declares itself
+            if status.startswith(("4", "5")):
+                response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
         if dependencies.if_match_version in calls:
             _require_if_match(operation)
         _geojson_only(path, method, responses)
@@ -161,7 +163,7 @@ def _error_statuses(path: str, method: str, route: Any, calls: set[Callable[...,
     if dependencies.get_db in calls:
         statuses.add(503)
     if path == SIGN_IN_PATH:
-        statuses.add(429)
+        statuses |= {401, 429}  # a wrong password; too many of them
     return statuses
 
 

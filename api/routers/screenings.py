@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 from shapely.geometry import mapping
@@ -17,12 +17,13 @@ from gis.screening import service
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn, ScreeningOut, screening_out
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
+NO_RULE_SET: dict[int | str, dict[str, Any]] = {404: {"description": "No rule set matches `rule_set` (or the date)"}}
 Runner = Annotated[Actor, Depends(require(Permission.screenings_run))]
 Reader = Annotated[Actor, Depends(require(Permission.screenings_read))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScreeningOut,
-             summary="Screen one geometry against protection zones and clearances")
+             summary="Screen one geometry against protection zones and clearances", responses=NO_RULE_SET)
 def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSettings, crs: InputCrs,
                response: Response, idempotency_key: IdempotencyKey = None) -> ScreeningOut:
     if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor,
@@ -37,7 +38,8 @@ def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSet
 
 
 @router.post("/batch", status_code=status.HTTP_201_CREATED, response_model=list[ScreeningOut],
-             summary="Screen up to 1,000 geometries in one call (all validated first; none stored on error)")
+             summary="Screen up to 1,000 geometries in one call (all validated first; none stored on error)",
+             responses=NO_RULE_SET)
 def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings: AppSettings,
                  crs: InputCrs, response: Response, idempotency_key: IdempotencyKey = None) -> list[ScreeningOut]:
     if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor,

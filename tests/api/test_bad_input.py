@@ -77,6 +77,14 @@ def test_an_escaped_backslash_before_u0000_is_ordinary_text(client: TestClient, 
     assert response.json()["properties"]["name"] == "C:\\u0000 drive"
 
 
+def test_a_body_that_cannot_be_decoded_is_422_naming_the_body(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post(url("lines"), content=b"\xff\xfe{}", headers={**admin, "Content-Type": "application/json"})
+    assert_rejected(response, "body")
+    broken = client.post(f"{B}/imports/geo", content=b"--x\r\nnot multipart", headers={
+        **admin, "Content-Type": "multipart/form-data; boundary=x"})
+    assert broken.status_code == 422 and broken.headers["content-type"] == PROBLEM
+
+
 # --- integers beyond 64 bits in paths, filters, bodies and cursors ----------------------------------
 
 @pytest.mark.parametrize("path,field", [
