@@ -140,7 +140,7 @@ def _nul_in_body(body: bytes, media_type: str) -> str | None:
             if NUL in key or NUL in value:
                 return key.replace(NUL, "")
         return "body"
-    if JSON_NUL not in body.lower():
+    if JSON_NUL not in body:  # RFC 8259 spells the escape with a lower-case u only
         return None
     try:
         document = json.loads(body)
