@@ -116,6 +116,7 @@ def describe_errors(app: FastAPI, document: dict[str, Any]) -> None:
             _require_if_match(operation)
         _geojson_only(path, method, responses)
         _idempotent_replay(operation, responses)
+        _page_size_limit(operation, app.state.settings.api.max_page_size)
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
 
@@ -211,3 +212,13 @@ def _exact_integer_bounds(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _exact_integer_bounds(value)
+
+
+def _page_size_limit(operation: dict[str, Any], max_page_size: int) -> None:
+    """A page's `limit` is capped by a setting (`GW_API_MAX_PAGE_SIZE`), known only when the app is built."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] != "query" or parameter["name"] != "limit":
+            continue
+        for schema in [parameter["schema"], *parameter["schema"].get("anyOf", [])]:
+            if schema.get("type") == "integer" and schema.get("maximum", INT64_MAX) >= INT64_MAX:
+                schema["maximum"] = max_page_size

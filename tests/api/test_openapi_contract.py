@@ -176,3 +176,9 @@ def test_a_method_a_path_does_not_serve_is_405_with_allow(client: TestClient, au
 def test_an_id_that_is_not_a_number_is_no_such_resource(client: TestClient, auth: Auth) -> None:
     response = client.get(f"{B}/network/lines/abc", headers=auth(Role.admin))
     assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+
+
+def test_page_size_is_documented_with_its_configured_cap(document: dict[str, Any], settings: Any) -> None:
+    parameters = document["paths"][f"{B}/network/lines"]["get"]["parameters"]
+    limit = next(p for p in parameters if p["name"] == "limit")
+    assert limit["schema"]["anyOf"][0]["maximum"] == settings.api.max_page_size
