@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import FastAPI
 
 from api.errors import register_error_handlers
+from api.middleware import NulByteGuard, RequestIdMiddleware
+from api.openapi import install_openapi
 from api.routers import router as api_router
 from core.celery_app import create_celery
-from core.context import bind_request_id
 from core.database import create_db_engine, create_session_factory
 from core.settings import Settings
 from gis.network.topology import GraphCache
@@ -49,15 +49,11 @@ def create_app(settings: Settings) -> FastAPI:
                                            socket_connect_timeout=settings.auth.redis_timeout_s,
                                            socket_timeout=settings.auth.redis_timeout_s)
 
-    @app.middleware("http")
-    async def request_id_middleware(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        request_id = bind_request_id(request.headers.get("X-Request-ID"))
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        return response
-
-    register_error_handlers(app)
+    register_error_handlers(app)  # first: its 500 middleware must sit inside every other one
+    app.add_middleware(NulByteGuard)
+    app.add_middleware(RequestIdMiddleware)  # last added runs first: every answer carries the request id
     app.include_router(api_router, prefix="/api/v1")
+    install_openapi(app)
     return app
 
 

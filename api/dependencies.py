@@ -17,6 +17,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.bounds import INT64_MAX, INT64_MIN, DbInt
 from core.context import Actor
 from core.database import unit_of_work
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PreconditionRequired
@@ -168,9 +169,12 @@ def decode_cursor(cursor: str, *, kind: str = "id", parts: int = 1) -> tuple[int
     """The position an `encode_cursor` cursor of `kind` holds; a tampered or foreign cursor is 422."""
     try:
         prefix, *values = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split(":")
-        if prefix != kind or len(values) != parts:
+        if prefix != kind or len(values) != parts or not all(v.isascii() and v.lstrip("-").isdigit() for v in values):
             raise ValueError(prefix)
-        return tuple(int(v) for v in values)
+        position = tuple(int(v) for v in values)
+        if not all(INT64_MIN <= p <= INT64_MAX for p in position):
+            raise ValueError(values)  # beyond any bigint key: no row sits there, and the database cannot compare
+        return position
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not valid; use the `next` link of the previous page.",
                            errors=[{"field": "cursor", "message": "invalid"}]) from exc
@@ -178,7 +182,7 @@ def decode_cursor(cursor: str, *, kind: str = "id", parts: int = 1) -> tuple[int
 
 def page_param(
     settings: AppSettings,
-    limit: Annotated[int | None, Query(ge=1, description="Page size")] = None,
+    limit: Annotated[DbInt | None, Query(ge=1, description="Page size")] = None,
     cursor: Annotated[str | None, Query(description="Opaque cursor from the previous page's `next` link")] = None,
 ) -> PageRequest:
     size = limit or settings.api.default_page_size

@@ -1,7 +1,8 @@
 """One mapping from domain exceptions to RFC 9457 problem+json responses.
 
 Services raise `core.errors` exceptions; this module is the only place that knows their HTTP status.
-Unexpected exceptions become a 500 that names the request id but never leaks internals.
+Unexpected exceptions become a 500 that names the request id but never leaks internals, answered by
+`UnexpectedErrorMiddleware` on a connection that stays usable.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ import logging
 from typing import Any
 
 import redis.exceptions
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import errors
 from core.context import current_request_id
@@ -70,18 +74,44 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
-        for err in exc.errors()
-    ]
+    details = [{"field": _field_name(err), "message": err.get("msg", "")} for err in exc.errors()]
     summary = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5])
     return problem(422, "Invalid input", summary or "The request is not valid.", errors=details)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _field_name(error: dict[str, Any]) -> str:
+    """`properties.name`, `query.limit`...; a body that is not JSON at all is `body` (its loc is a position)."""
+    if error.get("type") == "json_invalid":
+        return "body"
+    return ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, _title_for_status(exc.status_code), str(exc.detail),
-                   headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        # The router names only the first route whose path matched; a resource's methods are spread
+        # over several routes (GET, PATCH, DELETE...), so `Allow` is rebuilt from all of them.
+        allow = ", ".join(sorted(allowed_methods(request.app, request.scope)))
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        return problem(405, "Method not allowed", f"{request.method} is not allowed here; use one of: {allow}.",
+                       headers={"Allow": allow})
+    if exc.status_code == 400:
+        # The only 400 the framework raises: a body that cannot be read as its Content-Type says.
+        return problem(422, "Invalid input", f"body: {exc.detail}",
+                       errors=[{"field": "body", "message": str(exc.detail)}])
+    return problem(exc.status_code, _title_for_status(exc.status_code), str(exc.detail), headers=headers)
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
+    """Every method some route serves at this path (and OPTIONS, which is always answered)."""
+    methods = {"OPTIONS"}
+    for route in iter_route_contexts(app.router.routes):
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods |= set(route.methods or ())
+    return methods
 
 
 async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
@@ -96,20 +126,50 @@ async def _redis_down(_request: Request, exc: Exception) -> JSONResponse:
                    headers={"Retry-After": "5"}, service="redis")
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", exc_info=exc)
-    return problem(500, "Internal error", "An unexpected error occurred; it has been logged with this request id.")
+class UnexpectedErrorMiddleware:
+    """An exception no handler claimed becomes a problem+json 500, and the connection stays healthy.
+
+    Starlette's `ServerErrorMiddleware` would answer too, but it then re-raises, and the server drops
+    the keep-alive connection without `Connection: close`: the client's next request meets a reset.
+    This middleware sits inside it and does not re-raise once the 500 is sent.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise  # half a response is on the wire: only closing the connection can tell the client
+            logger.exception("unhandled error", exc_info=exc)
+            response = problem(500, "Internal error",
+                               "An unexpected error occurred; it has been logged with this request id.")
+            await response(scope, receive, send)
 
 
 def _title_for_status(status: int) -> str:
     return {400: "Bad request", 401: "Not authenticated", 403: "Permission denied", 404: "Not found",
-            405: "Method not allowed", 413: "Payload too large"}.get(status, "Request failed")
+            405: "Method not allowed", 413: "Payload too large", 429: "Too many requests"}.get(status, "Request failed")
 
 
 def register_error_handlers(app: FastAPI) -> None:
+    """The status map's handlers, and the 500 middleware (registered first, so it sits innermost)."""
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_exception_handler(errors.GridWardenError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(redis.exceptions.ConnectionError, _redis_down)
-    app.add_exception_handler(Exception, _unexpected)

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from core.audit.models import AuditRecord
 from core.permissions import Role
 
 _request_id: ContextVar[str | None] = ContextVar("gw_request_id", default=None)
 
+REQUEST_ID_HEADER = "X-Request-ID"
+# The id is stored with every audit record and outbox event, so it may be no longer than that column;
+# letters, digits and `._:-` cover UUIDs, ULIDs and trace ids while keeping logs and headers clean.
+REQUEST_ID_MAX_LENGTH: int = AuditRecord.__table__.c.request_id.type.length  # type: ignore[attr-defined]
+_REQUEST_ID_CHARACTERS = re.compile(r"[A-Za-z0-9._:-]+")
+
 
 def current_request_id() -> str | None:
     return _request_id.get()
+
+
+def request_id_problem(value: str | None) -> str | None:
+    """Why a client's `X-Request-ID` cannot be used (None when it can, or when none was sent)."""
+    if value is None:
+        return None
+    if not 1 <= len(value) <= REQUEST_ID_MAX_LENGTH:
+        return f"must be 1 to {REQUEST_ID_MAX_LENGTH} characters long"
+    if not _REQUEST_ID_CHARACTERS.fullmatch(value):
+        return "may contain only letters, digits and . _ : -"
+    return None
 
 
 def bind_request_id(request_id: str | None = None) -> str:

@@ -9,6 +9,8 @@ from geoalchemy2.shape import to_shape
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from shapely.geometry import mapping
 
+from core.audit.models import AuditRecord
+from core.bounds import DbInt, column_length
 from permits.privacy import personal_data
 
 CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
@@ -91,8 +93,9 @@ class EncroachmentIn(_In):
 class ActionIn(_In):
     """The body of an action; which fields each action needs is checked by the service."""
 
-    note: str | None = Field(default=None, max_length=4000)
-    assignee_id: int | None = Field(default=None, description="assign_survey / assign_reinspection")
+    # A note is the audit record's reason for the change, so it is as long as that column allows.
+    note: str | None = Field(default=None, max_length=column_length(AuditRecord.reason))
+    assignee_id: DbInt | None = Field(default=None, description="assign_survey / assign_reinspection")
     findings: str | None = Field(default=None, max_length=8000, description="record_survey / record_reinspection")
     hazard_found: bool | None = Field(default=None, description="record_survey")
     passed: bool | None = Field(default=None, description="record_reinspection: the rectification is adequate")
@@ -103,8 +106,9 @@ class ActionIn(_In):
 
 
 class HandOverIn(_In):
-    to_user_id: int
-    reason: str = Field(min_length=1, max_length=1000)
+    to_user_id: DbInt
+    reason: str = Field(min_length=1, max_length=column_length(AuditRecord.reason),
+                        description="Kept as the audit record's reason for the hand-over")
 
 
 class PersonOut(BaseModel):

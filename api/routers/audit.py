@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from api.dependencies import DbSession, Page, encode_cursor, require
 from core.audit import service as audit_service
 from core.audit.schemas import AuditPage, AuditRecordOut
+from core.bounds import IsoDateTime
 from core.context import Actor
 from core.permissions import Permission, has_permission
 from gis.customers.privacy import mask_phone
@@ -23,8 +23,8 @@ def search_audit_log(
     entity_type: str | None = None,
     entity_id: str | None = None,
     actor: Annotated[str | None, Query(description="Username of who made the change")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> AuditPage:
     """Newest first. Filter by entity, actor and time; follow `next_cursor` for older records."""
     query = audit_service.AuditQuery(entity_type=entity_type, entity_id=entity_id, actor_name=actor,

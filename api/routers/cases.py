@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
+from core.bounds import DbId, DbInt
 from core.context import Actor
 from core.permissions import Permission
 from permits import deadlines, service
@@ -75,9 +76,9 @@ def report_encroachment(body: EncroachmentIn, db: DbSession, actor: Reporter, se
 def list_requests(db: DbSession, actor: Reader,
                   state: Annotated[State | None, Query()] = None,
                   kind: Annotated[CaseKind | None, Query()] = None,
-                  owner_id: Annotated[int | None, Query(ge=1)] = None,
+                  owner_id: Annotated[DbInt | None, Query(ge=1)] = None,
                   overdue: Annotated[bool, Query(description="Only open cases past their deadline")] = False,
-                  after_id: Annotated[int | None, Query(ge=0)] = None,
+                  after_id: Annotated[DbInt | None, Query(ge=0)] = None,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[CaseOut]:
     query = service.CaseFilter(state=state.value if state else None, kind=kind.value if kind else None,
                                owner_id=owner_id, overdue_at=datetime.now(UTC) if overdue else None,
@@ -85,16 +86,16 @@ def list_requests(db: DbSession, actor: Reader,
     return _outs(db, service.list_cases(db=db, query=query), actor)
 
 
-@router.get("/requests/{case_id}", response_model=CaseOut, summary="One case with deadline, history, documents")
-def get_request(case_id: int, db: DbSession, actor: Reader, response: Response) -> CaseOut:
+@router.get("/requests/{case_id:int}", response_model=CaseOut, summary="One case with deadline, history, documents")
+def get_request(case_id: DbId, db: DbSession, actor: Reader, response: Response) -> CaseOut:
     case = service.get_case(db=db, case_id=case_id)
     response.headers["ETag"] = f'"{case.version}"'
     return _out(db, case, actor)
 
 
-@router.post("/requests/{case_id}/actions/{action}", response_model=CaseOut,
+@router.post("/requests/{case_id:int}/actions/{action}", response_model=CaseOut,
              summary="Move a case on (If-Match required); illegal moves are 409 with the allowed ones")
-def act(case_id: int, action: Action, db: DbSession, actor: Reader, storage: Storage,
+def act(case_id: DbId, action: Action, db: DbSession, actor: Reader, storage: Storage,
         settings: AppSettings, expected_version: ExpectedVersion, response: Response,
         body: Annotated[ActionIn | None, Body()] = None) -> CaseOut:
     case = service.act(db=db, actor=actor, storage=storage, settings=settings, case_id=case_id,
@@ -104,9 +105,9 @@ def act(case_id: int, action: Action, db: DbSession, actor: Reader, storage: Sto
     return _out(db, case, actor)
 
 
-@router.post("/requests/{case_id}/hand-over", response_model=CaseOut,
+@router.post("/requests/{case_id:int}/hand-over", response_model=CaseOut,
              summary="Hand the case to the next accountable person (If-Match required)")
-def hand_over(case_id: int, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
+def hand_over(case_id: DbId, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
               response: Response) -> CaseOut:
     case = service.hand_over(db=db, actor=actor, case_id=case_id, expected_version=expected_version,
                              to_user_id=body.to_user_id, reason=body.reason)
@@ -114,9 +115,9 @@ def hand_over(case_id: int, body: HandOverIn, db: DbSession, actor: Reader, expe
     return _out(db, case, actor)
 
 
-@router.get("/requests/{case_id}/documents/{document_id}", response_class=Response,
+@router.get("/requests/{case_id:int}/documents/{document_id:int}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="A decision document (PDF)")
-def get_document(case_id: int, document_id: int, db: DbSession, _actor: Reader, storage: Storage) -> Response:
+def get_document(case_id: DbId, document_id: DbId, db: DbSession, _actor: Reader, storage: Storage) -> Response:
     serial, pdf = service.document_pdf(db=db, storage=storage, case_id=case_id, document_id=document_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{serial}.pdf"'})

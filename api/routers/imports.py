@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.dependencies import AppSettings, CeleryApp, DbSession, Storage, require
+from core.bounds import DbId, column_length
 from core.context import Actor
 from core.database import after_commit
 from core.errors import InvalidInput, PayloadTooLarge
@@ -14,9 +15,12 @@ from core.permissions import Permission
 from gis.crs import parse_crs
 from gis.imports import geofile
 from gis.imports import service as job_service
+from gis.imports.models import ImportJob
 from gis.imports.schemas import ImportJobOut, SimbenchImportIn
 
 router = APIRouter(prefix="/imports", tags=["imports"])
+# The upload's name is kept as the job's source name and inside its object key ("geo/<32 hex>/<name>").
+MAX_FILENAME_LENGTH = min(column_length(ImportJob.source_name), column_length(ImportJob.object_key) - len("geo//") - 32)
 
 Importer = Annotated[Actor, Depends(require(Permission.imports_run))]
 Reader = Annotated[Actor, Depends(require(Permission.network_read))]
@@ -39,13 +43,16 @@ async def queue_geo_import(
     settings: AppSettings, db: DbSession, storage: Storage, celery: CeleryApp, actor: Importer,
     file: Annotated[UploadFile, File(description="GeoJSON FeatureCollection or GeoPackage")],
     layer: Annotated[str, Form()],
-    crs: Annotated[str | None, Form()] = None,
+    crs: Annotated[str | None, Form(max_length=column_length(ImportJob.source_crs))] = None,
 ) -> ImportJobOut:
     """Upload a layer file; it is stored, then imported by a worker. Poll `GET /imports/{id}`."""
     geofile.layer_by_name(layer)
     if crs:
         parse_crs(crs)
     filename = PurePath(file.filename or "upload.geojson").name
+    if len(filename) > MAX_FILENAME_LENGTH or "\x00" in filename:
+        raise InvalidInput(f"The file name must be at most {MAX_FILENAME_LENGTH} characters, without NUL.",
+                           errors=[{"field": "file", "message": "file name too long or not text"}])
     data = await _read_limited(file, settings.api.max_upload_bytes)
     await run_in_threadpool(job_service.check_queue, celery=celery)
     job = await run_in_threadpool(job_service.create_geo_job, db=db, actor=actor, storage=storage, layer=layer,
@@ -65,13 +72,13 @@ def queue_simbench_import(body: SimbenchImportIn, db: DbSession, celery: CeleryA
     return ImportJobOut.model_validate(job)
 
 
-@router.get("/{job_id}", response_model=ImportJobOut)
-def get_import(job_id: int, db: DbSession, _actor: Reader) -> ImportJobOut:
+@router.get("/{job_id:int}", response_model=ImportJobOut)
+def get_import(job_id: DbId, db: DbSession, _actor: Reader) -> ImportJobOut:
     return ImportJobOut.model_validate(job_service.get(db=db, job_id=job_id))
 
 
-@router.post("/{job_id}/retry", response_model=ImportJobOut, status_code=status.HTTP_202_ACCEPTED)
-def retry_import(job_id: int, db: DbSession, celery: CeleryApp, _actor: Importer) -> ImportJobOut:
+@router.post("/{job_id:int}/retry", response_model=ImportJobOut, status_code=status.HTTP_202_ACCEPTED)
+def retry_import(job_id: DbId, db: DbSession, celery: CeleryApp, _actor: Importer) -> ImportJobOut:
     """Re-send a queued or failed job (e.g. after the queue was down when it was created)."""
     job = job_service.get(db=db, job_id=job_id)
     job_service.ensure_retryable(job=job)

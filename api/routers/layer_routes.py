@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api import geojson
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, page_param, parse_bbox, require
+from core.bounds import DbId
 from core.context import Actor
 from core.errors import InvalidInput
 from gis.geometry import parse_geometry
@@ -89,9 +90,9 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
         shape_properties([f["properties"] for f in body["features"]], actor, db)
         return JSONResponse(body, media_type=geojson.GEOJSON)
 
-    @router.get(path + "/{feature_id}", summary=f"Get one of {layer.name}", responses=GEOJSON_RESPONSE,
+    @router.get(path + "/{feature_id:int}", summary=f"Get one of {layer.name}", responses=GEOJSON_RESPONSE,
                 response_class=JSONResponse)
-    def get_one(feature_id: int, db: DbSession, actor: Reader) -> JSONResponse:
+    def get_one(feature_id: DbId, db: DbSession, actor: Reader) -> JSONResponse:
         return respond(service.get_feature(db=db, layer=layer, feature_id=feature_id), actor, db)
 
     @router.post(path, summary=f"Create one of {layer.name}", status_code=status.HTTP_201_CREATED,
@@ -103,9 +104,9 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
                                         properties=feature.properties)
         return respond(record, actor, db, status.HTTP_201_CREATED)
 
-    @router.patch(path + "/{feature_id}", summary=f"Change one of {layer.name} (If-Match required)",
+    @router.patch(path + "/{feature_id:int}", summary=f"Change one of {layer.name} (If-Match required)",
                   responses=GEOJSON_RESPONSE, response_class=JSONResponse)
-    def update_one(feature_id: int, patch: FeaturePatchIn, db: DbSession, actor: Writer, crs: InputCrs,
+    def update_one(feature_id: DbId, patch: FeaturePatchIn, db: DbSession, actor: Writer, crs: InputCrs,
                    expected_version: ExpectedVersion) -> JSONResponse:
         try:
             changes = PatchProps.model_validate(patch.properties).model_dump(exclude_unset=True)
@@ -124,9 +125,9 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
                                         expected_version=expected_version, geometry=geometry, changes=changes)
         return respond(record, actor, db)
 
-    @router.delete(path + "/{feature_id}", summary=f"Delete one of {layer.name} (soft, If-Match required)",
+    @router.delete(path + "/{feature_id:int}", summary=f"Delete one of {layer.name} (soft, If-Match required)",
                    status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-    def delete_one(feature_id: int, db: DbSession, actor: Writer, expected_version: ExpectedVersion,
+    def delete_one(feature_id: DbId, db: DbSession, actor: Writer, expected_version: ExpectedVersion,
                    reason: Annotated[str | None, Query(max_length=500)] = None) -> Response:
         service.delete_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
                                expected_version=expected_version, reason=reason)

@@ -36,7 +36,8 @@ def get_rule_set(code: str, version: str, db: DbSession, _actor: Reader) -> dict
     return {**_summary(row), "definition": row.definition}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Load a rule set (immutable per code and version)")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Load a rule set (immutable per code and version)",
+             responses={200: {"description": "This code and version were loaded before, with the same content"}})
 def load_rule_set(db: DbSession, actor: Manager, response: Response,
                   content: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     row, created = zone_service.load_rule_set(db=db, actor=actor, content=content)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, IdempotencyKey, InputCrs, require
+from core.bounds import DbId
 from core.context import Actor
 from core.fingerprint import request_fingerprint
 from core.permissions import Permission
@@ -17,12 +18,13 @@ from gis.screening import service
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn, ScreeningOut, screening_out
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
+NO_RULE_SET: dict[int | str, dict[str, Any]] = {404: {"description": "No rule set matches `rule_set` (or the date)"}}
 Runner = Annotated[Actor, Depends(require(Permission.screenings_run))]
 Reader = Annotated[Actor, Depends(require(Permission.screenings_read))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScreeningOut,
-             summary="Screen one geometry against protection zones and clearances")
+             summary="Screen one geometry against protection zones and clearances", responses=NO_RULE_SET)
 def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSettings, crs: InputCrs,
                response: Response, idempotency_key: IdempotencyKey = None) -> ScreeningOut:
     fingerprint = request_fingerprint(operation="screening", epsg=crs, body=body)
@@ -38,7 +40,8 @@ def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSet
 
 
 @router.post("/batch", status_code=status.HTTP_201_CREATED, response_model=list[ScreeningOut],
-             summary="Screen up to 1,000 geometries in one call (all validated first; none stored on error)")
+             summary="Screen up to 1,000 geometries in one call (all validated first; none stored on error)",
+             responses=NO_RULE_SET)
 def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings: AppSettings,
                  crs: InputCrs, response: Response, idempotency_key: IdempotencyKey = None) -> list[ScreeningOut]:
     fingerprint = request_fingerprint(operation="screening.batch", epsg=crs, body=body)
@@ -61,6 +64,6 @@ def _stored(db: Session, screening_id: int) -> ScreeningOut:
     return screening_out(row, rules_service.get_rule_set_by_id(db=db, rule_set_id=row.rule_set_id), geometry)
 
 
-@router.get("/{screening_id}", response_model=ScreeningOut, summary="A stored screening, as it was made")
-def get_one(screening_id: int, db: DbSession, _actor: Reader) -> ScreeningOut:
+@router.get("/{screening_id:int}", response_model=ScreeningOut, summary="A stored screening, as it was made")
+def get_one(screening_id: DbId, db: DbSession, _actor: Reader) -> ScreeningOut:
     return _stored(db, screening_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.dependencies import AppSettings, DbSession, decode_cursor, encode_cursor, page_param, parse_bbox, require
 from api.geojson import GEOJSON, collection_bytes
 from api.routers.layer_routes import add_layer_routes
+from core.bounds import DbInt, IsoDate
 from core.context import Actor
 from core.permissions import Permission
 from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
@@ -25,9 +26,9 @@ def list_zones(request: Request, db: DbSession, _actor: Reader, settings: AppSet
                bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
                bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
                source: Annotated[Literal["derived", "manual"] | None, Query()] = None,
-               line_id: Annotated[int | None, Query(ge=1)] = None,
-               on_date: Annotated[date | None, Query(description="Zones in force on this day (today)")] = None,
-               limit: Annotated[int | None, Query(ge=1)] = None,
+               line_id: Annotated[DbInt | None, Query(ge=1)] = None,
+               on_date: Annotated[IsoDate | None, Query(description="Zones in force on this day (today)")] = None,
+               limit: Annotated[DbInt | None, Query(ge=1)] = None,
                cursor: Annotated[str | None, Query()] = None) -> Response:
     page = page_param(settings, limit, None)
     after = decode_cursor(cursor, kind=CURSOR_KIND, parts=2) if cursor else None

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.bounds import IsoDate
 from core.permissions import Role
 
 # Printable text: control characters (NUL above all, which PostgreSQL cannot store) are refused.
@@ -28,7 +29,7 @@ class QualificationIn(BaseModel):
     # Numeric(7, 2): at most two decimals, so 0.001 is refused rather than stored as 0.00.
     max_voltage_kv: Decimal = Field(gt=0, le=1000, max_digits=7, decimal_places=2,
                                     description="Highest voltage class the certificate covers, kV (two decimals)")
-    valid_until: date
+    valid_until: IsoDate
 
 
 class QualificationOut(BaseModel):

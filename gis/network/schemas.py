@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from core.bounds import DbInt
 from gis.network.models import Construction, PoleKind
 
 
@@ -80,7 +81,7 @@ class CustomerProps(LayerProps):
     guaranteed_supply: bool = False
     contracted_load_kw: float = Field(default=0.0, ge=0, le=1_000_000)
     contact_phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+()\- ]{3,40}$")
-    transformer_id: int | None = Field(default=None, description="The feeding distribution transformer (台区)")
+    transformer_id: DbInt | None = Field(default=None, description="The feeding distribution transformer (台区)")
 
 
 def partial(model: type[BaseModel]) -> type[BaseModel]:
@@ -110,7 +111,7 @@ class ListQuery(BaseModel):
 
     bbox: str | None = Field(default=None, description="minx,miny,maxx,maxy in bbox-crs (default EPSG:4326)")
     bbox_crs: str | None = Field(default=None, alias="bbox-crs")
-    limit: int | None = Field(default=None, ge=1)
+    limit: DbInt | None = Field(default=None, ge=1)
     cursor: str | None = None
     external_id: str | None = None
 
@@ -125,7 +126,7 @@ class SubstationQuery(ListQuery):
 
 class TransformerQuery(ListQuery):
     subnet: str | None = None
-    substation_id: int | None = None
+    substation_id: DbInt | None = None
     lv_kv: float | None = None
 
 
@@ -155,7 +156,7 @@ class CustomerQuery(ListQuery):
     key_account: bool | None = None
     vulnerable: bool | None = None
     guaranteed_supply: bool | None = None
-    transformer_id: int | None = None
+    transformer_id: DbInt | None = None
     account_number: str | None = None
     meter_number: str | None = None
     subnet: str | None = None

@@ -4,6 +4,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.bounds import DbInt
 from gis.network.topology import ElementType
 
 
@@ -13,7 +14,7 @@ class _IdOrKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key_field: ClassVar[str]
 
-    id: int | None = None
+    id: DbInt | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _IdOrKey:

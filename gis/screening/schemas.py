@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.bounds import IsoDate
 from gis.rules.service import LoadedRuleSet
 from gis.screening.models import Screening
 from gis.screening.service import RawScreening
@@ -28,7 +29,7 @@ class ScreeningItemIn(BaseModel):
 class ScreeningIn(ScreeningItemIn):
     rule_set: str | None = Field(default=None, max_length=90,
                                  description="CODE or CODE@VERSION; the utility's default when omitted")
-    on_date: date | None = Field(default=None, description="Date the activity takes place (zones in force)")
+    on_date: IsoDate | None = Field(default=None, description="Date the activity takes place (zones in force)")
 
 
 class ScreeningBatchIn(BaseModel):
@@ -36,7 +37,7 @@ class ScreeningBatchIn(BaseModel):
 
     items: list[ScreeningItemIn]
     rule_set: str | None = Field(default=None, max_length=90)
-    on_date: date | None = None
+    on_date: IsoDate | None = None
 
 
 class RuleSetRef(BaseModel):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from core.bounds import IsoDate
 from gis.network.schemas import LayerProps, ListQuery
 
 
@@ -20,8 +20,8 @@ class ManualZoneProps(LayerProps):
     zone_type: Literal["substation", "corridor", "protected_site", "other"] = "substation"
     authority: str = Field(min_length=1, max_length=200, description="Who designated the zone")
     reason: str = Field(min_length=1, max_length=1000)
-    valid_from: date
-    valid_to: date | None = Field(default=None, description="Last day in force; open-ended when empty")
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(default=None, description="Last day in force; open-ended when empty")
 
     @model_validator(mode="after")
     def _period_in_order(self) -> ManualZoneProps:
