@@ -34,8 +34,9 @@ PROBE = settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, dat
                  suppress_health_check=list(HealthCheck))
 
 
-def _probe_all(app: FastAPI, headers: dict[str, str], modes: tuple[GenerationMode, ...]) -> list[str]:
-    """Every operation, with input of the given kinds: the defects found, one line each."""
+def _probe_all(app: FastAPI, headers: Callable[[], dict[str, str]], modes: tuple[GenerationMode, ...]) -> list[str]:
+    """Every operation, with input of the given kinds: the defects found, one line each. Each call
+    signs in afresh (`headers()`): a probe of sign-out revokes the token it was sent with."""
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     defects: list[str] = []
     for result in schema.get_all_operations():
@@ -47,7 +48,7 @@ def _probe_all(app: FastAPI, headers: dict[str, str], modes: tuple[GenerationMod
             @PROBE
             @given(case=operation.as_strategy(generation_mode=mode))
             def probe(case: Any) -> None:
-                response = case.call(headers=headers)
+                response = case.call(headers=headers())
                 if response.status_code >= 500:
                     defects.append(f"{case.method} {case.formatted_path} -> {response.status_code}: "
                                    f"{response.text[:300]}")
@@ -64,7 +65,7 @@ def _probe_all(app: FastAPI, headers: dict[str, str], modes: tuple[GenerationMod
     return defects
 
 
-def _probe_stateful(app: FastAPI, headers: dict[str, str]) -> list[str]:
+def _probe_stateful(app: FastAPI, headers: Callable[[], dict[str, str]]) -> list[str]:
     """The stateful phase: chains of calls along the links schemathesis infers (create, read, change,
     delete the same record), so ids and versions the API itself handed out are fed back to it."""
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
@@ -72,7 +73,7 @@ def _probe_stateful(app: FastAPI, headers: dict[str, str]) -> list[str]:
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"headers": headers}
+            return {"headers": headers()}
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None,
                               **kwargs: Any) -> None:
@@ -102,13 +103,13 @@ def _assert_no_server_error(defects: list[str]) -> None:
 
 def test_no_operation_answers_a_server_error_to_an_administrator(app: FastAPI, auth: Auth,
                                                                  celery_worker: Any) -> None:
-    _assert_no_server_error(_probe_all(app, auth(Role.admin), (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)))
+    _assert_no_server_error(_probe_all(app, lambda: auth(Role.admin), (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)))
 
 
 def test_no_sequence_of_calls_answers_a_server_error(app: FastAPI, auth: Auth, celery_worker: Any) -> None:
-    _assert_no_server_error(_probe_stateful(app, auth(Role.admin)))
+    _assert_no_server_error(_probe_stateful(app, lambda: auth(Role.admin)))
 
 
 def test_no_operation_answers_a_server_error_to_a_dispatcher(app: FastAPI, auth: Auth, celery_worker: Any) -> None:
     """Valid input only: what differs by role is what gets past authorisation, not how input is parsed."""
-    _assert_no_server_error(_probe_all(app, auth(Role.dispatcher), (GenerationMode.POSITIVE,)))
+    _assert_no_server_error(_probe_all(app, lambda: auth(Role.dispatcher), (GenerationMode.POSITIVE,)))
