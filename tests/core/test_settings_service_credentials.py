@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from core.settings import DatabaseSettings, RedisSettings, S3Settings, Settings
 
@@ -57,9 +57,10 @@ def test_one_of_the_two_s3_keys_is_not_enough(no_service_env: pytest.MonkeyPatch
 def test_explicit_values_still_build_settings_without_any_environment(no_service_env: pytest.MonkeyPatch) -> None:
     settings = Settings(
         environment="test",
-        database=DatabaseSettings(url="postgresql+psycopg://app:pw@db.example:5432/gridwarden"),
-        redis=RedisSettings(url="redis://:pw@cache.example:6379/0"),
-        s3=S3Settings(endpoint="s3.example:9000", access_key="GWEXAMPLEACCESSKEY", secret_key="example-secret"),
+        database=DatabaseSettings(url=SecretStr("postgresql+psycopg://app:pw@db.example:5432/gridwarden")),
+        redis=RedisSettings(url=SecretStr("redis://:pw@cache.example:6379/0")),
+        s3=S3Settings(endpoint="s3.example:9000", access_key="GWEXAMPLEACCESSKEY",
+                      secret_key=SecretStr("example-secret")),
     )
 
     assert settings.database.migration_url.endswith("@db.example:5432/gridwarden")
