@@ -1,4 +1,9 @@
-"""Liveness of every backing service. The API reports 200 only when all of them answer."""
+"""Liveness of every backing service. The API reports 200 only when all of them answer.
+
+Everyone may learn whether each component is up (`HealthReport.summary`); only administrators learn
+server versions, worker counts and why a component is down (`HealthReport.details`), because those tell
+an attacker which known vulnerabilities to try.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,38 @@ class ComponentStatus:
     ok: bool
     detail: str
     info: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    components: dict[str, ComponentStatus]
+
+    @property
+    def down(self) -> list[str]:
+        return sorted(name for name, status in self.components.items() if not status.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.down
+
+    def summary(self) -> dict[str, object]:
+        """Up or down, overall and per component: what a load balancer or anyone else may know."""
+        return {"status": "ok" if self.ok else "degraded", "down": self.down,
+                "components": {name: {"ok": s.ok} for name, s in self.components.items()}}
+
+    def details(self) -> dict[str, object]:
+        """The summary plus versions, worker counts and the reason a component is down (administrators)."""
+        return {**self.summary(),
+                "components": {name: {"ok": s.ok, "detail": s.detail, **s.info} for name, s in self.components.items()}}
+
+
+def check_all(*, engine: Engine, redis_url: str, storage: ObjectStorage, celery: Celery) -> HealthReport:
+    return HealthReport({
+        "database": check_database(engine),
+        "redis": check_redis(redis_url),
+        "s3": check_storage(storage),
+        "workers": check_workers(celery),
+    })
 
 
 def check_database(engine: Engine) -> ComponentStatus:

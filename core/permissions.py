@@ -27,6 +27,7 @@ class Permission(StrEnum):
     audit_read = "audit:read"
     users_manage = "users:manage"
     health_read = "health:read"
+    health_details = "health:details"  # server versions, worker counts, why a component is down: admins only
     zones_write = "zones:write"
     rule_sets_manage = "rule_sets:manage"
     screenings_run = "screenings:run"

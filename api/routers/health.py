@@ -1,32 +1,39 @@
+"""Health: up or down for anyone (load balancers, monitors); the details for administrators."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.dependencies import public
+from api.dependencies import public, require
 from core import health
+from core.permissions import Permission
 
 router = APIRouter(tags=["health"])
 
 
+async def _report(request: Request) -> health.HealthReport:
+    state = request.app.state
+    return await run_in_threadpool(health.check_all, engine=state.engine,
+                                   redis_url=state.settings.redis.url.get_secret_value(),
+                                   storage=state.storage, celery=state.celery)
+
+
 @router.get("/health", dependencies=[Depends(public)])
 async def get_health(request: Request) -> JSONResponse:
-    """Status of the database (with PostGIS version), Redis, S3 and the Celery workers.
+    """Whether the database, Redis, S3 and the Celery workers are up, overall and per component.
 
-    200 when every component is up; 503 naming the ones that are down (for load balancers and on-call).
+    200 when every component is up; 503 naming the ones that are down. No versions or reasons: those
+    are at `/health/details`, for administrators.
     """
-    state = request.app.state
-    components = {
-        "database": await run_in_threadpool(health.check_database, state.engine),
-        "redis": await run_in_threadpool(health.check_redis, state.settings.redis.url.get_secret_value()),
-        "s3": await run_in_threadpool(health.check_storage, state.storage),
-        "workers": await run_in_threadpool(health.check_workers, state.celery),
-    }
-    down = sorted(name for name, status in components.items() if not status.ok)
-    body = {
-        "status": "ok" if not down else "degraded",
-        "down": down,
-        "components": {name: {"ok": s.ok, "detail": s.detail, **s.info} for name, s in components.items()},
-    }
-    return JSONResponse(body, status_code=200 if not down else 503)
+    report = await _report(request)
+    return JSONResponse(report.summary(), status_code=200 if report.ok else 503)
+
+
+@router.get("/health/details", dependencies=[Depends(require(Permission.health_details))])
+async def get_health_details(request: Request) -> JSONResponse:
+    """The same checks with PostgreSQL and PostGIS versions, the number of workers that answered and why a
+    component is down (needs `health:details`, administrators only). 200 or 503 as `/health`."""
+    report = await _report(request)
+    return JSONResponse(report.details(), status_code=200 if report.ok else 503)

@@ -29,6 +29,7 @@ LAYERS = ("substations", "transformers", "lines", "poles", "switches")
 EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/auth/token"): PUBLIC,
     ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/health/details"): frozenset({Role.admin}),
     ("GET", "/api/v1/users"): frozenset({Role.admin}),
     ("POST", "/api/v1/users"): frozenset({Role.admin}),
     ("POST", "/api/v1/users/{user_id}/disable"): frozenset({Role.admin}),
