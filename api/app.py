@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
 from api.errors import register_error_handlers
+from api.limits import BodySizeLimit
 from api.routers import router as api_router
 from core.celery_app import create_celery
 from core.context import bind_request_id
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.storage = ObjectStorage(settings.s3)
     app.state.celery = create_celery(settings)
     app.state.graph_cache = GraphCache()
+    app.add_middleware(BodySizeLimit, settings=settings.api)
 
     @app.middleware("http")
     async def request_id_middleware(request: Request, call_next: RequestResponseEndpoint) -> Response:
