@@ -105,6 +105,11 @@ class ScreeningSettings(BaseSettings):
     max_area_m2: float = Field(default=2_000_000, gt=0, description="Largest request area (a 2 km2 site)")
     max_length_m: float = Field(default=20_000, gt=0, description="Longest request line (a trench or route)")
     max_vertices: int = Field(default=10_000, ge=4)
+    exact_check_below_m: float = Field(default=1.0, ge=0,
+                                       description="Geography distances below this are measured again in a "
+                                                   "projection centred on the site: PostGIS 3.3 geography can "
+                                                   "report 0 m for a 0.25 m gap (the legal distance must never be "
+                                                   "off by the size of the gap)")
     max_batch: int = Field(default=1000, ge=1, le=10_000)
     max_findings: int = Field(default=500, ge=1, description="Findings listed per screening (all are counted)")
     facilities_listed: int = Field(default=50, ge=1, description="A radius rule (blasting: 500 m) lists the "
