@@ -45,6 +45,9 @@ from core.errors import InvalidInput
 from gis.crs import STORAGE_EPSG, area_of_use_contains, to_storage
 
 GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+# Larger than any coordinate of any supported CRS (metres of the widest projection are ~2e7); checked
+# before the float conversion, so a 400-digit JSON integer is refused rather than overflowing.
+MAX_COORDINATE = 1e9
 # The WGS84 ellipsoid for geodesic lengths, areas and offsets computed in Python.
 WGS84 = Geod(ellps="WGS84")
 
@@ -82,11 +85,11 @@ class _Reader:
         for number in value:
             # bool is an int in Python, and JSON true/false are not numbers.
             if isinstance(number, bool) or not isinstance(number, int | float):
-                raise _fail(f"{self.field}.coordinates{where} holds {number!r}; coordinates must be numbers.",
+                raise _fail(f"{self.field}.coordinates{where} holds {repr(number)[:40]}; coordinates must be numbers.",
                             f"{self.field}.coordinates{where}", "not a number")
-            if not math.isfinite(number):
-                raise _fail(f"{self.field}.coordinates{where}: coordinates must be finite numbers.",
-                            f"{self.field}.coordinates{where}", "not finite")
+            if abs(number) > MAX_COORDINATE or not math.isfinite(number):
+                raise _fail(f"{self.field}.coordinates{where}: coordinates must be finite numbers within "
+                            f"±{MAX_COORDINATE:g}.", f"{self.field}.coordinates{where}", "not finite")
         self.count += 1
         if self.count > self.max_vertices:
             raise _fail(f"The geometry has more than {self.max_vertices} vertices, the limit for this write; "

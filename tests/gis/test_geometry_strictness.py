@@ -53,6 +53,7 @@ def refusal(geojson: Any, **kwargs: Any) -> dict[str, Any]:
     pytest.param({"type": "Point", "coordinates": {"x": 117.2, "y": 31.8}}, "geometry.coordinates", id="object"),
     pytest.param({"type": "Point", "coordinates": [math.nan, 31.8]}, "geometry.coordinates", id="NaN"),
     pytest.param({"type": "Point", "coordinates": [math.inf, 31.8]}, "geometry.coordinates", id="infinity"),
+    pytest.param({"type": "Point", "coordinates": [10**400, 31.8]}, "geometry.coordinates", id="400-digit-integer"),
     pytest.param({"type": "LineString", "coordinates": [[117.0, 31.0], [117.1, "31.1"]]},
                  "geometry.coordinates[1]", id="string-in-a-line"),
     pytest.param({"type": "LineString", "coordinates": [[117.0, 31.0]]}, "geometry.coordinates",
