@@ -106,8 +106,8 @@ class ScreeningSettings(BaseSettings):
     max_length_m: float = Field(default=20_000, gt=0, description="Longest request line (a trench or route)")
     max_vertices: int = Field(default=10_000, ge=4)
     exact_check_below_m: float = Field(default=1.0, ge=0,
-                                       description="Geography distances below this are measured again in a "
-                                                   "projection centred on the site: PostGIS 3.3 geography can "
+                                       description="Geography distances below this are measured again in the "
+                                                   "site's UTM zone: PostGIS 3.3 geography can "
                                                    "report 0 m for a 0.25 m gap (the legal distance must never be "
                                                    "off by the size of the gap)")
     max_batch: int = Field(default=1000, ge=1, le=10_000)
