@@ -174,6 +174,27 @@ def test_a_line_of_a_million_vertices_never_reaches_the_database(
     assert row_count(owner_engine, "lines") == 0
 
 
+@pytest.mark.parametrize("layer_path", ["/api/v1/network/lines", "/api/v1/zones/manual"])
+def test_a_million_compact_vertices_under_the_body_limit_are_refused_by_the_vertex_count(
+        client: TestClient, auth: Auth, owner_engine: Engine, settings: Settings, layer_path: str) -> None:
+    # One-digit coordinates keep a million positions under the body limit (6 bytes each).
+    ring = [[1, 2], [2, 2]] * 499_999 + [[2, 1], [1, 2]]
+    geometry = ({"type": "LineString", "coordinates": ring[:-2]} if "lines" in layer_path
+                else {"type": "Polygon", "coordinates": [ring]})
+    body = feature("lines", geometry=geometry) if "lines" in layer_path else zone_feature(geometry)
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    assert len(raw) < settings.api.max_json_body_bytes
+
+    response = client.post(layer_path, content=raw, headers={**auth(Role.admin), "Content-Type": "application/json"})
+
+    assert response.status_code == 422, response.text[:300]
+    limit = settings.api.max_geometry_vertices
+    assert response.json()["errors"] == [{"field": "geometry", "message": f"more than {limit} vertices"}]
+    with owner_engine.connect() as conn:
+        assert conn.execute(text("SELECT (SELECT count(*) FROM lines) + (SELECT count(*) FROM manual_zones)")
+                            ).scalar_one() == 0
+
+
 def test_a_patch_over_the_vertex_limit_is_refused_too(client: TestClient, auth: Auth, settings: Settings) -> None:
     headers = auth(Role.dispatcher)
     line = client.post(url("lines"), json=feature("lines"), headers=headers).json()
