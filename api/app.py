@@ -10,6 +10,7 @@ import redis
 from fastapi import FastAPI
 
 from api.errors import register_error_handlers
+from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
 from api.routers import router as api_router
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     register_error_handlers(app)  # first: its 500 middleware must sit inside every other one
     app.add_middleware(NulByteGuard)
+    # Outside the NUL guard (which reads JSON bodies): an oversized body is refused before anything reads it.
+    app.add_middleware(BodySizeLimit, settings=settings.api)
     app.add_middleware(RequestIdMiddleware)  # last added runs first: every answer carries the request id
     app.include_router(api_router, prefix="/api/v1")
     install_openapi(app)

@@ -163,7 +163,8 @@ def cmd_import_geo(settings: Settings, args: argparse.Namespace) -> int:
     source = geofile.read_source(path.read_bytes(), path.name, crs=args.crs)
     engine = create_db_engine(settings.database)
     with unit_of_work(create_session_factory(engine)) as db:
-        report = geofile.import_features(db=db, actor=Actor.system("import"), layer=layer, source=source)
+        report = geofile.import_features(db=db, actor=Actor.system("import"), layer=layer, source=source,
+                                         settings=settings.api)
     print(f"{layer.name}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged "
           f"of {report.total}")
     engine.dispose()

@@ -211,8 +211,31 @@ class ApiSettings(BaseSettings):
 
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
-    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024,
+                                  description="Largest import file; a multipart upload may be this plus "
+                                              "upload_form_overhead_bytes")
+    upload_form_overhead_bytes: int = Field(default=64 * 1024, ge=1024,
+                                            description="Room for a multipart form's boundaries and small "
+                                                        "fields (layer, crs) around the file itself")
+    max_json_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024,
+                                     description="Largest JSON request body: a layer feature at "
+                                                 "max_geometry_vertices (~1.5 MB) or a full screening batch "
+                                                 "fit with room to spare; more is refused (413) unread")
     max_bbox_degrees: float = Field(default=5.0, gt=0, description="Largest bbox side for list queries")
+    max_geometry_vertices: int = Field(default=50_000, ge=4,
+                                       description="Most vertices one stored geometry (a line, a manual "
+                                                   "zone, a built-up area outline, a case footprint) may have: "
+                                                   "a 100 km line surveyed every 2 m, a city outline; beyond it "
+                                                   "the client is asked to simplify")
+    max_zone_area_m2: float = Field(default=1e10, gt=0,
+                                    description="Largest manual zone or built-up area (10,000 km2, a large "
+                                                "city): anything bigger is a mistake (swapped axes, a wrong "
+                                                "CRS, a ring wound the long way round the globe)")
+    audit_geometry_verbatim_vertices: int = Field(default=100, ge=1,
+                                                  description="Geometries up to this many vertices are kept "
+                                                              "whole in audit records; larger ones as type, "
+                                                              "vertex count, bbox and SHA-256 (the audit log "
+                                                              "is append-only, so its records must stay small)")
 
 
 class ScreeningSettings(BaseSettings):
@@ -223,6 +246,11 @@ class ScreeningSettings(BaseSettings):
     max_area_m2: float = Field(default=2_000_000, gt=0, description="Largest request area (a 2 km2 site)")
     max_length_m: float = Field(default=20_000, gt=0, description="Longest request line (a trench or route)")
     max_vertices: int = Field(default=10_000, ge=4)
+    exact_check_below_m: float = Field(default=1.0, ge=0,
+                                       description="Geography distances below this are measured again in the "
+                                                   "site's UTM zone: PostGIS 3.3 geography can "
+                                                   "report 0 m for a 0.25 m gap (the legal distance must never be "
+                                                   "off by the size of the gap)")
     max_batch: int = Field(default=1000, ge=1, le=10_000)
     max_findings: int = Field(default=500, ge=1, description="Findings listed per screening (all are counted)")
     facilities_listed: int = Field(default=50, ge=1, description="A radius rule (blasting: 500 m) lists the "

@@ -38,11 +38,24 @@ def parse_crs(value: str | int | None) -> int:
     except CRSError as exc:
         raise InvalidInput(f"Unknown coordinate reference system {value!r}.",
                            errors=[{"field": "crs", "message": "not a known CRS"}]) from exc
+    if not _is_2d_horizontal(crs):
+        raise InvalidInput(f"Coordinate reference system {value!r} is a {crs.type_name}; send a 2D geographic or "
+                           f"projected CRS (e.g. EPSG:4326, EPSG:4490, a UTM or Gauss-Krüger zone).",
+                           errors=[{"field": "crs", "message": "not a 2D geographic or projected CRS"}])
     epsg = crs.to_epsg(min_confidence=100)
     if epsg is None:
         raise InvalidInput(f"Coordinate reference system {value!r} has no EPSG code; send an EPSG code.",
                            errors=[{"field": "crs", "message": "no EPSG code"}])
     return epsg
+
+
+def _is_2d_horizontal(crs: CRS) -> bool:
+    """Only CRSs whose two coordinates are a position on the map: geographic 2D (lon/lat) or projected
+    (easting/northing). Geocentric (X, Y, Z of EPSG:4978), 3D geographic, vertical, compound and
+    engineering (local) CRSs are refused: two numbers in them are not a place on the ellipsoid."""
+    if crs.is_compound or crs.is_geocentric or crs.is_vertical or crs.is_engineering:
+        return False
+    return (crs.is_geographic or crs.is_projected) and len(crs.axis_info) == 2
 
 
 @lru_cache(maxsize=64)

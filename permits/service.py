@@ -82,9 +82,12 @@ def _record(db: Session, *, actor: Actor, case: Case, action: str, from_state: s
 def _validate(*, db: Session, location_json: dict[str, Any], footprint_json: dict[str, Any] | None,
               activities: list[tuple[str, dict[str, Any]]], epsg: int, settings: Settings
               ) -> tuple[BaseGeometry, BaseGeometry | None, list[screening_service.ScreeningInput]]:
-    location = parse_geometry(location_json, epsg=epsg, allowed_types=frozenset({"Point"}), field="location")
+    # The site is screened, so it takes the screening's limits, checked here before any other work.
+    site_limits = screening_service.screening_limits(settings.screening)
+    location = parse_geometry(location_json, epsg=epsg, allowed_types=frozenset({"Point"}), field="location",
+                              limits=site_limits)
     footprint = (parse_geometry(footprint_json, epsg=epsg, allowed_types=frozenset({"Polygon", "MultiPolygon"}),
-                                field="footprint") if footprint_json else None)
+                                field="footprint", limits=site_limits) if footprint_json else None)
     limit_m = settings.workflow.max_footprint_distance_m
     if footprint is not None and geodesic_distance_m(footprint, location) > limit_m:
         raise InvalidInput(f"The footprint is more than {limit_m:g} m from the location; check both geometries.",

@@ -18,7 +18,6 @@ from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, 
 from core.bounds import DbId
 from core.context import Actor
 from core.errors import InvalidInput
-from gis.geometry import parse_geometry
 from gis.network import service
 from gis.network.layers import LayerSpec
 from gis.network.schemas import FeatureIn as LayerFeatureIn
@@ -97,17 +96,19 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
 
     @router.post(path, summary=f"Create one of {layer.name}", status_code=status.HTTP_201_CREATED,
                  responses={201: {"content": {geojson.GEOJSON: {}}}}, response_class=JSONResponse)
-    def create_one(body: FeatureIn, db: DbSession, actor: Writer, crs: InputCrs) -> JSONResponse:  # type: ignore[valid-type]
+    def create_one(body: FeatureIn, db: DbSession, actor: Writer, crs: InputCrs,  # type: ignore[valid-type]
+                   settings: AppSettings) -> JSONResponse:
         feature = cast(LayerFeatureIn, body)
-        geometry = parse_geometry(feature.geometry, epsg=crs, allowed_types=layer.geometry_types)
+        geometry = service.parse_feature_geometry(layer=layer, geojson=feature.geometry, epsg=crs,
+                                                  settings=settings.api)
         record = service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry,
-                                        properties=feature.properties)
+                                        properties=feature.properties, settings=settings.api)
         return respond(record, actor, db, status.HTTP_201_CREATED)
 
     @router.patch(path + "/{feature_id:int}", summary=f"Change one of {layer.name} (If-Match required)",
                   responses=GEOJSON_RESPONSE, response_class=JSONResponse)
     def update_one(feature_id: DbId, patch: FeaturePatchIn, db: DbSession, actor: Writer, crs: InputCrs,
-                   expected_version: ExpectedVersion) -> JSONResponse:
+                   expected_version: ExpectedVersion, settings: AppSettings) -> JSONResponse:
         try:
             changes = PatchProps.model_validate(patch.properties).model_dump(exclude_unset=True)
         except ValidationError as exc:
@@ -117,18 +118,20 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
         if nulls:
             raise InvalidInput(f"These properties cannot be empty: {', '.join(nulls)}.",
                                errors=[{"field": f"properties.{k}", "message": "required"} for k in nulls])
-        geometry = (parse_geometry(patch.geometry, epsg=crs, allowed_types=layer.geometry_types)
+        geometry = (service.parse_feature_geometry(layer=layer, geojson=patch.geometry, epsg=crs,
+                                                   settings=settings.api)
                     if patch.geometry is not None else None)
         if not changes and geometry is None:
             raise InvalidInput("Nothing to change: send properties and/or geometry.")
         record = service.update_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
-                                        expected_version=expected_version, geometry=geometry, changes=changes)
+                                        expected_version=expected_version, geometry=geometry, changes=changes,
+                                        settings=settings.api)
         return respond(record, actor, db)
 
     @router.delete(path + "/{feature_id:int}", summary=f"Delete one of {layer.name} (soft, If-Match required)",
                    status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
     def delete_one(feature_id: DbId, db: DbSession, actor: Writer, expected_version: ExpectedVersion,
-                   reason: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+                   settings: AppSettings, reason: Annotated[str | None, Query(max_length=500)] = None) -> Response:
         service.delete_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
-                               expected_version=expected_version, reason=reason)
+                               expected_version=expected_version, settings=settings.api, reason=reason)
         return Response(status_code=status.HTTP_204_NO_CONTENT)

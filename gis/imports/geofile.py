@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from core.context import Actor
 from core.errors import InvalidInput
+from core.settings import ApiSettings
 from gis.crs import parse_crs
-from gis.geometry import parse_geometry
 from gis.network import service as layer_service
 from gis.network.layers import CUSTOMERS, NETWORK_LAYERS, LayerSpec
 from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
@@ -123,7 +123,7 @@ def _read_gpkg(data: bytes, crs: str | None) -> SourceFeatures:
     return SourceFeatures(epsg=epsg, features=features)
 
 
-def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: SourceFeatures,
+def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: SourceFeatures, settings: ApiSettings,
                     progress: Callable[[float, str], None] | None = None) -> GeoImportReport:
     """Validate every row, then write them; raises `InvalidInput` with all row errors, writing nothing."""
     report = GeoImportReport(layer=layer.name, total=len(source.features))
@@ -133,8 +133,8 @@ def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: Sour
         ext = props_in.get("external_id")
         try:
             props = layer.props.model_validate(props_in)
-            geometry = parse_geometry((feature or {}).get("geometry"), epsg=source.epsg,
-                                      allowed_types=layer.geometry_types)
+            geometry = layer_service.parse_feature_geometry(layer=layer, geojson=(feature or {}).get("geometry"),
+                                                            epsg=source.epsg, settings=settings)
             validated.append((props, geometry))
         except ValidationError as exc:
             for err in exc.errors():
@@ -157,7 +157,8 @@ def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: Sour
     for done, (props, geometry) in enumerate(validated, start=1):
         feature_id = existing.get(props.external_id)
         if feature_id is None:
-            layer_service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry, properties=props)
+            layer_service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry, properties=props,
+                                         settings=settings)
             report.created += 1
         else:
             current = layer_service.get_feature(db=db, layer=layer, feature_id=feature_id)
@@ -165,7 +166,8 @@ def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: Sour
             new_geometry = None if shapely.geometry.shape(current.geometry).equals_exact(geometry, 1e-9) else geometry
             if changes or new_geometry is not None:
                 layer_service.update_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
-                                             expected_version=current.version, geometry=new_geometry, changes=changes)
+                                             expected_version=current.version, geometry=new_geometry, changes=changes,
+                                             settings=settings)
                 report.updated += 1
             else:
                 report.unchanged += 1

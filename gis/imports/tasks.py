@@ -57,7 +57,7 @@ def run_import(job_id: int, request_id: str | None = None) -> str:
             source = geofile.read_source(data, source_name, crs=crs)
             with unit_of_work(res.session_factory) as db:
                 report = geofile.import_features(db=db, actor=actor, layer=geofile.layer_by_name(layer),
-                                                 source=source, progress=progress)
+                                                 source=source, settings=res.settings.api, progress=progress)
             counts = dict(report.counts())
             message = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
         else:

@@ -21,6 +21,8 @@ from core import outbox
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, NotFound, StaleVersion
+from core.settings import ApiSettings
+from gis.geometry import GeometryLimits, parse_geometry
 from gis.network.layers import LayerSpec
 from gis.network.topology import bump_revision
 
@@ -66,8 +68,25 @@ def _to_record(layer: LayerSpec, row: Any, geojson: str) -> FeatureRecord:
 
 
 def _snapshot(record: FeatureRecord) -> dict[str, Any]:
-    """What the audit log keeps of a feature: the properties the API shows, and its geometry."""
+    """What the audit log keeps of a feature: the properties the API shows, and its geometry (bounded
+    by the audit service: a large geometry is kept as its digest)."""
     return {**record.properties, "geometry": record.geometry}
+
+
+def geometry_limits(*, layer: LayerSpec, settings: ApiSettings) -> GeometryLimits:
+    """What one feature of `layer` may be: every layer has the vertex limit, polygon layers (manual
+    zones, built-up areas) the area limit too."""
+    polygons = bool(layer.geometry_types & {"Polygon", "MultiPolygon"})
+    return GeometryLimits(max_vertices=settings.max_geometry_vertices,
+                          max_area_m2=settings.max_zone_area_m2 if polygons else None)
+
+
+def parse_feature_geometry(*, layer: LayerSpec, geojson: dict[str, Any] | None, epsg: int,
+                           settings: ApiSettings) -> BaseGeometry:
+    """The write validation of every layer (API and imports): the client's GeoJSON in `epsg` as a
+    checked EPSG:4326 geometry of a type the layer stores, within the layer's limits."""
+    return parse_geometry(geojson, epsg=epsg, allowed_types=layer.geometry_types,
+                          limits=geometry_limits(layer=layer, settings=settings))
 
 
 def _list_statement(*, layer: LayerSpec, columns: list[Any], filters: dict[str, Any], bbox: BBoxFilter | None,
@@ -151,10 +170,11 @@ def get_feature(*, db: Session, layer: LayerSpec, feature_id: int) -> FeatureRec
 
 def _announce(*, db: Session, actor: Actor, layer: LayerSpec, row_id: int, verb: str, event: str,
               before: dict[str, Any] | None, after: dict[str, Any], payload: dict[str, Any],
-              reason: str | None = None) -> None:
+              settings: ApiSettings, reason: str | None = None) -> None:
     """Every change goes to the audit log and the outbox, in the caller's transaction."""
     audit_service.record(db=db, actor=actor, action=f"{layer.entity_type}.{verb}", entity_type=layer.entity_type,
-                         entity_id=row_id, before=before, after=after, reason=reason)
+                         entity_id=row_id, before=before, after=after, reason=reason,
+                         geometry_verbatim_vertices=settings.audit_geometry_verbatim_vertices)
     outbox.emit(db=db, event_type=f"{layer.entity_type}.{event}", entity_type=layer.entity_type,
                 entity_id=row_id, payload=payload)
 
@@ -186,7 +206,7 @@ def _after_write(db: Session, layer: LayerSpec, row_id: int, before: FeatureReco
 
 
 def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: BaseGeometry,
-                   properties: BaseModel) -> FeatureRecord:
+                   properties: BaseModel, settings: ApiSettings) -> FeatureRecord:
     values = properties.model_dump()
     _ensure_external_id_free(db, layer, values["external_id"])
     # A mapped class takes its columns as keywords; the ManagedRecord mixin type does not say so.
@@ -196,7 +216,7 @@ def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: Bas
     _after_write(db, layer, row.id, None)
     record = _fetch(db, layer, row.id)[1]
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="create", event="created",
-              before=None, after=_snapshot(record), payload={"version": record.version})
+              before=None, after=_snapshot(record), payload={"version": record.version}, settings=settings)
     return record
 
 
@@ -210,7 +230,7 @@ def _check_version(layer: LayerSpec, row: Any, expected_version: int) -> None:
 
 
 def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: int, expected_version: int,
-                   geometry: BaseGeometry | None, changes: dict[str, Any]) -> FeatureRecord:
+                   geometry: BaseGeometry | None, changes: dict[str, Any], settings: ApiSettings) -> FeatureRecord:
     """Apply a partial change if `expected_version` is still current (row locked meanwhile, so of
     two concurrent writers exactly one wins and the other gets `StaleVersion`)."""
     row, before = _fetch(db, layer, feature_id, for_update=True)
@@ -229,12 +249,12 @@ def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     after = _fetch(db, layer, feature_id)[1]
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="update", event="updated",
               before=_snapshot(before), after=_snapshot(after),
-              payload={"version": after.version, "fields": sorted(changes)})
+              payload={"version": after.version, "fields": sorted(changes)}, settings=settings)
     return after
 
 
 def delete_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: int, expected_version: int,
-                   reason: str | None = None) -> None:
+                   settings: ApiSettings, reason: str | None = None) -> None:
     """Soft delete: the row stays for history and references, hidden from lists and traces."""
     row, before = _fetch(db, layer, feature_id, for_update=True)
     _check_version(layer, row, expected_version)
@@ -245,4 +265,4 @@ def delete_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     _after_write(db, layer, row.id, before)
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="delete", event="deleted",
               before=_snapshot(before), after={"deleted_at": row.deleted_at.isoformat(), "version": row.version},
-              payload={"version": row.version}, reason=reason)
+              payload={"version": row.version}, settings=settings, reason=reason)

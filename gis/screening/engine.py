@@ -142,13 +142,14 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
     per_subject = _applicable(definition, subjects)
     wkbs = [to_wkb(s.geometry) for s in subjects]
     buffers = [s.buffer_m for s in subjects]
-    base = {"idx": list(range(len(subjects))), "wkb": wkbs, "buffer": buffers}
+    exact = {"exact_below_m": settings.exact_check_below_m}
+    base = {"idx": list(range(len(subjects))), "wkb": wkbs, "buffer": buffers, **exact}
 
     def needing(kind: RuleKind) -> dict[str, Any]:
         """The request arrays restricted to the subjects whose activity has rules of `kind`, so a
         batch mixing activities only searches what each activity needs."""
         wanted = [i for i in range(len(subjects)) if rules_of(i, kind)]
-        return {"idx": wanted, "wkb": [wkbs[i] for i in wanted], "buffer": [buffers[i] for i in wanted]}
+        return {"idx": wanted, "wkb": [wkbs[i] for i in wanted], "buffer": [buffers[i] for i in wanted], **exact}
 
     found = _Collector(len(subjects))
     unlisted: dict[int, int] = {}

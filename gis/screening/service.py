@@ -16,9 +16,8 @@ from typing import Any
 
 import shapely
 from pydantic import BaseModel
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
-from shapely.geometry.polygon import orient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,14 @@ from core.context import Actor
 from core.errors import InvalidInput, NotFound
 from core.fingerprint import IDEMPOTENCY_KEY_REUSED
 from core.settings import ScreeningSettings
-from gis.geometry import WGS84, parse_geometry
+from gis.geometry import (
+    WGS84,
+    GeometryLimits,
+    check_extent,
+    crosses_antimeridian,
+    parse_geometry,
+    split_at_antimeridian,
+)
 from gis.rules.definition import Activity
 from gis.rules.service import LoadedRuleSet
 from gis.screening import engine
@@ -70,30 +76,10 @@ def geodesic_circle(centre: Point, radius_m: float, segments: int = 64) -> BaseG
     return Polygon(list(zip(lons, lats, strict=True)))
 
 
-def geodesic_area_m2(geometry: BaseGeometry) -> float:
-    """Area on the ellipsoid in m². pyproj signs a ring's area by its winding and sums the parts as
-    they are, so two polygons drawn in opposite directions cancel out (and a hole wound like its
-    shell adds to the area): orient every polygon first, shell anticlockwise and holes clockwise."""
-    if isinstance(geometry, Polygon):
-        return float(WGS84.geometry_area_perimeter(orient(geometry, sign=1.0))[0])
-    if isinstance(geometry, MultiPolygon):
-        return sum(geodesic_area_m2(part) for part in geometry.geoms)
-    return 0.0
-
-
-def _check_size(geometry: BaseGeometry, limits: ScreeningSettings, field: str) -> None:
-    if shapely.get_num_coordinates(geometry) > limits.max_vertices:
-        raise InvalidInput(f"The geometry has more than {limits.max_vertices} vertices; simplify it.",
-                           errors=[{"field": field, "message": "too many vertices"}])
-    area_m2 = geodesic_area_m2(geometry)
-    if area_m2 > limits.max_area_m2:
-        raise InvalidInput(f"The area is {area_m2 / 1e6:.2f} km², more than the {limits.max_area_m2 / 1e6:g} km² "
-                           f"a screening accepts; split the site.",
-                           errors=[{"field": field, "message": "area too large"}])
-    is_line = geometry.geom_type in {"LineString", "MultiLineString"}
-    if is_line and WGS84.geometry_length(geometry) > limits.max_length_m:
-        raise InvalidInput(f"The line is longer than {limits.max_length_m / 1000:g} km; split it.",
-                           errors=[{"field": field, "message": "line too long"}])
+def screening_limits(limits: ScreeningSettings) -> GeometryLimits:
+    """A screening's geometry limits: a site, not a district (`GW_SCREENING_*`)."""
+    return GeometryLimits(max_vertices=limits.max_vertices, max_area_m2=limits.max_area_m2,
+                          max_length_m=limits.max_length_m)
 
 
 def validate_one(*, raw: RawScreening, epsg: int, rule_set: LoadedRuleSet, limits: ScreeningSettings,
@@ -104,17 +90,19 @@ def validate_one(*, raw: RawScreening, epsg: int, rule_set: LoadedRuleSet, limit
         raise InvalidInput(f"Rule set {rule_set.label} has no rules for {activity.value}; it covers: {covered}.",
                            errors=[{"field": f"{prefix}activity", "message": "not covered by the rule set"}])
     parameters = parse_parameters(activity, raw.parameters, field=f"{prefix}parameters")
-    geometry = parse_geometry(raw.geometry, epsg=epsg, allowed_types=SCREENABLE_TYPES, field=f"{prefix}geometry")
+    geometry = parse_geometry(raw.geometry, epsg=epsg, allowed_types=SCREENABLE_TYPES, field=f"{prefix}geometry",
+                              limits=screening_limits(limits))
     if isinstance(parameters, CraneParams) and isinstance(geometry, Point):
         if parameters.working_radius_m is None:
             raise InvalidInput("A crane given by its standing point needs parameters.working_radius_m "
                                "(or send its operating area as a polygon).",
                                errors=[{"field": f"{prefix}parameters.working_radius_m", "message": "required"}])
         area = geodesic_circle(geometry, parameters.working_radius_m)
-        _check_size(area, limits, f"{prefix}geometry")
+        if crosses_antimeridian(area):
+            area = split_at_antimeridian(area, field=f"{prefix}geometry")
+        check_extent(area, screening_limits(limits), f"{prefix}geometry")
         return ScreeningInput(geometry=area, activity=activity, parameters=parameters, reference=raw.reference,
                               centre=geometry, buffer_m=parameters.working_radius_m)
-    _check_size(geometry, limits, f"{prefix}geometry")
     return ScreeningInput(geometry=geometry, activity=activity, parameters=parameters, reference=raw.reference)
 
 

@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 
 from core.errors import InvalidInput
 from core.permissions import Role
-from gis.geometry import parse_geometry
+from gis.geometry import GeometryLimits, parse_geometry
 from tests.factories import created, feature, point, row_count, url
 
 Auth = Callable[[Role], dict[str, str]]
 TOLERANCE_DEG = 1e-7
+LIMITS = GeometryLimits(max_vertices=100)
 WGS84 = Geod(ellps="WGS84")
 
 # (EPSG code, a WGS84 lon/lat inside its area of use)
@@ -46,7 +47,7 @@ def assert_lonlat(actual: list[float] | tuple[float, ...], expected: tuple[float
 def test_parse_geometry_converts_to_wgs84_as_pyproj_does(epsg: int, lon: float, lat: float) -> None:
     x, y = to_crs(epsg, lon, lat)
 
-    geom = parse_geometry(point(x, y), epsg=epsg)
+    geom = parse_geometry(point(x, y), epsg=epsg, limits=LIMITS)
 
     assert_lonlat((geom.x, geom.y), pyproj_to_wgs84(epsg, x, y))
     assert_lonlat((geom.x, geom.y), (lon, lat))  # and the round trip lands where it started
@@ -87,7 +88,7 @@ OUT_OF_ZONE = [
 @pytest.mark.parametrize(("epsg", "lon", "lat"), OUT_OF_ZONE)
 def test_coordinates_outside_the_zone_are_refused(epsg: int, lon: float, lat: float) -> None:
     with pytest.raises(InvalidInput, match=f"outside the area where EPSG:{epsg} is defined"):
-        parse_geometry(point(*to_crs(epsg, lon, lat)), epsg=epsg)
+        parse_geometry(point(*to_crs(epsg, lon, lat)), epsg=epsg, limits=LIMITS)
 
 
 def test_coordinates_outside_the_zone_get_422_over_the_api_and_write_nothing(
@@ -104,7 +105,7 @@ def test_coordinates_outside_the_zone_get_422_over_the_api_and_write_nothing(
 
 def test_geographic_coordinates_are_not_mistaken_for_projected_ones() -> None:
     with pytest.raises(InvalidInput, match="outside the area"):
-        parse_geometry(point(117.2272, 31.8206), epsg=4547)  # lon/lat sent as if Gauss-Krüger metres
+        parse_geometry(point(117.2272, 31.8206), epsg=4547, limits=LIMITS)  # lon/lat sent as if Gauss-Krüger metres
 
 
 # --- metres, not degrees: a 100 m radius must mean 100 m at every latitude -----------------------

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from core.context import Actor
 from core.permissions import Role
+from core.settings import Settings
 from gis.imports import geofile
 from media.storage import ObjectStorage
 
@@ -87,18 +88,21 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_each_row(
 
 
 def test_reimporting_the_same_file_changes_nothing_and_a_changed_row_is_updated(
-    owner_engine: Engine, session_factory, system_actor: Actor  # type: ignore[no-untyped-def]
+    owner_engine: Engine, session_factory, system_actor: Actor, settings: Settings  # type: ignore[no-untyped-def]
 ) -> None:
     layer = geofile.layer_by_name("lines")
     first = geofile.read_source(_collection(_line("L-1", 120.0), _line("L-2", 120.1)), "a.geojson")
     changed = geofile.read_source(_collection(_line("L-1", 120.0), _line("L-2", 120.1, kv=35)), "a.geojson")
 
     with session_factory() as db, db.begin():
-        geofile.import_features(db=db, actor=system_actor, layer=layer, source=first)
+        geofile.import_features(db=db, actor=system_actor, layer=layer, source=first,
+                                        settings=settings.api)
     with session_factory() as db, db.begin():
-        again = geofile.import_features(db=db, actor=system_actor, layer=layer, source=first)
+        again = geofile.import_features(db=db, actor=system_actor, layer=layer, source=first,
+                                        settings=settings.api)
     with session_factory() as db, db.begin():
-        update = geofile.import_features(db=db, actor=system_actor, layer=layer, source=changed)
+        update = geofile.import_features(db=db, actor=system_actor, layer=layer, source=changed,
+                                         settings=settings.api)
 
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert (update.created, update.updated, update.unchanged) == (0, 1, 1)
@@ -130,7 +134,8 @@ def _write_gpkg(path: Path, srs_id: int, rows: list[tuple[str, shapely.Point]]) 
 
 
 def test_geopackage_in_a_projected_crs_is_read_and_reprojected(
-    tmp_path: Path, owner_engine: Engine, session_factory, system_actor: Actor  # type: ignore[no-untyped-def]
+    tmp_path: Path, owner_engine: Engine, session_factory, system_actor: Actor,  # type: ignore[no-untyped-def]
+    settings: Settings,
 ) -> None:
     path = tmp_path / "poles.gpkg"
     _write_gpkg(path, 32650, [("P-1", shapely.Point(500000, 3320000)), ("P-2", shapely.Point(500100, 3320000))])
@@ -138,7 +143,7 @@ def test_geopackage_in_a_projected_crs_is_read_and_reprojected(
     source = geofile.read_source(path.read_bytes(), path.name)
     with session_factory() as db, db.begin():
         report = geofile.import_features(db=db, actor=system_actor, layer=geofile.layer_by_name("poles"),
-                                         source=source)
+                                         source=source, settings=settings.api)
 
     assert source.epsg == 32650 and report.created == 2
     with owner_engine.connect() as conn:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import Actor
 from core.permissions import Role
+from core.settings import Settings
 from gis.network import service as layer_service
 from gis.network.layers import NETWORK_LAYERS
 from gis.zones.layers import BUILT_UP_AREAS
@@ -200,13 +201,13 @@ def test_creating_changing_and_deleting_a_built_up_area_re_splits_the_zones(desk
 
 
 def test_built_up_area_and_its_zone_split_commit_or_roll_back_together(
-        desk: Desk, session_factory: sessionmaker[Session], system_actor: Actor) -> None:
+        desk: Desk, session_factory: sessionmaker[Session], system_actor: Actor, settings: Settings) -> None:
     line = desk.line(geodesic_line(HEFEI, EAST, half_length_m=300.0), nominal_kv=10.0, conductor_spread_m=3.0)
     session = session_factory()
     try:
         layer_service.create_feature(db=session, actor=system_actor, layer=BUILT_UP_AREAS,
                                      geometry=shape(square(HEFEI, 100.0)),
-                                     properties=BUILT_UP_AREAS.props(external_id="town-1"))
+                                     properties=BUILT_UP_AREAS.props(external_id="town-1"), settings=settings.api)
         assert zone_line_count(session, line["id"]) == 2  # split inside the writer's transaction...
     finally:
         session.rollback()
@@ -219,12 +220,13 @@ def test_built_up_area_and_its_zone_split_commit_or_roll_back_together(
 
 
 def test_creating_a_line_creates_its_zone_in_the_same_transaction(
-        session_factory: sessionmaker[Session], system_actor: Actor, owner_engine: Engine) -> None:
+        session_factory: sessionmaker[Session], system_actor: Actor, owner_engine: Engine, settings: Settings) -> None:
     session = session_factory()
     try:
         record = layer_service.create_feature(
             db=session, actor=system_actor, layer=LINES, geometry=shape(geodesic_line(HEFEI, NORTH)),
-            properties=LINES.props(external_id="L-1", construction="overhead", nominal_kv=10.0))
+            properties=LINES.props(external_id="L-1", construction="overhead", nominal_kv=10.0),
+            settings=settings.api)
         assert zone_line_count(session, record.id) == 1
     finally:
         session.rollback()
