@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
+import redis
 from celery import Celery
 
 from core.celery_app import create_celery
@@ -109,10 +110,11 @@ def queue_celery(queue_settings: Settings) -> Iterator[Celery]:
 def start_worker(job_queue: str, queue_celery: Celery, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def start(name: str, **extra_env: str) -> WorkerProcess:
+    def start(name: str, celery: Celery | None = None, **extra_env: str) -> WorkerProcess:
+        """`celery` (and GW_REDIS_URL in `extra_env`) when the worker is to use another broker."""
         worker = WorkerProcess(name=name, queue=job_queue, log_path=tmp_path / f"{name}.log", extra_env=extra_env)
         started.append(worker)
-        worker.wait_ready(queue_celery)
+        worker.wait_ready(celery or queue_celery)
         return worker
 
     yield start
@@ -165,3 +167,36 @@ def api_server(tmp_path: Path, owner_engine: object) -> Iterator[Callable[..., A
     yield start
     for server in servers:
         server.stop()
+
+
+class ThrowAwayRedis:
+    """A redis-server of this test alone (no persistence), on a free port, to break at will."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--logfile", str(log_path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        self.client = redis.Redis.from_url(self.url)
+
+        def pong() -> bool | None:
+            try:
+                return True if self.client.ping() else None
+            except redis.exceptions.ConnectionError:
+                return None
+
+        wait_for("the throw-away redis-server", pong, timeout_s=30)
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path: Path) -> Iterator[ThrowAwayRedis]:
+    server = ThrowAwayRedis(tmp_path / "redis.log")
+    yield server
+    server.stop()
