@@ -47,7 +47,7 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run `callback` once the unit of work has committed (e.g. enqueue a job that reads the row).
 
     Callbacks of a rolled-back unit of work never run, so no job is sent for data that is not there.
