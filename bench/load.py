@@ -318,7 +318,7 @@ def run_load(fixture: Fixture, base_url: str, users: int, seconds: float, api_pi
     runner.greenlet.join()
     sampler.kill()
     rss.append((seconds / 60, rss_mib(api_pid)))
-    return {"statuses": statuses, "times": times, "rss": rss, "jobs": jobs, "done_ms": done_ms,
+    return {"statuses": statuses, "times": times, "rss": rss, "seconds": seconds, "jobs": jobs, "done_ms": done_ms,
             "examples": examples}
 
 
@@ -369,11 +369,18 @@ def _run_in_child(fixture: Fixture, base_url: str, users: int, seconds: float, a
 
 
 def _load_entry(fixture: Fixture, base_url: str, users: int, seconds: float, api_pid: int) -> dict[str, Any]:
+    import logging
+    import warnings
+
     from gevent import monkey
 
+    # The spawned child has imported this module (and ssl with it) before patching; nothing here uses TLS.
+    warnings.filterwarnings("ignore", category=monkey.MonkeyPatchWarning)
     monkey.patch_all()
+    # An importer's upload and polls share one keep-alive pool per client; extra sockets are just closed.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     result = run_load(fixture, base_url, users, seconds, api_pid)
-    return {"statuses": {k: dict(v) for k, v in result["statuses"].items()},
+    return {"statuses": {k: dict(v) for k, v in result["statuses"].items()}, "seconds": result["seconds"],
             "times": dict(result["times"]), "rss": result["rss"], "jobs": dict(result["jobs"]),
             "done_ms": result["done_ms"], "examples": {k: dict(v) for k, v in result["examples"].items()}}
 
@@ -390,7 +397,8 @@ def print_report(result: dict[str, Any], references: dict[str, list[float]]) -> 
     errors = {name: {s: n for s, n in counts.items() if s >= 500} for name, counts in statuses.items()}
     total_5xx = sum(sum(v.values()) for v in errors.values())
     total = sum(sum(counts.values()) for counts in statuses.values())
-    print(f"\nrequests: {total}; 5xx: {total_5xx} {'(OK: zero)' if total_5xx == 0 else '(FAIL)'}")
+    print(f"\nrequests: {total} ({total / result['seconds']:.1f}/s); 5xx: {total_5xx} "
+          f"{'(OK: zero)' if total_5xx == 0 else '(FAIL)'}")
     for name, bad in errors.items():
         if bad:
             print(f"  {name}: {bad}")
