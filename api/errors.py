@@ -15,13 +15,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import errors
 from core.context import current_request_id
+from core.database import unavailable_from
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +116,15 @@ def allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
     return methods
 
 
-async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("database unavailable: %s", exc.__class__.__name__)
-    return problem(503, "Service unavailable", "The database is not reachable; nothing was saved. Retry shortly.",
-                   headers={"Retry-After": "5"}, service="database")
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database error outside a unit of work: 503 only when a retry can cure it (connection lost or
+    refused, timeout, contention; `core.database.unavailable_from` tells which). Anything else is
+    raised on to `UnexpectedErrorMiddleware`, the one place that answers 500."""
+    mapped = unavailable_from(exc)
+    if mapped is None:
+        raise exc
+    logger.warning("database unavailable (%s): %s", mapped.extra.get("reason"), exc.__class__.__name__)
+    return await _domain_error(request, mapped)
 
 
 async def _redis_down(_request: Request, exc: Exception) -> JSONResponse:
@@ -171,5 +178,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.GridWardenError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
     app.add_exception_handler(redis.exceptions.ConnectionError, _redis_down)

@@ -7,15 +7,19 @@ so a change and its audit record and outbox event land together or not at all.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ServiceUnavailable
 from core.settings import DatabaseSettings
+
+logger = logging.getLogger(__name__)
 
 
 def create_db_engine(settings: DatabaseSettings) -> Engine:
@@ -43,7 +47,7 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run `callback` once the unit of work has committed (e.g. enqueue a job that reads the row).
 
     Callbacks of a rolled-back unit of work never run, so no job is sent for data that is not there.
@@ -51,31 +55,85 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault("after_commit", []).append(callback)
 
 
+# SQLSTATEs that mean "the database cannot serve this now; the same request later may succeed".
+# Class 08 (connection exception) is matched by prefix; https://www.postgresql.org/docs/15/errcodes-appendix.html
+_SERVER_GONE = {"57P01", "57P02", "57P03"}  # admin shutdown, crash shutdown, cannot connect now (starting up)
+_TIMED_OUT = {"57014"}  # query_canceled: statement_timeout or lock_timeout
+_CONTENTION = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def unavailable_from(exc: BaseException, *, during_commit: bool = False) -> ServiceUnavailable | None:
+    """The honest 503 for a database error that a retry can cure, or None for any other error.
+
+    Connection lost or refused (a restart, a failover, the network) is told apart from a statement
+    that ran out of time or lost a lock race: each gets its own detail, so an operator reading the
+    responses sees which it was. A connection lost during COMMIT cannot say whether the commit
+    landed, and says so instead of claiming that nothing was saved.
+    """
+    if isinstance(exc, PoolTimeoutError):
+        return ServiceUnavailable("Every database connection is busy; nothing was saved. Retry shortly.",
+                                  service="database", reason="busy")
+    if not isinstance(exc, DBAPIError):
+        return None
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    lost = exc.connection_invalidated or (isinstance(exc, OperationalError) and sqlstate is None) \
+        or (sqlstate is not None and (sqlstate.startswith("08") or sqlstate in _SERVER_GONE))
+    if lost and during_commit:
+        return ServiceUnavailable("The database connection was lost while saving; the change may or may not "
+                                  "have been saved. Read it back before sending it again.",
+                                  service="database", reason="connection_lost_during_commit")
+    if lost:
+        return ServiceUnavailable("The database is not reachable; nothing was saved. Retry shortly.",
+                                  service="database", reason="unreachable")
+    if sqlstate in _TIMED_OUT:
+        return ServiceUnavailable("The database did not finish this request within its time limit; nothing was "
+                                  "saved. Retry later or narrow the request.", service="database", reason="timeout")
+    if sqlstate in _CONTENTION:
+        return ServiceUnavailable("The request collided with concurrent changes; nothing was saved. Retry.",
+                                  service="database", reason="contention", retry_after_s=1)
+    return None
+
+
+def _rollback(session: Session) -> None:
+    """Roll back; on a connection that is already gone there is nothing to roll back, and the error
+    being handled (not a second one from the dead connection) is the one to report."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        logger.warning("rollback on a lost database connection failed; the server discards the transaction")
+
+
 @contextmanager
 def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back if it raises.
 
-    A lost database connection becomes `ServiceUnavailable` (503, retry) rather than a 500: the
-    client's request was not applied and can be sent again.
+    A database fault a retry can cure becomes `ServiceUnavailable` (503 + Retry-After) rather than a
+    500 (see `unavailable_from`). `after_commit` callbacks run only once the commit succeeded, outside
+    the error mapping: their failure cannot un-commit the data, so it must not be reported as if
+    nothing had been saved (each callback handles its own faults, see `gis.imports.service.enqueue`).
     """
     session = session_factory()
+    committing = False
     try:
-        yield session
-        session.commit()
+        try:
+            yield session
+            session.flush()  # a failure here is before COMMIT: certainly nothing saved
+            committing = True
+            session.commit()
+        except DBAPIError as exc:
+            _rollback(session)
+            mapped = unavailable_from(exc, during_commit=committing)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        except PoolTimeoutError as exc:
+            _rollback(session)
+            raise unavailable_from(exc) from exc  # type: ignore[misc]
+        except BaseException:
+            _rollback(session)
+            raise
         callbacks = session.info.pop("after_commit", [])
         for callback in callbacks:
             callback()
-    except OperationalError as exc:
-        session.rollback()
-        raise ServiceUnavailable("The database is not reachable; nothing was saved.", service="database") from exc
-    except DBAPIError as exc:
-        session.rollback()
-        if exc.connection_invalidated:
-            raise ServiceUnavailable("The database connection was lost; nothing was saved.",
-                                     service="database") from exc
-        raise
-    except BaseException:
-        session.rollback()
-        raise
     finally:
         session.close()

@@ -276,6 +276,26 @@ class WorkflowSettings(BaseSettings):
                                                         "location is taken for a mistake (422)")
 
 
+class WorkerSettings(BaseSettings):
+    """Where background jobs are queued, and how a job whose worker died is sent again."""
+
+    model_config = SettingsConfigDict(env_prefix="GW_WORKER_", extra="ignore")
+
+    queue: str = Field(default="celery", min_length=1, max_length=100,
+                       description="Queue the API sends jobs to and the workers consume; a separate name isolates "
+                                   "one installation (or one test) from others sharing the same Redis")
+    visibility_timeout_s: int = Field(default=3600, ge=60,
+                                      description="Redis redelivers a message not acknowledged within this time; "
+                                                  "above the longest import, so a running job is not sent twice "
+                                                  "(a duplicate would find the job's lease taken and do nothing)")
+    relay_interval_s: int = Field(default=60, ge=1,
+                                  description="How often (Celery beat) the relay looks for import jobs whose "
+                                              "message was lost (Redis down at commit) or whose worker died")
+    relay_after_s: int = Field(default=120, ge=0,
+                               description="A queued job not started this long after it was sent is sent again; "
+                                           "longer than a normal wait in the queue so the relay rarely duplicates")
+
+
 class Settings(BaseSettings):
     """Root settings object; each concern reads its own `GW_<CONCERN>_` variables.
 
@@ -293,6 +313,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
     workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @field_validator("environment")
     @classmethod

@@ -78,10 +78,6 @@ def get_import(job_id: DbId, db: DbSession, _actor: Reader) -> ImportJobOut:
 
 
 @router.post("/{job_id:int}/retry", response_model=ImportJobOut, status_code=status.HTTP_202_ACCEPTED)
-def retry_import(job_id: DbId, db: DbSession, celery: CeleryApp, _actor: Importer) -> ImportJobOut:
+def retry_import(job_id: DbId, db: DbSession, celery: CeleryApp, actor: Importer) -> ImportJobOut:
     """Re-send a queued or failed job (e.g. after the queue was down when it was created)."""
-    job = job_service.get(db=db, job_id=job_id)
-    job_service.ensure_retryable(job=job)
-    job_service.check_queue(celery=celery)
-    after_commit(db, lambda: job_service.enqueue(celery=celery, job_id=job_id))
-    return ImportJobOut.model_validate(job)
+    return ImportJobOut.model_validate(job_service.retry(db=db, actor=actor, celery=celery, job_id=job_id))

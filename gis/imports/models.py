@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Float, String, func
+from sqlalchemy import BigInteger, DateTime, Enum, Float, Integer, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,3 +40,9 @@ class ImportJob(Base):
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Robustness: a worker that dies mid-import leaves the job `running` without its lease (a
+    # PostgreSQL advisory lock held by the worker's connection); the next delivery takes it over.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    worker: Mapped[str | None] = mapped_column(String(200))  # host:pid of the worker holding / last holding it
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # of the current attempt
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last re-sent by the relay

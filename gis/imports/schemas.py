@@ -26,6 +26,7 @@ class ImportJobOut(BaseModel):
     created_by: str
     created_at: datetime
     finished_at: datetime | None
+    attempts: int = Field(description="How many times a worker started this job; above 1 after a worker was lost")
 
 
 class SimbenchImportIn(BaseModel):

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from celery import Celery
-from sqlalchemy import update
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import service as audit_service
 from core.context import Actor, current_request_id
+from core.database import after_commit
 from core.errors import Conflict, NotFound, ServiceUnavailable
+from core.permissions import Role
+from gis.imports.lease import lease_is_free
 from gis.imports.models import ImportJob, JobStatus
 from media.storage import ObjectStorage
+
+logger = logging.getLogger(__name__)
 
 
 def create_geo_job(*, db: Session, actor: Actor, storage: ObjectStorage, layer: str, filename: str,
@@ -48,9 +57,89 @@ def get(*, db: Session, job_id: int) -> ImportJob:
     return job
 
 
-def ensure_retryable(*, job: ImportJob) -> None:
+def requeue(*, db: Session, actor: Actor, job: ImportJob) -> None:
+    """A failed (or never started) job is set back to queued, audited, to be sent again."""
     if job.status not in {JobStatus.queued, JobStatus.failed}:
         raise Conflict(f"Import job {job.id} is {job.status}; only queued or failed jobs can be re-sent.")
+    before = {"status": str(job.status), "message": job.message}
+    job.status = JobStatus.queued
+    job.message = "re-sent"
+    job.sent_at = datetime.now(UTC)
+    audit_service.record(db=db, actor=actor, action="import.requeued", entity_type="import_job", entity_id=job.id,
+                         before=before, after={"status": "queued"})
+
+
+def retry(*, db: Session, actor: Actor, celery: Celery, job_id: int) -> ImportJob:
+    """`POST /imports/{id}/retry`: a failed or stuck-queued job is queued again (503 if the queue is down)."""
+    job = get(db=db, job_id=job_id)
+    requeue(db=db, actor=actor, job=job)
+    check_queue(celery=celery)
+    after_commit(db, lambda: enqueue(celery=celery, job_id=job_id))
+    return job
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a worker needs to run a job it has just claimed (plain values, no ORM object)."""
+
+    job_id: int
+    kind: str
+    layer: str | None
+    object_key: str | None
+    source_name: str
+    source_crs: str | None
+    actor: Actor
+    attempt: int
+
+
+def claim(*, db: Session, job_id: int, worker: str) -> Claim | None:
+    """Mark a job running for `worker`, which must hold the job's lease (`gis.imports.lease`).
+
+    A queued job starts; a job still `running` although its lease was free lost its worker and is
+    taken over (the attempt is counted and audited). A finished job, or a missing one, is not run
+    again: a redelivered message for it returns None.
+    """
+    job = db.execute(select(ImportJob).where(ImportJob.id == job_id).with_for_update()).scalar_one_or_none()
+    if job is None or job.status not in {JobStatus.queued, JobStatus.running}:
+        return None
+    before = {"status": str(job.status), "attempts": job.attempts, "worker": job.worker}
+    if job.status == JobStatus.running:
+        logger.warning("import job %s: its worker %s was lost; %s takes it over", job_id, job.worker, worker)
+        job.message = f"restarted after worker {job.worker} was lost"
+    else:
+        job.message = "started"
+    job.status = JobStatus.running
+    job.attempts += 1
+    job.worker = worker[:200]
+    job.started_at = datetime.now(UTC)
+    job.progress = 0.0
+    audit_service.record(db=db, actor=Actor.system(f"import worker {worker}"), action="import.started",
+                         entity_type="import_job", entity_id=job.id, before=before,
+                         after={"status": "running", "attempts": job.attempts, "worker": job.worker})
+    return Claim(job_id=job.id, kind=job.kind, layer=job.layer, object_key=job.object_key,
+                 source_name=job.source_name, source_crs=job.source_crs, attempt=job.attempts,
+                 # The change is attributed to the person who queued the import, through the import process.
+                 actor=Actor(user_id=None, username=job.created_by, role=Role.admin))
+
+
+def jobs_to_resend(*, db: Session, queued_for_s: int) -> list[int]:
+    """The relay's look-up: jobs that need their message sent again, marked as sent now.
+
+    - running, lease free: the worker died (the broker would redeliver only after its visibility
+      timeout, an hour);
+    - queued for longer than `queued_for_s` since last sent, lease free: the message was most
+      likely lost (the queue was down at commit, or Redis lost its data). If it was merely waiting
+      in a long queue, the second message finds the job taken or done and does nothing.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=queued_for_s)
+    orphaned = and_(ImportJob.status == JobStatus.running, lease_is_free())
+    lost = and_(ImportJob.status == JobStatus.queued, func.coalesce(ImportJob.sent_at, ImportJob.created_at) < cutoff,
+                lease_is_free())
+    ids = list(db.execute(select(ImportJob.id).where(or_(orphaned, lost)).order_by(ImportJob.id)
+                          .with_for_update(skip_locked=True)).scalars())
+    if ids:
+        db.execute(update(ImportJob).where(ImportJob.id.in_(ids)).values(sent_at=func.now()))
+    return ids
 
 
 def set_progress(*, session_factory: sessionmaker[Session], job_id: int, fraction: float, message: str) -> None:
@@ -60,14 +149,23 @@ def set_progress(*, session_factory: sessionmaker[Session], job_id: int, fractio
                         .values(progress=max(0.0, min(1.0, fraction)), message=message[:500]))
 
 
-def finish(*, db: Session, job: ImportJob, succeeded: bool, message: str, counts: dict[str, Any] | None = None,
+def finish(*, db: Session, job_id: int, succeeded: bool, message: str, counts: dict[str, Any] | None = None,
            row_errors: list[dict[str, Any]] | None = None) -> None:
+    """Record the outcome, audited. On success this runs in the import's own transaction, so the
+    data and "succeeded" are committed together: a worker lost before that commit leaves neither."""
+    job = get(db=db, job_id=job_id)
+    before = {"status": str(job.status), "attempts": job.attempts}
     job.status = JobStatus.succeeded if succeeded else JobStatus.failed
     job.progress = 1.0 if succeeded else job.progress
     job.message = message[:500]
     job.counts = counts or {}
     job.row_errors = row_errors or []
     job.finished_at = datetime.now(UTC)
+    audit_service.record(db=db, actor=Actor.system(f"import worker {job.worker}"),
+                         action="import.succeeded" if succeeded else "import.failed", entity_type="import_job",
+                         entity_id=job.id, before=before,
+                         after={"status": str(job.status), "attempts": job.attempts, "counts": job.counts,
+                                "message": job.message, "row_errors": len(job.row_errors)})
 
 
 def check_queue(*, celery: Celery) -> None:
@@ -80,9 +178,17 @@ def check_queue(*, celery: Celery) -> None:
                                  service="redis") from exc
 
 
-def enqueue(*, celery: Celery, job_id: int) -> None:
+def enqueue(*, celery: Celery, job_id: int) -> bool:
+    """Send a committed job to the queue (an `after_commit` callback).
+
+    If the queue fails now (Redis down or refusing writes between `check_queue` and the commit),
+    the job is not lost: its row is the durable record, and the relay (`imports.relay`) sends it
+    once the queue takes work again. So the client still gets its 202 with the queued job.
+    """
     try:
         celery.send_task("imports.run", args=[job_id, current_request_id()])
-    except Exception as exc:
-        raise ServiceUnavailable(f"Import job {job_id} is saved but could not be queued; "
-                                 f"re-send it with POST /api/v1/imports/{job_id}/retry.", service="redis") from exc
+    except (KombuError, RedisError, OSError) as exc:  # any broker failure: the relay is the fallback
+        logger.warning("import job %s is saved but could not be queued now (%s); the relay will send it",
+                       job_id, exc.__class__.__name__)
+        return False
+    return True

@@ -118,7 +118,10 @@ def import_simbench(
     subnet: str | None = None,
     actor: Actor,
     progress: Progress | None = None,
+    before_commit: Callable[[sqlalchemy.Connection, SimbenchReport], None] | None = None,
 ) -> SimbenchReport:
+    """Import in one transaction; `before_commit` writes in that same transaction (an import job
+    marks itself succeeded there, so data and outcome are committed together or not at all)."""
     started = time.perf_counter()
     report_progress: Progress = progress or (lambda fraction, message: None)
 
@@ -170,6 +173,8 @@ def import_simbench(
             audit_service.record(db=db, actor=actor, action="import.simbench", entity_type="import",
                                  entity_id=subnet or "all", before=None, after=report.counts())
             db.flush()
+        if before_commit is not None:
+            before_commit(connection, report)
 
     if plan.components_without_source:
         log.warning("SimBench import %s: %d connected part(s) with customers have no source (grid infeed)",

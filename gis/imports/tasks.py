@@ -1,78 +1,107 @@
 """Celery tasks for imports. They take a job id, open their own units of work, and record the
-outcome on the job row whatever happens, so a user polling the status always gets an answer."""
+outcome on the job row whatever happens, so a user polling the status always gets an answer.
+
+Delivery is at least once (late acknowledgement; a message whose worker dies is redelivered or
+re-sent by the relay), and each job runs to success at most once:
+- the worker holds the job's lease (`gis.imports.lease`) while it runs, so a duplicate delivery
+  does nothing, and a job `running` without its lease is known to have lost its worker;
+- the data and the job's `succeeded` are committed in one transaction, so a worker lost before
+  that commit leaves no partial data and the next attempt starts from a clean state.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 from celery import shared_task
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
-from core.context import Actor, bind_request_id
+from core.context import bind_request_id
 from core.database import unit_of_work
-from core.errors import InvalidInput, NotFound
-from core.permissions import Role
+from core.errors import InvalidInput
 from core.worker_resources import resources
 from gis.imports import geofile
 from gis.imports import service as job_service
-from gis.imports.models import ImportJob, JobStatus
-from gis.imports.simbench import default_source_dir, import_simbench
+from gis.imports.lease import job_lease
+from gis.imports.simbench import SimbenchReport, default_source_dir, import_simbench
 
 logger = logging.getLogger(__name__)
 
 
-def _job_actor(job: ImportJob) -> Actor:
-    # The change is attributed to the person who queued the import, through the import process.
-    return Actor(user_id=None, username=job.created_by, role=Role.admin)
+def _worker_name() -> str:
+    """host:pid of the process running the task (a prefork child, not the worker's main process)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@shared_task(name="imports.run", acks_late=True)
+@shared_task(name="imports.run", acks_late=True, reject_on_worker_lost=True)
 def run_import(job_id: int, request_id: str | None = None) -> str:
     bind_request_id(request_id)
     res = resources()
-    with unit_of_work(res.session_factory) as db:
-        try:
-            job = job_service.get(db=db, job_id=job_id)
-        except NotFound:
-            logger.warning("import job %s not found", job_id)
-            return "missing"
-        if job.status not in {JobStatus.queued, JobStatus.failed}:
-            return str(job.status)  # a redelivered message for a job already done or running
-        job.status = JobStatus.running
-        job.message = "started"
-        kind, layer, key, source_name, crs = job.kind, job.layer, job.object_key, job.source_name, job.source_crs
-        actor = _job_actor(job)
+    with job_lease(res.engine, job_id) as taken:
+        if not taken:
+            logger.info("import job %s is running in another worker; this delivery does nothing", job_id)
+            return "held elsewhere"
+        with unit_of_work(res.session_factory) as db:
+            claim = job_service.claim(db=db, job_id=job_id, worker=_worker_name())
+        if claim is None:
+            return "nothing to do"  # finished, re-sent by hand, or gone: a redelivered message
+        return _run(claim)
+
+
+def _run(claim: job_service.Claim) -> str:
+    res = resources()
+    job_id = claim.job_id
 
     def progress(fraction: float, message: str) -> None:
         job_service.set_progress(session_factory=res.session_factory, job_id=job_id, fraction=fraction,
                                  message=message)
 
-    counts: dict[str, object] = {}
-    errors: list[dict[str, object]] = []
-    message = "done"
-    succeeded = False
     try:
-        if kind == "geo":
-            assert layer is not None and key is not None
-            data = res.storage.get_bytes(bucket=res.settings.s3.imports_bucket, key=key)
-            source = geofile.read_source(data, source_name, crs=crs)
+        if claim.kind == "geo":
+            assert claim.layer is not None and claim.object_key is not None
+            data = res.storage.get_bytes(bucket=res.settings.s3.imports_bucket, key=claim.object_key)
+            source = geofile.read_source(data, claim.source_name, crs=claim.source_crs)
             with unit_of_work(res.session_factory) as db:
-                report = geofile.import_features(db=db, actor=actor, layer=geofile.layer_by_name(layer),
-                                                 source=source, settings=res.settings.api, progress=progress)
-            counts = dict(report.counts())
-            message = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+                report = geofile.import_features(db=db, actor=claim.actor, layer=geofile.layer_by_name(claim.layer),
+                                                 source=source, settings=res.settings.api,
+                                                 progress=progress)
+                job_service.finish(db=db, job_id=job_id, succeeded=True, counts=dict(report.counts()),
+                                   message=f"{report.created} created, {report.updated} updated, "
+                                           f"{report.unchanged} unchanged")
         else:
-            sim = import_simbench(engine=res.engine, source_dir=default_source_dir(),
-                                  subnet=None if source_name == "all" else source_name, actor=actor,
-                                  progress=progress)
-            counts = dict(sim.counts())
-            message = "SimBench import finished"
-        succeeded = True
+            def finish_in_import(connection: Connection, report: SimbenchReport) -> None:
+                with Session(bind=connection) as db:
+                    job_service.finish(db=db, job_id=job_id, succeeded=True, counts=report.counts(),
+                                       message="SimBench import finished")
+                    db.flush()
+
+            import_simbench(engine=res.engine, source_dir=default_source_dir(),
+                            subnet=None if claim.source_name == "all" else claim.source_name, actor=claim.actor,
+                            progress=progress, before_commit=finish_in_import)
+        return "succeeded"
     except InvalidInput as exc:
         message, errors = exc.detail, exc.errors
     except Exception as exc:
         logger.exception("import job %s failed", job_id)
-        message = f"failed: {exc.__class__.__name__}; the job can be re-sent"
+        message, errors = f"failed: {exc.__class__.__name__}; the job can be re-sent", []
     with unit_of_work(res.session_factory) as db:
-        job_service.finish(db=db, job=job_service.get(db=db, job_id=job_id), succeeded=succeeded, message=message,
-                           counts=counts, row_errors=errors)
-    return "succeeded" if succeeded else "failed"
+        job_service.finish(db=db, job_id=job_id, succeeded=False, message=message, row_errors=errors)
+    return "failed"
+
+
+@shared_task(name="imports.relay")
+def relay_jobs() -> list[int]:
+    """Send again the jobs whose message was lost or whose worker died (Celery beat, and once at
+    every worker start; see `core.worker`)."""
+    bind_request_id()
+    res = resources()
+    with unit_of_work(res.session_factory) as db:
+        job_ids = job_service.jobs_to_resend(db=db, queued_for_s=res.settings.worker.relay_after_s)
+    for job_id in job_ids:
+        run_import.apply_async(args=[job_id, None])
+    if job_ids:
+        logger.warning("relay: import job(s) %s sent again", job_ids)
+    return job_ids
