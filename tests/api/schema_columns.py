@@ -53,6 +53,8 @@ NOT_BOUNDED_TEXT: dict[str, str] = {
     "ScreeningIn.rule_set": "a look-up key, not stored",
     "ScreeningBatchIn.rule_set": "a look-up key, not stored",
     "UserCreate.password": "stored only as its hash",
+    "PasswordChange.old_password": "checked against the stored hash, never stored",
+    "PasswordChange.new_password": "stored only as its hash",
     "ElementRef.external_id": "a look-up key, not stored",
     "CustomerRef.account_number": "a look-up key, not stored",
     "FeaturePatchIn.type": "literal 'Feature'",
