@@ -132,7 +132,7 @@ ELSEWHERE = {"type": "Polygon", "coordinates": [[[NEAR[0], NEAR[1] + 0.0108], [N
 @pytest.mark.parametrize(("body", "field"), [
     (connection_body(footprint=BOWTIE), "footprint"),
     (connection_body(footprint=ELSEWHERE), "footprint"),
-    (connection_body(location={"type": "Point", "coordinates": [NEAR[0]]}), "location"),
+    (connection_body(location={"type": "Point", "coordinates": [NEAR[0]]}), "location.coordinates"),
     (connection_body(load_kw=None), "requested_load_kw"),
     (construction_body(activities=[]), "activities"),
     (connection_body(request_type="construction_permit"), "request_type"),
