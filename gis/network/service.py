@@ -224,7 +224,7 @@ def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     _flush_or_conflict(db, layer)
     _after_write(db, layer, row.id, before)
     if any(name in layer.topology_fields for name in changes):
-        bump_revision(db)
+        bump_revision(db, changed=[(layer.entity_type, row.id)])
     after = _fetch(db, layer, feature_id)[1]
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="update", event="updated",
               before=_snapshot(before), after=_snapshot(after),
@@ -240,7 +240,8 @@ def delete_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     row.deleted_at = datetime.now(UTC)
     row.version = row.version + 1
     db.flush()
-    bump_revision(db)
+    # Named, so cached graphs drop just this element's edge (none, for layers that are not edges).
+    bump_revision(db, changed=[(layer.entity_type, row.id)])
     _after_write(db, layer, row.id, before)
     _announce(db=db, actor=actor, layer=layer, row_id=row.id, verb="delete", event="deleted",
               before=_snapshot(before), after={"deleted_at": row.deleted_at.isoformat(), "version": row.version},
