@@ -21,6 +21,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -127,7 +128,7 @@ def main() -> None:
         overhead = conn.execute(text(
             "SELECT ST_X(ST_LineInterpolatePoint(geom, 0.5)), ST_Y(ST_LineInterpolatePoint(geom, 0.5)) "
             "FROM lines WHERE construction = 'overhead' AND deleted_at IS NULL")).all()
-    anchors = [tuple(r) for r in (*near_lines, *near_transformers, *overhead * 10)]
+    anchors = [tuple(r) for r in (*near_lines, *near_transformers, *list(overhead) * 10)]
     actor, headers = bench_user(settings, engine, Role.approver)
 
     rng = random.Random(7)
@@ -136,11 +137,14 @@ def main() -> None:
         client.post("/screenings", json=sample_items(anchors, 1, rng)[0]).raise_for_status()  # warm up
         singles = sample_items(anchors, SAMPLES, rng)
         floors = [_floor_of(engine, settings, actor, [item], batch=False) for item in singles]
-        millis, floor_ms, verdicts, findings = [], [], Counter(), []
+        millis: list[float] = []
+        floor_ms: list[float] = []
+        verdicts: Counter[str] = Counter()
+        findings: list[int] = []
         for i, (item, replay) in enumerate(zip(singles, floors, strict=True)):
             if i % 2:
                 floor_ms.append(replay(floor))
-            response, ms = timed(lambda item=item: client.post("/screenings", json=item))
+            response, ms = timed(partial(client.post, "/screenings", json=item))
             millis.append(ms)
             if not i % 2:
                 floor_ms.append(replay(floor))
@@ -157,7 +161,7 @@ def main() -> None:
             replay = _floor_of(engine, settings, actor, items, batch=True)
             floor_first = run % 2 == 0
             floor_s = replay(floor) / 1000 if floor_first else 0.0
-            response, ms = timed(lambda items=items: client.post("/screenings/batch", json={"items": items}))
+            response, ms = timed(partial(client.post, "/screenings/batch", json={"items": items}))
             if not floor_first:
                 floor_s = replay(floor) / 1000
             seconds = ms / 1000
