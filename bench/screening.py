@@ -40,7 +40,7 @@ from gis.zones.service import rebuild_all_zones
 
 SAMPLES = 300
 BATCH = 1000
-BATCH_RUNS = 3
+BATCH_RUNS = 5
 TARGET_SINGLE_MS = 50.0
 TARGET_BATCH_S = 5.0
 WGS84 = 4326
