@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 
 from api.dependencies import encode_cursor
-from gis.network.service import FeatureRecord
+from gis.network.service import FeaturePage, FeatureRecord
 
 GEOJSON = "application/geo+json"
 
@@ -37,10 +37,11 @@ def feature_collection(request: Request, records: list[FeatureRecord], limit: in
             **_paging(request, len(records), next_cursor, limit)}
 
 
-def feature_collection_bytes(request: Request, features: list[tuple[int, str]], limit: int) -> bytes:
-    """The same collection as `feature_collection`, assembled from Feature texts the database wrote."""
-    next_cursor = encode_cursor(features[-1][0]) if features else None
-    return collection_bytes(request, [text for _, text in features], limit, next_cursor)
+def feature_collection_bytes(request: Request, page: FeaturePage, limit: int) -> bytes:
+    """The same collection as `feature_collection`, around a page the database wrote."""
+    next_cursor = encode_cursor(page.ids[-1]) if page.ids else None
+    head = '{"type":"FeatureCollection","features":[' + page.features + "],"
+    return (head + json.dumps(_paging(request, len(page.ids), next_cursor, limit))[1:]).encode()
 
 
 def collection_bytes(request: Request, texts: list[str], limit: int, next_cursor: str | None) -> bytes:

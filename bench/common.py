@@ -1,5 +1,13 @@
-"""Shared pieces of the benchmarks: percentiles, a real uvicorn server, a signed-in user, and a
-database emptied the way a first deployment starts (reference data such as rule sets kept)."""
+"""Shared pieces of the benchmarks: percentiles, a real uvicorn server, a signed-in user, a
+database emptied the way a first deployment starts (reference data such as rule sets kept), and
+the floor of each measured operation.
+
+The floor is the same work without the API: the SQL statements the endpoint's service runs, with
+the same parameters, recorded once in this process (in a transaction rolled back) and then replayed
+straight through a psycopg connection, interleaved with the API calls in the same run. Printed
+beside the API figure, it tells a slow machine (both high, ratio steady) apart from slow code (the
+ratio grows).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
 
 from core.context import Actor
 from core.database import create_session_factory, unit_of_work
@@ -39,6 +50,90 @@ def percentile(values: list[float], p: float) -> float:
 def report(name: str, millis: list[float], extra: str = "") -> None:
     print(f"{name:<44} n={len(millis):<4} p50={percentile(millis, 0.5):7.1f} ms  "
           f"p95={percentile(millis, 0.95):7.1f} ms  max={max(millis):7.1f} ms {extra}")
+
+
+def report_with_floor(name: str, api_ms: list[float], floor_ms: list[float], *, target_ms: float | None = None,
+                      extra: str = "") -> None:
+    """The API figure, its floor measured in the same run, and their ratio (p50 and p95 each)."""
+    api50, api95 = percentile(api_ms, 0.5), percentile(api_ms, 0.95)
+    floor50, floor95 = percentile(floor_ms, 0.5), percentile(floor_ms, 0.95)
+    verdict = ""
+    if target_ms is not None:
+        verdict = f"  target p95 <= {target_ms:g} ms: {'met' if api95 <= target_ms else 'MISSED'} " \
+                  f"({api95 / target_ms:.0%} of it)"
+    print(f"{name:<44} n={len(api_ms):<4} API p50={api50:7.1f} p95={api95:7.1f} ms | floor p50={floor50:7.1f} "
+          f"p95={floor95:7.1f} ms | API/floor p50 {api50 / floor50:4.2f} p95 {api95 / floor95:4.2f}{verdict}")
+    if extra:
+        print(f"{'':<44} {extra}")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement as the driver received it (psycopg `%(name)s` placeholders)."""
+
+    sql: str
+    params: Any
+    many: bool
+
+
+T = TypeVar("T")
+
+
+def record_sql(engine: Engine, work: Callable[[Session], T]) -> tuple[T, list[Statement]]:
+    """Run `work` in a session of `engine` and return its result and every statement it sent; the
+    transaction is rolled back, so recording changes nothing."""
+    statements: list[Statement] = []
+
+    def listen(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
+        statements.append(Statement(sql, params, many))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with Session(engine) as db:
+            try:
+                result = work(db)
+                db.flush()  # what the unit of work would write at commit (audit records, outbox events)
+                return result, statements
+            finally:
+                db.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+class Floor:
+    """Replays recorded statements on one raw psycopg connection of `engine` (the same session
+    settings as the API's connections), fetching every row, committing like the API's unit of work."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._raw = engine.raw_connection()
+        self.rows: list[int] = []  # rows returned by each statement of the last run
+
+    def run(self, statements: list[Statement]) -> float:
+        """Milliseconds for the whole replay."""
+        connection = self._raw.driver_connection
+        assert connection is not None
+        rows = []
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for statement in statements:
+                if statement.many and isinstance(statement.params, list):  # not a batch of insertmanyvalues
+                    cursor.executemany(statement.sql, statement.params)
+                else:
+                    cursor.execute(statement.sql, statement.params)
+                rows.append(len(cursor.fetchall()) if cursor.description else cursor.rowcount)
+        connection.commit()
+        elapsed = (time.perf_counter() - started) * 1000
+        self.rows = rows
+        return elapsed
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = call()
+    return result, (time.perf_counter() - started) * 1000
 
 
 def _free_port() -> int:
@@ -71,15 +166,22 @@ def truncate_data(engine: Engine) -> None:
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
 
 
-def bench_headers(settings: Settings, engine: Engine, role: Role) -> dict[str, str]:
-    """Authorization header of a bench user with `role` (created on first use)."""
+def bench_user(settings: Settings, engine: Engine, role: Role) -> tuple[Actor, dict[str, str]]:
+    """A bench user with `role` (created on first use) as the services see it, and its
+    Authorization header for the API."""
     username = f"bench-{role.value}"
     with unit_of_work(create_session_factory(engine)) as db:
         user = user_service.get_by_username(db=db, username=username) or user_service.create(
             db=db, actor=Actor.system("bench"), user_in=UserCreate(username=username, role=role,
                                                                    password="bench-password-123"))
+        user_id = user.id
         issued = access.issue_for(settings=settings.auth, user=user)
-    return {"Authorization": f"Bearer {issued.access_token}"}
+    return Actor(user_id=user_id, username=username, role=role), {"Authorization": f"Bearer {issued.access_token}"}
+
+
+def bench_headers(settings: Settings, engine: Engine, role: Role) -> dict[str, str]:
+    """Authorization header of a bench user with `role` (created on first use)."""
+    return bench_user(settings, engine, role)[1]
 
 
 @contextmanager

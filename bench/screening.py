@@ -5,6 +5,11 @@ a batch of 1,000 in one call, and the time to rebuild every derived zone. Run wi
 Requests are placed where screening has work to do: next to overhead lines and cables (0-40 m
 off the centre line) and near transformers, as points and as 20 m x 20 m site polygons, cycling
 through the six activities.
+
+Beside each figure stands its floor, measured in the same run and interleaved with the API calls
+(see `bench.common`): the SQL the screening engine and the store run for the same request (the
+rule set, the candidate queries, the inserts of the screenings and their audit record), replayed
+straight through psycopg.
 """
 
 from __future__ import annotations
@@ -15,21 +20,30 @@ import random
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
-from bench.common import api_client, bench_headers, report
+from bench.common import Floor, api_client, bench_user, record_sql, report_with_floor, timed
 from core.context import Actor
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
 from core.settings import Settings
 from gis.imports.simbench import default_source_dir, import_simbench
+from gis.rules import service as rules_service
+from gis.screening import service as screening_service
+from gis.screening.schemas import ScreeningBatchIn, ScreeningIn
 from gis.zones.service import rebuild_all_zones
 
 SAMPLES = 300
 BATCH = 1000
-BATCH_RUNS = 3
+BATCH_RUNS = 5
+TARGET_SINGLE_MS = 50.0
+TARGET_BATCH_S = 5.0
+WGS84 = 4326
 FULL_SET_MIN_LINES = 34_000
 ACTIVITIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("connection", {"requested_load_kw": 12}),
@@ -66,10 +80,33 @@ def sample_items(anchors: list[tuple[float, float]], count: int, rng: random.Ran
     return items
 
 
+def _screening_work(settings: Settings, actor: Actor, items: list[dict[str, Any]], *, batch: bool,
+                    ) -> Callable[[Session], int]:
+    """What the screening endpoints' handlers do (api.routers.screenings), without an Idempotency-Key."""
+    raws = ([i.raw() for i in ScreeningBatchIn.model_validate({"items": items}).items] if batch
+            else [ScreeningIn.model_validate(items[0]).raw()])
+
+    def work(db: Session) -> int:
+        rule_set = rules_service.get_rule_set(db=db, reference=None, on=None)
+        valid = screening_service.validate_all(raws=raws, epsg=WGS84, rule_set=rule_set, limits=settings.screening,
+                                               batch=batch)
+        return len(screening_service.run(db=db, actor=actor, items=valid, rule_set=rule_set, epsg=WGS84,
+                                         limits=settings.screening, batch=batch))
+
+    return work
+
+
+def _floor_of(engine: Engine, settings: Settings, actor: Actor, items: list[dict[str, Any]], *,
+              batch: bool) -> Callable[[Floor], float]:
+    _, statements = record_sql(engine, _screening_work(settings, actor, items, batch=batch))
+    return lambda floor: floor.run(statements)
+
+
 def main() -> None:
     settings = Settings()
     engine = create_db_engine(settings.database)
-    print(f"machine: {os.cpu_count()} cores; database {engine.url.database}")
+    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"database {engine.url.database}")
     with engine.connect() as conn:
         lines = conn.execute(text("SELECT count(*) FROM lines WHERE deleted_at IS NULL")).scalar_one()
     if lines < FULL_SET_MIN_LINES:
@@ -91,37 +128,52 @@ def main() -> None:
         overhead = conn.execute(text(
             "SELECT ST_X(ST_LineInterpolatePoint(geom, 0.5)), ST_Y(ST_LineInterpolatePoint(geom, 0.5)) "
             "FROM lines WHERE construction = 'overhead' AND deleted_at IS NULL")).all()
-    anchors = [tuple(r) for r in (*near_lines, *near_transformers, *(list(overhead) * 10))]
-    headers = bench_headers(settings, engine, Role.approver)
-    engine.dispose()
+    anchors = [tuple(r) for r in (*near_lines, *near_transformers, *list(overhead) * 10)]
+    actor, headers = bench_user(settings, engine, Role.approver)
 
     rng = random.Random(7)
+    floor = Floor(engine)
     with api_client(headers, timeout=120) as client:
         client.post("/screenings", json=sample_items(anchors, 1, rng)[0]).raise_for_status()  # warm up
+        singles = sample_items(anchors, SAMPLES, rng)
+        floors = [_floor_of(engine, settings, actor, [item], batch=False) for item in singles]
         millis: list[float] = []
+        floor_ms: list[float] = []
         verdicts: Counter[str] = Counter()
         findings: list[int] = []
-        for item in sample_items(anchors, SAMPLES, rng):
-            t0 = time.perf_counter()
-            response = client.post("/screenings", json=item)
-            millis.append((time.perf_counter() - t0) * 1000)
+        for i, (item, replay) in enumerate(zip(singles, floors, strict=True)):
+            if i % 2:
+                floor_ms.append(replay(floor))
+            response, ms = timed(partial(client.post, "/screenings", json=item))
+            millis.append(ms)
+            if not i % 2:
+                floor_ms.append(replay(floor))
             response.raise_for_status()
             body = response.json()
             verdicts[body["verdict"]] += 1
             findings.append(body["findings_total"])
-        report("single screening (POST /screenings)", millis,
-               f"(target p95 <= 50 ms; verdicts {dict(verdicts)}; findings median "
-               f"{statistics.median(findings):.0f}, max {max(findings)})")
+        report_with_floor("single screening (POST /screenings)", millis, floor_ms, target_ms=TARGET_SINGLE_MS,
+                          extra=f"verdicts {dict(verdicts)}; findings median {statistics.median(findings):.0f}, "
+                                f"max {max(findings)}")
 
         for run in range(1, BATCH_RUNS + 1):
             items = sample_items(anchors, BATCH, rng)
-            t0 = time.perf_counter()
-            response = client.post("/screenings/batch", json={"items": items})
-            seconds = time.perf_counter() - t0
+            replay = _floor_of(engine, settings, actor, items, batch=True)
+            floor_first = run % 2 == 0
+            floor_s = replay(floor) / 1000 if floor_first else 0.0
+            response, ms = timed(partial(client.post, "/screenings/batch", json={"items": items}))
+            if not floor_first:
+                floor_s = replay(floor) / 1000
+            seconds = ms / 1000
             response.raise_for_status()
             counts = Counter(r["verdict"] for r in response.json())
-            print(f"batch of {BATCH} (POST /screenings/batch) run {run}: {seconds:.2f} s "
-                  f"(target <= 5 s; verdicts {dict(counts)})")
+            print(f"batch of {BATCH} (POST /screenings/batch) run {run}: API {seconds:.2f} s | floor {floor_s:.2f} s "
+                  f"| API/floor {seconds / floor_s:.2f}  target <= {TARGET_BATCH_S:g} s: "
+                  f"{'met' if seconds <= TARGET_BATCH_S else 'MISSED'} ({seconds / TARGET_BATCH_S:.0%} of it; "
+                  f"verdicts {dict(counts)})")
+    floor.close()
+    engine.dispose()
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

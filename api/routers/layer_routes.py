@@ -79,10 +79,10 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
                     after_id=page.after_id, limit=page.limit, **extra)
         if shape_properties is _identity or list_privacy is not None:  # let the database write the JSON
             masks = list_privacy.masks_for(actor) if list_privacy else {}
-            texts = service.list_features_json(**args, masks=masks)
+            features = service.list_features_json(**args, masks=masks)
             if list_privacy is not None:
-                list_privacy.log_disclosure(db, actor, [feature_id for feature_id, _ in texts])
-            return Response(geojson.feature_collection_bytes(request, texts, page.limit),
+                list_privacy.log_disclosure(db, actor, features.ids)
+            return Response(geojson.feature_collection_bytes(request, features, page.limit),
                             media_type=geojson.GEOJSON)
         records = service.list_features(**args)
         body = geojson.feature_collection(request, records, page.limit)

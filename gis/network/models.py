@@ -7,10 +7,25 @@ customers hang off one node. Geometry is stored in EPSG:4326 and measured as geo
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, Computed, Enum, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base, ManagedRecord
@@ -132,9 +147,29 @@ class Switch(ManagedRecord, Base):
 
 
 class TopologyState(Base):
-    """A single row whose counter moves whenever topology changes, so cached graphs know to reload."""
+    """A single row whose counter moves whenever topology changes, so cached graphs know to update."""
 
     __tablename__ = "topology_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How many recent revisions `topology_changes` keeps. A process whose graph is older than that
+    # reloads it whole, which costs about as much as replaying that many changes. Data, not code, so
+    # an operator can widen it (`UPDATE topology_state SET change_log_keep = ...`) without a release.
+    change_log_keep: Mapped[int] = mapped_column(Integer, default=10_000, server_default="10000")
+
+
+class TopologyChange(Base):
+    """Which elements one topology revision touched (a switch operated, a line or transformer
+    deleted), so a cached graph can patch those edges instead of reloading the whole network.
+
+    One row per revision; a revision without a row (an import, a bulk repair) tells caches that the
+    change is unknown and they must reload. Elements are named by their `network_edges` type and id.
+    """
+
+    __tablename__ = "topology_changes"
+
+    revision: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    element_types: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
+    element_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,8 +1,11 @@
 """Connectivity traces: what loses supply when an element is out, and how a customer is fed.
 
 The graph (nodes and the line, switch and transformer edges of the `network_edges` view, open
-switches left out) is held in memory per process and reloaded whenever `topology_state.revision`
-moves, which every topology-changing write bumps in its own transaction.
+switches left out) is held in memory per process and kept in step with `topology_state.revision`,
+which every topology-changing write bumps in its own transaction. A write through the API also
+names the elements it touched in `topology_changes`; a cached graph then patches just those edges
+(a switch toggle costs milliseconds, not a reload of the whole network). When any revision since
+the cached one is not logged (an import, a pruned log, a reset database) the graph is reloaded.
 
 Downstream of an element = the part of the network that no longer reaches a grid infeed
 (`network_nodes.is_source`) once the element is removed, with the switches as they stand. This is
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from gis.network.models import TopologyState
+from gis.network.models import TopologyChange, TopologyState
 
 Edge = tuple[str, int]  # (edge_type, edge_id)
 
@@ -45,9 +49,30 @@ def current_revision(db: Session | Connection) -> int:
     return db.scalar(select(TopologyState.revision).where(TopologyState.id == 1)) or 0
 
 
-def bump_revision(db: Session | Connection) -> None:
-    """Every write that changes connectivity calls this in its own transaction: cached graphs reload."""
-    db.execute(update(TopologyState).where(TopologyState.id == 1).values(revision=TopologyState.revision + 1))
+def bump_revision(db: Session | Connection, *, changed: Iterable[Edge] | None = None) -> int:
+    """Every write that changes connectivity calls this in its own transaction; returns the new revision.
+
+    `changed` names the elements whose edges may differ now, as (`network_edges` type, id): cached
+    graphs re-read just those. None means "unknown" (an import): every cached graph reloads.
+    The revision row is locked until commit, so revisions are numbered in commit order.
+    """
+    revision, keep = db.execute(
+        update(TopologyState).where(TopologyState.id == 1).values(revision=TopologyState.revision + 1)
+        .returning(TopologyState.revision, TopologyState.change_log_keep)).one()
+    if changed is not None:
+        elements = sorted(set(changed))
+        db.execute(insert(TopologyChange).values(revision=revision, element_types=[t for t, _ in elements],
+                                                 element_ids=[i for _, i in elements]))
+        db.execute(delete(TopologyChange).where(TopologyChange.revision <= revision - keep))
+    return int(revision)
+
+
+_EDGES = "SELECT edge_type, edge_id, source, target, is_open FROM network_edges"
+# The named elements' current edges; each branch of the view is searched by its primary key.
+_EDGES_OF = text(_EDGES + """
+ WHERE (edge_type = 'line' AND edge_id = ANY(:line_ids))
+    OR (edge_type = 'switch' AND edge_id = ANY(:switch_ids))
+    OR (edge_type = 'transformer' AND edge_id = ANY(:transformer_ids))""")
 
 
 def load_graph(db: Session) -> Graph:
@@ -55,9 +80,7 @@ def load_graph(db: Session) -> Graph:
     adjacency: dict[int, list[tuple[int, Edge]]] = defaultdict(list)
     edge_ends: dict[Edge, tuple[int, int]] = {}
     open_switches: dict[int, tuple[int, int]] = {}
-    for edge_type, edge_id, a, b, is_open in db.execute(
-        text("SELECT edge_type, edge_id, source, target, is_open FROM network_edges")
-    ):
+    for edge_type, edge_id, a, b, is_open in db.execute(text(_EDGES)):
         if is_open:
             open_switches[edge_id] = (a, b)
             continue
@@ -70,12 +93,61 @@ def load_graph(db: Session) -> Graph:
     return Graph(revision, dict(adjacency), edge_ends, open_switches, sources, substation_nodes)
 
 
+def patched_graph(db: Session, graph: Graph, revision: int) -> Graph | None:
+    """`graph` brought to `revision` by re-reading the elements the revisions since named; None
+    when a revision in between is not logged (the caller then reloads).
+
+    Returns a new Graph and leaves `graph` untouched: traces running on it in other threads keep a
+    consistent picture. Only the adjacency lists of the touched nodes are copied.
+    Elements are re-read as they stand now (possibly newer than `revision`); that is safe because
+    a later revision naming them is applied the same way.
+    """
+    logged = db.execute(select(TopologyChange.element_types, TopologyChange.element_ids)
+                        .where(TopologyChange.revision > graph.revision, TopologyChange.revision <= revision)).all()
+    if len(logged) != revision - graph.revision:
+        return None
+    touched: set[Edge] = {(t, i) for types, ids in logged for t, i in zip(types, ids, strict=True)}
+    ids = {kind: [i for t, i in touched if t == kind] for kind in ElementType}
+    now = db.execute(_EDGES_OF, {"line_ids": ids[ElementType.line], "switch_ids": ids[ElementType.switch],
+                                 "transformer_ids": ids[ElementType.transformer]}).all()
+    adjacency = dict(graph.adjacency)
+    edge_ends = dict(graph.edge_ends)
+    open_switches = dict(graph.open_switches)
+    copied: set[int] = set()
+
+    def own_list(node: int) -> list[tuple[int, Edge]]:
+        if node not in copied:
+            adjacency[node] = list(adjacency.get(node, ()))
+            copied.add(node)
+        return adjacency[node]
+
+    for edge in touched:
+        ends = edge_ends.pop(edge, None)
+        if ends is not None:
+            for node in ends:
+                own_list(node)[:] = [entry for entry in adjacency[node] if entry[1] != edge]
+        if edge[0] == ElementType.switch:
+            open_switches.pop(edge[1], None)
+    for edge_type, edge_id, a, b, is_open in now:
+        if is_open:
+            open_switches[edge_id] = (a, b)
+            continue
+        edge = (edge_type, edge_id)
+        edge_ends[edge] = (a, b)
+        own_list(a).append((b, edge))
+        own_list(b).append((a, edge))
+    return Graph(revision, adjacency, edge_ends, open_switches, graph.sources, graph.substation_nodes)
+
+
 class GraphCache:
-    """One graph per process, reloaded when the database says topology changed."""
+    """One graph per process, kept at the database's topology revision: patched when the revisions
+    since are logged, reloaded otherwise. `full_loads` and `patches` count what it did."""
 
     def __init__(self) -> None:
         self._graph: Graph | None = None
         self._lock = threading.Lock()
+        self.full_loads = 0
+        self.patches = 0
 
     def get(self, db: Session) -> Graph:
         revision = current_revision(db)
@@ -83,7 +155,18 @@ class GraphCache:
         if graph is not None and graph.revision == revision:
             return graph
         with self._lock:
-            if self._graph is None or self._graph.revision != revision:
+            graph = self._graph
+            if graph is not None and graph.revision != revision:
+                # Another thread may have moved the graph on meanwhile: ask again before any work.
+                revision = current_revision(db)
+            if graph is not None and graph.revision == revision:
+                return graph
+            patched = patched_graph(db, graph, revision) if graph is not None and graph.revision < revision else None
+            if patched is not None:
+                self.patches += 1
+                self._graph = patched
+            else:
+                self.full_loads += 1
                 self._graph = load_graph(db)
             return self._graph
 
