@@ -188,6 +188,11 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def role_users(session_factory: sessionmaker[Session], owner_engine: Engine) -> dict[Role, int]:
     """One user per role (password '<role>-password'); created once, kept across tests, restored to
     its role and enabled if a test changed it."""
+    return ensure_role_users(session_factory)
+
+
+def ensure_role_users(session_factory: sessionmaker[Session]) -> dict[Role, int]:
+    """The `role_users` fixture's work, for tests that must restore them in the middle (a stateful run)."""
     ids: dict[Role, int] = {}
     with session_factory() as db, db.begin():
         for role in ROLES:
