@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 import time
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from core.context import Actor, bind_request_id
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.errors import GridWardenError, InvalidInput
 from core.permissions import Role
+from core.security import verify_password
 from core.settings import Settings
 from core.users import service as user_service
 from core.users.schemas import QualificationIn, UserCreate
@@ -94,26 +96,43 @@ def cmd_storage_init(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_password(username: str) -> str:
-    return f"{username}-dev-pass"
+# What demo users' passwords were before they were generated per installation: published, so an
+# installation that still has one is moved to its generated password.
+_PUBLISHED_DEMO_PASSWORD = "{username}-dev-pass"
+
+
+def _demo_password() -> str | None:
+    """The demo users' password, generated per installation by `./gw` (.gw/secrets.env, DEMO_PASSWORD)
+    and handed to this command alone: it is no setting of the application."""
+    password = os.environ.get("GW_DEMO_PASSWORD", "")
+    return password if len(password) >= 12 else None
 
 
 def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.environment == "production":
         print("seed-demo refuses to run with GW_ENVIRONMENT=production", file=sys.stderr)
         return 2
+    password = _demo_password()
+    if password is None:
+        print("seed-demo needs GW_DEMO_PASSWORD (12 characters or more); ./gw run passes the generated one",
+              file=sys.stderr)
+        return 2
     engine = create_db_engine(settings.database)
     factory = create_session_factory(engine)
     actor = Actor.system("seed-demo")
     with unit_of_work(factory) as db:
         for username, role, full_name in DEMO_USERS:
-            if user_service.get_by_username(db=db, username=username) is None:
+            existing = user_service.get_by_username(db=db, username=username)
+            if existing is not None and verify_password(_PUBLISHED_DEMO_PASSWORD.format(username=username),
+                                                        existing.password_hash):
+                user_service.replace_password(db=db, actor=actor, user=existing, password=password)
+            if existing is None:
                 quals = []
                 if role is Role.inspector:
                     quals = [QualificationIn(certificate_type="substation_entry", certificate_number="DEMO-001",
                                              max_voltage_kv=Decimal(20), valid_until=date.today() + timedelta(days=365))]
                 user_service.create(db=db, actor=actor, user_in=UserCreate(
-                    username=username, full_name=full_name, role=role, password=_demo_password(username),
+                    username=username, full_name=full_name, role=role, password=password,
                     qualifications=quals))
     with unit_of_work(factory) as db:
         has_network = (db.scalar(select(func.count()).select_from(Customer)) or 0) > 0
@@ -124,9 +143,9 @@ def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
               f"({report.customers} customers, {report.transformers} transformers, {report.lines} lines)")
     else:
         print("demo network: already loaded")
-    print("demo users (development passwords):")
+    print(f"demo users (password of this installation, DEMO_PASSWORD in .gw/secrets.env: {password}):")
     for username, role, _ in DEMO_USERS:
-        print(f"  {username:<11} role {role.value:<10} password {_demo_password(username)}")
+        print(f"  {username:<11} role {role.value}")
     engine.dispose()
     return 0
 

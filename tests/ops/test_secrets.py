@@ -55,11 +55,12 @@ def test_first_use_generates_every_secret_privately_and_later_runs_reuse_them(in
     assert private(secrets_file) and private(installation / ".gw" / "env")
     assert set(generated) == {"PG_OWNER_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD", "S3_ACCESS_KEY",
                               "S3_SECRET_KEY", "WEED_JWT_WRITE_KEY", "WEED_JWT_READ_KEY", "WEED_FILER_JWT_WRITE_KEY",
-                              "WEED_FILER_JWT_READ_KEY", "AUTH_SIGNING_KEYS"}
-    passwords = {k: v for k, v in generated.items() if k not in {"S3_ACCESS_KEY", "AUTH_SIGNING_KEYS"}}
+                              "WEED_FILER_JWT_READ_KEY", "AUTH_SIGNING_KEYS", "DEMO_PASSWORD"}
+    passwords = {k: v for k, v in generated.items() if k not in {"S3_ACCESS_KEY", "AUTH_SIGNING_KEYS", "DEMO_PASSWORD"}}
     assert all(re.fullmatch(HEX64, v) for v in passwords.values()), passwords
     assert len(set(passwords.values())) == len(passwords)
     assert re.fullmatch(r"GW[0-9A-F]{18}", generated["S3_ACCESS_KEY"])
+    assert re.fullmatch(r"[0-9a-f]{16}", generated["DEMO_PASSWORD"])  # typed by people trying the demo
 
     other_installation = installation.parent / "other"
     other_installation.mkdir()
