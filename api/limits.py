@@ -20,6 +20,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.asgi import TrackedSend
 from api.errors import problem
 from core.settings import ApiSettings
 
@@ -77,18 +78,11 @@ class BodySizeLimit:
                     raise BodyTooLarge(limit)
             return message
 
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, counted_receive, tracked_send)
+            await self.app(scope, counted_receive, tracked)
         except BodyTooLarge as exc:
-            if started:  # a handler streaming its answer while reading: nothing better to send
+            if tracked.started:  # a handler streaming its answer while reading: nothing better to send
                 raise
             await self._refuse(exc.limit, scope, receive, send)
 

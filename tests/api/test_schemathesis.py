@@ -38,6 +38,17 @@ PROBE = settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, dat
                  suppress_health_check=list(HealthCheck))
 
 
+def _record(defects: list[str], case: Any, response: Any) -> None:
+    """A server error, or what schemathesis's other checks found in the answer: one line each."""
+    if response.status_code >= 500:
+        defects.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}")
+        return
+    try:
+        case.validate_response(response, excluded_checks=[ignored_auth])
+    except (AssertionError, BaseExceptionGroup) as failure:  # schemathesis's failed checks
+        defects.append(f"{case.method} {case.formatted_path}: {str(failure)[:400]}")
+
+
 def _probe_all(app: FastAPI, headers: Callable[[], dict[str, str]], modes: tuple[GenerationMode, ...]) -> list[str]:
     """Every operation, with input of the given kinds: the defects found, one line each. Each call
     signs in afresh (`headers()`): a probe of sign-out revokes the token it was sent with."""
@@ -52,15 +63,7 @@ def _probe_all(app: FastAPI, headers: Callable[[], dict[str, str]], modes: tuple
             @PROBE
             @given(case=operation.as_strategy(generation_mode=mode))
             def probe(case: Any) -> None:
-                response = case.call(headers=headers())
-                if response.status_code >= 500:
-                    defects.append(f"{case.method} {case.formatted_path} -> {response.status_code}: "
-                                   f"{response.text[:300]}")
-                    return
-                try:
-                    case.validate_response(response, excluded_checks=[ignored_auth])
-                except (AssertionError, BaseExceptionGroup) as failure:  # schemathesis's failed checks
-                    defects.append(f"{case.method} {case.formatted_path}: {str(failure)[:400]}")
+                _record(defects, case, case.call(headers=headers()))
 
             try:
                 probe()
@@ -87,14 +90,7 @@ def _probe_stateful(app: FastAPI, headers: Callable[[], dict[str, str]], reset: 
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None,
                               **kwargs: Any) -> None:
-            if response.status_code >= 500:
-                defects.append(f"{case.method} {case.formatted_path} -> {response.status_code}: "
-                               f"{response.text[:300]}")
-                return
-            try:
-                case.validate_response(response, excluded_checks=[ignored_auth])
-            except (AssertionError, BaseExceptionGroup) as failure:
-                defects.append(f"{case.method} {case.formatted_path}: {str(failure)[:400]}")
+            _record(defects, case, response)
 
     Workflow.run(settings=settings(max_examples=STATEFUL_RUNS, stateful_step_count=STATEFUL_STEPS,
                                    derandomize=True, deadline=None, database=None,
