@@ -11,6 +11,7 @@ from shapely.geometry import mapping
 
 from core.audit.models import AuditRecord
 from core.bounds import DbInt, column_length
+from gis.geojson_schema import GeoJSONGeometry
 from permits.privacy import personal_data
 
 CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
@@ -39,8 +40,8 @@ class CaseIn(_In):
     applicant_id_number: str | None = Field(default=None, max_length=40, pattern=r"^[0-9A-Za-z\-]{4,40}$")
     site_address: str = Field(default="", max_length=300)
     description: str = Field(default="", max_length=4000)
-    location: dict[str, Any] = Field(description="GeoJSON Point of the premises or site")
-    footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon of the site, if known")
+    location: GeoJSONGeometry = Field(description="GeoJSON Point of the premises or site")
+    footprint: GeoJSONGeometry | None = Field(default=None, description="GeoJSON Polygon of the site, if known")
     requested_load_kw: float | None = Field(default=None, gt=0, le=1_000_000, validate_default=True)
     requested_capacity_kva: float | None = Field(default=None, gt=0, le=2_000_000)
     voltage_kv: float = Field(gt=0, le=1200, description="Supply voltage level, e.g. 0.4 or 10")
@@ -80,8 +81,8 @@ class CaseIn(_In):
 class EncroachmentIn(_In):
     """Construction found in a protection zone by a patrol or a dispatcher."""
 
-    location: dict[str, Any]
-    footprint: dict[str, Any] | None = None
+    location: GeoJSONGeometry
+    footprint: GeoJSONGeometry | None = None
     description: str = Field(min_length=1, max_length=4000)
     activity: str | None = Field(default=None, description="What was found; workflow.json's default when omitted")
     parameters: dict[str, Any] | None = Field(default=None, description="Its parameters; default as for activity")

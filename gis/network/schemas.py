@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from core.bounds import DbInt
+from gis.geojson_schema import GeoJSONGeometry
 from gis.network.models import Construction, PoleKind
 
 
@@ -171,7 +172,7 @@ class FeatureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["Feature"]
-    geometry: dict[str, Any]
+    geometry: GeoJSONGeometry
     properties: LayerProps
 
 
@@ -179,5 +180,5 @@ class FeaturePatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["Feature"] = "Feature"
-    geometry: dict[str, Any] | None = None
+    geometry: GeoJSONGeometry | None = None
     properties: dict[str, Any] = {}

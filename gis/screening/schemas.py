@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.bounds import IsoDate
+from gis.geojson_schema import GeoJSONGeometry
 from gis.rules.service import LoadedRuleSet
 from gis.screening.models import Screening
 from gis.screening.service import RawScreening
@@ -16,7 +17,7 @@ from gis.screening.service import RawScreening
 class ScreeningItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    geometry: dict[str, Any] = Field(description="GeoJSON Point, LineString or Polygon (or Multi*) in `crs`")
+    geometry: GeoJSONGeometry = Field(description="GeoJSON Point, LineString or Polygon (or Multi*) in `crs`")
     activity: str = Field(description="connection, building, excavation, crane, tree_planting or blasting")
     parameters: dict[str, Any] = Field(default_factory=dict)
     reference: str | None = Field(default=None, max_length=200, description="The caller's own label")
