@@ -13,7 +13,7 @@ from geoalchemy2.shape import from_shape
 from pydantic import BaseModel
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, BigInteger, Select, Text, cast, func, literal, select
+from sqlalchemy import JSON, BigInteger, Select, Text, and_, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -121,23 +121,36 @@ def list_features(*, db: Session, layer: LayerSpec, filters: dict[str, Any], bbo
 
 
 @dataclass(frozen=True)
+class Disclosure:
+    """Personal data a reader is shown in full in a list, to be logged: the page also returns the
+    `key` of every row whose `field` holds a value (e.g. the account numbers whose phone numbers
+    were shown). Found by the list query itself, so logging costs no second look-up of the page."""
+
+    field: str
+    key: str
+
+
+@dataclass(frozen=True)
 class FeaturePage:
-    """A page of features written by the database: their ids in order, and their GeoJSON Feature
-    texts already joined with commas (the inside of a FeatureCollection's `features` array)."""
+    """A page of features written by the database: their ids in order, their GeoJSON Feature texts
+    already joined with commas (the inside of a FeatureCollection's `features` array), and the
+    keys of the rows a `Disclosure` asked about, in id order."""
 
     ids: list[int]
     features: str
+    disclosed: list[str]
 
 
 def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any], bbox: BBoxFilter | None,
                        near: NearFilter | None = None, after_id: int | None, limit: int,
-                       masks: dict[str, str] | None = None) -> FeaturePage:
+                       masks: dict[str, str] | None = None, disclosure: Disclosure | None = None) -> FeaturePage:
     """A page of features as ready GeoJSON built by PostgreSQL, in one row.
 
     Map views ask for up to a thousand features at a time; letting the database write the JSON
     and join the page avoids building a Python object, a driver row and a string per feature and
     keeps large pages fast. `masks` names, per field, the database function that hides it from
-    this reader (e.g. phone numbers).
+    this reader (e.g. phone numbers); `disclosure` names a field shown in full whose rows are to be
+    logged (never a masked one).
     """
     model = layer.model
     masks = masks or {}
@@ -154,13 +167,21 @@ def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any]
         literal("properties"), func.json_build_object(*pairs),
     )
     columns = [model.id.label("id"), cast(feature, Text).label("feature")]
+    if disclosure is not None:
+        shown = getattr(model, disclosure.field)
+        columns.append(case((and_(shown.is_not(None), shown != ""), getattr(model, disclosure.key)))
+                       .label("disclosed"))
     page = _list_statement(layer=layer, columns=columns, filters=filters, bbox=bbox, near=near,
                            after_id=after_id, limit=limit).subquery("page")
-    ids, features = db.execute(select(
+    aggregates: list[Any] = [
         func.coalesce(func.array_agg(aggregate_order_by(page.c.id, page.c.id)), literal([], ARRAY(BigInteger))),
         func.coalesce(func.string_agg(page.c.feature, aggregate_order_by(literal(","), page.c.id)), literal("")),
-    )).one()
-    return FeaturePage(ids=list(ids), features=features)
+    ]
+    if disclosure is not None:
+        aggregates.append(func.array_agg(aggregate_order_by(page.c.disclosed, page.c.id))
+                          .filter(page.c.disclosed.is_not(None)))
+    ids, features, *disclosed = db.execute(select(*aggregates)).one()
+    return FeaturePage(ids=list(ids), features=features, disclosed=list(disclosed[0] or []) if disclosed else [])
 
 
 def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:
