@@ -5,9 +5,10 @@ transaction. Keyword-only functions, no HTTP."""
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -15,7 +16,6 @@ from pydantic import BaseModel
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Float,
     Integer,
@@ -207,12 +207,14 @@ def _json_page_statement(layer: LayerSpec, masks: tuple[tuple[str, str], ...], d
     # Same text as the Python path (`TIMESTAMP_FORMAT`), so both list paths agree to the character.
     pairs += [literal("updated_at"), func.to_char(func.timezone("UTC", model.updated_at),
                                                   literal('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))]
-    feature = func.json_build_object(
-        literal("type"), literal("Feature"), literal("id"), model.id,
-        literal("geometry"), cast(func.ST_AsGeoJSON(model.geom, 9), JSON),  # type: ignore[attr-defined]
-        literal("properties"), func.json_build_object(*pairs),
-    )
-    columns = [model.id.label("id"), cast(feature, Text).label("feature")]
+    # The Feature's own braces are joined as text around the parts only PostgreSQL can write (the
+    # geometry, the escaped properties): wrapping them in json_build_object made the database parse
+    # every geometry's GeoJSON again as `json`, about a sixth of the query.
+    geometry = func.coalesce(cast(func.ST_AsGeoJSON(model.geom, 9), Text), literal("null"))  # type: ignore[attr-defined]
+    parts = [literal('{"type":"Feature","id":'), cast(model.id, Text), literal(',"geometry":'), geometry,
+             literal(',"properties":'), cast(func.json_build_object(*pairs), Text), literal("}")]
+    feature = reduce(operator.add, parts)
+    columns = [model.id.label("id"), feature.label("feature")]
     if disclosure is not None:
         shown = getattr(model, disclosure.field)
         columns.append(case((and_(shown.is_not(None), shown != ""), getattr(model, disclosure.key)))
