@@ -8,13 +8,11 @@ so a change and its audit record and outbox event land together or not at all.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,10 +27,10 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         settings.url.get_secret_value(),
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
+        pool_pre_ping=True,
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )
-    _ping_when_idle(engine, settings.ping_after_idle_s)
     timeout_ms = settings.statement_timeout_ms
     jit = "on" if settings.jit else "off"
 
@@ -45,25 +43,6 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         dbapi_connection.commit()
 
     return engine
-
-
-def _ping_when_idle(engine: Engine, idle_s: float) -> None:
-    """`pool_pre_ping`, but only for connections idle at least `idle_s` (see DatabaseSettings)."""
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-        record.info["checked_in_at"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        checked_in_at = record.info.get("checked_in_at")
-        if checked_in_at is None or time.monotonic() - checked_in_at < idle_s:
-            return  # fresh from connect, or in steady use
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as exc:
-            # The pool drops this connection and checks out (or opens) another one.
-            raise DisconnectionError("a pooled connection was closed while idle") from exc
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

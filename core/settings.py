@@ -46,12 +46,6 @@ class DatabaseSettings(BaseSettings):
     owner_url: SecretStr | None = None
     pool_size: int = Field(default=10, ge=1, le=100)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
-    ping_after_idle_s: float = Field(default=5.0, ge=0, description=(
-        "A pooled connection idle at least this long is pinged before use, so one the server closed "
-        "meanwhile (restart, failover, idle timeout) is replaced instead of failing a request. One in "
-        "steady use is not: the ping is a round trip on every request (about 0.3 ms, more under "
-        "load), and a connection lost mid-use fails its request with an honest 503 anyway, after "
-        "which the pool discards every connection older than the failure. 0 pings on every checkout."))
     jit: bool = Field(default=False, description=(
         "PostgreSQL's JIT compilation for this application's connections. Off: the API's queries are "
         "short, and JIT starts compiling once a plan's estimated cost passes jit_above_cost (100,000), "
