@@ -79,17 +79,17 @@ Storage = Annotated[ObjectStorage, Depends(get_storage)]
 CeleryApp = Annotated[Celery, Depends(get_celery)]
 
 
-def get_cache(request: Request) -> redis.Redis:
+async def get_cache(request: Request) -> redis.Redis:
     """The Redis client of session checks and sign-in throttling (short timeouts; see AuthSettings)."""
     return request.app.state.redis
 
 
-def get_session_factory(request: Request) -> sessionmaker[Session]:
+async def get_session_factory(request: Request) -> sessionmaker[Session]:
     """For work that must commit on its own, such as the audit record of a refused sign-in."""
     return request.app.state.session_factory
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The peer address (behind a reverse proxy, run uvicorn with --proxy-headers so this is the client)."""
     return request.client.host if request.client else "unknown"
 
@@ -112,7 +112,7 @@ def get_token_claims(settings: AppSettings, db: DbSession, cache: Cache,
 Claims = Annotated[TokenClaims, Depends(get_token_claims)]
 
 
-def get_actor(claims: Claims) -> Actor:
+async def get_actor(claims: Claims) -> Actor:
     try:
         role = Role(claims.role)
     except ValueError as exc:

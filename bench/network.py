@@ -6,8 +6,8 @@ figures.
 Latencies are measured end to end through a real uvicorn server on loopback (HTTP, JSON encoding,
 auth, database), one request at a time. Beside each figure stands its floor, measured in the same
 run, interleaved with the API calls (see `bench.common`): for a bbox list, the list query (the
-database writing the same GeoJSON texts) and, for customers, the disclosure look-up and audit
-insert the endpoint makes; for a trace, its SQL (element, revision, cut-off customers and
+database writing the same GeoJSON texts) and, for customers, the disclosure audit insert the
+endpoint makes; for a trace, its SQL (element, revision, cut-off customers and
 transformers) plus the graph traversal alone, in this process.
 """
 
@@ -70,10 +70,12 @@ def _list_work(settings: Settings, layer: LayerSpec, actor: Actor, bbox: str) ->
 
     def work(db: Session) -> int:
         masks = customer_service.contact_masks(actor) if layer is CUSTOMERS else {}
+        disclosure = customer_service.contact_disclosure(actor) if layer is CUSTOMERS else None
         page = layer_service.list_features_json(db=db, layer=layer, filters={}, after_id=None, limit=PAGE,
-                                                bbox=parse_bbox(settings, bbox, None), masks=masks)
-        if layer is CUSTOMERS:
-            customer_service.log_listed_disclosure(db, actor, page.ids)
+                                                bbox=parse_bbox(settings, bbox, None), masks=masks,
+                                                disclosure=disclosure)
+        if disclosure is not None:
+            customer_service.log_listed_disclosure(db, actor, page.disclosed)
         return len(page.ids)
 
     return work

@@ -32,12 +32,14 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         connect_args={"connect_timeout": 5},
     )
     timeout_ms = settings.statement_timeout_ms
+    jit = "on" if settings.jit else "off"
 
     @event.listens_for(engine, "connect")
     def _session_defaults(dbapi_connection, _record) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
             cursor.execute("SET TIME ZONE 'UTC'")
+            cursor.execute(f"SET jit = {jit}")
         dbapi_connection.commit()
 
     return engine

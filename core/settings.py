@@ -46,6 +46,12 @@ class DatabaseSettings(BaseSettings):
     owner_url: SecretStr | None = None
     pool_size: int = Field(default=10, ge=1, le=100)
     statement_timeout_ms: int = Field(default=30_000, ge=100)
+    jit: bool = Field(default=False, description=(
+        "PostgreSQL's JIT compilation for this application's connections. Off: the API's queries are "
+        "short, and JIT starts compiling once a plan's estimated cost passes jit_above_cost (100,000), "
+        "which a 2 km map page of a thousand customers in a dense area does; compiling then costs "
+        "5-15 ms of a query that runs in about 12 ms without it (measured with EXPLAIN ANALYZE on the "
+        "SimBench set). Nothing here runs long enough to win that back."))
 
     @field_validator("url")
     @classmethod

@@ -37,4 +37,5 @@ def _near(query: CustomerQuery) -> dict[str, Any]:
 
 add_layer_routes(router, CUSTOMERS, shape_properties=_privacy, extra_list_filters=_near,
                  list_privacy=ListPrivacy(masks_for=customer_service.contact_masks,
+                                          disclosure_for=customer_service.contact_disclosure,
                                           log_disclosure=customer_service.log_listed_disclosure))

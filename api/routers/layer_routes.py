@@ -37,10 +37,12 @@ def _identity(_properties: list[dict[str, Any]], _actor: Actor, _db: Session) ->
 @dataclass(frozen=True)
 class ListPrivacy:
     """Personal data in lists the database writes: which fields to mask for a reader (field ->
-    SQL function), and how to log what a reader was shown in full (the features' ids)."""
+    SQL function), which field the reader is shown in full and by which key its rows are logged
+    (the list query finds them), and how to log those keys."""
 
     masks_for: Callable[[Actor], dict[str, str]]
-    log_disclosure: Callable[[Session, Actor, list[int]], None]
+    disclosure_for: Callable[[Actor], service.Disclosure | None]
+    log_disclosure: Callable[[Session, Actor, list[str]], None]
 
 
 def _validation_to_invalid(exc: ValidationError, where: str) -> InvalidInput:
@@ -79,9 +81,10 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
                     after_id=page.after_id, limit=page.limit, **extra)
         if shape_properties is _identity or list_privacy is not None:  # let the database write the JSON
             masks = list_privacy.masks_for(actor) if list_privacy else {}
-            features = service.list_features_json(**args, masks=masks)
-            if list_privacy is not None:
-                list_privacy.log_disclosure(db, actor, features.ids)
+            disclosure = list_privacy.disclosure_for(actor) if list_privacy else None
+            features = service.list_features_json(**args, masks=masks, disclosure=disclosure)
+            if disclosure is not None and list_privacy is not None:
+                list_privacy.log_disclosure(db, actor, features.disclosed)
             return Response(geojson.feature_collection_bytes(request, features, page.limit),
                             media_type=geojson.GEOJSON)
         records = service.list_features(**args)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from core.audit import service as audit_service
 from core.context import Actor
 from core.permissions import Permission, has_permission
-from gis.customers.models import Customer
 from gis.customers.privacy import SQL_MASK_PHONE, mask_phone
+from gis.network.service import Disclosure
 
 
 def _log_disclosure(db: Session, actor: Actor, account_numbers: list[str]) -> None:
@@ -39,14 +37,12 @@ def contact_masks(actor: Actor) -> dict[str, str]:
     return {} if has_permission(actor.role, Permission.customers_read_contact) else {"contact_phone": SQL_MASK_PHONE}
 
 
-def log_listed_disclosure(db: Session, actor: Actor, customer_ids: list[int]) -> None:
-    """Log the accounts whose phone numbers a list showed in full (nothing if they were masked)."""
-    if not customer_ids or contact_masks(actor):
-        return
-    # One array parameter (`= ANY`), not an IN list of a page's thousand parameters to render and parse.
-    ids = bindparam("customer_ids", customer_ids, type_=ARRAY(BigInteger))
-    shown = db.scalars(select(Customer.account_number).where(Customer.id == any_(ids),
-                                                             Customer.contact_phone.is_not(None),
-                                                             Customer.contact_phone != "")
-                       .order_by(Customer.id))
-    _log_disclosure(db, actor, list(shown))
+def contact_disclosure(actor: Actor) -> Disclosure | None:
+    """For lists the database writes: the phone numbers this actor is shown in full, to be logged by
+    account number (None when they are masked: nothing is disclosed)."""
+    return None if contact_masks(actor) else Disclosure(field="contact_phone", key="account_number")
+
+
+def log_listed_disclosure(db: Session, actor: Actor, account_numbers: list[str]) -> None:
+    """Log the accounts whose phone numbers a list showed in full (found by `contact_disclosure`)."""
+    _log_disclosure(db, actor, account_numbers)
