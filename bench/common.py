@@ -36,8 +36,17 @@ from core.users import service as user_service
 from core.users.schemas import UserCreate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Loaded by the migrations, not by the data a benchmark measures.
-REFERENCE_TABLES = ("alembic_version", "topology_state", "spatial_ref_sys", "rule_sets")
+# Loaded by the migrations, not by the data a benchmark measures (case deadlines need the calendar).
+REFERENCE_TABLES = ("alembic_version", "topology_state", "spatial_ref_sys", "rule_sets", "working_calendars")
+# Each screening activity with parameters a client would send; the benchmarks sample from these.
+SCREENING_ACTIVITIES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("connection", {"requested_load_kw": 12}),
+    ("building", {"height_m": 12}),
+    ("excavation", {"depth_m": 2}),
+    ("crane", {"max_height_m": 25, "working_radius_m": 15}),
+    ("tree_planting", {}),
+    ("blasting", {"charge_kg": 20}),
+)
 
 
 def percentile(values: list[float], p: float) -> float:

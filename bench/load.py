@@ -36,27 +36,20 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
-from bench.common import REPO_ROOT, api_client, bench_headers, percentile, truncate_data
+from bench.common import REPO_ROOT, SCREENING_ACTIVITIES, api_client, bench_headers, percentile, truncate_data
 from core.context import Actor
 from core.database import create_db_engine
-from core.fingerprint import json_fingerprint
 from core.permissions import Role
 from core.settings import Settings
 from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
-from permits.calendar import default_calendar_path
 
 WINDOW_M = 2000.0
 QUEUE = "gw-bench-load"  # the bench's own job queue: a worker of `./gw run` never takes its imports
 PROBE_PAUSE_S = 0.5  # between rounds of reference queries: a light, steady sampling of the floor
 IMPORT_POLL_S = 1.0
 IMPORT_DEADLINE_S = 120.0
-ACTIVITIES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("connection", {"requested_load_kw": 12}),
-    ("building", {"height_m": 12}),
-    ("excavation", {"depth_m": 2}),
-    ("crane", {"max_height_m": 25, "working_radius_m": 15}),
-    ("tree_planting", {}),
-)
+# Blasting (a 500 m radius over every facility) is left out: a field crew's everyday screenings.
+ACTIVITIES = tuple(a for a in SCREENING_ACTIVITIES if a[0] != "blasting")
 # The bare SQL of each operation's database work, for the reference figures. Bound parameters only.
 REFERENCE_SQL = {
     "lines": "SELECT id, ST_AsGeoJSON(geom) FROM lines WHERE deleted_at IS NULL "
@@ -92,7 +85,6 @@ def prepare(settings: Settings) -> Fixture:
     engine = create_db_engine(settings.database)
     owner = create_engine(settings.database.migration_url)
     truncate_data(owner)
-    _seed_calendar(owner)
     owner.dispose()
     started = time.perf_counter()
     import_simbench(engine=engine, source_dir=default_source_dir(), subnet=DEMO_SUBNET, actor=Actor.system("bench"))
@@ -111,16 +103,6 @@ def prepare(settings: Settings) -> Fixture:
     print(f"  {counts[0]} lines, {counts[1]} customers, {counts[2]} zone parts, {len(anchors)} transformers")
     return Fixture(anchors=anchors, extent=extent, headers=headers,  # type: ignore[arg-type]
                    inspector_id=inspector_id)
-
-
-def _seed_calendar(owner: Engine) -> None:
-    """Case deadlines need the working calendar, which `truncate_data` empties with the data:
-    put back the shipped one, as the migration seeds it."""
-    document = json.loads(default_calendar_path("CN").read_text(encoding="utf-8"))
-    with owner.begin() as conn:
-        conn.execute(text("INSERT INTO working_calendars (code, document, sha256, version, updated_by) "
-                          "VALUES ('CN', CAST(:document AS jsonb), :sha256, 1, 'bench load') ON CONFLICT DO NOTHING"),
-                     {"document": json.dumps(document, ensure_ascii=False), "sha256": json_fingerprint(document)})
 
 
 # --- the reference probe: a separate process, so its blocking database calls never stall the

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from bench.common import Floor, api_client, bench_user, record_sql, report_with_floor, timed
+from bench.common import SCREENING_ACTIVITIES, Floor, api_client, bench_user, record_sql, report_with_floor, timed
 from core.context import Actor
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
@@ -45,14 +45,7 @@ TARGET_SINGLE_MS = 50.0
 TARGET_BATCH_S = 5.0
 WGS84 = 4326
 FULL_SET_MIN_LINES = 34_000
-ACTIVITIES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("connection", {"requested_load_kw": 12}),
-    ("building", {"height_m": 12}),
-    ("excavation", {"depth_m": 2}),
-    ("crane", {"max_height_m": 25, "working_radius_m": 15}),
-    ("tree_planting", {}),
-    ("blasting", {"charge_kg": 20}),
-)
+ACTIVITIES = SCREENING_ACTIVITIES
 
 
 def _offset(lon: float, lat: float, metres: float, bearing_deg: float) -> tuple[float, float]:
