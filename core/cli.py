@@ -101,11 +101,15 @@ def cmd_storage_init(settings: Settings, _args: argparse.Namespace) -> int:
 _PUBLISHED_DEMO_PASSWORD = "{username}-dev-pass"
 
 
+# Shorter than ./gw's generated one (16) means it was not generated: refuse rather than seed it.
+DEMO_PASSWORD_MIN_LENGTH = 12
+
+
 def _demo_password() -> str | None:
     """The demo users' password, generated per installation by `./gw` (.gw/secrets.env, DEMO_PASSWORD)
     and handed to this command alone: it is no setting of the application."""
     password = os.environ.get("GW_DEMO_PASSWORD", "")
-    return password if len(password) >= 12 else None
+    return password if len(password) >= DEMO_PASSWORD_MIN_LENGTH else None
 
 
 def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
@@ -114,7 +118,8 @@ def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
         return 2
     password = _demo_password()
     if password is None:
-        print("seed-demo needs GW_DEMO_PASSWORD (12 characters or more); ./gw run passes the generated one",
+        print(f"seed-demo needs GW_DEMO_PASSWORD ({DEMO_PASSWORD_MIN_LENGTH} characters or more); "
+              "./gw run passes the generated one",
               file=sys.stderr)
         return 2
     engine = create_db_engine(settings.database)

@@ -16,16 +16,17 @@ from api.dependencies import (
     SessionFactory,
     public,
 )
+from core.bounds import column_length
 from core.users import access
-from core.users.schemas import PasswordChange, Token
+from core.users.models import User
+from core.users.schemas import PASSWORD_MAX_LENGTH, PasswordChange, Token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-# The same rules as the column (String(100)); control characters, NUL above all, are refused.
-Username = Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
-# Long enough for any password an account can have (UserCreate: 200); a longer one cannot be right,
-# and hashing megabytes would be work an anonymous caller could make the server do.
-Password = Annotated[str, Form(min_length=1, max_length=200)]
+# The same rules as the column; control characters, NUL above all, are refused.
+Username = Annotated[str, Form(min_length=1, max_length=column_length(User.username), pattern=r"^[^\x00-\x1f\x7f]+$")]
+# No password an account can have is longer: a longer one cannot be right, so it is not hashed.
+Password = Annotated[str, Form(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 
 
 @router.post("/token", response_model=Token, dependencies=[Depends(public)],

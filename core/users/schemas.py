@@ -41,13 +41,19 @@ class QualificationOut(BaseModel):
     valid_until: date
 
 
+# The password policy, in one place: long enough to mean something, short enough that hashing what an
+# anonymous caller sends stays cheap (argon2 over megabytes would be work anyone could make us do).
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 200
+
+
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=2, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
     full_name: PlainText = Field(default="", max_length=200)
     role: Role
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
     qualifications: list[QualificationIn] = []
 
 
@@ -71,8 +77,8 @@ class RoleChange(BaseModel):
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    old_password: str = Field(min_length=1, max_length=200)
-    new_password: str = Field(min_length=8, max_length=200)
+    old_password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
+    new_password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
 
 class Token(BaseModel):
