@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# A CJK font with TrueType outlines, so Chinese decision documents render (permits/documents).
+# A CJK font with TrueType outlines, so Chinese decision documents render (cases/documents).
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
  && rm -rf /var/lib/apt/lists/*
 
@@ -27,7 +27,7 @@ COPY api ./api
 COPY core ./core
 COPY gis ./gis
 COPY media ./media
-COPY permits ./permits
+COPY cases ./cases
 COPY bench ./bench
 
 RUN useradd --system --uid 10001 --home-dir /app gridwarden

@@ -33,7 +33,7 @@ from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
 from core.settings import Settings
 from gis.imports.simbench import default_source_dir, import_simbench
-from gis.rules import service as rules_service
+from gis.rule_sets import service as rule_set_service
 from gis.screening import service as screening_service
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn
 from gis.zones.service import rebuild_all_zones
@@ -80,7 +80,7 @@ def _screening_work(settings: Settings, actor: Actor, items: list[dict[str, Any]
             else [ScreeningIn.model_validate(items[0]).raw()])
 
     def work(db: Session) -> int:
-        rule_set = rules_service.get_rule_set(db=db, reference=None, on=None)
+        rule_set = rule_set_service.get_rule_set(db=db, reference=None, on=None)
         valid = screening_service.validate_all(raws=raws, epsg=WGS84, rule_set=rule_set, limits=settings.screening,
                                                batch=batch)
         return len(screening_service.run(db=db, actor=actor, items=valid, rule_set=rule_set, epsg=WGS84,

@@ -11,7 +11,7 @@ from celery.schedules import crontab
 
 from core.settings import Settings
 
-TASK_MODULES = ["gis.imports.tasks", "permits.tasks"]
+TASK_MODULES = ["gis.imports.tasks", "cases.tasks"]
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -33,7 +33,7 @@ def create_celery(settings: Settings) -> Celery:
         timezone="UTC",
         beat_schedule={
             # Once a day, after midnight in the utility's time zone (Asia/Shanghai 00:30 = 16:30 UTC).
-            "flag-overdue-cases": {"task": "permits.flag_overdue",
+            "flag-overdue-cases": {"task": "cases.flag_overdue",
                                    "schedule": crontab(hour=settings.workflow.overdue_check_hour_utc, minute=30)},
             # Import jobs whose message was lost (queue down at commit) or whose worker died.
             "relay-import-jobs": {"task": "imports.relay", "schedule": float(settings.worker.relay_interval_s)},

@@ -32,7 +32,7 @@ from gis.customers.models import Customer
 from gis.imports import geofile
 from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
 from gis.network.models import Line
-from gis.rules import service as rules_service
+from gis.rule_sets import service as rule_set_service
 from gis.zones import service as zone_service
 from gis.zones.models import LineZone
 from media.storage import ObjectStorage
@@ -83,7 +83,7 @@ def cmd_zones_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_db_engine(settings.database)
     with unit_of_work(create_session_factory(engine)) as db:
-        content = rules_service.read_rule_set_file(Path(args.file))
+        content = rule_set_service.read_rule_set_file(Path(args.file))
         row, created = zone_service.load_rule_set(db=db, actor=Actor.system("cli"), content=content)
     print(f"rule set {row.code} {row.version}: {'loaded' if created else 'already loaded, unchanged'}")
     engine.dispose()

@@ -52,7 +52,7 @@ _READ_ONLY = {
 }
 
 # The `requests:read_*` permissions say which fields of a case a role may ever see in full; whether
-# a person sees them on a given case is need to know, decided per case in `permits.privacy`.
+# a person sees them on a given case is need to know, decided per case in `cases.privacy`.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     # Dispatchers run the network model and call customers about outages, so they see phone numbers.

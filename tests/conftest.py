@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
+from cases.calendar import default_calendar_path
 from core.celery_app import create_celery
 from core.cli import alembic_config
 from core.context import Actor
@@ -36,7 +37,6 @@ from core.users import access
 from core.users import service as user_service
 from core.users.schemas import UserCreate
 from media.storage import ObjectStorage
-from permits.calendar import default_calendar_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES = tuple(Role)

@@ -1,7 +1,7 @@
 """working calendars maintained by administrators
 
 The holiday calendar moves from a file read at run time into the database, seeded here from the
-shipped permits/data/calendars/cn.json, so administrators can add next year's schedule without a
+shipped cases/data/calendars/cn.json, so administrators can add next year's schedule without a
 release. Cases remember a stage limit set by the officer, so deadlines can be recomputed.
 
 Revision ID: 796606418345
@@ -25,7 +25,7 @@ down_revision = 'c2af9638bec4'
 branch_labels = None
 depends_on = None
 
-CALENDAR_FILE = Path(__file__).resolve().parents[2] / "permits" / "data" / "calendars" / "cn.json"
+CALENDAR_FILE = Path(__file__).resolve().parents[2] / "cases" / "data" / "calendars" / "cn.json"
 GRANTS = """
 DO $$
 DECLARE app_role text := 'gridwarden_app';

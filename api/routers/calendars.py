@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Response
 
 from api.dependencies import DbSession, ExpectedVersion, require
+from cases import deadlines
+from cases.models import WorkingCalendarRecord
 from core.context import Actor
 from core.permissions import Permission
-from permits import deadlines
-from permits.models import WorkingCalendarRecord
 
 router = APIRouter(prefix="/calendars", tags=["calendars"])
 Reader = Annotated[Actor, Depends(require(Permission.requests_read))]

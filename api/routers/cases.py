@@ -1,6 +1,6 @@
 """Connection requests and construction permits at /requests, encroachment reports at
 /encroachments: registration (screened at once), workflow actions, hand-over, deadlines, the
-overdue list and decision documents. Thin: every rule lives in `permits.service`."""
+overdue list and decision documents. Thin: every rule lives in `cases.service`."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from fastapi import APIRouter, Body, Depends, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
+from cases import deadlines, service
+from cases.models import Case
+from cases.policy import case_policy
+from cases.schemas import ActionIn, CaseIn, CaseOut, EncroachmentIn, HandOverIn, case_out
+from cases.workflow import Action, CaseKind, State, allowed_actions
 from core.bounds import DbId, DbInt
 from core.context import Actor
 from core.permissions import Permission
-from permits import deadlines, service
-from permits.models import Case
-from permits.rules import workflow_rules
-from permits.schemas import ActionIn, CaseIn, CaseOut, EncroachmentIn, HandOverIn, case_out
-from permits.workflow import Action, CaseKind, State, allowed_actions
 
 router = APIRouter(tags=["requests"])
 Reader = Annotated[Actor, Depends(require(Permission.requests_read))]
@@ -28,7 +28,7 @@ Reporter = Annotated[Actor, Depends(require(Permission.encroachments_report))]
 
 def _outs(db: Session, cases: list[Case], actor: Actor) -> list[CaseOut]:
     """The API form of a page of cases, personal data as `actor` needs it (logged once for the page)."""
-    calendar, now, departments = deadlines.working_calendar(db), datetime.now(UTC), workflow_rules().departments
+    calendar, now, departments = deadlines.working_calendar(db), datetime.now(UTC), case_policy().departments
     out = []
     for view in service.case_views(db=db, actor=actor, cases=cases):
         case = view.case

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Depends, Response, status
 from api.dependencies import DbSession, require
 from core.context import Actor
 from core.permissions import Permission
-from gis.rules import service
-from gis.rules.models import RuleSet
+from gis.rule_sets import service
+from gis.rule_sets.models import RuleSet
 from gis.zones import service as zone_service
 
 router = APIRouter(prefix="/rule-sets", tags=["rule sets"])

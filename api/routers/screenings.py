@@ -13,7 +13,7 @@ from core.bounds import DbId
 from core.context import Actor
 from core.fingerprint import request_fingerprint
 from core.permissions import Permission
-from gis.rules import service as rules_service
+from gis.rule_sets import service as rule_set_service
 from gis.screening import service
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn, ScreeningOut, screening_out
 
@@ -32,7 +32,7 @@ def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSet
                                                                     fingerprint=fingerprint)):
         response.status_code = status.HTTP_200_OK
         return _stored(db, earlier[0].id)
-    rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
+    rule_set = rule_set_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
     item = service.validate_all(raws=[body.raw()], epsg=crs, rule_set=rule_set, limits=settings.screening)
     row = service.run(db=db, actor=actor, items=item, rule_set=rule_set, epsg=crs, limits=settings.screening,
                       on_date=body.on_date, idempotency_key=idempotency_key, idempotency_fingerprint=fingerprint)[0]
@@ -48,9 +48,9 @@ def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings:
     if idempotency_key and (earlier := service.previous_submission(db=db, actor=actor, idempotency_key=idempotency_key,
                                                                     fingerprint=fingerprint)):
         response.status_code = status.HTTP_200_OK
-        rule_set = rules_service.get_rule_set_by_id(db=db, rule_set_id=earlier[0].rule_set_id)
+        rule_set = rule_set_service.get_rule_set_by_id(db=db, rule_set_id=earlier[0].rule_set_id)
         return [screening_out(row, rule_set) for row in earlier]
-    rule_set = rules_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
+    rule_set = rule_set_service.get_rule_set(db=db, reference=body.rule_set, on=body.on_date)
     items = service.validate_all(raws=[i.raw() for i in body.items], epsg=crs, rule_set=rule_set,
                                  limits=settings.screening, batch=True)
     rows = service.run(db=db, actor=actor, items=items, rule_set=rule_set, epsg=crs, limits=settings.screening,
@@ -61,7 +61,7 @@ def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings:
 
 def _stored(db: Session, screening_id: int) -> ScreeningOut:
     row, geometry = service.get_screening(db=db, screening_id=screening_id)
-    return screening_out(row, rules_service.get_rule_set_by_id(db=db, rule_set_id=row.rule_set_id), geometry)
+    return screening_out(row, rule_set_service.get_rule_set_by_id(db=db, rule_set_id=row.rule_set_id), geometry)
 
 
 @router.get("/{screening_id:int}", response_model=ScreeningOut, summary="A stored screening, as it was made")

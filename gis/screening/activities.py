@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import InvalidInput
-from gis.rules.definition import Activity
+from gis.rule_sets.definition import Activity
 
 
 class _Params(BaseModel):

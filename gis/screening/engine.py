@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from core.settings import ScreeningSettings
 from gis.network.schemas import MAX_CONDUCTOR_SPREAD_M, MAX_WIND_SWING_M
-from gis.rules.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
-from gis.rules.service import LoadedRuleSet
+from gis.rule_sets.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
+from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import sql
 from gis.zones.service import default_spread_bands, line_offset_m
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.bounds import IsoDate
 from gis.geojson_schema import GeoJSONGeometry
-from gis.rules.service import LoadedRuleSet
+from gis.rule_sets.service import LoadedRuleSet
 from gis.screening.models import Screening
 from gis.screening.service import RawScreening
 

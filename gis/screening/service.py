@@ -35,8 +35,8 @@ from gis.geometry import (
     parse_geometry,
     split_at_antimeridian,
 )
-from gis.rules.definition import Activity
-from gis.rules.service import LoadedRuleSet
+from gis.rule_sets.definition import Activity
+from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import engine
 from gis.screening.activities import ConnectionParams, CraneParams, parse_activity, parse_parameters
 from gis.screening.models import Screening

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from core.context import Actor
 from gis.network.line_defaults import default_spread_m, default_wind_swing_m, spread_table
 from gis.network.models import Construction, Line
-from gis.rules import service as rules_service
-from gis.rules.definition import RuleSetDefinition
-from gis.rules.models import RuleSet
+from gis.rule_sets import service as rule_set_service
+from gis.rule_sets.definition import RuleSetDefinition
+from gis.rule_sets.models import RuleSet
 
 _DELETE_ZONES = text("DELETE FROM line_zones WHERE line_id = ANY(CAST(:line_ids AS bigint[]))")
 _DELETE_ALL_ZONES = text("DELETE FROM line_zones")
@@ -134,7 +134,7 @@ def zone_specs(*, rules: RuleSetDefinition, construction: str, nominal_kv: float
 def refresh_line_zones(*, db: Session, line_ids: Sequence[int] | None = None) -> int:
     """Recompute the zones of these lines (all lines when None) under the default rule set.
     Returns the number of zone parts written."""
-    rule_set = rules_service.get_rule_set(db=db)
+    rule_set = rule_set_service.get_rule_set(db=db)
     if line_ids is None:
         db.execute(_DELETE_ALL_ZONES)
     else:
@@ -182,7 +182,7 @@ def refresh_after_built_up_write(db: Session, area_id: int, before_geometry: dic
 def load_rule_set(*, db: Session, actor: Actor, content: dict[str, Any]) -> tuple[RuleSet, bool]:
     """Load a rule set; when it becomes the default, every derived zone is rebuilt under it in the
     same transaction, so the map and screenings never disagree about which rules are in force."""
-    row, created = rules_service.load_rule_set(db=db, actor=actor, content=content)
+    row, created = rule_set_service.load_rule_set(db=db, actor=actor, content=content)
     if created and row.is_default:
         rebuild_all_zones(db=db)
     return row, created

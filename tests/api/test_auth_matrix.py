@@ -61,7 +61,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/requests/{case_id}"): ALL,
     ("GET", "/api/v1/requests/{case_id}/documents/{document_id}"): ALL,
     # Every role reaches these; which action a role may take, and who may hand over, is decided per
-    # case by the workflow (tests/permits/test_case_workflow.py).
+    # case by the workflow (tests/cases/test_case_workflow.py).
     ("POST", "/api/v1/requests/{case_id}/actions/{action}"): ALL,
     ("POST", "/api/v1/requests/{case_id}/hand-over"): ALL,
     ("GET", "/api/v1/calendars/{code}"): ALL,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from core.permissions import Role
-from tests.permits.conftest import FAR, NEAR, REQUESTS, Desk, Person, assert_problem, connection_body, pdf_text
+from tests.cases.conftest import FAR, NEAR, REQUESTS, Desk, Person, assert_problem, connection_body, pdf_text
 
 PHONE, ID_NUMBER = "13800138000", "110101199003071234"
 MASKED_PHONE, MASKED_ID_NUMBER = "13*******00", "*" * 14 + "1234"

@@ -1,7 +1,7 @@
 """Stage deadlines in working days on the CN holiday calendar, the overdue list, and the daily
 Celery job that flags and escalates overdue cases.
 
-Deadlines at a fixed moment go through `permits.service` directly (the `clock` fixture; the API
+Deadlines at a fixed moment go through `cases.service` directly (the `clock` fixture; the API
 always uses the real clock); 2026's National Day holiday (1-7 October) is followed by a make-up working Saturday
 (10 October), so a case registered on 30 September shows both.
 """
@@ -16,10 +16,10 @@ import pytest
 from celery.schedules import crontab
 from sqlalchemy import Engine, text
 
+from cases.workflow import Action
 from core.celery_app import create_celery
 from core.settings import Settings
-from permits.workflow import Action
-from tests.permits.conftest import FAR, Clock, Desk, Person, connection_body
+from tests.cases.conftest import FAR, Clock, Desk, Person, connection_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -132,7 +132,7 @@ def test_daily_job_flags_and_escalates_each_overdue_case_once(
     celery = create_celery(settings)
     late = overdue_mix["late"]
 
-    assert celery.send_task("permits.flag_overdue").get(timeout=30) == [late["id"]]
+    assert celery.send_task("cases.flag_overdue").get(timeout=30) == [late["id"]]
 
     flagged = desk.get(late)
     assert flagged["escalation_level"] == 1 and flagged["overdue_flagged_at"] is not None
@@ -143,7 +143,7 @@ def test_daily_job_flags_and_escalates_each_overdue_case_once(
     assert event["details"]["escalation_level"] == 1 and event["details"]["reported_to"]
     assert outbox_events(owner_engine, "case.escalate_overdue") == [str(late["id"])]
 
-    assert celery.send_task("permits.flag_overdue").get(timeout=30) == []
+    assert celery.send_task("cases.flag_overdue").get(timeout=30) == []
     assert desk.get(late)["escalation_level"] == 1
     for name in ("in_time", "closed"):
         untouched = desk.get(overdue_mix[name])
@@ -160,7 +160,7 @@ def outbox_events(engine: Engine, event_type: str) -> list[str]:
 
 def test_beat_runs_the_overdue_check_once_every_day(settings: Settings) -> None:
     schedule = create_celery(settings).conf.beat_schedule
-    (entry,) = [e for e in schedule.values() if e["task"] == "permits.flag_overdue"]
+    (entry,) = [e for e in schedule.values() if e["task"] == "cases.flag_overdue"]
     every = entry["schedule"]
 
     assert isinstance(every, crontab)

@@ -115,7 +115,7 @@ class SerialCounter(Base):
 
 class WorkingCalendarRecord(Base):
     """The holiday calendar in force, as administrators maintain it (seeded from
-    permits/data/calendars/*.json). The whole document is kept, validated, with its fingerprint."""
+    cases/data/calendars/*.json). The whole document is kept, validated, with its fingerprint."""
 
     __tablename__ = "working_calendars"
 

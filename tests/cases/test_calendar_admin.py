@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
+from cases.calendar import default_calendar_path
 from core.permissions import Role
-from permits.calendar import default_calendar_path
-from tests.permits.conftest import FAR, Clock, assert_problem, connection_body
+from tests.cases.conftest import FAR, Clock, assert_problem, connection_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALENDAR = "/api/v1/calendars/CN"

@@ -1,7 +1,7 @@
 """Stage deadlines in working days: the workflow's time limits on the utility's holiday calendar.
 
 The calendar in force is the one administrators maintain in the database (`working_calendars`,
-seeded from permits/data/calendars/*.json). Parsed calendars are cached per fingerprint, so a
+seeded from cases/data/calendars/*.json). Parsed calendars are cached per fingerprint, so a
 deadline costs one primary-key look-up and an edited calendar is used at once.
 """
 
@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.calendar import CalendarError, Remaining, WorkingCalendar, parse_calendar
+from cases.models import Case, WorkingCalendarRecord
+from cases.policy import case_policy
+from cases.workflow import TERMINAL, State
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import InvalidInput, NotFound, StaleVersion
 from core.fingerprint import json_fingerprint
-from permits.calendar import CalendarError, Remaining, WorkingCalendar, parse_calendar
-from permits.models import Case, WorkingCalendarRecord
-from permits.rules import workflow_rules
-from permits.workflow import TERMINAL, State
 
 # Entering these states does not restart the clock: assigning the surveyor is part of the survey
 # stage, assigning the re-inspector part of the re-inspection stage.
@@ -38,7 +38,7 @@ def calendar_record(*, db: Session, code: str) -> WorkingCalendarRecord:
 
 def working_calendar(db: Session, code: str | None = None) -> WorkingCalendar:
     """The calendar in force for `code` (the workflow's calendar by default)."""
-    code = (code or workflow_rules().calendar_code).upper()
+    code = (code or case_policy().calendar_code).upper()
     digest = db.scalar(select(WorkingCalendarRecord.sha256).where(WorkingCalendarRecord.code == code))
     if digest is None:
         raise NotFound(f"No working calendar {code!r} is loaded.")
@@ -49,7 +49,7 @@ def working_calendar(db: Session, code: str | None = None) -> WorkingCalendar:
 
 def _stage_deadline(calendar: WorkingCalendar, case: Case, state: State, start: datetime,
                     rectification_days: int | None) -> datetime | None:
-    days = workflow_rules().stage_limit_days(state=state, voltage_kv=case.voltage_kv, department=case.department,
+    days = case_policy().stage_limit_days(state=state, voltage_kv=case.voltage_kv, department=case.department,
                                              rectification_days=rectification_days)
     return None if days is None else calendar.add_working_days(start, days)
 

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from core.fingerprint import json_fingerprint
 from core.permissions import Role
-from gis.rules.definition import Activity
-from gis.rules.service import parse_definition
+from gis.rule_sets.definition import Activity
+from gis.rule_sets.service import parse_definition
 from tests.gis.screening.conftest import (
     CN_FILE,
     HEFEI,

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from core.settings import Settings
-from tests.permits.conftest import NEAR, Desk, assert_problem, connection_body, count_rows, pdf_text
+from tests.cases.conftest import NEAR, Desk, assert_problem, connection_body, count_rows, pdf_text
 
 TITLES = {
     ("hazard_notice", "zh"): "消除隐患通知书",

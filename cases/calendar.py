@@ -3,7 +3,7 @@
 The service standards give their limits in *working days* (site survey <= 3, supply-plan reply <= 5, ...,
 DOMAIN.md §4). Which days are working days is decided each year by the State Council: public holidays
 take weekdays off, and make-up working days (调休上班) turn some Saturdays and Sundays into working days.
-That schedule changes every year, so it is data (`permits/data/calendars/<code>.json`) that the utility
+That schedule changes every year, so it is data (`cases/data/calendars/<code>.json`) that the utility
 maintains, not code; this module only reads it and does the arithmetic. Pure Python, no database.
 
 Deadline semantics (what an approval officer and an auditor expect):
@@ -181,7 +181,7 @@ def _days_after(start: date, end: date) -> Iterator[date]:
 
 
 def default_calendar_path(code: str = "CN") -> Path:
-    """Where the calendar shipped for `code` lives: permits/data/calendars/<code lower>.json."""
+    """Where the calendar shipped for `code` lives: cases/data/calendars/<code lower>.json."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", code):
         raise ValueError(f"Not a calendar code: {code!r}.")
     return CALENDAR_DIR / f"{code.lower()}.json"

@@ -21,8 +21,8 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, InvalidInput, NotFound
 from core.fingerprint import json_fingerprint
-from gis.rules.definition import RuleSetDefinition
-from gis.rules.models import RuleSet
+from gis.rule_sets.definition import RuleSetDefinition
+from gis.rule_sets.models import RuleSet
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from geoalchemy2.shape import to_shape
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from shapely.geometry import mapping
 
+from cases.privacy import personal_data
 from core.audit.models import AuditRecord
 from core.bounds import DbInt, column_length
 from gis.geojson_schema import GeoJSONGeometry
-from permits.privacy import personal_data
 
 CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
                     "restoration", "relocation", "account_split", "closure")
@@ -84,7 +84,7 @@ class EncroachmentIn(_In):
     location: GeoJSONGeometry
     footprint: GeoJSONGeometry | None = None
     description: str = Field(min_length=1, max_length=4000)
-    activity: str | None = Field(default=None, description="What was found; workflow.json's default when omitted")
+    activity: str | None = Field(default=None, description="What was found; policy.json's default when omitted")
     parameters: dict[str, Any] | None = Field(default=None, description="Its parameters; default as for activity")
     responsible_party: str = Field(default="", max_length=200, description="Who builds there, if known")
     site_address: str = Field(default="", max_length=300)
@@ -195,7 +195,7 @@ def _geometry(value: Any) -> dict[str, Any] | None:
 def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: dict[str, str],
              document_href: str) -> CaseOut:
     """The one place a stored case becomes its API form; personal data in full only where the
-    view says the caller needs it (`view.disclosed`, decided by `permits.privacy`), else masked."""
+    view says the caller needs it (`view.disclosed`, decided by `cases.privacy`), else masked."""
     case = view.case
     personal = personal_data(case, view.disclosed)
     return CaseOut(

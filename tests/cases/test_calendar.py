@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from permits.calendar import (
+from cases.calendar import (
     CalendarError,
     Remaining,
     WorkingCalendar,

@@ -18,11 +18,11 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from cases.documents import DecisionDocument, FindingRow, render_decision_pdf
+from cases.documents.render import Outcome, Verdict
+from cases.models import Case, DecisionDocumentRecord, SerialCounter
 from core.users.models import User
 from media.storage import ObjectStorage
-from permits.documents import DecisionDocument, FindingRow, render_decision_pdf
-from permits.documents.render import Outcome, Verdict
-from permits.models import Case, DecisionDocumentRecord, SerialCounter
 
 SERIES = {"hazard_notice": "HN", "approval_with_clauses": "AP", "refusal": "RF"}
 

@@ -1,4 +1,4 @@
-"""Background jobs of the permits domain."""
+"""Background jobs of the cases domain."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 from celery import shared_task
 
+from cases import service
 from core.context import bind_request_id
 from core.database import unit_of_work
 from core.worker_resources import resources
-from permits import service
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="permits.flag_overdue")
+@shared_task(name="cases.flag_overdue")
 def flag_overdue() -> list[int]:
     """Daily (Celery beat): flag and escalate open cases past their working-day deadline."""
     bind_request_id()

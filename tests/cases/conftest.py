@@ -23,6 +23,9 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases import deadlines, service
+from cases.schemas import ActionIn, CaseIn
+from cases.workflow import Action
 from core.context import Actor
 from core.database import unit_of_work
 from core.permissions import Role
@@ -30,9 +33,6 @@ from core.settings import Settings
 from core.users import service as user_service
 from core.users.schemas import UserCreate
 from media.storage import ObjectStorage
-from permits import deadlines, service
-from permits.schemas import ActionIn, CaseIn
-from permits.workflow import Action
 from tests.conftest import bearer
 from tests.factories import feature
 from tests.gis.screening.conftest import EAST, HEFEI, LonLat, beside, geodesic_line, point, square

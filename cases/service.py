@@ -16,6 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cases import deadlines, issuing, privacy
+from cases.models import Case, CaseEvent
+from cases.policy import case_policy
+from cases.schemas import ActionIn, CaseIn, EncroachmentIn
+from cases.workflow import TERMINAL, Action, CaseKind, State, allowed_actions, transition_for
 from core import outbox
 from core.audit import service as audit_service
 from core.context import Actor
@@ -25,15 +30,10 @@ from core.permissions import Permission, Role, has_permission
 from core.settings import Settings
 from core.users.models import User
 from gis.geometry import geodesic_distance_m, parse_geometry
-from gis.rules import service as rules_service
+from gis.rule_sets import service as rule_set_service
 from gis.screening import service as screening_service
 from gis.screening.models import Screening
 from media.storage import ObjectStorage
-from permits import deadlines, issuing, privacy
-from permits.models import Case, CaseEvent
-from permits.rules import workflow_rules
-from permits.schemas import ActionIn, CaseIn, EncroachmentIn
-from permits.workflow import TERMINAL, Action, CaseKind, State, allowed_actions, transition_for
 
 ENTITY = "case"
 NUMBER_SERIES = {CaseKind.connection: "YK", CaseKind.construction: "SG", CaseKind.encroachment: "WZ"}
@@ -93,7 +93,7 @@ def _validate(*, db: Session, location_json: dict[str, Any], footprint_json: dic
         raise InvalidInput(f"The footprint is more than {limit_m:g} m from the location; check both geometries.",
                            errors=[{"field": "footprint", "message": "not at the location"}])
     site = mapping(footprint if footprint is not None else location)
-    rule_set = rules_service.get_rule_set(db=db)
+    rule_set = rule_set_service.get_rule_set(db=db)
     raws = [screening_service.RawScreening(geometry=dict(site), activity=a, parameters=p) for a, p in activities]
     items = screening_service.validate_all(raws=raws, epsg=4326, rule_set=rule_set, limits=settings.screening)
     return location, footprint, items
@@ -115,8 +115,8 @@ def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings)
 
 def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, settings: Settings) -> Registration:
     """A patrol rarely knows more than "someone is building here": what was found and the voltage
-    to assume until screening names the line take their defaults from workflow.json."""
-    defaults = workflow_rules().encroachment
+    to assume until screening names the line take their defaults from policy.json."""
+    defaults = case_policy().encroachment
     activity = report.activity or defaults["activity"]
     parameters = report.parameters if report.parameters is not None else (
         defaults["parameters"] if activity == defaults["activity"] else {})
@@ -158,9 +158,9 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
                                    "key for a new request (nothing was registered).",
                                    errors=[IDEMPOTENCY_KEY_REUSED])
             return existing, False
-    rules = workflow_rules()
+    policy = case_policy()
     fields = registration.fields
-    department = rules.department_for(kind=registration.kind, voltage_kv=fields["voltage_kv"],
+    department = policy.department_for(kind=registration.kind, voltage_kv=fields["voltage_kv"],
                                       load_kw=fields.get("requested_load_kw"),
                                       capacity_kva=fields.get("requested_capacity_kva"),
                                       power_factor=settings.screening.power_factor)
@@ -185,7 +185,7 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
 
 def _screen(*, db: Session, actor: Actor, case: Case, registration: Registration, settings: Settings,
             now: datetime) -> None:
-    rule_set = rules_service.get_rule_set(db=db)
+    rule_set = rule_set_service.get_rule_set(db=db)
     rows = screening_service.run(db=db, actor=actor, items=registration.screenings, rule_set=rule_set, epsg=4326,
                                  limits=settings.screening, subject=(ENTITY, case.id))
     before = _snapshot(case)
@@ -315,7 +315,7 @@ def _decide(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, ac
     decision: dict[str, Any] = {"action": action.value, "by": actor.username, "at": now.isoformat(),
                                 "measures": body.measures, "note": body.note}
     if action == Action.refuse:
-        decision["reported_to"] = workflow_rules().escalation["refusal_reported_to"][body.language or case.language]
+        decision["reported_to"] = case_policy().escalation["refusal_reported_to"][body.language or case.language]
     kind = DOCUMENT_KIND.get(action)
     if kind is not None:
         document = _issue(db=db, actor=actor, storage=storage, case=case, kind=kind,
@@ -332,14 +332,14 @@ def _issue(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, kin
         raise PermissionDenied("Decisions are signed by a named person; system actors cannot decide.")
     screenings = list(db.scalars(select(Screening).where(Screening.id.in_(case.screening_ids))))
     findings = [f for s in screenings for f in s.findings]
-    rule_sets = {rules_service.get_rule_set_by_id(db=db, rule_set_id=s.rule_set_id).label for s in screenings}
+    rule_sets = {rule_set_service.get_rule_set_by_id(db=db, rule_set_id=s.rule_set_id).label for s in screenings}
     site = to_shape(case.footprint if case.footprint is not None else case.location)
     local_day = now.astimezone(deadlines.working_calendar(db).timezone).date()
-    department = workflow_rules().departments[case.department][language]
+    department = case_policy().departments[case.department][language]
     return issuing.issue_document(db=db, storage=storage, case=case, kind=kind, language=language, site=site,
                                   findings=findings, measures=measures, rule_set_label=", ".join(sorted(rule_sets)),
                                   signer=signer, signed_on=local_day,
-                                  issuer=f"{workflow_rules().organisation[language]} · {department}")
+                                  issuer=f"{case_policy().organisation[language]} · {department}")
 
 
 def hand_over(*, db: Session, actor: Actor, case_id: int, expected_version: int, to_user_id: int, reason: str) -> Case:
@@ -408,7 +408,7 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
         case.escalation_level += 1
         # Not a version bump: flagging changes no decision-relevant field, and an officer holding the
         # case's ETag overnight must still be able to act on it in the morning.
-        reported_to = workflow_rules().escalation["overdue_reported_to"][case.language]
+        reported_to = case_policy().escalation["overdue_reported_to"][case.language]
         _record(db, actor=actor, case=case, action="escalate_overdue", from_state=case.state, before=before,
                 details={"deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
                          "escalation_level": case.escalation_level, "reported_to": reported_to})
@@ -420,7 +420,7 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
 @dataclass(frozen=True)
 class CaseView:
     """A case with what its page shows: the people on it, its history and its documents, and which
-    of its personal fields the caller sees in full (`permits.privacy`)."""
+    of its personal fields the caller sees in full (`cases.privacy`)."""
 
     case: Case
     owner: User | None

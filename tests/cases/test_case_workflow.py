@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.permits.conftest import (
+from tests.cases.conftest import (
     ENCROACHMENTS,
     EVERY_ACTION,
     FAR,

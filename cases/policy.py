@@ -1,4 +1,6 @@
-"""Routing by size and time limits, read from `permits/data/workflow.json` (DOMAIN.md §4 defaults).
+"""The case policy: which department owns a case and how many working days each stage may take,
+read from `cases/data/policy.json` (DOMAIN.md §4 defaults). ("Rule sets", in `gis/rule_sets`, are the
+legal clearance distances; this is the utility's own routing and time limits.)
 
 Which department owns a request and how many working days each stage may take are decisions the
 utility makes; this module only reads them and applies them.
@@ -12,13 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from permits.workflow import CaseKind, State
+from cases.workflow import CaseKind, State
 
-WORKFLOW_PATH = Path(__file__).resolve().parent / "data" / "workflow.json"
+POLICY_PATH = Path(__file__).resolve().parent / "data" / "policy.json"
 
 
 @dataclass(frozen=True)
-class WorkflowRules:
+class CasePolicy:
     calendar_code: str
     lv_max_kv: float
     lv_small_max_kw: float
@@ -58,9 +60,9 @@ class WorkflowRules:
         return None
 
 
-def _parse(document: dict[str, Any]) -> WorkflowRules:
+def _parse(document: dict[str, Any]) -> CasePolicy:
     routing = document["routing"]
-    return WorkflowRules(
+    return CasePolicy(
         calendar_code=document["calendar"],
         lv_max_kv=float(routing["lv_max_kv"]), lv_small_max_kw=float(routing["lv_small_max_kw"]),
         hv_key_account_max_kva=float(routing["hv_key_account_max_kva"]), departments=routing["departments"],
@@ -70,5 +72,5 @@ def _parse(document: dict[str, Any]) -> WorkflowRules:
 
 
 @lru_cache(maxsize=1)
-def workflow_rules() -> WorkflowRules:
-    return _parse(json.loads(WORKFLOW_PATH.read_text(encoding="utf-8")))
+def case_policy() -> CasePolicy:
+    return _parse(json.loads(POLICY_PATH.read_text(encoding="utf-8")))

@@ -32,8 +32,8 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus.flowables import Flowable
 from shapely.geometry.base import BaseGeometry
 
-from permits.documents.fonts import register_font
-from permits.documents.site_map import MapLabels, legend_drawing, site_map_drawing
+from cases.documents.fonts import register_font
+from cases.documents.site_map import MapLabels, legend_drawing, site_map_drawing
 
 __all__ = ["DecisionDocument", "DocumentTemplate", "FindingRow", "load_template", "render_decision_pdf"]
 
@@ -333,7 +333,7 @@ def render_decision_pdf(document: DecisionDocument, *, font: str | None = None) 
     """Render `document` as an A4 PDF and return its bytes.
 
     `font` overrides the font file (else `GW_DOCUMENT_FONT`, else the installed CJK font); raises
-    `permits.documents.fonts.FontNotFound` when there is none, since a PDF without CJK glyphs
+    `cases.documents.fonts.FontNotFound` when there is none, since a PDF without CJK glyphs
     would be unreadable.
     """
     font_name = register_font(font)

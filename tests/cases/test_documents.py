@@ -16,10 +16,10 @@ from pyproj import Geod
 from reportlab.graphics.shapes import Drawing, Path, PolyLine
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from permits.documents import FONT_ENV, DecisionDocument, FindingRow, FontNotFound, find_font, render_decision_pdf
-from permits.documents.fonts import DEBIAN_FONT_PACKAGE, register_font
-from permits.documents.render import load_template
-from permits.documents.site_map import MapLabels, local_frame, round_scale_length, site_map_drawing
+from cases.documents import FONT_ENV, DecisionDocument, FindingRow, FontNotFound, find_font, render_decision_pdf
+from cases.documents.fonts import DEBIAN_FONT_PACKAGE, register_font
+from cases.documents.render import load_template
+from cases.documents.site_map import MapLabels, local_frame, round_scale_length, site_map_drawing
 
 KINDS = ("hazard_notice", "approval_with_clauses", "refusal")
 LANGUAGES = ("zh", "en")

@@ -2,7 +2,7 @@
 
 One table says which action moves a case from which state to which, who may take it and for which
 kinds of case. Nothing skips a state: an action not listed for the current state is refused with
-the list of actions that are allowed there. Pure Python; `permits.service` applies it.
+the list of actions that are allowed there. Pure Python; `cases.service` applies it.
 
     submitted -> screened -> survey_assigned -> surveyed -> approved
                                                          -> approved_with_clauses

@@ -27,11 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 
+from cases.models import Case, CaseEvent
+from cases.workflow import TRANSITIONS
 from core.context import Actor
 from core.permissions import Permission, has_permission
 from gis.customers.privacy import mask_phone
-from permits.models import Case, CaseEvent
-from permits.workflow import TRANSITIONS
 
 
 class CasePart(StrEnum):
