@@ -131,7 +131,7 @@ def require(permission: Permission):
             raise PermissionDenied(f"Role {actor.role} may not do this (needs {permission}).")
         return actor
 
-    _check.__name__ = f"require_{permission.name}"
+    _check.__name__ = "require_" + permission.code.replace(":", "_")
     return _check
 
 

@@ -10,8 +10,8 @@ A field is shown in full only if both hold:
   person sent on the pending or last site visit), or a deciding officer (who took a decision on it:
   a hazard notice, an approval, a refusal, a resolution). Holding the same role as one of them is
   not enough: another approver or inspector sees the case masked;
-- the caller's role needs that field: the phone to reach the applicant (`requests:read_contact`),
-  the ID number to identify them in a decision (`requests:read_id_number`, approval officers only).
+- the caller's role needs that field: the phone to reach the applicant (`cases:read_contact`),
+  the ID number to identify them in a decision (`cases:read_id_number`, approval officers only).
 
 Administrators are not an exception: their role grants every permission, but they see personal
 data in full only on cases where they hold one of the parts above (an admin who decides or
@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 from cases.models import Case, CaseEvent
+from cases.permissions import CASES_READ_CONTACT, CASES_READ_ID_NUMBER
 from cases.workflow import TRANSITIONS
 from core.context import Actor
 from core.permissions import Permission, has_permission
@@ -51,8 +52,8 @@ def mask_id_number(value: str | None) -> str | None:
 
 # Each personal field of a case: the permission a role needs to see it in full, and its mask.
 PERSONAL_FIELDS: dict[str, tuple[Permission, Callable[[str | None], str | None]]] = {
-    "applicant_phone": (Permission.requests_read_contact, mask_phone),
-    "applicant_id_number": (Permission.requests_read_id_number, mask_id_number),
+    "applicant_phone": (CASES_READ_CONTACT, mask_phone),
+    "applicant_id_number": (CASES_READ_ID_NUMBER, mask_id_number),
 }
 DECISIONS = frozenset(t.action.value for t in TRANSITIONS if t.decision)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cases import deadlines, issuing, privacy
 from cases.models import Case, CaseEvent
+from cases.permissions import CASES_ASSIGN, CASES_DECIDE, CASES_REGISTER, CASES_REPORT_ENCROACHMENT, CASES_SURVEY
 from cases.policy import case_policy
 from cases.schemas import ActionIn, CaseIn, EncroachmentIn
 from cases.workflow import TERMINAL, Action, CaseKind, State, allowed_actions, transition_for
@@ -26,7 +27,7 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleVersion
 from core.fingerprint import IDEMPOTENCY_KEY_REUSED, request_fingerprint
-from core.permissions import Permission, Role, has_permission
+from core.permissions import Role, has_permission
 from core.settings import Settings
 from core.users.models import User
 from gis.geometry import geodesic_distance_m, parse_geometry
@@ -42,8 +43,8 @@ DOCUMENT_KIND = {Action.approve_with_clauses: "approval_with_clauses", Action.is
 VERDICT_RANK = {"clear": 0, "conditional": 1, "conflict": 2}
 # Who may be a case's accountable owner: someone whose role moves cases on. Reading is not enough:
 # auditors read every case but change nothing, so they check the owner's work and are never it.
-CASE_WORK = frozenset({Permission.requests_register, Permission.requests_assign, Permission.requests_survey,
-                       Permission.requests_decide, Permission.encroachments_report})
+CASE_WORK = frozenset({CASES_REGISTER, CASES_ASSIGN, CASES_SURVEY,
+                       CASES_DECIDE, CASES_REPORT_ENCROACHMENT})
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings
     if action in (Action.assign_survey, Action.assign_reinspection):
         _require(body.assignee_id, "assignee_id", action)
         assignee = _user(db, body.assignee_id, "assignee_id")  # type: ignore[arg-type]
-        if not has_permission(Role(assignee.role), Permission.requests_survey):
+        if not has_permission(Role(assignee.role), CASES_SURVEY):
             raise InvalidInput(f"{assignee.username} cannot survey sites (role {assignee.role}).",
                                errors=[{"field": "assignee_id", "message": "not a surveyor"}])
         case.assignee_id = assignee.id
@@ -347,7 +348,7 @@ def hand_over(*, db: Session, actor: Actor, case_id: int, expected_version: int,
     person explicitly; the case is never without an owner."""
     case = get_case(db=db, case_id=case_id, for_update=True)
     _check_version(case, expected_version)
-    if case.owner_id != actor.user_id and not has_permission(actor.role, Permission.requests_assign):
+    if case.owner_id != actor.user_id and not has_permission(actor.role, CASES_ASSIGN):
         raise PermissionDenied("Only the case's owner, or someone who assigns work, may hand it over.")
     if State(case.state) in TERMINAL:
         raise Conflict(f"Case {case.number} is closed ({case.state}); there is nothing to hand over.",

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cases.permissions import CASES_ASSIGN, CASES_DECIDE, CASES_SURVEY
 from core.permissions import Permission
 
 
@@ -83,24 +84,24 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.screen, frozenset({State.submitted}), State.screened, None),
     # Assigning again while the visit is pending re-assigns it (the surveyor is ill, left...).
     Transition(Action.assign_survey, frozenset({State.screened, State.survey_assigned}), State.survey_assigned,
-               Permission.requests_assign),
-    Transition(Action.record_survey, frozenset({State.survey_assigned}), State.surveyed, Permission.requests_survey),
-    Transition(Action.approve, _AFTER_INSPECTION, State.approved, Permission.requests_decide, APPLICATIONS, True),
+               CASES_ASSIGN),
+    Transition(Action.record_survey, frozenset({State.survey_assigned}), State.surveyed, CASES_SURVEY),
+    Transition(Action.approve, _AFTER_INSPECTION, State.approved, CASES_DECIDE, APPLICATIONS, True),
     Transition(Action.approve_with_clauses, _AFTER_INSPECTION, State.approved_with_clauses,
-               Permission.requests_decide, APPLICATIONS, True),
+               CASES_DECIDE, APPLICATIONS, True),
     Transition(Action.issue_hazard_notice, _AFTER_INSPECTION, State.hazard_notice_issued,
-               Permission.requests_decide, ALL_KINDS, True),
+               CASES_DECIDE, ALL_KINDS, True),
     Transition(Action.report_rectification, frozenset({State.hazard_notice_issued}), State.rectification_reported,
-               Permission.requests_assign),
+               CASES_ASSIGN),
     Transition(Action.assign_reinspection, frozenset({State.rectification_reported, State.reinspection_assigned}),
                State.reinspection_assigned,
-               Permission.requests_assign),
+               CASES_ASSIGN),
     Transition(Action.record_reinspection, frozenset({State.reinspection_assigned}), State.reinspected,
-               Permission.requests_survey),
-    Transition(Action.refuse, _AFTER_INSPECTION, State.refused, Permission.requests_decide, ALL_KINDS, True),
+               CASES_SURVEY),
+    Transition(Action.refuse, _AFTER_INSPECTION, State.refused, CASES_DECIDE, ALL_KINDS, True),
     # An encroachment closes when the rectification passed re-inspection, or when the survey found
     # no hazard after all (an unfounded report).
-    Transition(Action.resolve, _AFTER_INSPECTION, State.resolved, Permission.requests_decide,
+    Transition(Action.resolve, _AFTER_INSPECTION, State.resolved, CASES_DECIDE,
                frozenset({CaseKind.encroachment}), True),
 )
 

@@ -9,7 +9,8 @@ from core.audit import service as audit_service
 from core.audit.schemas import AuditPage, AuditRecordOut
 from core.bounds import IsoDateTime
 from core.context import Actor
-from core.permissions import Permission, has_permission
+from core.permissions import AUDIT_READ, has_permission
+from gis.customers.permissions import CUSTOMERS_READ_CONTACT
 from gis.customers.privacy import mask_phone
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 @router.get("", response_model=AuditPage)
 def search_audit_log(
     db: DbSession,
-    _actor: Annotated[Actor, Depends(require(Permission.audit_read))],
+    _actor: Annotated[Actor, Depends(require(AUDIT_READ))],
     page: Page,
     entity_type: str | None = None,
     entity_id: str | None = None,
@@ -32,7 +33,7 @@ def search_audit_log(
     records = audit_service.search(db=db, query=query)
     next_cursor = encode_cursor(records[-1].id) if len(records) == page.limit else None
     items = [AuditRecordOut.model_validate(r) for r in records]
-    if not has_permission(_actor.role, Permission.customers_read_contact):
+    if not has_permission(_actor.role, CUSTOMERS_READ_CONTACT):
         for item in items:
             _mask_personal_data(item)
     return AuditPage(items=items, next_cursor=next_cursor)

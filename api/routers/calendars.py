@@ -10,12 +10,12 @@ from fastapi import APIRouter, Body, Depends, Response
 from api.dependencies import DbSession, ExpectedVersion, require
 from cases import deadlines
 from cases.models import WorkingCalendarRecord
+from cases.permissions import CALENDARS_MANAGE, CASES_READ
 from core.context import Actor
-from core.permissions import Permission
 
 router = APIRouter(prefix="/calendars", tags=["calendars"])
-Reader = Annotated[Actor, Depends(require(Permission.requests_read))]
-Manager = Annotated[Actor, Depends(require(Permission.calendars_manage))]
+Reader = Annotated[Actor, Depends(require(CASES_READ))]
+Manager = Annotated[Actor, Depends(require(CALENDARS_MANAGE))]
 
 
 def _out(db: Any, record: WorkingCalendarRecord, response: Response, moved: int | None = None) -> dict[str, Any]:

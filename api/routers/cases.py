@@ -13,17 +13,17 @@ from sqlalchemy.orm import Session
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, IdempotencyKey, InputCrs, Storage, require
 from cases import deadlines, service
 from cases.models import Case
+from cases.permissions import CASES_READ, CASES_REGISTER, CASES_REPORT_ENCROACHMENT
 from cases.policy import case_policy
 from cases.schemas import ActionIn, CaseIn, CaseOut, EncroachmentIn, HandOverIn, case_out
 from cases.workflow import Action, CaseKind, State, allowed_actions
 from core.bounds import DbId, DbInt
 from core.context import Actor
-from core.permissions import Permission
 
 router = APIRouter(tags=["requests"])
-Reader = Annotated[Actor, Depends(require(Permission.requests_read))]
-Registrar = Annotated[Actor, Depends(require(Permission.requests_register))]
-Reporter = Annotated[Actor, Depends(require(Permission.encroachments_report))]
+Reader = Annotated[Actor, Depends(require(CASES_READ))]
+Registrar = Annotated[Actor, Depends(require(CASES_REGISTER))]
+Reporter = Annotated[Actor, Depends(require(CASES_REPORT_ENCROACHMENT))]
 
 
 def _outs(db: Session, cases: list[Case], actor: Actor) -> list[CaseOut]:

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from api.dependencies import public, require
 from core import health
-from core.permissions import Permission
+from core.permissions import HEALTH_DETAILS
 
 router = APIRouter(tags=["health"])
 
@@ -31,7 +31,7 @@ async def get_health(request: Request) -> JSONResponse:
     return JSONResponse(report.summary(), status_code=200 if report.ok else 503)
 
 
-@router.get("/health/details", dependencies=[Depends(require(Permission.health_details))])
+@router.get("/health/details", dependencies=[Depends(require(HEALTH_DETAILS))])
 async def get_health_details(request: Request) -> JSONResponse:
     """The same checks with PostgreSQL and PostGIS versions, the number of workers that answered and why a
     component is down (needs `health:details`, administrators only). 200 or 503 as `/health`."""

@@ -11,19 +11,20 @@ from core.bounds import DbId, column_length
 from core.context import Actor
 from core.database import after_commit
 from core.errors import InvalidInput, PayloadTooLarge
-from core.permissions import Permission
 from gis.crs import parse_crs
 from gis.imports import geofile
 from gis.imports import service as job_service
 from gis.imports.models import ImportJob
+from gis.imports.permissions import IMPORTS_RUN
 from gis.imports.schemas import ImportJobOut, SimbenchImportIn
+from gis.network.permissions import NETWORK_READ
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 # The upload's name is kept as the job's source name and inside its object key ("geo/<32 hex>/<name>").
 MAX_FILENAME_LENGTH = min(column_length(ImportJob.source_name), column_length(ImportJob.object_key) - len("geo//") - 32)
 
-Importer = Annotated[Actor, Depends(require(Permission.imports_run))]
-Reader = Annotated[Actor, Depends(require(Permission.network_read))]
+Importer = Annotated[Actor, Depends(require(IMPORTS_RUN))]
+Reader = Annotated[Actor, Depends(require(NETWORK_READ))]
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:

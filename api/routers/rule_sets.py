@@ -8,14 +8,15 @@ from fastapi import APIRouter, Body, Depends, Response, status
 
 from api.dependencies import DbSession, require
 from core.context import Actor
-from core.permissions import Permission
+from gis.network.permissions import NETWORK_READ
 from gis.rule_sets import service
 from gis.rule_sets.models import RuleSet
+from gis.rule_sets.permissions import RULE_SETS_MANAGE
 from gis.zones import service as zone_service
 
 router = APIRouter(prefix="/rule-sets", tags=["rule sets"])
-Reader = Annotated[Actor, Depends(require(Permission.network_read))]
-Manager = Annotated[Actor, Depends(require(Permission.rule_sets_manage))]
+Reader = Annotated[Actor, Depends(require(NETWORK_READ))]
+Manager = Annotated[Actor, Depends(require(RULE_SETS_MANAGE))]
 
 
 def _summary(row: RuleSet) -> dict[str, Any]:

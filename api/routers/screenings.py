@@ -12,15 +12,15 @@ from api.dependencies import AppSettings, DbSession, IdempotencyKey, InputCrs, r
 from core.bounds import DbId
 from core.context import Actor
 from core.fingerprint import request_fingerprint
-from core.permissions import Permission
 from gis.rule_sets import service as rule_set_service
 from gis.screening import service
+from gis.screening.permissions import SCREENINGS_READ, SCREENINGS_RUN
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn, ScreeningOut, screening_out
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 NO_RULE_SET: dict[int | str, dict[str, Any]] = {404: {"description": "No rule set matches `rule_set` (or the date)"}}
-Runner = Annotated[Actor, Depends(require(Permission.screenings_run))]
-Reader = Annotated[Actor, Depends(require(Permission.screenings_read))]
+Runner = Annotated[Actor, Depends(require(SCREENINGS_RUN))]
+Reader = Annotated[Actor, Depends(require(SCREENINGS_READ))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScreeningOut,

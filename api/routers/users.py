@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Path, status
 
 from api.dependencies import Cache, DbSession, require
 from core.context import Actor
-from core.permissions import Permission
+from core.permissions import USERS_MANAGE
 from core.users import service as user_service
 from core.users.schemas import RoleChange, UserCreate, UserOut
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-UserAdmin = Annotated[Actor, Depends(require(Permission.users_manage))]
+UserAdmin = Annotated[Actor, Depends(require(USERS_MANAGE))]
 UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 

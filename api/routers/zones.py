@@ -11,13 +11,13 @@ from api.geojson import GEOJSON, collection_bytes
 from api.routers.layer_routes import add_layer_routes
 from core.bounds import DbInt, IsoDate
 from core.context import Actor
-from core.permissions import Permission
+from gis.network.permissions import NETWORK_READ
 from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
 from gis.zones.read import ZoneQuery, list_zones_json
 
 router = APIRouter(prefix="/zones", tags=["zones"])
 CURSOR_KIND = "zone"  # zones page by (source rank, id): derived zones first, then manual ones
-Reader = Annotated[Actor, Depends(require(Permission.network_read))]
+Reader = Annotated[Actor, Depends(require(NETWORK_READ))]
 
 
 @router.get("", summary="Protection zones in force (derived from lines, and manual)", response_class=Response,

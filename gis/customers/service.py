@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from core.audit import service as audit_service
 from core.context import Actor
-from core.permissions import Permission, has_permission
+from core.permissions import has_permission
+from gis.customers.permissions import CUSTOMERS_READ_CONTACT
 from gis.customers.privacy import SQL_MASK_PHONE, mask_phone
 from gis.network.service import Disclosure
 
@@ -25,7 +26,7 @@ def apply_contact_privacy(*, db: Session, actor: Actor, customers: list[dict[str
     """Mask phone numbers for roles that do not need them; log every unmasked disclosure."""
     if not customers:
         return
-    if not has_permission(actor.role, Permission.customers_read_contact):
+    if not has_permission(actor.role, CUSTOMERS_READ_CONTACT):
         for props in customers:
             props["contact_phone"] = mask_phone(props.get("contact_phone"))
         return
@@ -34,7 +35,7 @@ def apply_contact_privacy(*, db: Session, actor: Actor, customers: list[dict[str
 
 def contact_masks(actor: Actor) -> dict[str, str]:
     """For lists the database writes: the SQL function masking each field this actor may not see."""
-    return {} if has_permission(actor.role, Permission.customers_read_contact) else {"contact_phone": SQL_MASK_PHONE}
+    return {} if has_permission(actor.role, CUSTOMERS_READ_CONTACT) else {"contact_phone": SQL_MASK_PHONE}
 
 
 def contact_disclosure(actor: Actor) -> Disclosure | None:

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from core.models import ManagedRecord
 from core.permissions import Permission
 from gis.customers.models import Customer
+from gis.customers.permissions import CUSTOMERS_READ, CUSTOMERS_WRITE
 from gis.network import schemas
 from gis.network.models import Line, Pole, Substation, Switch, Transformer
+from gis.network.permissions import NETWORK_READ, NETWORK_WRITE
 from gis.zones import service as zone_service
 
 POINT = frozenset({"Point"})
@@ -65,21 +67,21 @@ class LayerSpec:
 
 NETWORK_LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("substations", "substation", Substation, schemas.SubstationProps, schemas.SubstationQuery, POINT,
-              Permission.network_read, Permission.network_write),
+              NETWORK_READ, NETWORK_WRITE),
     LayerSpec("transformers", "transformer", Transformer, schemas.TransformerProps, schemas.TransformerQuery,
-              POINT, Permission.network_read, Permission.network_write,
+              POINT, NETWORK_READ, NETWORK_WRITE,
               read_only=("substation_id", "hv_node_id", "lv_node_id")),
     LayerSpec("lines", "line", Line, schemas.LineProps, schemas.LineQuery, frozenset({"LineString"}),
-              Permission.network_read, Permission.network_write,
+              NETWORK_READ, NETWORK_WRITE,
               read_only=("length_m", "conductor_spread_is_default", "node_a_id", "node_b_id"),
               after_write=zone_service.refresh_after_line_write),
     LayerSpec("poles", "pole", Pole, schemas.PoleProps, schemas.PoleQuery, POINT,
-              Permission.network_read, Permission.network_write, read_only=("node_id",)),
+              NETWORK_READ, NETWORK_WRITE, read_only=("node_id",)),
     LayerSpec("switches", "switch", Switch, schemas.SwitchProps, schemas.SwitchQuery, POINT,
-              Permission.network_read, Permission.network_write,
+              NETWORK_READ, NETWORK_WRITE,
               read_only=("substation_id", "node_a_id", "node_b_id"),
               topology_fields=frozenset({"is_open"})),
 )
 
 CUSTOMERS = LayerSpec("customers", "customer", Customer, schemas.CustomerProps, schemas.CustomerQuery, POINT,
-                      Permission.customers_read, Permission.customers_write, read_only=("node_id",))
+                      CUSTOMERS_READ, CUSTOMERS_WRITE, read_only=("node_id",))

@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.dependencies import require
-from core.permissions import Permission, Role
+from core.permissions import Role
 from core.settings import Settings
+from gis.network.permissions import NETWORK_READ
 
 ALL = frozenset(Role)
 EDITORS = frozenset({Role.admin, Role.dispatcher})
@@ -143,7 +144,7 @@ def test_the_walk_reports_a_server_error_on_a_route_the_role_may_call(
     allowed to call it was counted as "allowed" (500 is neither 401 nor 403)."""
     app = create_app(settings)
 
-    @app.get("/api/v1/broken-for-this-test", dependencies=[Depends(require(Permission.network_read))])
+    @app.get("/api/v1/broken-for-this-test", dependencies=[Depends(require(NETWORK_READ))])
     def broken() -> None:
         raise RuntimeError("a defect behind the permission check")
 
