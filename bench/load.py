@@ -233,7 +233,7 @@ def run_load(fixture: Fixture, base_url: str, users: int, seconds: float, api_pi
         @task
         def register_assign_survey(self) -> None:
             lon, lat = rng.choice(fixture.anchors)
-            case = self.call("case: register", "POST", "/requests", json={
+            case = self.call("case: register", "POST", "/cases", json={
                 "kind": "connection", "request_type": "new_connection", "applicant_name": "Bench Applicant",
                 "applicant_phone": "13800138000", "applicant_id_number": "110101199003071234",
                 "site_address": "Bench Street 1", "requested_load_kw": 10, "voltage_kv": 0.4,
@@ -241,14 +241,14 @@ def run_load(fixture: Fixture, base_url: str, users: int, seconds: float, api_pi
             if case.status_code != 201:
                 return
             body = case.json()
-            step = self.call("case: assign survey", "POST", f"/requests/{body['id']}/actions/assign_survey",
+            step = self.call("case: assign survey", "POST", f"/cases/{body['id']}/actions/assign_survey",
                              json={"assignee_id": fixture.inspector_id},
                              headers={"If-Match": f'"{body["version"]}"'})
             if step.status_code != 200:
                 return
             self.role = Role.inspector
             try:
-                self.call("case: record survey", "POST", f"/requests/{body['id']}/actions/record_survey",
+                self.call("case: record survey", "POST", f"/cases/{body['id']}/actions/record_survey",
                           json={"findings": "no hazard on site", "hazard_found": False},
                           headers={"If-Match": f'"{step.json()["version"]}"'})
             finally:

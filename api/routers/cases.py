@@ -1,6 +1,9 @@
-"""Connection requests and construction permits at /requests, encroachment reports at
-/encroachments: registration (screened at once), workflow actions, hand-over, deadlines, the
-overdue list and decision documents. Thin: every rule lives in `cases.service`."""
+"""Cases at /cases: connection requests and construction permits (`POST /cases`), encroachment
+reports (`POST /cases/encroachments`), workflow actions, hand-over, deadlines, the overdue list and
+decision documents. Thin: every rule lives in `cases.service`.
+
+Before cases had one name the same operations were at /requests and /encroachments; those paths
+still answer (not in the OpenAPI document) so that existing clients keep working."""
 
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ from cases.workflow import Action, CaseKind, State, allowed_actions
 from core.bounds import DbId, DbInt
 from core.context import Actor
 
-router = APIRouter(tags=["requests"])
+_cases = APIRouter(tags=["cases"])
+_reports = APIRouter(tags=["cases"])
 Reader = Annotated[Actor, Depends(require(CASES_READ))]
 Registrar = Annotated[Actor, Depends(require(CASES_REGISTER))]
 Reporter = Annotated[Actor, Depends(require(CASES_REPORT_ENCROACHMENT))]
@@ -38,7 +42,7 @@ def _outs(db: Session, cases: list[Case], actor: Actor) -> list[CaseOut]:
             view=view, remaining=deadlines.remaining(calendar, case, now=now),
             allowed=[a.value for a in allowed_actions(CaseKind(case.kind), State(case.state)) if a != Action.screen],
             department_name={"name": department[language], "name_en": department["en"]},
-            document_href=f"/api/v1/requests/{case.id}/documents/{{document_id}}"))
+            document_href=f"/api/v1/cases/{case.id}/documents/{{document_id}}"))
     return out
 
 
@@ -56,7 +60,7 @@ def _register(db: Session, actor: Actor, settings: AppSettings, registration: se
     return _out(db, case, actor)
 
 
-@router.post("/requests", response_model=CaseOut, status_code=status.HTTP_201_CREATED,
+@_cases.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED,
              summary="Register a connection request or construction permit; it is screened at once")
 def register_request(body: CaseIn, db: DbSession, actor: Registrar, settings: AppSettings, crs: InputCrs,
                      response: Response, idempotency_key: IdempotencyKey = None) -> CaseOut:
@@ -64,7 +68,7 @@ def register_request(body: CaseIn, db: DbSession, actor: Registrar, settings: Ap
     return _register(db, actor, settings, registration, idempotency_key, response)
 
 
-@router.post("/encroachments", response_model=CaseOut, status_code=status.HTTP_201_CREATED,
+@_reports.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED,
              summary="Report construction found in a protection zone; it becomes a screened case")
 def report_encroachment(body: EncroachmentIn, db: DbSession, actor: Reporter, settings: AppSettings, crs: InputCrs,
                         response: Response, idempotency_key: IdempotencyKey = None) -> CaseOut:
@@ -72,7 +76,7 @@ def report_encroachment(body: EncroachmentIn, db: DbSession, actor: Reporter, se
     return _register(db, actor, settings, registration, idempotency_key, response)
 
 
-@router.get("/requests", response_model=list[CaseOut], summary="Cases, optionally only the overdue ones")
+@_cases.get("", response_model=list[CaseOut], summary="Cases, optionally only the overdue ones")
 def list_requests(db: DbSession, actor: Reader,
                   state: Annotated[State | None, Query()] = None,
                   kind: Annotated[CaseKind | None, Query()] = None,
@@ -86,14 +90,14 @@ def list_requests(db: DbSession, actor: Reader,
     return _outs(db, service.list_cases(db=db, query=query), actor)
 
 
-@router.get("/requests/{case_id:int}", response_model=CaseOut, summary="One case with deadline, history, documents")
+@_cases.get("/{case_id:int}", response_model=CaseOut, summary="One case with deadline, history, documents")
 def get_request(case_id: DbId, db: DbSession, actor: Reader, response: Response) -> CaseOut:
     case = service.get_case(db=db, case_id=case_id)
     response.headers["ETag"] = f'"{case.version}"'
     return _out(db, case, actor)
 
 
-@router.post("/requests/{case_id:int}/actions/{action}", response_model=CaseOut,
+@_cases.post("/{case_id:int}/actions/{action}", response_model=CaseOut,
              summary="Move a case on (If-Match required); illegal moves are 409 with the allowed ones")
 def act(case_id: DbId, action: Action, db: DbSession, actor: Reader, storage: Storage,
         settings: AppSettings, expected_version: ExpectedVersion, response: Response,
@@ -105,7 +109,7 @@ def act(case_id: DbId, action: Action, db: DbSession, actor: Reader, storage: St
     return _out(db, case, actor)
 
 
-@router.post("/requests/{case_id:int}/hand-over", response_model=CaseOut,
+@_cases.post("/{case_id:int}/hand-over", response_model=CaseOut,
              summary="Hand the case to the next accountable person (If-Match required)")
 def hand_over(case_id: DbId, body: HandOverIn, db: DbSession, actor: Reader, expected_version: ExpectedVersion,
               response: Response) -> CaseOut:
@@ -115,9 +119,16 @@ def hand_over(case_id: DbId, body: HandOverIn, db: DbSession, actor: Reader, exp
     return _out(db, case, actor)
 
 
-@router.get("/requests/{case_id:int}/documents/{document_id:int}", response_class=Response,
+@_cases.get("/{case_id:int}/documents/{document_id:int}", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}}, summary="A decision document (PDF)")
 def get_document(case_id: DbId, document_id: DbId, db: DbSession, _actor: Reader, storage: Storage) -> Response:
     serial, pdf = service.document_pdf(db=db, storage=storage, case_id=case_id, document_id=document_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{serial}.pdf"'})
+
+
+router = APIRouter()
+router.include_router(_cases, prefix="/cases")
+router.include_router(_reports, prefix="/cases/encroachments")
+router.include_router(_cases, prefix="/requests", include_in_schema=False)
+router.include_router(_reports, prefix="/encroachments", include_in_schema=False)

@@ -56,15 +56,15 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/screenings"): SCREENERS,
     ("POST", "/api/v1/screenings/batch"): SCREENERS,
     ("GET", "/api/v1/screenings/{screening_id}"): ALL,
-    ("POST", "/api/v1/requests"): frozenset({Role.admin, Role.approver}),
-    ("POST", "/api/v1/encroachments"): frozenset({Role.admin, Role.dispatcher, Role.inspector}),
-    ("GET", "/api/v1/requests"): ALL,
-    ("GET", "/api/v1/requests/{case_id}"): ALL,
-    ("GET", "/api/v1/requests/{case_id}/documents/{document_id}"): ALL,
+    ("POST", "/api/v1/cases"): frozenset({Role.admin, Role.approver}),
+    ("POST", "/api/v1/cases/encroachments"): frozenset({Role.admin, Role.dispatcher, Role.inspector}),
+    ("GET", "/api/v1/cases"): ALL,
+    ("GET", "/api/v1/cases/{case_id}"): ALL,
+    ("GET", "/api/v1/cases/{case_id}/documents/{document_id}"): ALL,
     # Every role reaches these; which action a role may take, and who may hand over, is decided per
     # case by the workflow (tests/cases/test_case_workflow.py).
-    ("POST", "/api/v1/requests/{case_id}/actions/{action}"): ALL,
-    ("POST", "/api/v1/requests/{case_id}/hand-over"): ALL,
+    ("POST", "/api/v1/cases/{case_id}/actions/{action}"): ALL,
+    ("POST", "/api/v1/cases/{case_id}/hand-over"): ALL,
     ("GET", "/api/v1/calendars/{code}"): ALL,
     ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
 }

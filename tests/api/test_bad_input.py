@@ -91,8 +91,8 @@ def test_a_body_that_cannot_be_decoded_is_422_naming_the_body(client: TestClient
     (f"/network/lines/{BEYOND_INT64}", "path.feature_id"),
     (f"/customers/{BEYOND_INT64}", "path.feature_id"),
     (f"/zones/manual/{BEYOND_INT64}", "path.feature_id"),
-    (f"/requests/{BEYOND_INT64}", "path.case_id"),
-    (f"/requests/1/documents/{BEYOND_INT64}", "path.document_id"),
+    (f"/cases/{BEYOND_INT64}", "path.case_id"),
+    (f"/cases/1/documents/{BEYOND_INT64}", "path.document_id"),
     (f"/imports/{BEYOND_INT64}", "path.job_id"),
     (f"/screenings/{BEYOND_INT64}", "path.screening_id"),
 ])
@@ -110,8 +110,8 @@ def test_the_largest_bigint_is_an_honest_404(client: TestClient, admin: dict[str
     (f"/network/transformers?substation_id={BEYOND_INT64}", "query.substation_id"),
     (f"/customers?transformer_id={BEYOND_INT64}", "query.transformer_id"),
     (f"/network/lines?limit={BEYOND_INT64}", "query.limit"),
-    (f"/requests?owner_id={BEYOND_INT64}", "query.owner_id"),
-    (f"/requests?after_id={BEYOND_INT64}", "query.after_id"),
+    (f"/cases?owner_id={BEYOND_INT64}", "query.owner_id"),
+    (f"/cases?after_id={BEYOND_INT64}", "query.after_id"),
     (f"/zones?line_id={BEYOND_INT64}", "query.line_id"),
     (f"/zones?limit={BEYOND_INT64}", "query.limit"),
     (f"/audit?limit={BEYOND_INT64}", "query.limit"),
@@ -136,7 +136,7 @@ def test_a_cursor_holding_a_number_beyond_64_bits_is_422(client: TestClient, adm
 def test_an_id_beyond_64_bits_in_a_json_body_is_422_naming_it(client: TestClient, admin: dict[str, str]) -> None:
     body = {"direction": "downstream", "element": {"type": "line", "id": BEYOND_INT64}}
     assert_rejected(client.post(f"{B}/network/trace", json=body, headers=admin), "element.id")
-    response = client.post(f"{B}/requests/1/hand-over", json={"to_user_id": BEYOND_INT64, "reason": "leave"},
+    response = client.post(f"{B}/cases/1/hand-over", json={"to_user_id": BEYOND_INT64, "reason": "leave"},
                            headers={**admin, "If-Match": '"1"'})
     assert_rejected(response, "to_user_id")
 
@@ -175,15 +175,15 @@ def test_a_request_id_of_64_safe_characters_is_kept_in_the_audit_log(
 
 def test_an_action_note_longer_than_the_audit_reason_is_422(client: TestClient, auth: Auth) -> None:
     headers = {**auth(Role.approver), "If-Match": '"1"'}
-    too_long = client.post(f"{B}/requests/1/actions/approve", json={"note": "n" * 501}, headers=headers)
+    too_long = client.post(f"{B}/cases/1/actions/approve", json={"note": "n" * 501}, headers=headers)
     assert_rejected(too_long, "note")
-    fits = client.post(f"{B}/requests/1/actions/approve", json={"note": "n" * 500}, headers=headers)
+    fits = client.post(f"{B}/cases/1/actions/approve", json={"note": "n" * 500}, headers=headers)
     assert fits.status_code == 404, fits.text  # valid input; there is just no case 1
 
 
 def test_a_hand_over_reason_longer_than_the_audit_reason_is_422(client: TestClient, auth: Auth) -> None:
     headers = {**auth(Role.approver), "If-Match": '"1"'}
-    response = client.post(f"{B}/requests/1/hand-over", json={"to_user_id": 1, "reason": "r" * 501}, headers=headers)
+    response = client.post(f"{B}/cases/1/hand-over", json={"to_user_id": 1, "reason": "r" * 501}, headers=headers)
     assert_rejected(response, "reason")
 
 

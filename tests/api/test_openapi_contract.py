@@ -60,7 +60,7 @@ def test_every_write_that_takes_if_match_documents_it_as_required_with_412_and_4
             assert {"412", "428"} <= set(op["responses"]), (method, path)
     assert "PATCH /api/v1/network/lines/{feature_id}" in guarded
     assert "DELETE /api/v1/customers/{feature_id}" in guarded
-    assert "POST /api/v1/requests/{case_id}/actions/{action}" in guarded
+    assert "POST /api/v1/cases/{case_id}/actions/{action}" in guarded
     assert "PUT /api/v1/calendars/{code}" in guarded
 
 

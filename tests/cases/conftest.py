@@ -1,6 +1,6 @@
 """Shared fixtures for the case workflow tests: a 10 kV overhead line to place requests near, the
 people who handle cases (with a second user per role for separation of duties), and a `Desk` that
-drives the /requests API the way the approval officers' console does.
+drives the /cases API the way the approval officers' console does.
 
 Geometry: the line runs due east through Hefei with a 2 m conductor spread, so its 10 kV protection
 zone (条例 §10: 5 m from the outermost conductor) reaches 1 + 5 = 6 m from the centre line. A site
@@ -38,8 +38,8 @@ from tests.factories import feature
 from tests.gis.screening.conftest import EAST, HEFEI, LonLat, beside, geodesic_line, point, square
 
 Auth = Callable[[Role], dict[str, str]]
-REQUESTS = "/api/v1/requests"
-ENCROACHMENTS = "/api/v1/encroachments"
+REQUESTS = "/api/v1/cases"
+ENCROACHMENTS = "/api/v1/cases/encroachments"
 PROBLEM = "application/problem+json"
 CONDUCTOR_SPREAD_M = 2.0
 NEAR_OFFSET_M = 3.0  # from the centre line: 2 m from the outermost conductor, inside the 6 m zone

@@ -52,7 +52,7 @@ def test_adding_next_year_moves_the_deadlines_of_open_cases(client: TestClient, 
     body = response.json()
     assert response.status_code == 200 and body["version"] == 2 and body["covered_years"] == [2025, 2026, 2027]
     assert body["deadlines_moved"] == 1
-    case = client.get(f"/api/v1/requests/{case_id}", headers=auth(Role.approver)).json()
+    case = client.get(f"/api/v1/cases/{case_id}", headers=auth(Role.approver)).json()
     assert datetime.fromisoformat(case["deadline_at"]) == end_of(2027, 1, 5)  # New Year's Day no longer counts
     audit = client.get("/api/v1/audit", params={"entity_type": "working_calendar", "entity_id": "CN"},
                        headers=auth(Role.admin)).json()

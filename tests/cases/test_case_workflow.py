@@ -28,6 +28,7 @@ from tests.cases.conftest import (
     construction_body,
     count_rows,
 )
+from tests.gis.screening.conftest import point
 
 # What the state machine allows in each state (issue 3 §4), written out independently of its table.
 DECISIONS = ["approve", "approve_with_clauses", "issue_hazard_notice", "refuse"]
@@ -388,7 +389,7 @@ def test_stale_or_missing_if_match_is_refused_and_changes_nothing(desk: Desk, pe
                                              **assign), 412)
     assert stale["current_version"] == case["version"]
     assert_problem(desk.act_response(case, "assign_survey", by="approver", if_match=False, **assign), 428)
-    assert_problem(desk.client.post(f"/api/v1/requests/{case['id']}/hand-over",
+    assert_problem(desk.client.post(f"/api/v1/cases/{case['id']}/hand-over",
                                     json={"to_user_id": people["approver2"].id, "reason": "x"},
                                     headers=people["approver"].headers), 428)
     after = desk.get(case)
@@ -529,7 +530,29 @@ def test_an_unfounded_encroachment_report_is_resolved_after_the_survey(desk: Des
 def test_an_action_without_a_body_is_taken_when_it_needs_no_details(desk: Desk) -> None:
     case = desk.surveyed(desk.register(connection_body(FAR)), hazard=False)
 
-    response = desk.client.post(f"/api/v1/requests/{case['id']}/actions/approve",
+    response = desk.client.post(f"/api/v1/cases/{case['id']}/actions/approve",
                                 headers={**desk.people["approver"].headers, "If-Match": f'"{case["version"]}"'})
 
     assert response.status_code == 200 and response.json()["state"] == "approved"
+
+
+def test_clients_of_the_paths_before_the_rename_keep_working(desk: Desk) -> None:
+    """Cases were at /requests and /encroachments before they had one name: those paths answer as
+    /cases does, and are not advertised in the OpenAPI document."""
+    approver, inspector = desk.people["approver"].headers, desk.people["inspector"].headers
+    registered = desk.client.post("/api/v1/requests", json=connection_body(FAR), headers=approver)
+    reported = desk.client.post("/api/v1/encroachments", json={"location": point(NEAR), "site_address": "幸福路",
+                                                               "description": "脚手架"}, headers=inspector)
+    assert registered.status_code == 201 and reported.status_code == 201, (registered.text, reported.text)
+    case = registered.json()
+
+    old = desk.client.get(f"/api/v1/requests/{case['id']}", headers=approver)
+    assigned = desk.client.post(f"/api/v1/requests/{case['id']}/actions/assign_survey",
+                                json={"assignee_id": desk.people["inspector"].id},
+                                headers={**approver, "If-Match": old.headers["ETag"]})
+
+    assert old.json() == desk.get(case)
+    assert assigned.status_code == 200 and assigned.json()["state"] == "survey_assigned"
+    assert reported.json()["kind"] == "encroachment"
+    paths = desk.client.get("/api/v1/openapi.json").json()["paths"]
+    assert not [path for path in paths if path.startswith(("/api/v1/requests", "/api/v1/encroachments"))]

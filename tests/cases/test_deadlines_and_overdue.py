@@ -117,12 +117,12 @@ def overdue_mix(desk: Desk, owner_engine: Engine) -> dict[str, dict[str, Any]]:
 
 def test_overdue_list_shows_only_open_cases_past_their_deadline(desk: Desk,
                                                                overdue_mix: dict[str, dict[str, Any]]) -> None:
-    response = desk.client.get("/api/v1/requests", params={"overdue": "true"},
+    response = desk.client.get("/api/v1/cases", params={"overdue": "true"},
                                headers=desk.people["approver"].headers)
 
     assert response.status_code == 200, response.text
     assert [c["id"] for c in response.json()] == [overdue_mix["late"]["id"]]
-    everything = desk.client.get("/api/v1/requests", headers=desk.people["approver"].headers).json()
+    everything = desk.client.get("/api/v1/cases", headers=desk.people["approver"].headers).json()
     assert len(everything) == 3
 
 

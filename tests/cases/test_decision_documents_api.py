@@ -107,7 +107,7 @@ def test_document_of_another_case_is_not_found(desk: Desk) -> None:
     other = desk.register(connection_body(NEAR))
     document_id = case["documents"][0]["id"]
 
-    response = desk.client.get(f"/api/v1/requests/{other['id']}/documents/{document_id}",
+    response = desk.client.get(f"/api/v1/cases/{other['id']}/documents/{document_id}",
                                headers=desk.people["approver"].headers)
     assert_problem(response, 404)
 

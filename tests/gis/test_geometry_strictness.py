@@ -213,7 +213,7 @@ def test_a_case_footprint_over_the_vertex_limit_is_refused(client: TestClient, a
             "site_address": "1 Road", "voltage_kv": 0.4, "requested_load_kw": 10.0,
             "location": {"type": "Point", "coordinates": [BASE_LON, BASE_LAT]}, "footprint": ring_of(limit + 1)}
 
-    response = client.post("/api/v1/requests", json=body, headers=auth(Role.approver))
+    response = client.post("/api/v1/cases", json=body, headers=auth(Role.approver))
 
     assert response.status_code == 422, response.text[:500]
     assert {"field": "footprint", "message": f"more than {limit} vertices"} in response.json()["errors"]
