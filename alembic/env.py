@@ -7,10 +7,11 @@ from logging.config import fileConfig
 from sqlalchemy import create_engine, pool
 
 from alembic import context
-from core.schema import metadata
 from core.settings import DatabaseSettings
+from gridwarden.domains import installed
 
 config = context.config
+metadata = installed().metadata()
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 

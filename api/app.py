@@ -13,12 +13,14 @@ from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
-from api.routers import router as api_router
+from api.routers import core_router
 from core.celery_app import create_celery
 from core.database import create_db_engine, create_session_factory
+from core.registry import Domains
 from core.settings import Settings
+from core.storage import ObjectStorage
 from gis.network.topology import GraphCache
-from media.storage import ObjectStorage
+from gridwarden.domains import installed
 
 DESCRIPTION = """GridWarden: field-operations backend for a power distribution utility.
 
@@ -27,7 +29,9 @@ customers and traces. Errors are RFC 9457 problem+json.
 """
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, domains: Domains | None = None) -> FastAPI:
+    """The API with the installed domains' routes (or `domains`, e.g. a test's selection)."""
+    domains = domains or installed()
     logging.basicConfig(level=settings.log_level)
     engine = create_db_engine(settings.database)
 
@@ -55,7 +59,9 @@ def create_app(settings: Settings) -> FastAPI:
     # Outside the NUL guard (which reads JSON bodies): an oversized body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, settings=settings.api)
     app.add_middleware(RequestIdMiddleware)  # last added runs first: every answer carries the request id
-    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(core_router(), prefix="/api/v1")
+    for router in domains.routers():
+        app.include_router(router, prefix="/api/v1")
     install_openapi(app)
     return app
 

@@ -30,10 +30,10 @@ from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, Precon
 from core.permissions import Permission, Role, has_permission
 from core.security import TokenClaims, decode_token
 from core.settings import Settings
+from core.storage import ObjectStorage
 from core.users import sessions
 from gis.crs import parse_crs, to_storage
 from gis.network.service import BBoxFilter
-from media.storage import ObjectStorage
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -34,10 +34,10 @@ from core.settings import Settings
 from core.users import access
 from core.users import service as user_service
 from core.users.schemas import UserCreate
+from gridwarden.domains import installed
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Loaded by the migrations, not by the data a benchmark measures (case deadlines need the calendar).
-REFERENCE_TABLES = ("alembic_version", "topology_state", "spatial_ref_sys", "rule_sets", "working_calendars")
 # Each screening activity with parameters a client would send; the benchmarks sample from these.
 SCREENING_ACTIVITIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("connection", {"requested_load_kw": 12}),
@@ -171,7 +171,7 @@ def _start_server(port: int) -> subprocess.Popen[bytes]:
 def truncate_data(engine: Engine) -> None:
     with engine.begin() as conn:
         tables = [t for t in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-                  .scalars() if t not in REFERENCE_TABLES]
+                  .scalars() if t not in installed().reference_tables()]
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
 
 

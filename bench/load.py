@@ -135,7 +135,7 @@ def probe(seconds: float, anchors_file: Path) -> None:
 def celery_worker(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log_path.open("wb") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "core.worker:celery_app", "worker", "--concurrency=1",
+            [sys.executable, "-m", "celery", "-A", "gridwarden.worker:celery_app", "worker", "--concurrency=1",
              "--loglevel=WARNING", f"--hostname=bench-load-{os.getpid()}@%h"],
             cwd=REPO_ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from cases.documents import DecisionDocument, FindingRow, render_decision_pdf
 from cases.documents.render import Outcome, Verdict
 from cases.models import Case, DecisionDocumentRecord, SerialCounter
+from core.storage import ObjectStorage
 from core.users.models import User
-from media.storage import ObjectStorage
 
 SERIES = {"hazard_notice": "HN", "approval_with_clauses": "AP", "refusal": "RF"}
 

@@ -29,12 +29,12 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Stal
 from core.fingerprint import IDEMPOTENCY_KEY_REUSED, request_fingerprint
 from core.permissions import Role, has_permission
 from core.settings import Settings
+from core.storage import ObjectStorage
 from core.users.models import User
 from gis.geometry import geodesic_distance_m, parse_geometry
 from gis.rule_sets import service as rule_set_service
 from gis.screening import service as screening_service
 from gis.screening.models import Screening
-from media.storage import ObjectStorage
 
 ENTITY = "case"
 NUMBER_SERIES = {CaseKind.connection: "YK", CaseKind.construction: "SG", CaseKind.encroachment: "WZ"}

@@ -1,22 +1,22 @@
 """The Celery application, built from settings by the composition roots (API, worker, CLI).
 
 Tasks are declared with `@shared_task` in each domain's `tasks.py`; they receive ids, never ORM
-objects, and open their own unit of work through `core.worker_resources`.
+objects, and open their own unit of work through `core.worker_resources`. The worker passes the
+installed domains, whose task modules it imports and whose periodic jobs beat runs; a process that
+only sends tasks by name (the API, the tests) needs neither.
 """
 
 from __future__ import annotations
 
 from celery import Celery
-from celery.schedules import crontab
 
+from core.registry import Domains
 from core.settings import Settings
 
-TASK_MODULES = ["gis.imports.tasks", "cases.tasks"]
 
-
-def create_celery(settings: Settings) -> Celery:
+def create_celery(settings: Settings, domains: Domains | None = None) -> Celery:
     url = settings.redis.url.get_secret_value()
-    app = Celery("gridwarden", broker=url, backend=url, include=TASK_MODULES)
+    app = Celery("gridwarden", broker=url, backend=url, include=domains.task_modules() if domains else [])
     app.conf.update(
         # A task whose worker dies is redelivered, not lost: acknowledged only when it ends, and put
         # back at once when a pool child is killed. Tasks are written to be run again safely.
@@ -31,12 +31,6 @@ def create_celery(settings: Settings) -> Celery:
         broker_transport_options={"visibility_timeout": settings.worker.visibility_timeout_s},
         result_expires=7 * 24 * 3600,
         timezone="UTC",
-        beat_schedule={
-            # Once a day, after midnight in the utility's time zone (Asia/Shanghai 00:30 = 16:30 UTC).
-            "flag-overdue-cases": {"task": "cases.flag_overdue",
-                                   "schedule": crontab(hour=settings.workflow.overdue_check_hour_utc, minute=30)},
-            # Import jobs whose message was lost (queue down at commit) or whose worker died.
-            "relay-import-jobs": {"task": "imports.relay", "schedule": float(settings.worker.relay_interval_s)},
-        },
+        beat_schedule=domains.beat_schedule(settings) if domains else {},
     )
     return app

@@ -1,7 +1,9 @@
-"""Command line behind `./gw`: migrations, storage, demo data, users and imports.
+"""The command line behind `./gw` (entry point `gridwarden.cli`): core's commands (migrations,
+buckets, demo data, users) and the commands each installed domain adds (`Domain.commands`).
 
-Each command builds its settings from the environment (this is a composition root) and runs its
-work in one unit of work, attributed to a named system actor in the audit log.
+Each command gets the settings built from the environment at the entry point and runs its work in
+one unit of work, attributed to a named system actor in the audit log. A domain's command is a
+function `(settings, args) -> exit status`, set as `func` on its subparser.
 """
 
 from __future__ import annotations
@@ -10,32 +12,23 @@ import argparse
 import getpass
 import os
 import sys
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy import func, select
 
 from alembic import command
-from core.audit import service as audit_service
 from core.context import Actor, bind_request_id
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.errors import GridWardenError, InvalidInput
 from core.permissions import Role
+from core.registry import Domains
 from core.security import verify_password
 from core.settings import Settings
+from core.storage import ObjectStorage
 from core.users import service as user_service
 from core.users.schemas import QualificationIn, UserCreate
-from gis.customers.models import Customer
-from gis.imports import geofile
-from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
-from gis.network.models import Line
-from gis.rule_sets import service as rule_set_service
-from gis.zones import service as zone_service
-from gis.zones.models import LineZone
-from media.storage import ObjectStorage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,37 +48,15 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     command.upgrade(alembic_config(settings.database.migration_url), "head")
     print("database: migrations applied")
-    # A database that had lines before derived zones existed gets them once here; from then on
-    # every line change keeps its zones current in the same transaction.
+    # Work a domain does once on a database migrated before it existed (zones for existing lines).
     engine = create_db_engine(settings.database)
-    with unit_of_work(create_session_factory(engine)) as db:
-        if db.scalar(select(Line.id).limit(1)) and not db.scalar(select(LineZone.id).limit(1)):
-            print(f"zones: {zone_service.rebuild_all_zones(db=db)} derived zone parts built")
-    engine.dispose()
-    return 0
-
-
-def cmd_zones_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_db_engine(settings.database)
-    started = time.perf_counter()
-    with unit_of_work(create_session_factory(engine)) as db:
-        parts = zone_service.rebuild_all_zones(db=db)
-        audit_service.record(db=db, actor=Actor.system("cli"), action="zones.rebuild", entity_type="line_zones",
-                             entity_id="all", before=None, after={"zone_parts": parts})
-    print(f"zones: {parts} derived zone parts rebuilt in {time.perf_counter() - started:.1f} s")
-    engine.dispose()
-    return 0
-
-
-def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
-    engine = create_db_engine(settings.database)
-    with unit_of_work(create_session_factory(engine)) as db:
-        content = rule_set_service.read_rule_set_file(Path(args.file))
-        row, created = zone_service.load_rule_set(db=db, actor=Actor.system("cli"), content=content)
-    print(f"rule set {row.code} {row.version}: {'loaded' if created else 'already loaded, unchanged'}")
+    for hook in args.domains.after_migrate_hooks():
+        with unit_of_work(create_session_factory(engine)) as db:
+            if message := hook(db=db):
+                print(message)
     engine.dispose()
     return 0
 
@@ -112,7 +83,7 @@ def _demo_password() -> str | None:
     return password if len(password) >= DEMO_PASSWORD_MIN_LENGTH else None
 
 
-def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     if settings.environment == "production":
         print("seed-demo refuses to run with GW_ENVIRONMENT=production", file=sys.stderr)
         return 2
@@ -139,15 +110,8 @@ def cmd_seed_demo(settings: Settings, _args: argparse.Namespace) -> int:
                 user_service.create(db=db, actor=actor, user_in=UserCreate(
                     username=username, full_name=full_name, role=role, password=password,
                     qualifications=quals))
-    with unit_of_work(factory) as db:
-        has_network = (db.scalar(select(func.count()).select_from(Customer)) or 0) > 0
-    if not has_network:
-        started = time.perf_counter()
-        report = import_simbench(engine=engine, source_dir=default_source_dir(), subnet=DEMO_SUBNET, actor=actor)
-        print(f"demo network: SimBench {DEMO_SUBNET} imported in {time.perf_counter() - started:.1f} s "
-              f"({report.customers} customers, {report.transformers} transformers, {report.lines} lines)")
-    else:
-        print("demo network: already loaded")
+    for load in args.domains.demo_loaders():
+        print(load(settings=settings, engine=engine, actor=actor))
     print(f"demo users (password of this installation, DEMO_PASSWORD in .gw/secrets.env: {password}):")
     for username, role, _ in DEMO_USERS:
         print(f"  {username:<11} role {role.value}")
@@ -169,34 +133,9 @@ def cmd_user_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import_simbench(settings: Settings, args: argparse.Namespace) -> int:
-    engine = create_db_engine(settings.database)
-    source = Path(args.dir) if args.dir else default_source_dir()
-    report = import_simbench(engine=engine, source_dir=source, subnet=args.subnet, actor=Actor.system("import"),
-                             progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
-    for key, value in report.counts().items():
-        print(f"{key:>31}: {value}")
-    print(f"{'seconds':>31}: {report.seconds}")
-    engine.dispose()
-    return 0
-
-
-def cmd_import_geo(settings: Settings, args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    layer = geofile.layer_by_name(args.layer)
-    source = geofile.read_source(path.read_bytes(), path.name, crs=args.crs)
-    engine = create_db_engine(settings.database)
-    with unit_of_work(create_session_factory(engine)) as db:
-        report = geofile.import_features(db=db, actor=Actor.system("import"), layer=layer, source=source,
-                                         settings=settings.api)
-    print(f"{layer.name}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged "
-          f"of {report.total}")
-    engine.dispose()
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(domains: Domains) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gw", description="GridWarden administration")
+    parser.set_defaults(domains=domains)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("storage-init", help="create S3 buckets").set_defaults(func=cmd_storage_init)
@@ -209,28 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--full-name")
     create.set_defaults(func=cmd_user_create)
 
-    imp = sub.add_parser("import", help="import data").add_subparsers(dest="import_command", required=True)
-    simbench = imp.add_parser("simbench", help="import SimBench CSV data (default: the simbench package's set)")
-    simbench.add_argument("--subnet", help="subnet prefix, e.g. MV1.101 (with its LV grids)")
-    simbench.add_argument("dir", nargs="?", help="directory with the SimBench CSV files")
-    simbench.set_defaults(func=cmd_import_simbench)
-    geo = imp.add_parser("geo", help="import a layer from GeoJSON or GeoPackage (all rows or none)")
-    geo.add_argument("layer")
-    geo.add_argument("file")
-    geo.add_argument("--crs", help="EPSG code of the file's coordinates if the file does not say")
-    geo.set_defaults(func=cmd_import_geo)
-
-    zones = sub.add_parser("zones", help="protection zones").add_subparsers(dest="zones_command", required=True)
-    zones.add_parser("rebuild", help="recompute every derived zone").set_defaults(func=cmd_zones_rebuild)
-    rules = sub.add_parser("rules", help="rule sets").add_subparsers(dest="rules_command", required=True)
-    load = rules.add_parser("load", help="load a rule-set JSON file (immutable per code and version)")
-    load.add_argument("file")
-    load.set_defaults(func=cmd_rules_load)
+    for add_commands in domains.command_installers():
+        add_commands(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(domains: Domains, argv: list[str] | None = None) -> int:
+    args = build_parser(domains).parse_args(argv)
     bind_request_id()
     try:
         return int(args.func(Settings(), args))
@@ -243,6 +167,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

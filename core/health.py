@@ -14,7 +14,7 @@ from celery import Celery
 from sqlalchemy import Engine, text
 
 from core.errors import ServiceUnavailable
-from media.storage import ObjectStorage
+from core.storage import ObjectStorage
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Application settings, one small class per concern (tipg style).
 
 Nothing here is instantiated at import time: the composition roots (`api.app.create_app_from_env`,
-`core.worker`, `core.cli`) build a `Settings` and pass it down. Dev defaults point at the services
+`gridwarden.worker`, `gridwarden.cli`) build a `Settings` and pass it down. Dev defaults point at the services
 that `./gw` starts locally; production deployments override every secret through `GW_*` variables.
 The token signing keys have no default at all (`GW_AUTH_SIGNING_KEYS`).
 """

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import create_db_engine, create_session_factory
 from core.settings import Settings
-from media.storage import ObjectStorage
+from core.storage import ObjectStorage
 
 
 @dataclass

@@ -1,1 +1,2 @@
-"""Object storage (S3 API: MinIO in production, SeaweedFS on development machines)."""
+"""Photo evidence from the field (issue 11): not built yet. The S3 client every domain uses is
+`core.storage`."""

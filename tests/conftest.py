@@ -33,17 +33,18 @@ from core.database import create_db_engine, create_session_factory
 from core.fingerprint import json_fingerprint
 from core.permissions import Role
 from core.settings import Settings
+from core.storage import ObjectStorage
 from core.users import access
 from core.users import service as user_service
 from core.users.schemas import UserCreate
-from media.storage import ObjectStorage
+from gridwarden.domains import installed
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ROLES = tuple(Role)
 # Tables kept between tests: the schema version, the topology revision row, the role users and the
 # reference data the migrations load (rule sets; those a test loads itself are removed).
-KEEP_TABLES = {"alembic_version", "topology_state", "users", "user_qualifications", "spatial_ref_sys", "rule_sets",
-               "working_calendars"}
+# Reference data the migrations load (one list, the installed domains'), and the `test-<role>` users.
+KEEP_TABLES = installed().reference_tables() | {"users", "user_qualifications"}
 SHIPPED_CALENDAR = default_calendar_path("CN")
 
 
@@ -150,7 +151,7 @@ def celery_worker(settings: Settings, owner_engine: Engine) -> Iterator[subproce
 
 def _run_worker(celery: Celery, log: IO[bytes]) -> Iterator[subprocess.Popen[bytes]]:
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "core.worker:celery_app", "worker", "--pool=threads",
+        [sys.executable, "-m", "celery", "-A", "gridwarden.worker:celery_app", "worker", "--pool=threads",
          "--concurrency=2", "--loglevel=INFO", "--hostname=gw-test@%h"],
         cwd=REPO_ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT,
     )

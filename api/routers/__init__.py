@@ -1,24 +1,14 @@
-"""Every router mounted in one place; each declares its own permission per endpoint."""
+"""The API's own routers (sign-in, health, users, audit log); each domain's routers are mounted
+from its declaration (`core.registry.Domain.routers`) by the app factory. Each route declares its
+own permission."""
 
 from fastapi import APIRouter
 
-from api.routers import (
-    audit,
-    auth,
-    calendars,
-    cases,
-    customers,
-    health,
-    imports,
-    network,
-    rule_sets,
-    screenings,
-    trace,
-    users,
-    zones,
-)
+from api.routers import audit, auth, health, users
 
-router = APIRouter()
-for _module in (auth, health, users, audit, network, trace, customers, imports, zones, rule_sets, screenings, cases,
-                calendars):
-    router.include_router(_module.router)
+
+def core_router() -> APIRouter:
+    router = APIRouter()
+    for module in (auth, health, users, audit):
+        router.include_router(module.router)
+    return router

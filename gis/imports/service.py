@@ -19,9 +19,9 @@ from core.context import Actor, current_request_id
 from core.database import after_commit
 from core.errors import Conflict, NotFound, ServiceUnavailable
 from core.permissions import Role
+from core.storage import ObjectStorage
 from gis.imports.lease import lease_is_free
 from gis.imports.models import ImportJob, JobStatus
-from media.storage import ObjectStorage
 
 logger = logging.getLogger(__name__)
 

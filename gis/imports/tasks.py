@@ -95,7 +95,7 @@ def _run(claim: job_service.Claim) -> str:
 @shared_task(name="imports.relay")
 def relay_jobs() -> list[int]:
     """Send again the jobs whose message was lost or whose worker died (Celery beat, and once at
-    every worker start; see `core.worker`)."""
+    every worker start; see `gridwarden.worker`)."""
     bind_request_id()
     res = resources()
     with unit_of_work(res.session_factory) as db:

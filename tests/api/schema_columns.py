@@ -18,7 +18,9 @@ from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy import String
 
-from core.schema import metadata
+from gridwarden.domains import installed
+
+metadata = installed().metadata()
 from gis.network.layers import CUSTOMERS, NETWORK_LAYERS
 from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
 

@@ -30,9 +30,9 @@ from core.context import Actor
 from core.database import unit_of_work
 from core.permissions import Role
 from core.settings import Settings
+from core.storage import ObjectStorage
 from core.users import service as user_service
 from core.users.schemas import UserCreate
-from media.storage import ObjectStorage
 from tests.conftest import bearer
 from tests.factories import feature
 from tests.gis.screening.conftest import EAST, HEFEI, LonLat, beside, geodesic_line, point, square

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from cases.workflow import Action
 from core.celery_app import create_celery
 from core.settings import Settings
+from gridwarden.domains import installed
 from tests.cases.conftest import FAR, Clock, Desk, Person, connection_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -159,7 +160,7 @@ def outbox_events(engine: Engine, event_type: str) -> list[str]:
 
 
 def test_beat_runs_the_overdue_check_once_every_day(settings: Settings) -> None:
-    schedule = create_celery(settings).conf.beat_schedule
+    schedule = create_celery(settings, installed()).conf.beat_schedule
     (entry,) = [e for e in schedule.values() if e["task"] == "cases.flag_overdue"]
     every = entry["schedule"]
 

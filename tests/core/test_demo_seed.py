@@ -17,6 +17,7 @@ from core.security import verify_password
 from core.settings import Settings
 from core.users import service as user_service
 from core.users.schemas import UserCreate
+from gridwarden.domains import installed
 
 GENERATED = "3f9c0a1b7d2e4c68"
 
@@ -47,7 +48,7 @@ def test_seeding_without_the_generated_password_is_refused(settings: Settings, o
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GW_DEMO_PASSWORD", raising=False)
 
-    assert cmd_seed_demo(settings, argparse.Namespace()) == 2
+    assert cmd_seed_demo(settings, argparse.Namespace(domains=installed())) == 2
 
 
 def test_demo_users_get_the_installation_password_and_published_ones_are_replaced(
@@ -60,7 +61,7 @@ def test_demo_users_get_the_installation_password_and_published_ones_are_replace
             username="admin", role=Role.admin, password="admin-dev-pass"))
     monkeypatch.setenv("GW_DEMO_PASSWORD", GENERATED)
 
-    assert cmd_seed_demo(settings, argparse.Namespace()) == 0
+    assert cmd_seed_demo(settings, argparse.Namespace(domains=installed())) == 0
 
     for username, _role, _name in DEMO_USERS:
         stored = _password_hash(session_factory, username)

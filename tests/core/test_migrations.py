@@ -9,7 +9,9 @@ from sqlalchemy import Engine, inspect
 
 from alembic import command
 from core.cli import alembic_config
-from core.schema import metadata
+from gridwarden.domains import installed
+
+metadata = installed().metadata()
 from core.settings import Settings
 
 OUR_TABLES = {"users", "user_qualifications", "audit_log", "outbox_events", "network_nodes", "substations",

@@ -54,7 +54,7 @@ class WorkerProcess:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "core.worker:celery_app", "worker", "--pool=prefork",
+            [sys.executable, "-m", "celery", "-A", "gridwarden.worker:celery_app", "worker", "--pool=prefork",
              "--concurrency=1", "--loglevel=INFO", f"--hostname={self.hostname}", "--without-gossip",
              "--without-mingle"],
             cwd=REPO_ROOT, env={**os.environ, "GW_WORKER_QUEUE": queue, **extra_env},

@@ -25,7 +25,7 @@ import jwt
 import pytest
 
 from core.settings import Settings
-from media.storage import ObjectStorage
+from core.storage import ObjectStorage
 from tests.ops.services import (
     GW_DIR,
     REPO_ROOT,

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, text
 from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
+from core.storage import ObjectStorage
 from gis.imports import geofile
-from media.storage import ObjectStorage
 
 
 def _line(ext: str, lon: float, kv: float = 10.0) -> dict:

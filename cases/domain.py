@@ -1,0 +1,26 @@
+"""Cases: connection requests, construction permits and encroachment cases, from first contact to
+decision, with working-day deadlines and decision documents."""
+
+from celery.schedules import crontab
+
+from cases.permissions import CASE_PERMISSIONS
+from core.registry import Domain
+from core.settings import Settings
+
+
+def beat(settings: Settings) -> dict[str, dict[str, object]]:
+    # Once a day, after midnight in the utility's time zone (Asia/Shanghai 00:30 = 16:30 UTC).
+    return {"flag-overdue-cases": {"task": "cases.flag_overdue",
+                                   "schedule": crontab(hour=settings.workflow.overdue_check_hour_utc, minute=30)}}
+
+
+DOMAIN = Domain(
+    name="cases",
+    models=("cases.models",),
+    routers=("api.routers.cases:router", "api.routers.calendars:router"),
+    tasks=("cases.tasks",),
+    beat=beat,
+    permissions=CASE_PERMISSIONS,
+    # The holiday calendar in force, seeded by a migration and maintained by administrators.
+    reference_tables=("working_calendars",),
+)

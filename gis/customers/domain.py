@@ -1,0 +1,11 @@
+"""Customer locations, with their contact numbers shown only to who needs them."""
+
+from core.registry import Domain
+from gis.customers.permissions import CUSTOMERS_READ, CUSTOMERS_READ_CONTACT, CUSTOMERS_WRITE
+
+DOMAIN = Domain(
+    name="customers",
+    models=("gis.customers.models",),
+    routers=("api.routers.customers:router",),
+    permissions=(CUSTOMERS_READ, CUSTOMERS_READ_CONTACT, CUSTOMERS_WRITE),
+)

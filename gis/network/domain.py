@@ -1,0 +1,13 @@
+"""The line and transformer network: assets, its map layers and topology traces."""
+
+from core.registry import Domain
+from gis.network.permissions import NETWORK_READ, NETWORK_WRITE
+
+DOMAIN = Domain(
+    name="network",
+    models=("gis.network.models",),
+    routers=("api.routers.network:router", "api.routers.trace:router"),
+    permissions=(NETWORK_READ, NETWORK_WRITE),
+    # The revision counter of the connectivity graph: traces' caches compare against it.
+    reference_tables=("topology_state",),
+)

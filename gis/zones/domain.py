@@ -1,0 +1,13 @@
+"""Protection zones: derived from every line, drawn by an authority (manual), and built-up areas."""
+
+from core.registry import Domain
+from gis.zones.permissions import ZONES_WRITE
+
+DOMAIN = Domain(
+    name="zones",
+    models=("gis.zones.models",),
+    routers=("api.routers.zones:router",),
+    permissions=(ZONES_WRITE,),
+    commands=("gis.zones.cli:add_commands",),
+    after_migrate=("gis.zones.cli:derive_missing_zones",),
+)
