@@ -19,7 +19,6 @@ from core.database import create_db_engine, create_session_factory
 from core.registry import Domains
 from core.settings import Settings
 from core.storage import ObjectStorage
-from gis.network.topology import GraphCache
 from gridwarden.domains import installed
 
 DESCRIPTION = """GridWarden: field-operations backend for a power distribution utility.
@@ -48,7 +47,8 @@ def create_app(settings: Settings, domains: Domains | None = None) -> FastAPI:
     app.state.session_factory = create_session_factory(engine)
     app.state.storage = ObjectStorage(settings.s3)
     app.state.celery = create_celery(settings)
-    app.state.graph_cache = GraphCache()
+    for name, value in domains.app_state().items():
+        setattr(app.state, name, value)
     # Session checks and sign-in throttling; short timeouts so a hung Redis cannot hold every request.
     app.state.redis = redis.Redis.from_url(settings.redis.url.get_secret_value(),
                                            socket_connect_timeout=settings.auth.redis_timeout_s,

@@ -35,6 +35,9 @@ class Domain:
     models: tuple[str, ...] = ()
     # `module:attribute` of each FastAPI router; mounted under /api/v1 by the app factory.
     routers: tuple[str, ...] = ()
+    # Per-process state of the API: (name, `module:factory`); the app factory sets `app.state.<name>`
+    # to `factory()` (a cache the domain's routes share, such as the network's connectivity graph).
+    app_state: tuple[tuple[str, str], ...] = ()
     # Modules with the domain's Celery tasks (`@shared_task`); the worker imports them.
     tasks: tuple[str, ...] = ()
     # Periodic jobs: a function of the settings returning Celery beat entries (name -> entry).
@@ -79,6 +82,16 @@ class Domains:
 
     def routers(self) -> list[Any]:
         return [resolve(reference) for domain in self.items for reference in domain.routers]
+
+    def app_state(self) -> dict[str, Any]:
+        """Each domain's per-process API state, freshly made; a name is claimed by one domain."""
+        state: dict[str, Any] = {}
+        for domain in self.items:
+            for name, factory in domain.app_state:
+                if name in state:
+                    raise ValueError(f"app state {name!r} of domain {domain.name} is declared twice")
+                state[name] = resolve(factory)()
+        return state
 
     def task_modules(self) -> list[str]:
         return [module for domain in self.items for module in domain.tasks]

@@ -69,7 +69,7 @@ SAMPLE_DOMAIN = {
     "routes.py": """
         from typing import Annotated
 
-        from fastapi import APIRouter, Depends
+        from fastapi import APIRouter, Depends, Request
 
         from api.dependencies import require
         from core.context import Actor
@@ -79,8 +79,10 @@ SAMPLE_DOMAIN = {
 
 
         @router.get("")
-        def list_patrols(actor: Annotated[Actor, Depends(require(PATROLS_READ))]) -> list[str]:
-            return [f"patrol seen by {actor.username}"]
+        def list_patrols(request: Request, actor: Annotated[Actor, Depends(require(PATROLS_READ))]) -> list[str]:
+            seen = request.app.state.patrols_seen
+            seen[actor.username] = seen.get(actor.username, 0) + 1
+            return [f"patrol seen by {actor.username} ({seen[actor.username]})"]
         """,
     "tasks.py": """
         from celery import shared_task
@@ -106,6 +108,7 @@ SAMPLE_DOMAIN = {
         DOMAIN = Domain(
             name="patrols",
             routers=("sample_patrols.routes:router",),
+            app_state=(("patrols_seen", "builtins:dict"),),
             tasks=("sample_patrols.tasks",),
             beat=lambda settings: {"sweep-patrols": {"task": "patrols.sweep", "schedule": 3600.0}},
             permissions=(PATROLS_READ,),
@@ -134,12 +137,13 @@ def test_a_new_domain_plugs_in_by_being_listed(sample_domain: str, settings: Set
     domains = load_domains((*INSTALLED, sample_domain))
 
     with TestClient(create_app(settings, domains)) as client:
+        client.get("/api/v1/patrols", headers=auth(Role.inspector))
         inspector = client.get("/api/v1/patrols", headers=auth(Role.inspector))
         dispatcher = client.get("/api/v1/patrols", headers=auth(Role.dispatcher))
     worker = create_celery(settings, domains)
     args = build_parser(domains).parse_args(["patrols"])
 
-    assert inspector.status_code == 200 and inspector.json() == ["patrol seen by test-inspector"]
+    assert inspector.status_code == 200 and inspector.json() == ["patrol seen by test-inspector (2)"]
     assert dispatcher.status_code == 403 and "patrols:read" in dispatcher.json()["detail"]
     assert "sample_patrols.tasks" in worker.conf.include and "sweep-patrols" in worker.conf.beat_schedule
     assert isinstance(args, argparse.Namespace) and args.func(settings, args) == 0
