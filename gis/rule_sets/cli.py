@@ -1,4 +1,5 @@
-"""`./gw rules load FILE`: a utility's own rule set, immutable per code and version."""
+"""`./gw rule-sets load FILE`: a utility's own rule set, immutable per code and version (`rules` is
+the command's name before rule sets had one name; it still works)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    rules = sub.add_parser("rules", help="rule sets").add_subparsers(dest="rules_command", required=True)
+    rules = sub.add_parser("rule-sets", aliases=["rules"], help="rule sets"
+                           ).add_subparsers(dest="rule_sets_command", required=True)
     load = rules.add_parser("load", help="load a rule-set JSON file (immutable per code and version)")
     load.add_argument("file")
     load.set_defaults(func=cmd_rules_load)
