@@ -188,6 +188,7 @@ def main(argv: list[str], root: Path = ROOT) -> int:
     command = argv[0] if argv else "help"
     args = argv[1:]
     layout = Layout(root)
+    os.chdir(root)  # the application's modules are imported from the checkout
     if command.startswith("-") and command not in COMMANDS:
         print(HELP, end="", file=sys.stderr)
         return USAGE_ERROR

@@ -35,6 +35,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:  # it ended on its own meanwhile
+        pass
+
+
 def wait_until(condition: Callable[[], bool], *, seconds: float, interval: float = POLL_S) -> bool:
     """Poll `condition` until it holds (True) or `seconds` pass (False)."""
     deadline = time.monotonic() + seconds
@@ -54,14 +61,14 @@ def stop(pid_file: Path, name: str, label: str, *, timeout_s: float, slow: bool 
         pid_file.unlink(missing_ok=True)
         say(label, "not running")
         return
-    os.kill(pid, signal.SIGTERM)
+    _signal(pid, signal.SIGTERM)
     note = ""
     if not wait_until(lambda: not _alive(pid), seconds=timeout_s):
         if slow:
             note = f", killed after {timeout_s:g}s grace"
         else:
             warn(label, f"did not stop in {timeout_s:g}s, killing pid {pid}")
-        os.kill(pid, signal.SIGKILL)
+        _signal(pid, signal.SIGKILL)
         wait_until(lambda: not _alive(pid), seconds=KILL_WAIT_S)
     pid_file.unlink(missing_ok=True)
     ok(label, f"stopped (pid {pid}{note})")

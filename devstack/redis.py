@@ -21,10 +21,9 @@ STOP_TIMEOUT_S = 15
 
 
 def conf_text(layout: Layout, *, port: int, password: str) -> str:
-    gw = layout.gw
     return ("# Written by ./gw (devstack/redis.py) before every start. Mode 0600: it holds the password.\n"
             f"bind {LOOPBACK}\nport {port}\nprotected-mode yes\nrequirepass {password}\ndaemonize yes\n"
-            f"pidfile {gw / 'run' / 'redis.pid'}\nlogfile {gw / 'log' / 'redis.log'}\ndir {gw / 'redis'}\n"
+            f"pidfile {layout.run / 'redis.pid'}\nlogfile {layout.log / 'redis.log'}\ndir {layout.gw / 'redis'}\n"
             "appendonly yes\n")
 
 
