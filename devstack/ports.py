@@ -8,6 +8,7 @@ program) moves the service to the next free one, and the choice is remembered.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -20,6 +21,8 @@ LOOPBACK = "127.0.0.1"
 HIGHEST_PORT = 65535
 # How far the search goes: 200 candidates (2,000 ports for SeaweedFS's blocks of ten).
 SEARCH_CANDIDATES = 200
+# Starts tried when a chosen port is taken before the server binds it (see start_on_free_port).
+BIND_ATTEMPTS = 5
 # SeaweedFS needs eight ports (WeedPorts); blocks start ten apart so a taken block is skipped whole.
 WEED_PORT_COUNT = 8
 WEED_BLOCK_STEP = 10
@@ -59,6 +62,21 @@ def choose(current: int | None, *, default: int, label: str, step: int = 1, coun
     if current is not None and current != chosen:
         warn(label, f"port {current} is taken, using {chosen}")
     return chosen
+
+
+def start_on_free_port(start: Callable[[int], bool], *, current: int | None, default: int, label: str,
+                       step: int = 1, count: int = 1) -> int:
+    """Choose the port(s) and start the server on them; `start(port)` is False when the server could not
+    bind. A port free when checked can be taken before the server binds it: the defaults lie in Linux's
+    ephemeral range (32768-60999), where any program's outgoing connection may get one at any moment.
+    Then the next free port(s) are tried."""
+    for _ in range(BIND_ATTEMPTS):
+        port = choose(current, default=default, label=label, step=step, count=count)
+        if start(port):
+            return port
+        warn(label, f"port {port} (or one after it) was taken while starting, trying the next free one")
+        current, default = None, port + step
+    raise GwError(f"{label}: every port tried was taken while starting ({BIND_ATTEMPTS} attempts)")
 
 
 @dataclass(frozen=True)

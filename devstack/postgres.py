@@ -16,8 +16,8 @@ import psycopg
 from devstack import provisioning
 from devstack.console import GwError, fail, ok, say
 from devstack.layout import Layout, chown_to_postgres
-from devstack.ports import DEFAULT_PG_PORT, LOOPBACK, Ports, choose
-from devstack.processes import as_postgres, run_logged
+from devstack.ports import DEFAULT_PG_PORT, LOOPBACK, Ports, start_on_free_port
+from devstack.processes import as_postgres, bind_failed, log_size, run_logged
 
 PGBIN = Path("/usr/lib/postgresql/15/bin")
 CONF_NAME = "gridwarden.conf"
@@ -94,7 +94,8 @@ def _write_conf(layout: Layout, *, port: int, sockdir: Path) -> bool:
     return True
 
 
-def _pg_ctl(layout: Layout, action: str, what: str) -> None:
+def _pg_ctl(layout: Layout, action: str) -> bool:
+    """`pg_ctl start` or `restart`, waiting for the server to accept connections; True when it does."""
     log = layout.log / "postgres.log"
     log.touch()
     chown_to_postgres(log)
@@ -103,8 +104,19 @@ def _pg_ctl(layout: Layout, action: str, what: str) -> None:
     if action == "restart":
         command += ["-m", "fast"]
     done = subprocess.run(as_postgres(command), stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    if done.returncode != 0:
-        raise fail(f"postgres failed to {what}", log=log)
+    return done.returncode == 0
+
+
+def _start(layout: Layout, port: int) -> bool:
+    """Start on `port`; False when the port was taken by then."""
+    _write_conf(layout, port=port, sockdir=layout.sockdir)
+    log = layout.log / "postgres.log"
+    since = log_size(log)
+    if _pg_ctl(layout, "start"):
+        return True
+    if bind_failed(log, since):
+        return False
+    raise fail("postgres failed to start", log=log)
 
 
 def ensure(layout: Layout, ports: Ports, passwords: Mapping[str, str]) -> None:
@@ -122,12 +134,12 @@ def ensure(layout: Layout, ports: Ports, passwords: Mapping[str, str]) -> None:
         # its own, as a fault test does, keeps them too).
         if _write_conf(layout, port=port, sockdir=sockdir):
             say("postgres", "restarting: its settings changed")
-            _pg_ctl(layout, "restart", "restart")
+            if not _pg_ctl(layout, "restart"):
+                raise fail("postgres failed to restart", log=layout.log / "postgres.log")
     else:
-        port = choose(ports.pg, default=DEFAULT_PG_PORT, label="postgres")
+        port = start_on_free_port(lambda candidate: _start(layout, candidate), current=ports.pg,
+                                  default=DEFAULT_PG_PORT, label="postgres")
         sockdir = layout.sockdir
-        _write_conf(layout, port=port, sockdir=sockdir)
-        _pg_ctl(layout, "start", "start")
     ports.pg = port
     ports.save(layout.ports_file)
 

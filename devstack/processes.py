@@ -74,6 +74,20 @@ def stop(pid_file: Path, name: str, label: str, *, timeout_s: float, slow: bool 
     ok(label, f"stopped (pid {pid}{note})")
 
 
+def log_size(log: Path) -> int:
+    return log.stat().st_size if log.is_file() else 0
+
+
+def bind_failed(log: Path, since: int) -> bool:
+    """The program logged, after byte `since` of `log`, that its port was taken (PostgreSQL, Redis and
+    SeaweedFS all say "Address already in use")."""
+    if not log.is_file():
+        return False
+    with log.open("rb") as handle:
+        handle.seek(since)
+        return b"address already in use" in handle.read().lower()
+
+
 def as_postgres(command: Sequence[str]) -> list[str]:
     """PostgreSQL's programs refuse to run as root: run them as the `postgres` user then."""
     return ["runuser", "-u", "postgres", "--", *command] if running_as_root() else list(command)

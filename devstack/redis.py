@@ -12,8 +12,8 @@ import subprocess
 
 from devstack.console import GwError, fail, ok, say
 from devstack.layout import Layout, write_private
-from devstack.ports import DEFAULT_REDIS_PORT, LOOPBACK, Ports, choose
-from devstack.processes import pid_alive, stop, wait_until
+from devstack.ports import DEFAULT_REDIS_PORT, LOOPBACK, Ports, start_on_free_port
+from devstack.processes import bind_failed, log_size, pid_alive, stop, wait_until
 
 REPLY_TIMEOUT_S = 2
 START_TIMEOUT_S = 10
@@ -52,16 +52,19 @@ def secured(port: int, password: str) -> bool:
     return ping(port) == "NOAUTH" and ping(port, password) == "PONG"
 
 
-def _start(layout: Layout, *, port: int | None, password: str) -> int:
-    port = choose(port, default=DEFAULT_REDIS_PORT, label="redis")
+def start(layout: Layout, port: int, password: str) -> bool:
+    """Start on `port`; False when the port was taken by then."""
+    log = layout.log / "redis.log"
+    since = log_size(log)
     (layout.run / "redis.pid").unlink(missing_ok=True)
     write_private(layout.gw / "redis.conf", conf_text(layout, port=port, password=password))
     started = subprocess.run(["redis-server", str(layout.gw / "redis.conf")], stdin=subprocess.DEVNULL,
                              capture_output=True, check=False)
-    if started.returncode != 0:
-        raise fail("redis failed to start", log=layout.log / "redis.log")
-    wait_until(lambda: ping(port, password) == "PONG", seconds=START_TIMEOUT_S)
-    return port
+    # It daemonizes before it binds: a taken port shows in its log, not in its exit code.
+    if started.returncode == 0 and wait_until(lambda: ping(port, password) == "PONG" or bind_failed(log, since),
+                                              seconds=START_TIMEOUT_S):
+        return not bind_failed(log, since)
+    raise fail(f"redis failed to start on {port}", log=log)
 
 
 def ensure(layout: Layout, ports: Ports, password: str) -> None:
@@ -77,7 +80,8 @@ def ensure(layout: Layout, ports: Ports, password: str) -> None:
             say("redis", "restarting: it must require this installation's password")
             stop_server(layout)
     if pid(layout) is None or port is None:
-        port = _start(layout, port=port, password=password)
+        port = start_on_free_port(lambda candidate: start(layout, candidate, password), current=port,
+                                  default=DEFAULT_REDIS_PORT, label="redis")
     ports.redis = port
     ports.save(layout.ports_file)
     if ping(port, password) != "PONG":

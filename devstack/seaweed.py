@@ -25,8 +25,16 @@ from string import Template
 
 from devstack.console import GwError, fail, ok, say
 from devstack.layout import Layout, write_private
-from devstack.ports import DEFAULT_S3_PORT, LOOPBACK, WEED_BLOCK_STEP, WEED_PORT_COUNT, Ports, WeedPorts, choose
-from devstack.processes import pid_alive, run_logged, stop, wait_until
+from devstack.ports import (
+    DEFAULT_S3_PORT,
+    LOOPBACK,
+    WEED_BLOCK_STEP,
+    WEED_PORT_COUNT,
+    Ports,
+    WeedPorts,
+    start_on_free_port,
+)
+from devstack.processes import bind_failed, pid_alive, run_logged, stop, wait_until
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 START_TIMEOUT_S = 60
@@ -127,21 +135,27 @@ def pid(layout: Layout) -> int | None:
     return pid_alive(layout.run / "weed.pid", "weed")
 
 
-def _start(layout: Layout, ports: Ports) -> WeedPorts:
-    weed = layout.bin("weed")
-    base = choose(ports.s3, default=DEFAULT_S3_PORT, label="s3", step=WEED_BLOCK_STEP, count=WEED_PORT_COUNT)
-    ports.s3 = base
+def _start(layout: Layout, base: int) -> bool:
+    """Start on the ports from `base` and wait for S3 to answer; False when a port was taken by then."""
     weed_ports = WeedPorts.from_base(base)
     say("s3", "starting SeaweedFS (first start takes a few seconds)")
     (layout.run / "weed.sha").write_text(fingerprint(layout, weed_ports) + "\n", encoding="utf-8")
+    log = layout.log / "weed.log"
     # cwd .gw/weed: weed reads ./security.toml first. umask 077: its unix sockets are owner-only. Its own
     # session: Ctrl-C on `./gw run` does not reach it.
-    with (layout.log / "weed.log").open("wb") as log:
-        process = subprocess.Popen([str(weed), *arguments(layout, weed_ports)], cwd=layout.weed_home,
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(layout.bin("weed")), *arguments(layout, weed_ports)], cwd=layout.weed_home,
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True, umask=0o077)
     (layout.run / "weed.pid").write_text(f"{process.pid}\n", encoding="utf-8")
-    return weed_ports
+    url = f"http://{LOOPBACK}:{weed_ports.s3}/"
+    # It binds its ports one component after the other: wait for S3 (the last) or for it to exit.
+    up = wait_until(lambda: process.poll() is not None or http_up(url), seconds=START_TIMEOUT_S, interval=0.5)
+    if up and process.poll() is None:
+        return True
+    if process.poll() is not None and bind_failed(log, 0):
+        return False
+    raise fail(f"SeaweedFS S3 did not come up on {LOOPBACK}:{weed_ports.s3}", log=log, lines=40)
 
 
 def ensure(layout: Layout, ports: Ports, secrets: Mapping[str, str]) -> None:
@@ -151,19 +165,21 @@ def ensure(layout: Layout, ports: Ports, secrets: Mapping[str, str]) -> None:
     write_private(layout.weed_home / "s3.json", s3_config(secrets))
     _tls(layout)
     write_private(layout.weed_home / "security.toml", security_toml(secrets, layout.weed_home / "tls"))
-    weed_ports = WeedPorts.from_base(ports.s3) if ports.s3 is not None else None
-    if pid(layout) is not None and weed_ports is not None:
+    base = ports.s3
+    if pid(layout) is not None and base is not None:
         started_with = layout.run / "weed.sha"
-        if not started_with.is_file() or started_with.read_text().strip() != fingerprint(layout, weed_ports):
+        expected = fingerprint(layout, WeedPorts.from_base(base))
+        if not started_with.is_file() or started_with.read_text().strip() != expected:
             say("s3", "restarting SeaweedFS: its security settings or credentials changed")
             stop_server(layout, ports)
-    if pid(layout) is None or weed_ports is None:
-        weed_ports = _start(layout, ports)
+    if pid(layout) is None or base is None:
+        base = start_on_free_port(lambda candidate: _start(layout, candidate), current=base, default=DEFAULT_S3_PORT,
+                                  label="s3", step=WEED_BLOCK_STEP, count=WEED_PORT_COUNT)
+    ports.s3 = base
     ports.save(layout.ports_file)
-    url = f"http://{LOOPBACK}:{weed_ports.s3}/"
-    if not wait_until(lambda: http_up(url) or pid(layout) is None, seconds=START_TIMEOUT_S, interval=0.5) \
-            or not http_up(url):
-        raise fail(f"SeaweedFS S3 did not come up on {LOOPBACK}:{weed_ports.s3}", log=layout.log / "weed.log", lines=40)
+    weed_ports = WeedPorts.from_base(base)
+    if not http_up(f"http://{LOOPBACK}:{weed_ports.s3}/"):
+        raise fail(f"SeaweedFS S3 does not answer on {LOOPBACK}:{weed_ports.s3}", log=layout.log / "weed.log")
     ok("s3", f"running on {LOOPBACK}:{weed_ports.s3} (SeaweedFS; master {weed_ports.master}, volume "
              f"{weed_ports.volume}, filer {weed_ports.filer}; only S3 with the key reaches objects)")
 

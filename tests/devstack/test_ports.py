@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.ports import LOOPBACK, Ports, WeedPorts, choose, next_free, port_free
+from devstack import redis, secrets
+from devstack.layout import Layout
+from devstack.ports import LOOPBACK, Ports, WeedPorts, choose, next_free, port_free, start_on_free_port
 from tests.ops.services import read_env_file
 
 
@@ -79,3 +81,41 @@ def test_a_missing_or_partial_ports_file_means_not_chosen_yet(tmp_path: Path) ->
     assert Ports.load(tmp_path / "absent.env") == Ports()
     (tmp_path / "ports.env").write_text("GW_PG_PORT=55433\nGW_REDIS_PORT=\n")
     assert Ports.load(tmp_path / "ports.env") == Ports(pg=55433)
+
+
+def test_a_port_taken_between_the_check_and_the_bind_moves_the_server_to_the_next_free_one(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The defaults lie in Linux's ephemeral range: an outgoing connection may take one at any moment."""
+    base = free_block(10)
+    rival = socket.socket()
+    started: list[socket.socket] = []
+
+    def start(port: int) -> bool:
+        if port == base:  # another program gets the port after the check
+            rival.bind((LOOPBACK, port))
+            rival.listen()
+        server = socket.socket()
+        try:
+            server.bind((LOOPBACK, port))
+        except OSError:
+            server.close()
+            return False
+        server.listen()
+        started.append(server)
+        return True
+
+    try:
+        port = start_on_free_port(start, current=base, default=base, label="redis")
+        assert port > base and [s.getsockname()[1] for s in started] == [port]
+    finally:
+        for sock in [rival, *started]:
+            sock.close()
+    assert f"port {base} (or one after it) was taken while starting" in capsys.readouterr().err
+
+
+def test_redis_reports_a_taken_port_as_such_so_the_next_one_is_tried(tmp_path: Path, listening: int) -> None:
+    layout = Layout(tmp_path)
+    layout.prepare()
+
+    assert redis.start(layout, listening, secrets.generate("REDIS_PASSWORD")) is False
+    assert redis.pid(layout) is None
