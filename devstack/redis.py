@@ -61,7 +61,7 @@ def start(layout: Layout, port: int, password: str) -> bool:
     started = subprocess.run(["redis-server", str(layout.gw / "redis.conf")], stdin=subprocess.DEVNULL,
                              capture_output=True, check=False)
     # It daemonizes before it binds: a taken port shows in its log, not in its exit code.
-    if started.returncode == 0 and wait_until(lambda: ping(port, password) == "PONG" or bind_failed(log, since),
+    if started.returncode == 0 and wait_until(lambda: bind_failed(log, since) or ping(port, password) == "PONG",
                                               seconds=START_TIMEOUT_S):
         return not bind_failed(log, since)
     raise fail(f"redis failed to start on {port}", log=log)
