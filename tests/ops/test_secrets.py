@@ -1,8 +1,9 @@
 """./gw's secrets: generated per installation, kept private, reused, and the token signing key rotates
 without cutting off tokens already issued.
 
-Each test runs a copy of ./gw in a directory of its own (its `.gw/` is then separate from this
-checkout's), with no GW_* variable inherited, and only for commands that start no service.
+Each test runs a copy of ./gw (the bootstrap and the devstack package it hands over to, with this
+checkout's virtualenv) in a directory of its own (its `.gw/` is then separate from this checkout's),
+with no GW_* variable inherited, and only for commands that start no service.
 """
 
 from __future__ import annotations
@@ -24,10 +25,18 @@ OLD_KEY = "k20200101T000000Z:" + "a" * 64
 OLDER_KEY = "k20190101T000000Z:" + "b" * 64
 
 
+def copy_of_gw(directory: Path) -> Path:
+    directory.mkdir(exist_ok=True)
+    for name in ("gw", "requirements.txt", "requirements-nodeps.txt"):
+        shutil.copy2(REPO_ROOT / name, directory / name)
+    shutil.copytree(REPO_ROOT / "devstack", directory / "devstack", ignore=shutil.ignore_patterns("__pycache__"))
+    (directory / ".venv").symlink_to((REPO_ROOT / ".venv").resolve())
+    return directory
+
+
 @pytest.fixture
 def installation(tmp_path: Path) -> Path:
-    shutil.copy2(REPO_ROOT / "gw", tmp_path / "gw")
-    return tmp_path
+    return copy_of_gw(tmp_path / "checkout")
 
 
 def gw(installation: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -62,9 +71,7 @@ def test_first_use_generates_every_secret_privately_and_later_runs_reuse_them(in
     assert re.fullmatch(r"GW[0-9A-F]{18}", generated["S3_ACCESS_KEY"])
     assert re.fullmatch(r"[0-9a-f]{16}", generated["DEMO_PASSWORD"])  # typed by people trying the demo
 
-    other_installation = installation.parent / "other"
-    other_installation.mkdir()
-    shutil.copy2(installation / "gw", other_installation / "gw")
+    other_installation = copy_of_gw(installation.parent / "other")
     assert gw(other_installation, "rotate-signing-key").returncode == 0
     assert read_env_file(other_installation / ".gw" / "secrets.env")["PG_APP_PASSWORD"] != generated["PG_APP_PASSWORD"]
 
