@@ -20,7 +20,8 @@ from cases import deadlines, issuing, privacy, visits
 from cases.models import Case, CaseDecision, CaseEvent, SiteVisit
 from cases.permissions import CASES_ASSIGN, CASES_DECIDE, CASES_REGISTER, CASES_REPORT_ENCROACHMENT, CASES_SURVEY
 from cases.policy import case_policy
-from cases.schemas import ActionIn, CaseIn, EncroachmentIn, decision_out, survey_out
+from cases.schemas import ActionIn, CaseIn, EncroachmentIn
+from cases.visit_schemas import decision_json, survey_json
 from cases.workflow import TERMINAL, Action, CaseKind, State, allowed_actions, transition_for
 from core import outbox
 from core.audit import service as audit_service
@@ -66,14 +67,8 @@ def _snapshot(case: Case) -> dict[str, Any]:
     return {"number": case.number, "state": case.state, "version": case.version, "owner_id": case.owner_id,
             "assignee_id": case.assignee_id, "department": case.department, "verdict": case.verdict,
             "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
-            "escalation_level": case.escalation_level, "decision": _decision_json(case.decisions),
-            "survey": None if (survey := survey_out(case.visits)) is None else survey.model_dump(mode="json")}
-
-
-def _decision_json(decisions: list[CaseDecision]) -> dict[str, Any] | None:
-    """The decision in force as the audit log and the case's history keep it."""
-    decision = decision_out(decisions)
-    return None if decision is None else decision.model_dump(mode="json")
+            "escalation_level": case.escalation_level, "decision": decision_json(case.decisions),
+            "survey": survey_json(case.visits)}
 
 
 def _record(db: Session, *, actor: Actor, case: Case, action: str, from_state: str | None,
@@ -327,7 +322,7 @@ def _decide(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, ac
                                                 now=now)
     visits.record_decision(case=case, action=action, actor=actor, measures=body.measures, note=body.note,
                            reported_to=reported_to, document=document, now=now)
-    return {"decision": _decision_json(case.decisions)}
+    return {"decision": decision_json(case.decisions)}
 
 
 def _issue(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, kind: str, language: str,
