@@ -102,7 +102,9 @@ class ActionIn(_In):
     hazard_found: bool | None = Field(default=None, description="record_survey")
     passed: bool | None = Field(default=None, description="record_reinspection: the rectification is adequate")
     measures: list[str] = Field(default_factory=list, max_length=50,
-                                description="Protection clauses, hazard measures or refusal reasons")
+                                description="Decisions: protection clauses, hazard measures or refusal reasons; "
+                                            "record_survey / record_reinspection: measures found or "
+                                            "recommended on site")
     rectification_days: int | None = Field(default=None, ge=1, le=120)
     language: Literal["zh", "en"] | None = None
 

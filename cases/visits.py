@@ -87,8 +87,10 @@ def assign(*, case: Case, kind: VisitKind, assignee_id: int, actor: Actor, now: 
 
 def record(*, case: Case, kind: VisitKind, actor: Actor, findings: str, hazard_found: bool | None,
            passed: bool | None, measures: Sequence[str], now: datetime) -> SiteVisit:
-    """Complete the pending visit of `kind` with what `actor` found on site. A case sent out before
-    visits were rows has no pending row: the visit is opened for its assignee then."""
+    """Complete the pending visit of `kind` with what `actor` found on site. Every case waiting for
+    a visit has its pending row (opened by `assign`, or by migration 49a01cbf55dd for cases sent out
+    before visits were rows); were one missing all the same, the visit is opened for the case's
+    assignee here rather than its record lost."""
     visit = pending_visit(case, kind)
     if visit is None:
         visit = SiteVisit(kind=kind.value, assigned_to_id=case.assignee_id)
