@@ -1,5 +1,6 @@
 """Cases (connection requests, construction permits, encroachment cases), their history, their
-decision documents and the serial-number counters those documents draw from."""
+site visits and decisions, their decision documents and the serial-number counters those documents
+draw from."""
 
 from __future__ import annotations
 
@@ -7,9 +8,24 @@ from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base
 
@@ -47,8 +63,6 @@ class Case(Base):
     reinspected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     verdict: Mapped[str | None] = mapped_column(String(20))
     screening_ids: Mapped[list[int]] = mapped_column(JSONB, default=list)
-    survey: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     stage_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # A limit set for this stage by the officer (a hazard notice's rectification period), if any.
     stage_limit_days: Mapped[int | None] = mapped_column(Integer)
@@ -64,6 +78,11 @@ class Case(Base):
                                                  onupdate=func.now())
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     footprint = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True)
+
+    # Read one case at a time on the write paths (the audit snapshot); pages of cases read them with
+    # one query each instead (`cases.service.case_views`).
+    visits: Mapped[list[SiteVisit]] = relationship(order_by="SiteVisit.id", back_populates="case")
+    decisions: Mapped[list[CaseDecision]] = relationship(order_by="CaseDecision.id", back_populates="case")
 
     __table_args__ = (UniqueConstraint("created_by_id", "idempotency_key", name="uq_cases_idempotency"),)
 
@@ -82,6 +101,72 @@ class CaseEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(40))
     to_state: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class SiteVisit(Base):
+    """One visit to a case's site: the survey, or a re-inspection after a hazard notice.
+
+    The row exists from the moment someone is sent (assign_survey / assign_reinspection: who was
+    assigned, by whom, when) and is completed when the visit is recorded (who went, when, what they
+    found). A pending visit has `visited_at` NULL; a case has at most one pending visit, and assigning
+    again while it is pending re-assigns that row. This is the record field work hangs off: a field
+    task with its checklist answers and photos (issue 9) will point at its visit.
+    """
+
+    __tablename__ = "site_visits"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # Visits migrated from before this table kept no assignment: then only the visitor is known
+    # (who was, by rule, the assignee) and assigned_at / assigned_by_id come from the case's history.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    visited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The visitor's name as the case shows it ("by"), kept as it was when the visit was recorded.
+    visited_by_name: Mapped[str | None] = mapped_column(String(200))
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    findings: Mapped[str | None] = mapped_column(Text)
+    hazard_found: Mapped[bool | None] = mapped_column(Boolean)  # a survey's answer
+    passed: Mapped[bool | None] = mapped_column(Boolean)  # a re-inspection's: the rectification is adequate
+    # Measures found in place or recommended on site, if the visitor named any.
+    measures: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+
+    case: Mapped[Case] = relationship(back_populates="visits")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('survey', 'reinspection')", name="kind"),
+        CheckConstraint("kind = 'survey' OR hazard_found IS NULL", name="hazard_found_on_surveys"),
+        CheckConstraint("kind = 'reinspection' OR passed IS NULL", name="passed_on_reinspections"),
+        CheckConstraint("visited_at IS NULL OR (visited_by_name IS NOT NULL AND findings IS NOT NULL)",
+                        name="recorded_visit_complete"),
+        Index("uq_site_visits_one_pending", "case_id", unique=True, postgresql_where=text("visited_at IS NULL")),
+    )
+
+
+class CaseDecision(Base):
+    """One decision on a case (approval, approval with clauses, hazard notice, refusal,
+    resolution), with its author, measures, note and the document it issued, if any. A case that
+    went through a hazard notice and a re-inspection has several; the last one is the case's decision."""
+
+    __tablename__ = "case_decisions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_name: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    measures: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    note: Mapped[str | None] = mapped_column(Text)
+    # Whom a refusal is reported to (policy.json's escalation), as it was at the time.
+    reported_to: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("decision_documents.id"), unique=True)
+
+    case: Mapped[Case] = relationship(back_populates="decisions")
+    # Joined: a decision is never shown without its document's serial number.
+    document: Mapped[DecisionDocumentRecord | None] = relationship(lazy="joined")
 
 
 class DecisionDocumentRecord(Base):

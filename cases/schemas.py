@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from shapely.geometry import mapping
 
 from cases.privacy import personal_data
+from cases.visit_schemas import DecisionOut, SurveyOut, VisitOut, decision_out, survey_out, visit_out
 from core.audit.models import AuditRecord
 from core.bounds import DbInt, column_length
 from gis.geojson_schema import GeoJSONGeometry
@@ -101,7 +102,9 @@ class ActionIn(_In):
     hazard_found: bool | None = Field(default=None, description="record_survey")
     passed: bool | None = Field(default=None, description="record_reinspection: the rectification is adequate")
     measures: list[str] = Field(default_factory=list, max_length=50,
-                                description="Protection clauses, hazard measures or refusal reasons")
+                                description="Decisions: protection clauses, hazard measures or refusal reasons; "
+                                            "record_survey / record_reinspection: measures found or "
+                                            "recommended on site")
     rectification_days: int | None = Field(default=None, ge=1, le=120)
     language: Literal["zh", "en"] | None = None
 
@@ -173,8 +176,10 @@ class CaseOut(BaseModel):
     activities: list[dict[str, Any]]
     verdict: str | None
     screening_ids: list[int]
-    survey: dict[str, Any] | None
-    decision: dict[str, Any] | None
+    survey: SurveyOut | None
+    decision: DecisionOut | None
+    visits: list[VisitOut] = Field(description="Every site visit, pending or recorded, in the order they were "
+                                               "assigned; `survey` summarises the recorded ones")
     deadline_at: datetime | None
     remaining: RemainingOut | None
     escalation_level: int
@@ -208,7 +213,8 @@ def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: 
         footprint=_geometry(case.footprint), requested_load_kw=case.requested_load_kw,
         requested_capacity_kva=case.requested_capacity_kva,
         voltage_kv=case.voltage_kv, activities=case.activities, verdict=case.verdict,
-        screening_ids=case.screening_ids, survey=case.survey, decision=case.decision, deadline_at=case.deadline_at,
+        screening_ids=case.screening_ids, survey=survey_out(view.visits), decision=decision_out(view.decisions),
+        visits=[visit_out(visit) for visit in view.visits], deadline_at=case.deadline_at,
         remaining=None if remaining is None else RemainingOut(**vars(remaining)),
         escalation_level=case.escalation_level, overdue_flagged_at=case.overdue_flagged_at,
         created_at=case.created_at,

@@ -14,13 +14,14 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from cases import deadlines, issuing, privacy
-from cases.models import Case, CaseEvent
+from cases import deadlines, issuing, privacy, visits
+from cases.models import Case, CaseDecision, CaseEvent, SiteVisit
 from cases.permissions import CASES_ASSIGN, CASES_DECIDE, CASES_REGISTER, CASES_REPORT_ENCROACHMENT, CASES_SURVEY
 from cases.policy import case_policy
 from cases.schemas import ActionIn, CaseIn, EncroachmentIn
+from cases.visit_schemas import decision_json, survey_json
 from cases.workflow import TERMINAL, Action, CaseKind, State, allowed_actions, transition_for
 from core import outbox
 from core.audit import service as audit_service
@@ -66,7 +67,8 @@ def _snapshot(case: Case) -> dict[str, Any]:
     return {"number": case.number, "state": case.state, "version": case.version, "owner_id": case.owner_id,
             "assignee_id": case.assignee_id, "department": case.department, "verdict": case.verdict,
             "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
-            "escalation_level": case.escalation_level, "decision": case.decision, "survey": case.survey}
+            "escalation_level": case.escalation_level, "decision": decision_json(case.decisions),
+            "survey": survey_json(case.visits)}
 
 
 def _record(db: Session, *, actor: Actor, case: Case, action: str, from_state: str | None,
@@ -253,6 +255,7 @@ def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings
             raise InvalidInput(f"{assignee.username} cannot survey sites (role {assignee.role}).",
                                errors=[{"field": "assignee_id", "message": "not a surveyor"}])
         case.assignee_id = assignee.id
+        visits.assign(case=case, kind=visits.ASSIGNS[action], assignee_id=assignee.id, actor=actor, now=now)
         details["assignee"] = assignee.username
     elif action in (Action.record_survey, Action.record_reinspection):
         if case.assignee_id != actor.user_id:
@@ -260,14 +263,12 @@ def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings
         _require(body.findings, "findings", action)
         if action == Action.record_survey:
             _require(body.hazard_found, "hazard_found", action)
-            case.survey = {"findings": body.findings, "hazard_found": body.hazard_found, "by": actor.username,
-                           "at": now.isoformat()}
             case.surveyed_by_id = actor.user_id
         else:
             _require(body.passed, "passed", action)
-            case.survey = {**(case.survey or {}), "reinspection": {"findings": body.findings, "passed": body.passed,
-                                                                    "by": actor.username, "at": now.isoformat()}}
             case.reinspected_by_id = actor.user_id
+        visits.record(case=case, kind=visits.RECORDS[action], actor=actor, findings=body.findings or "",
+                      hazard_found=body.hazard_found, passed=body.passed, measures=body.measures, now=now)
         details = {"findings": body.findings, "hazard_found": body.hazard_found, "passed": body.passed}
     elif action == Action.report_rectification:
         _require(body.note, "note", action)
@@ -291,14 +292,13 @@ def _decide(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, ac
     if actor.user_id is not None and actor.user_id in (case.surveyed_by_id, case.reinspected_by_id):
         raise PermissionDenied("You recorded the site survey or re-inspection of this case; another officer must "
                                "decide it (separation of duties).")
-    survey = case.survey or {}
-    reinspection = survey.get("reinspection")
-    remedied = bool(reinspection and reinspection.get("passed"))
+    site = visits.site_findings(case.visits)
+    remedied = site.remedied
     if action in (Action.approve, Action.approve_with_clauses, Action.resolve):
-        if reinspection is not None and not remedied:
+        if site.reinspection is not None and not remedied:
             raise Conflict("The re-inspection found the rectification inadequate: issue a new hazard notice or "
                            "refuse.", allowed_actions=[Action.issue_hazard_notice.value, Action.refuse.value])
-        if reinspection is None and survey.get("hazard_found"):
+        if site.reinspection is None and site.hazard_found:
             raise Conflict("The site survey found a hazard: issue a hazard notice or refuse.",
                            allowed_actions=[Action.issue_hazard_notice.value, Action.refuse.value])
         # The conflict check comes first: a plain approval of a conflict must not be pointed at
@@ -313,17 +313,16 @@ def _decide(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, ac
                            allowed_actions=[Action.approve_with_clauses.value])
     if action in (Action.issue_hazard_notice, Action.refuse):
         _require(body.measures, "measures", action)
-    decision: dict[str, Any] = {"action": action.value, "by": actor.username, "at": now.isoformat(),
-                                "measures": body.measures, "note": body.note}
+    reported_to = None
     if action == Action.refuse:
-        decision["reported_to"] = case_policy().escalation["refusal_reported_to"][body.language or case.language]
+        reported_to = case_policy().escalation["refusal_reported_to"][body.language or case.language]
     kind = DOCUMENT_KIND.get(action)
-    if kind is not None:
-        document = _issue(db=db, actor=actor, storage=storage, case=case, kind=kind,
-                          language=body.language or case.language, measures=body.measures, now=now)
-        decision["document"] = {"id": document.id, "serial_number": document.serial_number}
-    case.decision = decision
-    return {"decision": decision}
+    document = None if kind is None else _issue(db=db, actor=actor, storage=storage, case=case, kind=kind,
+                                                language=body.language or case.language, measures=body.measures,
+                                                now=now)
+    visits.record_decision(case=case, action=action, actor=actor, measures=body.measures, note=body.note,
+                           reported_to=reported_to, document=document, now=now)
+    return {"decision": decision_json(case.decisions)}
 
 
 def _issue(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, kind: str, language: str,
@@ -400,7 +399,8 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
     escalated one level and announced (outbox) to the owning department's head."""
     stmt = (select(Case).where(Case.deadline_at < now, Case.state.not_in([s.value for s in TERMINAL]),
                                Case.overdue_flagged_at.is_(None))
-            .order_by(Case.id).with_for_update(skip_locked=True))
+            .order_by(Case.id).with_for_update(skip_locked=True)
+            .options(selectinload(Case.visits), selectinload(Case.decisions)))  # for the audit snapshots
     actor = Actor.system("overdue-check")
     flagged = []
     for case in db.scalars(stmt):
@@ -420,8 +420,8 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
 
 @dataclass(frozen=True)
 class CaseView:
-    """A case with what its page shows: the people on it, its history and its documents, and which
-    of its personal fields the caller sees in full (`cases.privacy`)."""
+    """A case with what its page shows: the people on it, its history, its site visits, decisions
+    and documents, and which of its personal fields the caller sees in full (`cases.privacy`)."""
 
     case: Case
     owner: User | None
@@ -429,10 +429,12 @@ class CaseView:
     events: list[CaseEvent]
     documents: list[issuing.DecisionDocumentRecord]
     disclosed: frozenset[str]
+    visits: list[SiteVisit]
+    decisions: list[CaseDecision]
 
 
 def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView]:
-    """Views of `cases` as `actor` may see them, in their order, read with three queries however
+    """Views of `cases` as `actor` may see them, in their order, read with five queries however
     many cases a page holds. Call once per response: the personal data it discloses is logged
     in one audit record (DOMAIN.md §6: who viewed whose record is logged)."""
     ids = [case.id for case in cases]
@@ -445,10 +447,13 @@ def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView
     record = issuing.DecisionDocumentRecord
     for document in db.scalars(select(record).where(record.case_id.in_(ids)).order_by(record.id)):
         papers[document.case_id].append(document)
+    site_visits = visits.rows_by_case(db=db, model=SiteVisit, case_ids=ids)
+    decisions = visits.rows_by_case(db=db, model=CaseDecision, case_ids=ids)
     views = [CaseView(case=case, owner=users.get(case.owner_id),
                       assignee=users.get(case.assignee_id) if case.assignee_id else None,
                       events=history[case.id], documents=papers[case.id],
-                      disclosed=privacy.disclosed_fields(actor=actor, case=case, events=history[case.id]))
+                      disclosed=privacy.disclosed_fields(actor=actor, case=case, events=history[case.id]),
+                      visits=site_visits[case.id], decisions=decisions[case.id])
              for case in cases]
     _record_disclosure(db=db, actor=actor, views=views)
     return views
