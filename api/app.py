@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import redis
 from fastapi import FastAPI
 
+from api.dependencies import Clock, utc_now
 from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
@@ -28,8 +29,11 @@ customers and traces. Errors are RFC 9457 problem+json.
 """
 
 
-def create_app(settings: Settings, domains: Domains | None = None) -> FastAPI:
-    """The API with the installed domains' routes (or `domains`, e.g. a test's selection)."""
+def create_app(settings: Settings, domains: Domains | None = None, clock: Clock = utc_now) -> FastAPI:
+    """The API with the installed domains' routes (or `domains`, e.g. a test's selection).
+
+    `clock` is the time the domain works with (`api.dependencies.Now`); tests may replace
+    `app.state.clock` to make requests at a chosen moment."""
     domains = domains or installed()
     logging.basicConfig(level=settings.log_level)
     engine = create_db_engine(settings.database)
@@ -43,6 +47,7 @@ def create_app(settings: Settings, domains: Domains | None = None) -> FastAPI:
     app = FastAPI(title="GridWarden", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
+    app.state.clock = clock
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.storage = ObjectStorage(settings.s3)

@@ -11,8 +11,9 @@ machine cost more than the work itself. Only what blocks (database, Redis) goes 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 import anyio
@@ -74,6 +75,24 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+# What time it is, for the domain: deadlines, case numbers by local year, the overdue list. The
+# app factory puts a clock on `app.state.clock` (the real UTC time unless told otherwise), so a
+# test can set the moment a request is made and go through the API like any client.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def current_time(request: Request) -> datetime:
+    """The moment of this request, read once, from the app's clock."""
+    clock: Clock = request.app.state.clock
+    return clock()
+
+
+Now = Annotated[datetime, Depends(current_time)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Storage = Annotated[ObjectStorage, Depends(get_storage)]
 CeleryApp = Annotated[Celery, Depends(get_celery)]
@@ -186,6 +205,12 @@ def encode_cursor(*position: int, kind: str = "id") -> str:
     """An opaque cursor for keyset paging: the sort key of the last row returned."""
     text = ":".join([kind, *(str(p) for p in position)])
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def next_cursor(last_id: int | None, *, returned: int, limit: int) -> str | None:
+    """The cursor of the page after one ending at `last_id`; None when the page was not full
+    (there is nothing more), so a client follows cursors until there is none."""
+    return encode_cursor(last_id) if last_id is not None and returned == limit else None
 
 
 def decode_cursor(cursor: str, *, kind: str = "id", parts: int = 1) -> tuple[int, ...]:

@@ -1,4 +1,6 @@
-"""Shaping records as RFC 7946 GeoJSON at the edge (features, collections, ETags, next links)."""
+"""Shaping records as RFC 7946 GeoJSON at the edge (features, collections, next links).
+
+`etag` lives in `api.http` (it is not about GeoJSON); it is re-exported here for the layer routers."""
 
 from __future__ import annotations
 
@@ -8,13 +10,11 @@ from typing import Any
 from fastapi import Request
 
 from api.dependencies import encode_cursor
+from api.http import etag
 from gis.network.service import FeaturePage, FeatureRecord
 
 GEOJSON = "application/geo+json"
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
+__all__ = ["GEOJSON", "collection_bytes", "etag", "feature", "feature_collection", "feature_collection_bytes"]
 
 
 def feature(record: FeatureRecord) -> dict[str, Any]:

@@ -7,6 +7,7 @@ deadline costs one primary-key look-up and an edited calendar is used at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -73,11 +74,37 @@ def remaining(calendar: WorkingCalendar, case: Case, *, now: datetime) -> Remain
     return calendar.remaining(now=now, deadline=case.deadline_at)
 
 
+@dataclass(frozen=True)
+class CalendarShown:
+    """A working calendar as the API shows it: its version (the ETag) and its body."""
+
+    version: int
+    body: dict[str, Any]
+
+
+def _shown(db: Session, record: WorkingCalendarRecord, moved: int | None = None) -> CalendarShown:
+    calendar = working_calendar(db, record.code)
+    body: dict[str, Any] = {
+        "code": record.code, "version": record.version, "sha256": record.sha256,
+        "updated_at": record.updated_at.isoformat() if record.updated_at else None, "updated_by": record.updated_by,
+        "covered_years": sorted(calendar.covered_years), "unverified_years": sorted(calendar.unverified_years),
+        "document": record.document}
+    if moved is not None:
+        body["deadlines_moved"] = moved
+    return CalendarShown(version=record.version, body=body)
+
+
+def show_calendar(*, db: Session, code: str) -> CalendarShown:
+    """The calendar `code`: its document and which years it covers (and which are unverified)."""
+    return _shown(db, calendar_record(db=db, code=code))
+
+
 def replace_calendar(*, db: Session, actor: Actor, code: str, document: dict[str, Any],
-                     expected_version: int) -> tuple[WorkingCalendarRecord, int]:
+                     expected_version: int) -> CalendarShown:
     """An administrator replaces the calendar (e.g. adds next year's State Council notice).
     The document is validated whole; open cases' deadlines are recomputed on the new calendar,
-    because a stage's legal limit counts the days as they really are. Returns (record, moved)."""
+    because a stage's legal limit counts the days as they really are. The answer says how many
+    deadlines moved (`deadlines_moved`)."""
     record = db.scalars(select(WorkingCalendarRecord).where(WorkingCalendarRecord.code == code.upper())
                         .with_for_update()).one_or_none()
     if record is None:
@@ -102,7 +129,7 @@ def replace_calendar(*, db: Session, actor: Actor, code: str, document: dict[str
                          entity_id=record.code, before=before,
                          after={"version": record.version, "sha256": record.sha256, "document": document,
                                 "deadlines_moved": moved})
-    return record, moved
+    return _shown(db, record, moved)
 
 
 def _recompute_open_deadlines(db: Session) -> int:

@@ -224,3 +224,10 @@ def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: 
                    for d in view.documents],
         history=[EventOut(at=e.at, actor=e.actor_name, action=e.action, from_state=e.from_state, to_state=e.to_state,
                           details=e.details) for e in view.events])
+
+
+class CasePage(BaseModel):
+    """A page of cases in id order; `next_cursor` fetches the next page (None: this was the last)."""
+
+    items: list[CaseOut]
+    next_cursor: str | None

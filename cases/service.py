@@ -1,6 +1,9 @@
 """Cases from registration to decision: screening on submission, the state machine, first
 responsibility, separation of duties, deadlines and decision documents. Keyword-only functions,
 no HTTP; the caller's unit of work owns the transaction.
+
+A submission is checked in `cases.registration` before it gets here; what a case's page shows is
+put together in `cases.presentation`; the API calls `cases.use_cases`, one function per operation.
 """
 
 from __future__ import annotations
@@ -10,29 +13,27 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import mapping
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from cases import deadlines, issuing, privacy, visits
-from cases.models import Case, CaseDecision, CaseEvent, SiteVisit
+from cases import deadlines, issuing, visits
+from cases.models import Case, CaseEvent
 from cases.permissions import CASES_ASSIGN, CASES_DECIDE, CASES_REGISTER, CASES_REPORT_ENCROACHMENT, CASES_SURVEY
 from cases.policy import case_policy
-from cases.schemas import ActionIn, CaseIn, EncroachmentIn
+from cases.registration import SITE_EPSG, Registration
+from cases.schemas import ActionIn
 from cases.visit_schemas import decision_json, survey_json
-from cases.workflow import TERMINAL, Action, CaseKind, State, allowed_actions, transition_for
+from cases.workflow import TERMINAL, Action, CaseKind, State, open_actions, transition_for
 from core import outbox
 from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleVersion
-from core.fingerprint import IDEMPOTENCY_KEY_REUSED, request_fingerprint
+from core.fingerprint import IDEMPOTENCY_KEY_REUSED
 from core.permissions import Role, has_permission
 from core.settings import Settings
 from core.storage import ObjectStorage
 from core.users.models import User
-from gis.geometry import geodesic_distance_m, parse_geometry
 from gis.rule_sets import service as rule_set_service
 from gis.screening import service as screening_service
 from gis.screening.models import Screening
@@ -46,20 +47,6 @@ VERDICT_RANK = {"clear": 0, "conditional": 1, "conflict": 2}
 # auditors read every case but change nothing, so they check the owner's work and are never it.
 CASE_WORK = frozenset({CASES_REGISTER, CASES_ASSIGN, CASES_SURVEY,
                        CASES_DECIDE, CASES_REPORT_ENCROACHMENT})
-
-
-@dataclass(frozen=True)
-class Registration:
-    """A validated case, ready to be stored and screened. `fingerprint` identifies the request it
-    came from (`core.fingerprint.request_fingerprint`), so an Idempotency-Key is bound to it."""
-
-    kind: CaseKind
-    request_type: str
-    location: BaseGeometry
-    footprint: BaseGeometry | None
-    screenings: list[screening_service.ScreeningInput]
-    fields: dict[str, Any]
-    fingerprint: str
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
@@ -80,57 +67,6 @@ def _record(db: Session, *, actor: Actor, case: Case, action: str, from_state: s
                          before=before, after=_snapshot(case), reason=reason)
     outbox.emit(db=db, event_type=f"case.{action}", entity_type=ENTITY, entity_id=case.id,
                 payload={"state": case.state, "owner_id": case.owner_id, "department": case.department})
-
-
-def _validate(*, db: Session, location_json: dict[str, Any], footprint_json: dict[str, Any] | None,
-              activities: list[tuple[str, dict[str, Any]]], epsg: int, settings: Settings
-              ) -> tuple[BaseGeometry, BaseGeometry | None, list[screening_service.ScreeningInput]]:
-    # The site is screened, so it takes the screening's limits, checked here before any other work.
-    site_limits = screening_service.screening_limits(settings.screening)
-    location = parse_geometry(location_json, epsg=epsg, allowed_types=frozenset({"Point"}), field="location",
-                              limits=site_limits)
-    footprint = (parse_geometry(footprint_json, epsg=epsg, allowed_types=frozenset({"Polygon", "MultiPolygon"}),
-                                field="footprint", limits=site_limits) if footprint_json else None)
-    limit_m = settings.workflow.max_footprint_distance_m
-    if footprint is not None and geodesic_distance_m(footprint, location) > limit_m:
-        raise InvalidInput(f"The footprint is more than {limit_m:g} m from the location; check both geometries.",
-                           errors=[{"field": "footprint", "message": "not at the location"}])
-    site = mapping(footprint if footprint is not None else location)
-    rule_set = rule_set_service.get_rule_set(db=db)
-    raws = [screening_service.RawScreening(geometry=dict(site), activity=a, parameters=p) for a, p in activities]
-    items = screening_service.validate_all(raws=raws, epsg=4326, rule_set=rule_set, limits=settings.screening)
-    return location, footprint, items
-
-
-def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings) -> Registration:
-    kind = CaseKind(case_in.kind)
-    activities = [(a.activity, a.parameters) for a in case_in.activities]
-    if kind == CaseKind.connection and not any(a == "connection" for a, _ in activities):
-        activities.insert(0, ("connection", {"requested_load_kw": case_in.requested_load_kw}))
-    location, footprint, items = _validate(db=db, location_json=case_in.location,
-                                           footprint_json=case_in.footprint, activities=activities, epsg=epsg,
-                                           settings=settings)
-    fields = case_in.model_dump(exclude={"kind", "request_type", "location", "footprint", "activities"})
-    fields["activities"] = [{"activity": a, "parameters": p} for a, p in activities]
-    return Registration(kind, case_in.request_type, location, footprint, items, fields,
-                        request_fingerprint(operation="case.request", epsg=epsg, body=case_in))
-
-
-def prepare_encroachment(*, db: Session, report: EncroachmentIn, epsg: int, settings: Settings) -> Registration:
-    """A patrol rarely knows more than "someone is building here": what was found and the voltage
-    to assume until screening names the line take their defaults from policy.json."""
-    defaults = case_policy().encroachment
-    activity = report.activity or defaults["activity"]
-    parameters = report.parameters if report.parameters is not None else (
-        defaults["parameters"] if activity == defaults["activity"] else {})
-    location, footprint, items = _validate(db=db, location_json=report.location,
-                                           footprint_json=report.footprint, activities=[(activity, parameters)],
-                                           epsg=epsg, settings=settings)
-    fields = {"applicant_name": report.responsible_party or "-", "site_address": report.site_address,
-              "description": report.description, "voltage_kv": float(defaults["voltage_kv"]),
-              "language": report.language, "activities": [{"activity": activity, "parameters": parameters}]}
-    return Registration(CaseKind.encroachment, "encroachment", location, footprint, items, fields,
-                        request_fingerprint(operation="case.encroachment", epsg=epsg, body=report))
 
 
 def _next_number(db: Session, kind: CaseKind, now: datetime) -> str:
@@ -188,9 +124,9 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
 
 def _screen(*, db: Session, actor: Actor, case: Case, registration: Registration, settings: Settings,
             now: datetime) -> None:
-    rule_set = rule_set_service.get_rule_set(db=db)
-    rows = screening_service.run(db=db, actor=actor, items=registration.screenings, rule_set=rule_set, epsg=4326,
-                                 limits=settings.screening, subject=(ENTITY, case.id))
+    rule_set = registration.screening.rule_set  # the one the site was validated against
+    rows = screening_service.run(db=db, actor=actor, items=registration.screening.items, rule_set=rule_set,
+                                 epsg=SITE_EPSG, limits=settings.screening, subject=(ENTITY, case.id))
     before = _snapshot(case)
     case.screening_ids = [row.id for row in rows]
     case.verdict = max((row.verdict for row in rows), key=VERDICT_RANK.__getitem__)
@@ -240,7 +176,7 @@ def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings
     kind, state = CaseKind(case.kind), State(case.state)
     transition = transition_for(kind, state, action)
     if transition is None or transition.permission is None:
-        allowed = [a.value for a in allowed_actions(kind, state) if a != Action.screen]
+        allowed = [a.value for a in open_actions(kind, state)]
         raise Conflict(f"{action.value} is not possible for a {kind.value} case in state {state.value}; allowed "
                        f"now: {', '.join(allowed) or 'none (the case is closed)'}.", allowed_actions=allowed)
     if not has_permission(actor.role, transition.permission):
@@ -416,58 +352,6 @@ def flag_overdue(*, db: Session, now: datetime) -> list[int]:
         flagged.append(case.id)
     db.flush()
     return flagged
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """A case with what its page shows: the people on it, its history, its site visits, decisions
-    and documents, and which of its personal fields the caller sees in full (`cases.privacy`)."""
-
-    case: Case
-    owner: User | None
-    assignee: User | None
-    events: list[CaseEvent]
-    documents: list[issuing.DecisionDocumentRecord]
-    disclosed: frozenset[str]
-    visits: list[SiteVisit]
-    decisions: list[CaseDecision]
-
-
-def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView]:
-    """Views of `cases` as `actor` may see them, in their order, read with five queries however
-    many cases a page holds. Call once per response: the personal data it discloses is logged
-    in one audit record (DOMAIN.md §6: who viewed whose record is logged)."""
-    ids = [case.id for case in cases]
-    user_ids = {u for case in cases for u in (case.owner_id, case.assignee_id) if u is not None}
-    users = {user.id: user for user in db.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
-    history: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
-    for event in db.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(ids)).order_by(CaseEvent.id)):
-        history[event.case_id].append(event)
-    papers: dict[int, list[issuing.DecisionDocumentRecord]] = {case_id: [] for case_id in ids}
-    record = issuing.DecisionDocumentRecord
-    for document in db.scalars(select(record).where(record.case_id.in_(ids)).order_by(record.id)):
-        papers[document.case_id].append(document)
-    site_visits = visits.rows_by_case(db=db, model=SiteVisit, case_ids=ids)
-    decisions = visits.rows_by_case(db=db, model=CaseDecision, case_ids=ids)
-    views = [CaseView(case=case, owner=users.get(case.owner_id),
-                      assignee=users.get(case.assignee_id) if case.assignee_id else None,
-                      events=history[case.id], documents=papers[case.id],
-                      disclosed=privacy.disclosed_fields(actor=actor, case=case, events=history[case.id]),
-                      visits=site_visits[case.id], decisions=decisions[case.id])
-             for case in cases]
-    _record_disclosure(db=db, actor=actor, views=views)
-    return views
-
-
-def _record_disclosure(*, db: Session, actor: Actor, views: list[CaseView]) -> None:
-    """One audit record per response that shows personal data in full, naming every case shown in
-    full and which of its fields; nothing when everything was masked."""
-    disclosed = [view for view in views if view.disclosed]
-    if disclosed:
-        audit_service.record(db=db, actor=actor, action="case.contact_view", entity_type=ENTITY,
-                             entity_id=disclosed[0].case.id if len(disclosed) == 1 else "many", before=None,
-                             after={"case_ids": [view.case.id for view in disclosed],
-                                    "fields": {str(view.case.id): sorted(view.disclosed) for view in disclosed}})
 
 
 def document_pdf(*, db: Session, storage: ObjectStorage, case_id: int, document_id: int) -> tuple[str, bytes]:

@@ -112,3 +112,10 @@ def allowed_actions(kind: CaseKind, state: State) -> list[Action]:
 
 def transition_for(kind: CaseKind, state: State, action: Action) -> Transition | None:
     return next((t for t in TRANSITIONS if t.action == action and state in t.source and kind in t.kinds), None)
+
+
+def open_actions(kind: CaseKind, state: State) -> list[Action]:
+    """The actions a person may take on a case of `kind` in `state`: every allowed action but those
+    the system takes itself (screening, done at registration). What a case's page offers and what a
+    refused move lists as the alternatives."""
+    return [t.action for t in TRANSITIONS if state in t.source and kind in t.kinds and t.permission is not None]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -33,3 +34,15 @@ def request_fingerprint(*, operation: str, epsg: int, body: BaseModel) -> str:
     matches, and a different request under the same key does not, whichever endpoint it is sent to.
     """
     return json_fingerprint({"operation": operation, "crs": epsg, "body": body.model_dump(mode="json")})
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Submitted(Generic[T]):
+    """The answer to a submission that may carry an Idempotency-Key: what it produced, and whether
+    it was created now (HTTP 201) or is the first submission's result, replayed (HTTP 200)."""
+
+    value: T
+    created: bool

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.dependencies import DbSession, Page, encode_cursor, require
+from api.dependencies import DbSession, Page, next_cursor, require
 from core.audit import service as audit_service
 from core.audit.schemas import AuditPage, AuditRecordOut
 from core.bounds import IsoDateTime
@@ -31,12 +31,12 @@ def search_audit_log(
     query = audit_service.AuditQuery(entity_type=entity_type, entity_id=entity_id, actor_name=actor,
                                      since=since, until=until, after_id=page.after_id, limit=page.limit)
     records = audit_service.search(db=db, query=query)
-    next_cursor = encode_cursor(records[-1].id) if len(records) == page.limit else None
     items = [AuditRecordOut.model_validate(r) for r in records]
     if not has_permission(_actor.role, CUSTOMERS_READ_CONTACT):
         for item in items:
             _mask_personal_data(item)
-    return AuditPage(items=items, next_cursor=next_cursor)
+    return AuditPage(items=items, next_cursor=next_cursor(records[-1].id if records else None,
+                                                          returned=len(records), limit=page.limit))
 
 
 def _mask_personal_data(item: AuditRecordOut) -> None:

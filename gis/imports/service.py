@@ -6,7 +6,8 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import PurePath
+from typing import Any, BinaryIO
 
 from celery import Celery
 from kombu.exceptions import KombuError
@@ -15,11 +16,14 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import service as audit_service
+from core.bounds import column_length
 from core.context import Actor, current_request_id
 from core.database import after_commit
-from core.errors import Conflict, NotFound, ServiceUnavailable
+from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from core.permissions import Role
 from core.storage import ObjectStorage
+from gis.crs import parse_crs
+from gis.imports import geofile
 from gis.imports.lease import lease_is_free
 from gis.imports.models import ImportJob, JobStatus
 
@@ -192,3 +196,50 @@ def enqueue(*, celery: Celery, job_id: int) -> bool:
                        job_id, exc.__class__.__name__)
         return False
     return True
+
+
+# The upload's name is kept as the job's source name and inside its object key ("geo/<32 hex>/<name>").
+MAX_FILENAME_LENGTH = min(column_length(ImportJob.source_name), column_length(ImportJob.object_key) - len("geo//") - 32)
+_CHUNK_BYTES = 1024 * 1024
+
+
+def _read_limited(source: BinaryIO, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := source.read(_CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The file is larger than the {limit // _CHUNK_BYTES} MiB limit.")
+        chunks.append(chunk)
+    if size == 0:
+        raise InvalidInput("The uploaded file is empty.", errors=[{"field": "file", "message": "empty"}])
+    return b"".join(chunks)
+
+
+def queue_geo_import(*, db: Session, actor: Actor, storage: ObjectStorage, celery: Celery, layer: str,
+                     filename: str | None, crs: str | None, source: BinaryIO, max_bytes: int) -> ImportJob:
+    """`POST /imports/geo`: check what can be checked before reading the file (layer, CRS, name),
+    read it (at most `max_bytes`), check the queue takes work, then store file and job; the job is
+    sent to the queue once the unit of work commits."""
+    geofile.layer_by_name(layer)
+    if crs:
+        parse_crs(crs)
+    name = PurePath(filename or "upload.geojson").name
+    if len(name) > MAX_FILENAME_LENGTH or "\x00" in name:
+        raise InvalidInput(f"The file name must be at most {MAX_FILENAME_LENGTH} characters, without NUL.",
+                           errors=[{"field": "file", "message": "file name too long or not text"}])
+    data = _read_limited(source, max_bytes)
+    check_queue(celery=celery)
+    job = create_geo_job(db=db, actor=actor, storage=storage, layer=layer, filename=name, data=data, crs=crs)
+    job_id = job.id
+    after_commit(db, lambda: enqueue(celery=celery, job_id=job_id))
+    return job
+
+
+def queue_simbench_import(*, db: Session, actor: Actor, celery: Celery, subnet: str | None) -> ImportJob:
+    """`POST /imports/simbench`: a job importing (or refreshing) the SimBench grid, sent to the
+    queue once the unit of work commits (503 before anything is stored if the queue is down)."""
+    check_queue(celery=celery)
+    job = create_simbench_job(db=db, actor=actor, subnet=subnet)
+    job_id = job.id
+    after_commit(db, lambda: enqueue(celery=celery, job_id=job_id))
+    return job

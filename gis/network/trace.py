@@ -19,6 +19,7 @@ from gis.network.trace_schemas import (
     DownstreamTrace,
     ElementRef,
     FeedStepOut,
+    TraceRequest,
     TransformerSummary,
     UpstreamTrace,
 )
@@ -113,3 +114,13 @@ def trace_upstream(*, db: Session, cache: GraphCache, customer: CustomerRef) -> 
               for s in steps],
     )
 
+
+
+def trace(*, db: Session, cache: GraphCache, request: TraceRequest) -> DownstreamTrace | UpstreamTrace:
+    """The trace a request asks for: downstream from an element, or upstream from a customer (the
+    request's own validation guarantees the reference its direction needs)."""
+    if request.direction == "downstream":
+        assert request.element is not None
+        return trace_downstream(db=db, cache=cache, element=request.element)
+    assert request.customer is not None
+    return trace_upstream(db=db, cache=cache, customer=request.customer)

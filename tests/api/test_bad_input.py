@@ -111,7 +111,8 @@ def test_the_largest_bigint_is_an_honest_404(client: TestClient, admin: dict[str
     (f"/customers?transformer_id={BEYOND_INT64}", "query.transformer_id"),
     (f"/network/lines?limit={BEYOND_INT64}", "query.limit"),
     (f"/cases?owner_id={BEYOND_INT64}", "query.owner_id"),
-    (f"/cases?after_id={BEYOND_INT64}", "query.after_id"),
+    (f"/cases?limit={BEYOND_INT64}", "query.limit"),
+    (f"/requests?after_id={BEYOND_INT64}", "query.after_id"),  # the list's form before cursors
     (f"/zones?line_id={BEYOND_INT64}", "query.line_id"),
     (f"/zones?limit={BEYOND_INT64}", "query.limit"),
     (f"/audit?limit={BEYOND_INT64}", "query.limit"),
@@ -124,6 +125,7 @@ def test_an_integer_filter_beyond_64_bits_is_422_naming_it(client: TestClient, a
 @pytest.mark.parametrize("path,sent", [
     ("/network/lines", cursor(f"id:{BEYOND_INT64}")),
     ("/audit", cursor(f"id:{BEYOND_INT64}")),
+    ("/cases", cursor(f"id:{BEYOND_INT64}")),
     ("/zones", cursor(f"zone:0:{BEYOND_INT64}")),
     ("/network/lines", cursor("id:-" + "9" * 30)),
     ("/network/lines", cursor("id:1_000")),

@@ -12,25 +12,22 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases import deadlines, service
-from cases.schemas import ActionIn, CaseIn
 from cases.workflow import Action
 from core.context import Actor
-from core.database import unit_of_work
 from core.permissions import Role
 from core.settings import Settings
-from core.storage import ObjectStorage
 from core.users import service as user_service
 from core.users.schemas import UserCreate
 from tests.conftest import bearer
@@ -243,57 +240,59 @@ def desk(client: TestClient, people: dict[str, Person], network: dict[str, Any])
     return Desk(client, people)
 
 
-# --- cases at chosen moments (the API always uses the real clock) -------------------------------------
+# --- cases at chosen moments: the API's clock set by the test ------------------------------------------
 
 
-def actor(person: Person) -> Actor:
-    return Actor(user_id=person.id, username=person.username, role=person.role)
+def moment(value: str | None) -> datetime | None:
+    """A timestamp of the API (ISO 8601 with offset) as an aware datetime."""
+    return None if value is None else datetime.fromisoformat(value)
 
 
+@dataclass
 class Clock:
-    """Registers and moves cases at chosen moments through the service, one unit of work each."""
+    """Registers, moves and reads cases through the API at chosen moments: before each request it
+    sets the app's clock (`app.state.clock`, read by `api.dependencies.Now`), so the deadline, the
+    remaining time and the case number are the ones the API computes for that moment."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, storage: ObjectStorage,
-                 people: dict[str, Person]) -> None:
-        self.session_factory, self.settings, self.storage, self.people = session_factory, settings, storage, people
+    app: FastAPI
+    desk: Desk
+
+    def set(self, now: datetime) -> None:
+        self.app.state.clock = lambda: now
 
     def register(self, body: dict[str, Any], *, now: datetime) -> tuple[int, datetime | None]:
         """(case id, deadline) of a case registered by the approver at `now`."""
-        with unit_of_work(self.session_factory) as db:
-            registration = service.prepare_case(db=db, case_in=CaseIn.model_validate(body), epsg=4326,
-                                                settings=self.settings)
-            case, _ = service.register(db=db, actor=actor(self.people["approver"]), registration=registration,
-                                       settings=self.settings, now=now)
-            return case.id, case.deadline_at
+        self.set(now)
+        case = self.desk.register(body)
+        return case["id"], moment(case["deadline_at"])
 
     def act(self, case_id: int, action: Action, *, by: str, now: datetime, **body: Any) -> tuple[str, datetime | None]:
         """(state, deadline) after `action` taken by `by` at `now`."""
-        with unit_of_work(self.session_factory) as db:
-            version = service.get_case(db=db, case_id=case_id).version
-            case = service.act(db=db, actor=actor(self.people[by]), storage=self.storage, settings=self.settings,
-                               case_id=case_id, expected_version=version, action=action,
-                               body=ActionIn.model_validate(body), now=now)
-            return case.state, case.deadline_at
+        self.set(now)
+        after = self.desk.act(self.desk.get(case_id), action.value, by=by, **body)
+        return after["state"], moment(after["deadline_at"])
 
     def remaining(self, case_id: int, *, now: datetime) -> tuple[int, bool]:
-        """(working days left, overdue) of the case at `now`."""
-        with unit_of_work(self.session_factory) as db:
-            case = service.get_case(db=db, case_id=case_id)
-            left = deadlines.remaining(deadlines.working_calendar(db), case, now=now)
-            assert left is not None
-            return left.working_days, left.overdue
+        """(working days left, overdue) of the case as the API shows it at `now`."""
+        self.set(now)
+        left = self.desk.get(case_id)["remaining"]
+        assert left is not None
+        return left["working_days"], left["overdue"]
 
     def number(self, case_id: int) -> str:
-        with unit_of_work(self.session_factory) as db:
-            return service.get_case(db=db, case_id=case_id).number
+        return str(self.desk.get(case_id)["number"])
 
     def surveyed(self, case_id: int, *, now: datetime, hazard: bool = False) -> tuple[str, datetime | None]:
-        self.act(case_id, Action.assign_survey, by="approver", now=now, assignee_id=self.people["inspector"].id)
+        self.act(case_id, Action.assign_survey, by="approver", now=now, assignee_id=self.desk.people["inspector"].id)
         return self.act(case_id, Action.record_survey, by="inspector", now=now, findings="现场查勘",
                         hazard_found=hazard)
 
 
 @pytest.fixture
-def clock(session_factory: sessionmaker[Session], settings: Settings, storage: ObjectStorage,
-          people: dict[str, Person], network: dict[str, Any]) -> Clock:
-    return Clock(session_factory, settings, storage, people)
+def clock(app: FastAPI, desk: Desk) -> Iterator[Clock]:
+    """The API at moments the test chooses; the real clock again afterwards."""
+    real = app.state.clock
+    try:
+        yield Clock(app, desk)
+    finally:
+        app.state.clock = real

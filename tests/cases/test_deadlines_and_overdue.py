@@ -1,8 +1,8 @@
 """Stage deadlines in working days on the CN holiday calendar, the overdue list, and the daily
 Celery job that flags and escalates overdue cases.
 
-Deadlines at a fixed moment go through `cases.service` directly (the `clock` fixture; the API
-always uses the real clock); 2026's National Day holiday (1-7 October) is followed by a make-up working Saturday
+Deadlines at a fixed moment go through the API with its clock set by the test (the `clock`
+fixture); 2026's National Day holiday (1-7 October) is followed by a make-up working Saturday
 (10 October), so a case registered on 30 September shows both.
 """
 
@@ -122,9 +122,9 @@ def test_overdue_list_shows_only_open_cases_past_their_deadline(desk: Desk,
                                headers=desk.people["approver"].headers)
 
     assert response.status_code == 200, response.text
-    assert [c["id"] for c in response.json()] == [overdue_mix["late"]["id"]]
+    assert [c["id"] for c in response.json()["items"]] == [overdue_mix["late"]["id"]]
     everything = desk.client.get("/api/v1/cases", headers=desk.people["approver"].headers).json()
-    assert len(everything) == 3
+    assert len(everything["items"]) == 3
 
 
 def test_daily_job_flags_and_escalates_each_overdue_case_once(

@@ -60,7 +60,7 @@ def listed(desk: Desk, person: Person, case: dict[str, Any]) -> dict[str, Any]:
     """`case` as it appears in the list of cases `person` reads."""
     response = desk.client.get(REQUESTS, headers=person.headers)
     assert response.status_code == 200, response.text
-    (found,) = [c for c in response.json() if c["id"] == case["id"]]
+    (found,) = [c for c in response.json()["items"] if c["id"] == case["id"]]
     return dict(found)
 
 
@@ -140,7 +140,7 @@ def test_a_list_shows_in_full_only_the_cases_of_the_reader_and_logs_them_in_one_
     response = desk.client.get(REQUESTS, headers=approver.headers)
 
     assert response.status_code == 200
-    by_id = {c["id"]: c for c in response.json()}
+    by_id = {c["id"]: c for c in response.json()["items"]}
     for case in mine:
         assert_seen(by_id[case["id"]], phone=True, id_number=True)
     assert_seen(by_id[theirs["id"]], phone=False, id_number=False)
