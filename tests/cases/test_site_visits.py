@@ -128,8 +128,9 @@ def test_a_page_of_cases_reads_its_visits_and_decisions_in_one_query_each(
     statements.clear()
 
     response = desk.client.get("/api/v1/cases", headers=desk.people["approver"].headers)
+    page = response.json()["items"]
 
-    assert response.status_code == 200 and [len(c["visits"]) for c in response.json()] == [1, 1, 1]
-    assert all(c["decision"]["action"] == "issue_hazard_notice" for c in response.json())
+    assert response.status_code == 200 and [len(c["visits"]) for c in page] == [1, 1, 1]
+    assert all(c["decision"]["action"] == "issue_hazard_notice" for c in page)
     assert len([s for s in statements if "FROM site_visits" in s]) == 1
     assert len([s for s in statements if "FROM case_decisions" in s]) == 1
