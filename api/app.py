@@ -47,6 +47,7 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app = FastAPI(title="GridWarden", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
+    app.state.domains = domains
     app.state.clock = clock
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)

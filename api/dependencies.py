@@ -29,6 +29,7 @@ from core.context import Actor
 from core.database import unit_of_work
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PreconditionRequired
 from core.permissions import Permission, Role, has_permission
+from core.registry import Domains
 from core.security import TokenClaims, decode_token
 from core.settings import Settings
 from core.storage import ObjectStorage
@@ -49,6 +50,11 @@ async def get_storage(request: Request) -> ObjectStorage:
 
 async def get_celery(request: Request) -> Celery:
     return request.app.state.celery
+
+
+async def get_domains(request: Request) -> Domains:
+    """The domains this app was composed of (for what core gathers from all of them)."""
+    return request.app.state.domains
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -96,6 +102,7 @@ Now = Annotated[datetime, Depends(current_time)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Storage = Annotated[ObjectStorage, Depends(get_storage)]
 CeleryApp = Annotated[Celery, Depends(get_celery)]
+InstalledDomains = Annotated[Domains, Depends(get_domains)]
 
 
 async def get_cache(request: Request) -> redis.Redis:

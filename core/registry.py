@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
-from core.permissions import CORE_PERMISSIONS, Permission
+from core.permissions import CORE_PERMISSIONS, Permission, Role
 from core.settings import Settings
 
 # Tables core itself owns. Reference data of core: the migrations' bookkeeping and PostGIS's CRS table.
@@ -51,6 +51,9 @@ class Domain:
     after_migrate: tuple[str, ...] = ()
     # `module:function` loading the domain's demo data: function(settings=..., engine=..., actor=...) -> message.
     demo_data: tuple[str, ...] = ()
+    # `module:function` masking the domain's personal data in an audit snapshot for a reader whose
+    # role may not see it: function(snapshot, role) -> None, changing the snapshot (a copy) in place.
+    audit_redactions: tuple[str, ...] = ()
     # Tables whose rows are reference data the migrations load (rule sets, calendars): a test reset
     # or a benchmark's truncate keeps them.
     reference_tables: tuple[str, ...] = ()
@@ -124,6 +127,9 @@ class Domains:
 
     def demo_loaders(self) -> list[Callable[..., str]]:
         return [resolve(reference) for domain in self.items for reference in domain.demo_data]
+
+    def audit_redactions(self) -> list[Callable[[dict[str, Any], Role], None]]:
+        return [resolve(reference) for domain in self.items for reference in domain.audit_redactions]
 
     def reference_tables(self) -> frozenset[str]:
         return frozenset(CORE_REFERENCE_TABLES + tuple(t for domain in self.items for t in domain.reference_tables))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit.models import AuditRecord
+from core.audit.schemas import AuditRecordOut
 from core.context import Actor, current_request_id
+from core.permissions import Role
 
 
 def record(
@@ -126,3 +129,18 @@ def search(*, db: Session, query: AuditQuery) -> list[AuditRecord]:
     if query.after_id is not None:
         stmt = stmt.where(AuditRecord.id < query.after_id)
     return list(db.scalars(stmt.order_by(AuditRecord.id.desc()).limit(query.limit)))
+
+
+Redaction = Callable[[dict[str, Any], Role], None]
+
+
+def read_log(*, db: Session, actor: Actor, query: AuditQuery, redactions: Sequence[Redaction]) -> list[AuditRecordOut]:
+    """A page of the log as `actor` may read it. History keeps the real values; each domain masks
+    its personal data (`Domain.audit_redactions`) in what a reader whose role may not see it gets."""
+    items = [AuditRecordOut.model_validate(record) for record in search(db=db, query=query)]
+    for item in items:
+        for snapshot in (item.before, item.after):
+            if snapshot is not None:
+                for redact in redactions:
+                    redact(snapshot, actor.role)
+    return items

@@ -8,4 +8,5 @@ DOMAIN = Domain(
     models=("gis.customers.models",),
     routers=("api.routers.customers:router",),
     permissions=(CUSTOMERS_READ, CUSTOMERS_READ_CONTACT, CUSTOMERS_WRITE),
+    audit_redactions=("gis.customers.privacy:redact_audit_snapshot",),
 )
