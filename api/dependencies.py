@@ -32,7 +32,7 @@ from core.security import TokenClaims, decode_token
 from core.settings import Settings
 from core.users import sessions
 from gis.crs import parse_crs, to_storage
-from gis.network.service import BBoxFilter
+from gis.layers.service import BBoxFilter
 from media.storage import ObjectStorage
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

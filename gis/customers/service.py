@@ -11,7 +11,7 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.permissions import Permission, has_permission
 from gis.customers.privacy import SQL_MASK_PHONE, mask_phone
-from gis.network.service import Disclosure
+from gis.layers.spec import Disclosure
 
 
 def _log_disclosure(db: Session, actor: Actor, account_numbers: list[str]) -> None:

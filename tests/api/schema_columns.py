@@ -19,10 +19,9 @@ from pydantic import BaseModel
 from sqlalchemy import String
 
 from core.schema import metadata
-from gis.network.layers import CUSTOMERS, NETWORK_LAYERS
-from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
+from gis.layers.catalogue import managed_layers
 
-LAYERS = (*NETWORK_LAYERS, CUSTOMERS, BUILT_UP_AREAS, MANUAL_ZONES)
+LAYERS = managed_layers()
 
 # Schema -> the table its fields are stored in under their own names.
 HOME_TABLES: dict[str, str] = {

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
-from gis.network import service as layer_service
+from gis.layers import service as layer_service
 from gis.network.layers import NETWORK_LAYERS
 from gis.zones.layers import BUILT_UP_AREAS
 from tests.gis.screening.conftest import (
