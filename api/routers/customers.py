@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from api.routers.layer_routes import add_layer_routes
 from core.errors import InvalidInput
 from gis.customers.layers import CUSTOMERS
+from gis.customers.schemas import CustomerQuery
 from gis.layers.service import NearFilter
-from gis.network.schemas import CustomerQuery
 
 router = APIRouter(tags=["customers"])
 

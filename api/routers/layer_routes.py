@@ -18,9 +18,9 @@ from core.bounds import DbId
 from core.context import Actor
 from core.errors import InvalidInput
 from gis.layers import service
+from gis.layers.schemas import FeatureIn as LayerFeatureIn
+from gis.layers.schemas import FeaturePatchIn, ListQuery
 from gis.layers.spec import LayerSpec
-from gis.network.schemas import FeatureIn as LayerFeatureIn
-from gis.network.schemas import FeaturePatchIn, ListQuery
 
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {geojson.GEOJSON: {}}}}
 

@@ -8,10 +8,9 @@ from sqlalchemy.orm import Session
 
 from core.context import Actor
 from core.permissions import Permission
-from gis.customers import service
+from gis.customers import schemas, service
 from gis.customers.models import Customer
 from gis.layers.spec import POINT, LayerSpec, Privacy
-from gis.network import schemas
 
 
 def _apply_contact_privacy(db: Session, actor: Actor, customers: list[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from core.context import Actor
 from core.models import Base, ManagedRecord
 from core.permissions import Permission
-from gis.network import schemas
+from gis.layers import schemas
 
 POINT = frozenset({"Point"})
 LINESTRING = frozenset({"LineString"})
