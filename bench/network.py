@@ -70,13 +70,8 @@ def _list_work(settings: Settings, layer: LayerSpec, actor: Actor, bbox: str) ->
     from api.dependencies import parse_bbox
 
     def work(db: Session) -> int:
-        masks = layer.privacy.masks_for(actor) if layer.privacy else {}
-        disclosure = layer.privacy.disclosure_for(actor) if layer.privacy else None
-        page = layer_service.list_features_json(db=db, layer=layer, filters={}, after_id=None, limit=PAGE,
-                                                bbox=parse_bbox(settings, bbox, None), masks=masks,
-                                                disclosure=disclosure)
-        if disclosure is not None and layer.privacy:
-            layer.privacy.log_disclosure(db, actor, page.disclosed)
+        page = layer_service.list_features_for(db=db, actor=actor, layer=layer, filters={}, after_id=None,
+                                               limit=PAGE, bbox=parse_bbox(settings, bbox, None))
         return len(page.ids)
 
     return work

@@ -57,14 +57,9 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
         query = cast(ListQuery, query_params)
         page = page_param(settings, query.limit, query.cursor)
         extra = extra_list_filters(query) if extra_list_filters else {}
-        masks = privacy.masks_for(actor) if privacy else {}
-        disclosure = privacy.disclosure_for(actor) if privacy else None
-        features = service.list_features_json(db=db, layer=layer, filters=query.attribute_filters(),
-                                              bbox=parse_bbox(settings, query.bbox, query.bbox_crs),
-                                              after_id=page.after_id, limit=page.limit, **extra,
-                                              masks=masks, disclosure=disclosure)
-        if disclosure is not None and privacy is not None:
-            privacy.log_disclosure(db, actor, features.disclosed)
+        features = service.list_features_for(db=db, actor=actor, layer=layer, filters=query.attribute_filters(),
+                                             bbox=parse_bbox(settings, query.bbox, query.bbox_crs),
+                                             after_id=page.after_id, limit=page.limit, **extra)
         return Response(geojson.feature_collection_bytes(request, features, page.limit), media_type=geojson.GEOJSON)
 
     @router.get(path + "/{feature_id:int}", summary=f"Get one of {layer.name}", responses=GEOJSON_RESPONSE,

@@ -234,6 +234,21 @@ def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any]
     return FeaturePage(ids=list(ids), features=features, disclosed=list(disclosed[0] or []) if disclosed else [])
 
 
+def list_features_for(*, db: Session, actor: Actor, layer: LayerSpec, filters: dict[str, Any],
+                      bbox: BBoxFilter | None, near: NearFilter | None = None, after_id: int | None,
+                      limit: int) -> FeaturePage:
+    """A page as `actor` may see it: the layer's privacy rule (if any) masks in SQL what this reader
+    may not see, and what it shows in full is logged in the same transaction."""
+    privacy = layer.privacy
+    disclosure = privacy.disclosure_for(actor) if privacy else None
+    page = list_features_json(db=db, layer=layer, filters=filters, bbox=bbox, near=near, after_id=after_id,
+                              limit=limit, masks=privacy.masks_for(actor) if privacy else None,
+                              disclosure=disclosure)
+    if privacy is not None and disclosure is not None:
+        privacy.log_disclosure(db, actor, page.disclosed)
+    return page
+
+
 def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:
     """The live row and its record in one query; re-read from the database, never from the session
     cache, so values the database computes (length_m, updated_at) are current after a flush."""
