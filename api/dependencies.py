@@ -35,7 +35,7 @@ from core.settings import Settings
 from core.storage import ObjectStorage
 from core.users import sessions
 from gis.crs import parse_crs, to_storage
-from gis.network.service import BBoxFilter
+from gis.layers.service import BBoxFilter
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -1,6 +1,4 @@
-"""Shaping records as RFC 7946 GeoJSON at the edge (features, collections, next links).
-
-`etag` lives in `api.http` (it is not about GeoJSON); it is re-exported here for the layer routers."""
+"""Shaping records as RFC 7946 GeoJSON at the edge (features, collections, next links)."""
 
 from __future__ import annotations
 
@@ -10,11 +8,9 @@ from typing import Any
 from fastapi import Request
 
 from api.dependencies import encode_cursor
-from api.http import etag
-from gis.network.service import FeaturePage, FeatureRecord
+from gis.layers.service import FeaturePage, FeatureRecord
 
 GEOJSON = "application/geo+json"
-__all__ = ["GEOJSON", "collection_bytes", "etag", "feature", "feature_collection", "feature_collection_bytes"]
 
 
 def feature(record: FeatureRecord) -> dict[str, Any]:
@@ -31,17 +27,11 @@ def _paging(request: Request, returned: int, next_cursor: str | None, limit: int
     return paging
 
 
-def feature_collection(request: Request, records: list[FeatureRecord], limit: int) -> dict[str, Any]:
-    next_cursor = encode_cursor(records[-1].id) if records else None
-    return {"type": "FeatureCollection", "features": [feature(r) for r in records],
-            **_paging(request, len(records), next_cursor, limit)}
-
-
 _COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
 
 
 def feature_collection_bytes(request: Request, page: FeaturePage, limit: int) -> bytes:
-    """The same collection as `feature_collection`, around a page the database wrote.
+    """A layer's page as a FeatureCollection, around the features the database wrote.
 
     A page of a thousand features is about half a megabyte: it is encoded once and joined once
     (each extra copy of a fresh buffer that size cost about half a millisecond in the server)."""

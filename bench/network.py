@@ -41,11 +41,12 @@ from core.context import Actor
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
 from core.settings import Settings
-from gis.customers import service as customer_service
+from gis.customers.layers import CUSTOMERS
 from gis.imports.simbench import default_source_dir, import_simbench
-from gis.network import service as layer_service
+from gis.layers import service as layer_service
+from gis.layers.spec import LayerSpec
 from gis.network import trace as trace_service
-from gis.network.layers import CUSTOMERS, NETWORK_LAYERS, LayerSpec
+from gis.network.layers import NETWORK_LAYERS
 from gis.network.topology import ElementType, GraphCache, downstream_nodes, load_graph
 from gis.network.trace_schemas import ElementRef
 
@@ -69,13 +70,8 @@ def _list_work(settings: Settings, layer: LayerSpec, actor: Actor, bbox: str) ->
     from api.dependencies import parse_bbox
 
     def work(db: Session) -> int:
-        masks = customer_service.contact_masks(actor) if layer is CUSTOMERS else {}
-        disclosure = customer_service.contact_disclosure(actor) if layer is CUSTOMERS else None
-        page = layer_service.list_features_json(db=db, layer=layer, filters={}, after_id=None, limit=PAGE,
-                                                bbox=parse_bbox(settings, bbox, None), masks=masks,
-                                                disclosure=disclosure)
-        if disclosure is not None:
-            customer_service.log_listed_disclosure(db, actor, page.disclosed)
+        page = layer_service.list_features_for(db=db, actor=actor, layer=layer, filters={}, after_id=None,
+                                               limit=PAGE, bbox=parse_bbox(settings, bbox, None))
         return len(page.ids)
 
     return work

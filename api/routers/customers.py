@@ -3,21 +3,14 @@
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.orm import Session
 
-from api.routers.layer_routes import ListPrivacy, add_layer_routes
-from core.context import Actor
+from api.routers.layer_routes import add_layer_routes
 from core.errors import InvalidInput
-from gis.customers import service as customer_service
-from gis.network.layers import CUSTOMERS
-from gis.network.schemas import CustomerQuery
-from gis.network.service import NearFilter
+from gis.customers.layers import CUSTOMERS
+from gis.customers.schemas import CustomerQuery
+from gis.layers.service import NearFilter
 
 router = APIRouter(tags=["customers"])
-
-
-def _privacy(customers: list[dict[str, Any]], actor: Actor, db: Session) -> None:
-    customer_service.apply_contact_privacy(db=db, actor=actor, customers=customers)
 
 
 def _near(query: CustomerQuery) -> dict[str, Any]:
@@ -35,7 +28,4 @@ def _near(query: CustomerQuery) -> dict[str, Any]:
     return {"near": NearFilter(lon, lat, query.within_m)}
 
 
-add_layer_routes(router, CUSTOMERS, shape_properties=_privacy, extra_list_filters=_near,
-                 list_privacy=ListPrivacy(masks_for=customer_service.contact_masks,
-                                          disclosure_for=customer_service.contact_disclosure,
-                                          log_disclosure=customer_service.log_listed_disclosure))
+add_layer_routes(router, CUSTOMERS, extra_list_filters=_near)

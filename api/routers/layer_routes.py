@@ -5,7 +5,6 @@ these closures at runtime, and they refer to the layer's own schema classes.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, cast, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -15,34 +14,16 @@ from sqlalchemy.orm import Session
 
 from api import geojson
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, page_param, parse_bbox, require
+from api.http import etag
 from core.bounds import DbId
 from core.context import Actor
 from core.errors import InvalidInput
-from gis.network import service
-from gis.network.layers import LayerSpec
-from gis.network.schemas import FeatureIn as LayerFeatureIn
-from gis.network.schemas import FeaturePatchIn, ListQuery
-
-# Adjusts the properties of the features about to be returned, in place (e.g. masks personal data
-# and records who saw it). Gets the request's session so it can write to the audit log.
-FeatureShaper = Callable[[list[dict[str, Any]], Actor, Session], None]
+from gis.layers import service
+from gis.layers.schemas import FeatureIn as LayerFeatureIn
+from gis.layers.schemas import FeaturePatchIn, ListQuery
+from gis.layers.spec import LayerSpec
 
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {geojson.GEOJSON: {}}}}
-
-
-def _identity(_properties: list[dict[str, Any]], _actor: Actor, _db: Session) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class ListPrivacy:
-    """Personal data in lists the database writes: which fields to mask for a reader (field ->
-    SQL function), which field the reader is shown in full and by which key its rows are logged
-    (the list query finds them), and how to log those keys."""
-
-    masks_for: Callable[[Actor], dict[str, str]]
-    disclosure_for: Callable[[Actor], service.Disclosure | None]
-    log_disclosure: Callable[[Session, Actor, list[str]], None]
 
 
 def _validation_to_invalid(exc: ValidationError, where: str) -> InvalidInput:
@@ -51,24 +32,25 @@ def _validation_to_invalid(exc: ValidationError, where: str) -> InvalidInput:
 
 
 def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
-                     shape_properties: FeatureShaper = _identity, list_privacy: ListPrivacy | None = None,
                      extra_list_filters: Callable[[Any], dict[str, Any]] | None = None) -> None:
     """Register list/get/create/update/delete for `layer` under `{prefix}/{layer.name}`.
 
-    `shape_properties` adjusts single features (and lists, unless `list_privacy` lets the database
-    write them with the same protection, which is much faster for large pages)."""
+    Lists are written by the database, with the layer's privacy rule (if any) applied in SQL;
+    single features get the same rule in Python."""
     path = f"{prefix}/{layer.name}"
     Reader = Annotated[Actor, Depends(require(layer.read_permission))]
     Writer = Annotated[Actor, Depends(require(layer.write_permission))]
     QueryModel = layer.query
     FeatureIn = layer.feature_in
     PatchProps = layer.patch
+    privacy = layer.privacy
 
     def respond(record: service.FeatureRecord, actor: Actor, db: Session, status_code: int = 200) -> JSONResponse:
         body = geojson.feature(record)
-        shape_properties([body["properties"]], actor, db)
+        if privacy is not None:
+            privacy.apply(db, actor, [body["properties"]])
         return JSONResponse(body, status_code=status_code, media_type=geojson.GEOJSON,
-                            headers={"ETag": geojson.etag(record.version)})
+                            headers={"ETag": etag(record.version)})
 
     @router.get(path, summary=f"List {layer.name}", responses=GEOJSON_RESPONSE, response_class=JSONResponse)
     def list_layer(request: Request, db: DbSession, actor: Reader, settings: AppSettings,
@@ -76,21 +58,10 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
         query = cast(ListQuery, query_params)
         page = page_param(settings, query.limit, query.cursor)
         extra = extra_list_filters(query) if extra_list_filters else {}
-        args = dict(db=db, layer=layer, filters=query.attribute_filters(),
-                    bbox=parse_bbox(settings, query.bbox, query.bbox_crs),
-                    after_id=page.after_id, limit=page.limit, **extra)
-        if shape_properties is _identity or list_privacy is not None:  # let the database write the JSON
-            masks = list_privacy.masks_for(actor) if list_privacy else {}
-            disclosure = list_privacy.disclosure_for(actor) if list_privacy else None
-            features = service.list_features_json(**args, masks=masks, disclosure=disclosure)
-            if disclosure is not None and list_privacy is not None:
-                list_privacy.log_disclosure(db, actor, features.disclosed)
-            return Response(geojson.feature_collection_bytes(request, features, page.limit),
-                            media_type=geojson.GEOJSON)
-        records = service.list_features(**args)
-        body = geojson.feature_collection(request, records, page.limit)
-        shape_properties([f["properties"] for f in body["features"]], actor, db)
-        return JSONResponse(body, media_type=geojson.GEOJSON)
+        features = service.list_features_for(db=db, actor=actor, layer=layer, filters=query.attribute_filters(),
+                                             bbox=parse_bbox(settings, query.bbox, query.bbox_crs),
+                                             after_id=page.after_id, limit=page.limit, **extra)
+        return Response(geojson.feature_collection_bytes(request, features, page.limit), media_type=geojson.GEOJSON)
 
     @router.get(path + "/{feature_id:int}", summary=f"Get one of {layer.name}", responses=GEOJSON_RESPONSE,
                 response_class=JSONResponse)

@@ -11,13 +11,12 @@ from api.geojson import GEOJSON, collection_bytes
 from api.routers.layer_routes import add_layer_routes
 from core.bounds import DbInt, IsoDate
 from core.context import Actor
-from gis.network.permissions import NETWORK_READ
-from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
-from gis.zones.read import ZoneQuery, list_zones_json
+from gis.zones.layers import BUILT_UP_AREAS, DERIVED_ZONES, MANUAL_ZONES
+from gis.zones.read import ZoneQuery
 
 router = APIRouter(prefix="/zones", tags=["zones"])
 CURSOR_KIND = "zone"  # zones page by (source rank, id): derived zones first, then manual ones
-Reader = Annotated[Actor, Depends(require(NETWORK_READ))]
+Reader = Annotated[Actor, Depends(require(DERIVED_ZONES.read_permission))]
 
 
 @router.get("", summary="Protection zones in force (derived from lines, and manual)", response_class=Response,
@@ -34,7 +33,7 @@ def list_zones(request: Request, db: DbSession, _actor: Reader, settings: AppSet
     after = decode_cursor(cursor, kind=CURSOR_KIND, parts=2) if cursor else None
     query = ZoneQuery(bbox=parse_bbox(settings, bbox, bbox_crs), source=source, line_id=line_id,
                       on_date=on_date or date.today(), after=after, limit=page.limit)
-    features = list_zones_json(db=db, query=query)
+    features = DERIVED_ZONES.read(db=db, query=query)
     next_cursor = encode_cursor(*features[-1][0], kind=CURSOR_KIND) if features else None
     return Response(collection_bytes(request, [f for _, f in features], page.limit, next_cursor), media_type=GEOJSON)
 

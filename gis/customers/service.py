@@ -12,7 +12,7 @@ from core.context import Actor
 from core.permissions import has_permission
 from gis.customers.permissions import CUSTOMERS_READ_CONTACT
 from gis.customers.privacy import SQL_MASK_PHONE, mask_phone
-from gis.network.service import Disclosure
+from gis.layers.spec import Disclosure
 
 
 def _log_disclosure(db: Session, actor: Actor, account_numbers: list[str]) -> None:

@@ -25,12 +25,11 @@ from core.context import Actor
 from core.errors import InvalidInput
 from core.settings import ApiSettings
 from gis.crs import parse_crs
-from gis.network import service as layer_service
-from gis.network.layers import CUSTOMERS, NETWORK_LAYERS, LayerSpec
-from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
+from gis.layers import service as layer_service
+from gis.layers.catalogue import managed_layers
+from gis.layers.spec import LayerSpec
 
-IMPORTABLE_LAYERS: dict[str, LayerSpec] = {
-    layer.name: layer for layer in (*NETWORK_LAYERS, CUSTOMERS, BUILT_UP_AREAS, MANUAL_ZONES)}
+IMPORTABLE_LAYERS: dict[str, LayerSpec] = {layer.name: layer for layer in managed_layers()}
 MAX_REPORTED_ERRORS = 1000
 
 

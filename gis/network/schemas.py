@@ -1,4 +1,4 @@
-"""Pydantic schemas for network layers and customers: the edge representation of each record.
+"""Pydantic schemas for the network layers: the edge representation of each record.
 
 Properties models are what a client may write; `*Query` models are the attribute filters a list
 accepts (unknown query parameters are rejected, not ignored).
@@ -6,19 +6,11 @@ accepts (unknown query parameters are rejected, not ignored).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, cast
-
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import Field
 
 from core.bounds import DbInt
-from gis.geojson_schema import GeoJSONGeometry
+from gis.layers.schemas import LayerProps, ListQuery
 from gis.network.models import Construction, PoleKind
-
-
-class LayerProps(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    external_id: str = Field(min_length=1, max_length=200, description="Key in the source system")
 
 
 class SubstationProps(LayerProps):
@@ -70,57 +62,6 @@ class SwitchProps(LayerProps):
     subnet: str | None = Field(default=None, max_length=100)
 
 
-class CustomerProps(LayerProps):
-    account_number: str = Field(min_length=1, max_length=60)
-    meter_number: str = Field(default="", max_length=60)
-    name: str = Field(default="", max_length=200)
-    address: str = Field(default="", max_length=300)
-    category: Literal["residential", "commercial", "industrial", "agricultural", "government", "school",
-                      "other"] = "residential"
-    key_account: bool = False
-    vulnerable: bool = False
-    guaranteed_supply: bool = False
-    contracted_load_kw: float = Field(default=0.0, ge=0, le=1_000_000)
-    contact_phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+()\- ]{3,40}$")
-    transformer_id: DbInt | None = Field(default=None, description="The feeding distribution transformer (台区)")
-
-
-def partial(model: type[BaseModel]) -> type[BaseModel]:
-    """The same fields, all optional: the body of a PATCH. Unknown fields are still rejected."""
-    fields: dict[str, Any] = {name: (cast(Any, f.annotation) | None, Field(default=None, **_constraints(f)))
-                              for name, f in model.model_fields.items()}
-    return create_model(f"{model.__name__}Patch", __config__=ConfigDict(extra="forbid"), **fields)
-
-
-def _constraints(field: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for meta in field.metadata:
-        for key in ("gt", "ge", "lt", "le", "min_length", "max_length", "pattern"):
-            value = getattr(meta, key, None)
-            if value is not None:
-                out[key] = value
-    return out
-
-
-class ListQuery(BaseModel):
-    """Query parameters shared by every list; layer queries add their attribute filters."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    # Parameters that shape the query rather than compare one column; subclasses add theirs.
-    not_column_filters: ClassVar[frozenset[str]] = frozenset({"bbox", "bbox_crs", "limit", "cursor"})
-
-    bbox: str | None = Field(default=None, description="minx,miny,maxx,maxy in bbox-crs (default EPSG:4326)")
-    bbox_crs: str | None = Field(default=None, alias="bbox-crs")
-    limit: DbInt | None = Field(default=None, ge=1)
-    cursor: str | None = None
-    external_id: str | None = None
-
-    def attribute_filters(self) -> dict[str, Any]:
-        """Column = value filters for the given parameters."""
-        return {k: v for k, v in self.model_dump(exclude=set(self.not_column_filters)).items() if v is not None}
-
-
 class SubstationQuery(ListQuery):
     subnet: str | None = None
 
@@ -148,37 +89,3 @@ class SwitchQuery(ListQuery):
     normally_open: bool | None = None
     switch_type: str | None = None
     subnet: str | None = None
-
-
-class CustomerQuery(ListQuery):
-    not_column_filters: ClassVar[frozenset[str]] = ListQuery.not_column_filters | {"near", "within_m"}
-
-    category: str | None = None
-    key_account: bool | None = None
-    vulnerable: bool | None = None
-    guaranteed_supply: bool | None = None
-    transformer_id: DbInt | None = None
-    account_number: str | None = None
-    meter_number: str | None = None
-    subnet: str | None = None
-    near: str | None = Field(default=None, description="lon,lat (EPSG:4326): only customers within `within_m`")
-    within_m: float | None = Field(default=None, gt=0, le=50_000, description="Radius in metres for `near`")
-
-
-class FeatureIn(BaseModel):
-    """A GeoJSON Feature as sent by a client. Each layer subclasses it (`LayerSpec.feature_in`) with
-    `properties` typed by the layer's own schema."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["Feature"]
-    geometry: GeoJSONGeometry
-    properties: LayerProps
-
-
-class FeaturePatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["Feature"] = "Feature"
-    geometry: GeoJSONGeometry | None = None
-    properties: dict[str, Any] = {}

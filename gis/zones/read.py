@@ -13,9 +13,18 @@ from typing import Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.network.service import BBoxFilter
+from gis.layers.service import BBoxFilter
+from gis.layers.spec import KeyedFeatures
 
 ZoneSource = Literal["derived", "manual"]
+
+# The properties of each source's features, as `_ZONES` writes them (the catalogue publishes them).
+DERIVED_ZONE_PROPERTIES = ("source", "line_id", "line_external_id", "construction", "nominal_kv", "setting",
+                           "rule_set", "rule_code", "legal_source", "conductor_offset_m", "wind_swing_m", "width_m",
+                           "half_width_m")
+MANUAL_ZONE_PROPERTIES = ("source", "manual_zone_id", "external_id", "name", "zone_type", "authority", "reason",
+                          "valid_from", "valid_to", "version")
+ZONE_PROPERTIES = tuple(dict.fromkeys(DERIVED_ZONE_PROPERTIES + MANUAL_ZONE_PROPERTIES))
 
 _ZONES = text("""
 SELECT rank, id, feature FROM (
@@ -62,7 +71,7 @@ class ZoneQuery:
     limit: int
 
 
-def list_zones_json(*, db: Session, query: ZoneQuery) -> list[tuple[tuple[int, int], str]]:
+def list_zones_json(*, db: Session, query: ZoneQuery) -> KeyedFeatures:
     """[((rank, id), feature JSON text)] of zones in force on `on_date`, in cursor order."""
     box = query.bbox
     after_rank, after_id = query.after or (-1, 0)

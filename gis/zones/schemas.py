@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from core.bounds import IsoDate
-from gis.network.schemas import LayerProps, ListQuery
+from gis.layers.schemas import LayerProps, ListQuery
 
 
 class BuiltUpAreaProps(LayerProps):

@@ -18,13 +18,12 @@ from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy import String
 
+from gis.layers.catalogue import managed_layers
 from gridwarden.domains import installed
 
 metadata = installed().metadata()
-from gis.network.layers import CUSTOMERS, NETWORK_LAYERS
-from gis.zones.layers import BUILT_UP_AREAS, MANUAL_ZONES
 
-LAYERS = (*NETWORK_LAYERS, CUSTOMERS, BUILT_UP_AREAS, MANUAL_ZONES)
+LAYERS = managed_layers()
 
 # Schema -> the table its fields are stored in under their own names.
 HOME_TABLES: dict[str, str] = {

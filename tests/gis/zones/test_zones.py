@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
-from gis.network import service as layer_service
+from gis.layers import service as layer_service
 from gis.network.layers import NETWORK_LAYERS
-from gis.zones.layers import BUILT_UP_AREAS
+from gis.zones.layers import BUILT_UP_AREAS, DERIVED_ZONES
+from gis.zones.read import DERIVED_ZONE_PROPERTIES, MANUAL_ZONE_PROPERTIES
 from tests.gis.screening.conftest import (
     BEARINGS,
     EAST,
@@ -353,6 +354,16 @@ def test_paging_through_zones_gives_every_derived_and_manual_zone_once(desk: Des
 
     assert len(seen) == len(set(seen)) == 5
     assert seen[-2:] == [f"manual-{zone_id}" for zone_id in manual]  # derived zones first, then manual ones
+
+
+def test_the_catalogue_publishes_the_properties_the_zone_map_shows(desk: Desk) -> None:
+    desk.line(geodesic_line(HEFEI, NORTH), nominal_kv=10.0)
+    desk.create("zones/manual", square(moved(HEFEI, EAST, 900.0), 50.0), valid_from="2020-01-01")
+
+    shown = {zone["properties"]["source"]: tuple(zone["properties"]) for zone in desk.zones()}
+
+    assert shown == {"derived": DERIVED_ZONE_PROPERTIES, "manual": MANUAL_ZONE_PROPERTIES}
+    assert set(DERIVED_ZONES.properties) == {*DERIVED_ZONE_PROPERTIES, *MANUAL_ZONE_PROPERTIES}
 
 
 def test_a_cursor_from_another_list_is_refused(desk: Desk) -> None:

@@ -1,5 +1,5 @@
-"""Read and write any layer's features: bbox + attribute filters + keyset pagination, versioned
-updates, soft deletes. Every write is audited and announced in the outbox in the caller's
+"""Read and write any managed layer's features (`LayerSpec`, from the catalogue): bbox + attribute
+filters + keyset pagination, versioned updates, soft deletes. Every write is audited and announced in the outbox in the caller's
 transaction. Keyword-only functions, no HTTP."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from core.context import Actor
 from core.errors import Conflict, NotFound, StaleVersion
 from core.settings import ApiSettings
 from gis.geometry import GeometryLimits, parse_geometry
-from gis.network.layers import LayerSpec
+from gis.layers.spec import POLYGON, Disclosure, LayerSpec
 from gis.network.topology import bump_revision
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -94,7 +94,7 @@ def _snapshot(record: FeatureRecord) -> dict[str, Any]:
 def geometry_limits(*, layer: LayerSpec, settings: ApiSettings) -> GeometryLimits:
     """What one feature of `layer` may be: every layer has the vertex limit, polygon layers (manual
     zones, built-up areas) the area limit too."""
-    polygons = bool(layer.geometry_types & {"Polygon", "MultiPolygon"})
+    polygons = bool(layer.geometry_types & POLYGON)
     return GeometryLimits(max_vertices=settings.max_geometry_vertices,
                           max_area_m2=settings.max_zone_area_m2 if polygons else None)
 
@@ -142,7 +142,7 @@ def _list_statement(*, layer: LayerSpec, columns: list[Any], shape: _ListShape) 
     """Features in id order after `after_id`; rows inserted meanwhile appear on later pages, never
     shift earlier ones, so a client paging through never sees a duplicate or misses a row."""
     model = layer.model
-    geom = model.geom  # type: ignore[attr-defined]
+    geom = layer.geometry
     stmt = select(*columns).where(model.deleted_at.is_(None))
     for name in shape.filters:
         stmt = stmt.where(getattr(model, name) == bindparam(f"filter_{name}"))
@@ -158,25 +158,6 @@ def _list_statement(*, layer: LayerSpec, columns: list[Any], shape: _ListShape) 
     if shape.after:
         stmt = stmt.where(model.id > bindparam("after_id", type_=BigInteger))
     return stmt.order_by(model.id).limit(bindparam("limit", type_=Integer))
-
-
-def list_features(*, db: Session, layer: LayerSpec, filters: dict[str, Any], bbox: BBoxFilter | None,
-                  near: NearFilter | None = None, after_id: int | None, limit: int) -> list[FeatureRecord]:
-    """A page of features as records, for callers that adjust properties before sending them."""
-    columns = [layer.model, func.ST_AsGeoJSON(layer.model.geom, 9)]  # type: ignore[attr-defined]
-    stmt = _list_statement(layer=layer, columns=columns, shape=_list_shape(filters, bbox, near, after_id))
-    return [_to_record(layer, row, geojson)
-            for row, geojson in db.execute(stmt, _list_params(filters, bbox, near, after_id, limit))]
-
-
-@dataclass(frozen=True)
-class Disclosure:
-    """Personal data a reader is shown in full in a list, to be logged: the page also returns the
-    `key` of every row whose `field` holds a value (e.g. the account numbers whose phone numbers
-    were shown). Found by the list query itself, so logging costs no second look-up of the page."""
-
-    field: str
-    key: str
 
 
 @dataclass(frozen=True)
@@ -215,7 +196,7 @@ def _json_page_statement(layer: LayerSpec, masks: tuple[tuple[str, str], ...], d
     # The Feature's own braces are joined as text around the parts only PostgreSQL can write (the
     # geometry, the escaped properties): wrapping them in json_build_object made the database parse
     # every geometry's GeoJSON again as `json`, about a sixth of the query.
-    geometry = func.coalesce(cast(func.ST_AsGeoJSON(model.geom, 9), Text), literal("null"))  # type: ignore[attr-defined]
+    geometry = func.coalesce(cast(func.ST_AsGeoJSON(layer.geometry, 9), Text), literal("null"))
     parts = [literal('{"type":"Feature","id":'), cast(model.id, Text), literal(',"geometry":'), geometry,
              literal(',"properties":'), cast(func.row_to_json(properties.table_valued()), Text), literal("}")]
     feature = reduce(operator.add, parts)
@@ -253,11 +234,26 @@ def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any]
     return FeaturePage(ids=list(ids), features=features, disclosed=list(disclosed[0] or []) if disclosed else [])
 
 
+def list_features_for(*, db: Session, actor: Actor, layer: LayerSpec, filters: dict[str, Any],
+                      bbox: BBoxFilter | None, near: NearFilter | None = None, after_id: int | None,
+                      limit: int) -> FeaturePage:
+    """A page as `actor` may see it: the layer's privacy rule (if any) masks in SQL what this reader
+    may not see, and what it shows in full is logged in the same transaction."""
+    privacy = layer.privacy
+    disclosure = privacy.disclosure_for(actor) if privacy else None
+    page = list_features_json(db=db, layer=layer, filters=filters, bbox=bbox, near=near, after_id=after_id,
+                              limit=limit, masks=privacy.masks_for(actor) if privacy else None,
+                              disclosure=disclosure)
+    if privacy is not None and disclosure is not None:
+        privacy.log_disclosure(db, actor, page.disclosed)
+    return page
+
+
 def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:
     """The live row and its record in one query; re-read from the database, never from the session
     cache, so values the database computes (length_m, updated_at) are current after a flush."""
     model = layer.model
-    stmt = (select(model, func.ST_AsGeoJSON(model.geom, 9))  # type: ignore[attr-defined]
+    stmt = (select(model, func.ST_AsGeoJSON(layer.geometry, 9))
             .where(model.id == feature_id)
             .execution_options(populate_existing=True))
     if for_update:
@@ -315,7 +311,7 @@ def create_feature(*, db: Session, actor: Actor, layer: LayerSpec, geometry: Bas
     values = properties.model_dump()
     _ensure_external_id_free(db, layer, values["external_id"])
     # A mapped class takes its columns as keywords; the ManagedRecord mixin type does not say so.
-    row = layer.model(**values, geom=_stored_geometry(layer, geometry))  # type: ignore[call-arg]
+    row = layer.model(**values, **{layer.geometry_column: _stored_geometry(layer, geometry)})
     db.add(row)
     _flush_or_conflict(db, layer)
     _after_write(db, layer, row.id, None)
@@ -345,7 +341,7 @@ def update_feature(*, db: Session, actor: Actor, layer: LayerSpec, feature_id: i
     for name, value in changes.items():
         setattr(row, name, value)
     if geometry is not None:
-        row.geom = _stored_geometry(layer, geometry)
+        setattr(row, layer.geometry_column, _stored_geometry(layer, geometry))
     row.version = row.version + 1
     _flush_or_conflict(db, layer)
     _after_write(db, layer, row.id, before)
