@@ -34,7 +34,7 @@ from core.security import TokenClaims, decode_token
 from core.settings import Settings
 from core.storage import ObjectStorage
 from core.users import sessions
-from gis.crs import parse_crs, to_storage
+from gis.geo.crs import parse_crs, to_storage
 from gis.layers.service import BBoxFilter
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

@@ -21,7 +21,7 @@ from cases.workflow import CaseKind
 from core.errors import InvalidInput
 from core.fingerprint import request_fingerprint
 from core.settings import Settings
-from gis.geometry import geodesic_distance_m, parse_geometry
+from gis.geo.geometry import geodesic_distance_m, parse_geometry
 from gis.screening import service as screening_service
 from gis.screening import use_cases as screening
 from gis.screening.use_cases import Prepared

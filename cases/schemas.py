@@ -13,7 +13,7 @@ from cases.privacy import personal_data
 from cases.visit_schemas import DecisionOut, SurveyOut, VisitOut, decision_out, survey_out, visit_out
 from core.audit.models import AuditRecord
 from core.bounds import DbInt, column_length
-from gis.geojson_schema import GeoJSONGeometry
+from gis.geo.geojson_schema import GeoJSONGeometry
 
 CONNECTION_TYPES = ("new_connection", "capacity_increase", "capacity_decrease", "temporary_supply", "suspension",
                     "restoration", "relocation", "account_split", "closure")

@@ -51,6 +51,8 @@ class Domain:
     after_migrate: tuple[str, ...] = ()
     # `module:function` loading the domain's demo data: function(settings=..., engine=..., actor=...) -> message.
     demo_data: tuple[str, ...] = ()
+    # `module:attribute` of each published map layer, or of a tuple of them (`gis.layers.catalogue`).
+    layers: tuple[str, ...] = ()
     # `module:function` masking the domain's personal data in an audit snapshot for a reader whose
     # role may not see it: function(snapshot, role) -> None, changing the snapshot (a copy) in place.
     audit_redactions: tuple[str, ...] = ()
@@ -95,6 +97,15 @@ class Domains:
                     raise ValueError(f"app state {name!r} of domain {domain.name} is declared twice")
                 state[name] = resolve(factory)()
         return state
+
+    def layers(self) -> list[Any]:
+        """Every installed domain's published map layers (what the layer catalogue lists)."""
+        found: list[Any] = []
+        for domain in self.items:
+            for reference in domain.layers:
+                value = resolve(reference)
+                found.extend(value if isinstance(value, tuple) else (value,))
+        return found
 
     def task_modules(self) -> list[str]:
         return [module for domain in self.items for module in domain.tasks]

@@ -1,12 +1,11 @@
 """Protection zones at /zones (derived and manual, one GeoJSON collection), with the manual-zone
 and built-up-area layers managed under it."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.dependencies import AppSettings, DbSession, decode_cursor, encode_cursor, page_param, parse_bbox, require
+from api.dependencies import AppSettings, DbSession, Now, decode_cursor, encode_cursor, page_param, parse_bbox, require
 from api.geojson import GEOJSON, collection_bytes
 from api.routers.layer_routes import add_layer_routes
 from core.bounds import DbInt, IsoDate
@@ -21,7 +20,7 @@ Reader = Annotated[Actor, Depends(require(DERIVED_ZONES.read_permission))]
 
 @router.get("", summary="Protection zones in force (derived from lines, and manual)", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}}})
-def list_zones(request: Request, db: DbSession, _actor: Reader, settings: AppSettings,
+def list_zones(request: Request, db: DbSession, _actor: Reader, settings: AppSettings, now: Now,
                bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
                bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
                source: Annotated[Literal["derived", "manual"] | None, Query()] = None,
@@ -32,7 +31,7 @@ def list_zones(request: Request, db: DbSession, _actor: Reader, settings: AppSet
     page = page_param(settings, limit, None)
     after = decode_cursor(cursor, kind=CURSOR_KIND, parts=2) if cursor else None
     query = ZoneQuery(bbox=parse_bbox(settings, bbox, bbox_crs), source=source, line_id=line_id,
-                      on_date=on_date or date.today(), after=after, limit=page.limit)
+                      on_date=on_date or now.date(), after=after, limit=page.limit)
     features = DERIVED_ZONES.read(db=db, query=query)
     next_cursor = encode_cursor(*features[-1][0], kind=CURSOR_KIND) if features else None
     return Response(collection_bytes(request, [f for _, f in features], page.limit, next_cursor), media_type=GEOJSON)

@@ -7,6 +7,7 @@ DOMAIN = Domain(
     name="customers",
     models=("gis.customers.models",),
     routers=("api.routers.customers:router",),
+    layers=("gis.customers.layers:CUSTOMERS",),
     permissions=(CUSTOMERS_READ, CUSTOMERS_READ_CONTACT, CUSTOMERS_WRITE),
     audit_redactions=("gis.customers.privacy:redact_audit_snapshot",),
 )

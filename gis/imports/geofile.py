@@ -24,12 +24,11 @@ from sqlalchemy.orm import Session
 from core.context import Actor
 from core.errors import InvalidInput
 from core.settings import ApiSettings
-from gis.crs import parse_crs
+from gis.geo.crs import parse_crs
 from gis.layers import service as layer_service
 from gis.layers.catalogue import managed_layers
 from gis.layers.spec import LayerSpec
 
-IMPORTABLE_LAYERS: dict[str, LayerSpec] = {layer.name: layer for layer in managed_layers()}
 MAX_REPORTED_ERRORS = 1000
 
 
@@ -55,10 +54,11 @@ class GeoImportReport:
 
 
 def layer_by_name(name: str) -> LayerSpec:
+    importable = {layer.name: layer for layer in managed_layers()}
     try:
-        return IMPORTABLE_LAYERS[name]
+        return importable[name]
     except KeyError as exc:
-        raise InvalidInput(f"Unknown layer {name!r}; importable layers: {', '.join(sorted(IMPORTABLE_LAYERS))}.",
+        raise InvalidInput(f"Unknown layer {name!r}; importable layers: {', '.join(sorted(importable))}.",
                            errors=[{"field": "layer", "message": "unknown"}]) from exc
 
 

@@ -22,7 +22,7 @@ from core.database import after_commit
 from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from core.permissions import Role
 from core.storage import ObjectStorage
-from gis.crs import parse_crs
+from gis.geo.crs import parse_crs
 from gis.imports import geofile
 from gis.imports.lease import lease_is_free
 from gis.imports.models import ImportJob, JobStatus

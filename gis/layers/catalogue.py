@@ -1,21 +1,24 @@
 """The one catalogue of published map layers: what map tiles, OGC API Features, imports and the
 REST routes enumerate.
 
-Each domain declares its layers next to its models (`gis/<domain>/layers.py`); this module is the
-one place that lists them all. A new layer is declared by its domain and added to `all_layers`.
+Each domain declares its layers next to its models (`gis/<domain>/layers.py`) and names them in its
+`domain.py` (`Domain.layers`); the catalogue is every installed domain's layers, in the order the
+domains are installed. A new layer needs nothing here.
 """
 
 from __future__ import annotations
 
-from gis.customers.layers import CUSTOMERS
 from gis.layers.spec import AnyLayer, LayerSpec
-from gis.network.layers import NETWORK_LAYERS
-from gis.zones.layers import BUILT_UP_AREAS, DERIVED_ZONES, MANUAL_ZONES
+from gridwarden.domains import installed
 
 
 def all_layers() -> tuple[AnyLayer, ...]:
-    """Every published layer once: managed ones first, then read-only ones."""
-    return (*NETWORK_LAYERS, CUSTOMERS, BUILT_UP_AREAS, MANUAL_ZONES, DERIVED_ZONES)
+    """Every published layer once, in the installed domains' order."""
+    layers: tuple[AnyLayer, ...] = tuple(installed().layers())
+    names = [layer.name for layer in layers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"layer names must be unique: {names}")
+    return layers
 
 
 def managed_layers() -> tuple[LayerSpec, ...]:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from core.bounds import DbInt
-from gis.geojson_schema import GeoJSONGeometry
+from gis.geo.geojson_schema import GeoJSONGeometry
 
 
 class LayerProps(BaseModel):

@@ -40,7 +40,7 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, NotFound, StaleVersion
 from core.settings import ApiSettings
-from gis.geometry import GeometryLimits, parse_geometry
+from gis.geo.geometry import GeometryLimits, parse_geometry
 from gis.layers.spec import POLYGON, Disclosure, LayerSpec
 from gis.network.topology import bump_revision
 

@@ -7,6 +7,7 @@ DOMAIN = Domain(
     name="network",
     models=("gis.network.models",),
     routers=("api.routers.network:router", "api.routers.trace:router"),
+    layers=("gis.network.layers:NETWORK_LAYERS",),
     # The connectivity graph traces run on, loaded once per API process and patched as the network changes.
     app_state=(("graph_cache", "gis.network.topology:GraphCache"),),
     permissions=(NETWORK_READ, NETWORK_WRITE),

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.bounds import IsoDate
-from gis.geojson_schema import GeoJSONGeometry
+from gis.geo.geojson_schema import GeoJSONGeometry
 from gis.rule_sets.service import LoadedRuleSet
 from gis.screening.models import Screening
 from gis.screening.service import RawScreening

@@ -27,7 +27,7 @@ from core.context import Actor
 from core.errors import InvalidInput, NotFound
 from core.fingerprint import IDEMPOTENCY_KEY_REUSED
 from core.settings import ScreeningSettings
-from gis.geometry import (
+from gis.geo.geometry import (
     WGS84,
     GeometryLimits,
     check_extent,

@@ -7,6 +7,7 @@ DOMAIN = Domain(
     name="zones",
     models=("gis.zones.models",),
     routers=("api.routers.zones:router",),
+    layers=("gis.zones.layers:BUILT_UP_AREAS", "gis.zones.layers:MANUAL_ZONES", "gis.zones.layers:DERIVED_ZONES"),
     permissions=(ZONES_WRITE,),
     commands=("gis.zones.cli:add_commands",),
     after_migrate=("gis.zones.cli:derive_missing_zones",),

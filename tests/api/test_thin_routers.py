@@ -10,8 +10,9 @@ from pathlib import Path
 import api.routers
 
 ROUTERS = Path(api.routers.__file__).parent
-# Calls that read the wall clock: `datetime.now()`, `datetime.utcnow()`, `datetime.today()`, `time.time()`.
-CLOCK_READS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("time", "time")}
+# Calls that read the wall clock: `datetime.now()`, `datetime.utcnow()`, `datetime.today()`, `date.today()`,
+# `time.time()`.
+CLOCK_READS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"), ("time", "time")}
 
 
 def clock_reads(source: str) -> list[str]:
@@ -30,6 +31,7 @@ def test_the_check_sees_a_clock_read_however_it_is_spelled() -> None:
     assert clock_reads("from datetime import datetime, UTC\nx = datetime.now(UTC)\n") == ["line 2: datetime.now()"]
     assert clock_reads("import datetime\nx = datetime.datetime.now()\n") == ["line 2: datetime.now()"]
     assert clock_reads("import time\nx = time.time()\n") == ["line 2: time.time()"]
+    assert clock_reads("from datetime import date\nx = date.today()\n") == ["line 2: date.today()"]
     assert clock_reads("x = now\n") == []
 
 

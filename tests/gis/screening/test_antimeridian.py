@@ -18,7 +18,7 @@ from pyproj import Geod
 from shapely.geometry import shape
 
 from core.settings import Settings
-from gis.geometry import GeometryLimits, geodesic_area_m2, parse_geometry
+from gis.geo.geometry import GeometryLimits, geodesic_area_m2, parse_geometry
 from tests.gis.screening.conftest import Desk, assert_problem, finding, point
 
 GEOD = Geod(ellps="WGS84")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from core.errors import InvalidInput
 from core.permissions import Role
-from gis.geometry import GeometryLimits, parse_geometry
+from gis.geo.geometry import GeometryLimits, parse_geometry
 from tests.factories import created, feature, point, row_count, url
 
 Auth = Callable[[Role], dict[str, str]]

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from core.errors import InvalidInput
 from core.permissions import Role
 from core.settings import Settings
-from gis.geometry import GeometryLimits, parse_geometry
+from gis.geo.geometry import GeometryLimits, parse_geometry
 from tests.factories import BASE_LAT, BASE_LON, feature, row_count, url
 
 Auth = Callable[[Role], dict[str, str]]

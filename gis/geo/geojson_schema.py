@@ -1,6 +1,6 @@
 """The JSON Schema of an RFC 7946 geometry, as the published API documents request geometries.
 
-Request models keep geometries as plain dicts because `gis.geometry.parse_geometry` reads them
+Request models keep geometries as plain dicts because `gis.geo.geometry.parse_geometry` reads them
 (strictly, with CRS, vertex and area limits, naming the exact position that is wrong). This schema
 only tells clients and generated code what shape is expected, so the OpenAPI document does not say
 "any object" where a geometry is meant.

@@ -42,7 +42,7 @@ from shapely.ops import nearest_points
 from shapely.validation import explain_validity
 
 from core.errors import InvalidInput
-from gis.crs import STORAGE_EPSG, area_of_use_contains, to_storage
+from gis.geo.crs import STORAGE_EPSG, area_of_use_contains, to_storage
 
 GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 # Larger than any coordinate of any supported CRS (metres of the widest projection are ~2e7); checked
