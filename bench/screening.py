@@ -36,6 +36,7 @@ from gis.imports.simbench import default_source_dir, import_simbench
 from gis.rule_sets import service as rule_set_service
 from gis.screening import service as screening_service
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn
+from gis.screening.settings import screening_settings
 from gis.zones.service import rebuild_all_zones
 
 SAMPLES = 300
@@ -81,10 +82,10 @@ def _screening_work(settings: Settings, actor: Actor, items: list[dict[str, Any]
 
     def work(db: Session) -> int:
         rule_set = rule_set_service.get_rule_set(db=db, reference=None, on=None)
-        valid = screening_service.validate_all(raws=raws, epsg=WGS84, rule_set=rule_set, limits=settings.screening,
+        valid = screening_service.validate_all(raws=raws, epsg=WGS84, rule_set=rule_set, limits=screening_settings(settings),
                                                batch=batch)
         return len(screening_service.run(db=db, actor=actor, items=valid, rule_set=rule_set, epsg=WGS84,
-                                         limits=settings.screening, batch=batch))
+                                         limits=screening_settings(settings), batch=batch))
 
     return work
 

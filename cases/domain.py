@@ -4,6 +4,7 @@ decision, with working-day deadlines and decision documents."""
 from celery.schedules import crontab
 
 from cases.permissions import CASE_PERMISSIONS
+from cases.settings import workflow_settings
 from core.registry import Domain
 from core.settings import Settings
 
@@ -11,7 +12,7 @@ from core.settings import Settings
 def beat(settings: Settings) -> dict[str, dict[str, object]]:
     # Once a day, after midnight in the utility's time zone (Asia/Shanghai 00:30 = 16:30 UTC).
     return {"flag-overdue-cases": {"task": "cases.flag_overdue",
-                                   "schedule": crontab(hour=settings.workflow.overdue_check_hour_utc, minute=30)}}
+                                   "schedule": crontab(hour=workflow_settings(settings).overdue_check_hour_utc, minute=30)}}
 
 
 DOMAIN = Domain(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cases.policy import case_policy
 from cases.schemas import CaseIn, EncroachmentIn
+from cases.settings import workflow_settings
 from cases.workflow import CaseKind
 from core.errors import InvalidInput
 from core.fingerprint import request_fingerprint
@@ -24,6 +25,7 @@ from core.settings import Settings
 from gis.geo.geometry import geodesic_distance_m, parse_geometry
 from gis.screening import service as screening_service
 from gis.screening import use_cases as screening
+from gis.screening.settings import screening_settings
 from gis.screening.use_cases import Prepared
 
 # The site travels to the screening as WGS84 GeoJSON, whatever CRS the client sent it in.
@@ -48,18 +50,18 @@ def _validate(*, db: Session, location_json: dict[str, Any], footprint_json: dic
               activities: list[tuple[str, dict[str, Any]]], epsg: int, settings: Settings
               ) -> tuple[BaseGeometry, BaseGeometry | None, Prepared]:
     # The site is screened, so it takes the screening's limits, checked here before any other work.
-    site_limits = screening_service.screening_limits(settings.screening)
+    site_limits = screening_service.screening_limits(screening_settings(settings))
     location = parse_geometry(location_json, epsg=epsg, allowed_types=frozenset({"Point"}), field="location",
                               limits=site_limits)
     footprint = (parse_geometry(footprint_json, epsg=epsg, allowed_types=frozenset({"Polygon", "MultiPolygon"}),
                                 field="footprint", limits=site_limits) if footprint_json else None)
-    limit_m = settings.workflow.max_footprint_distance_m
+    limit_m = workflow_settings(settings).max_footprint_distance_m
     if footprint is not None and geodesic_distance_m(footprint, location) > limit_m:
         raise InvalidInput(f"The footprint is more than {limit_m:g} m from the location; check both geometries.",
                            errors=[{"field": "footprint", "message": "not at the location"}])
     site = mapping(footprint if footprint is not None else location)
     raws = [screening_service.RawScreening(geometry=dict(site), activity=a, parameters=p) for a, p in activities]
-    return location, footprint, screening.prepare(db=db, raws=raws, epsg=SITE_EPSG, limits=settings.screening)
+    return location, footprint, screening.prepare(db=db, raws=raws, epsg=SITE_EPSG, limits=screening_settings(settings))
 
 
 def prepare_case(*, db: Session, case_in: CaseIn, epsg: int, settings: Settings) -> Registration:

@@ -37,6 +37,7 @@ from core.users.models import User
 from gis.rule_sets import service as rule_set_service
 from gis.screening import service as screening_service
 from gis.screening.models import Screening
+from gis.screening.settings import screening_settings
 
 ENTITY = "case"
 NUMBER_SERIES = {CaseKind.connection: "YK", CaseKind.construction: "SG", CaseKind.encroachment: "WZ"}
@@ -102,7 +103,7 @@ def register(*, db: Session, actor: Actor, registration: Registration, settings:
     department = policy.department_for(kind=registration.kind, voltage_kv=fields["voltage_kv"],
                                       load_kw=fields.get("requested_load_kw"),
                                       capacity_kva=fields.get("requested_capacity_kva"),
-                                      power_factor=settings.screening.power_factor)
+                                      power_factor=screening_settings(settings).power_factor)
     case = Case(number=_next_number(db, registration.kind, now), kind=registration.kind.value,
                 request_type=registration.request_type, state=State.submitted.value, version=1,
                 department=department, owner_id=actor.user_id, created_by_id=actor.user_id,
@@ -126,7 +127,7 @@ def _screen(*, db: Session, actor: Actor, case: Case, registration: Registration
             now: datetime) -> None:
     rule_set = registration.screening.rule_set  # the one the site was validated against
     rows = screening_service.run(db=db, actor=actor, items=registration.screening.items, rule_set=rule_set,
-                                 epsg=SITE_EPSG, limits=settings.screening, subject=(ENTITY, case.id))
+                                 epsg=SITE_EPSG, limits=screening_settings(settings), subject=(ENTITY, case.id))
     before = _snapshot(case)
     case.screening_ids = [row.id for row in rows]
     case.verdict = max((row.verdict for row in rows), key=VERDICT_RANK.__getitem__)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Credential = TypeVar("Credential", str, SecretStr)
+Section = TypeVar("Section", bound=BaseSettings)
 
 
 def require_credential(settings_class: type[BaseSettings], value: Credential, info: ValidationInfo) -> Credential:
@@ -244,44 +245,6 @@ class ApiSettings(BaseSettings):
                                                               "is append-only, so its records must stay small)")
 
 
-class ScreeningSettings(BaseSettings):
-    """Limits of the screening endpoint and the capacity figure it reports."""
-
-    model_config = SettingsConfigDict(env_prefix="GW_SCREENING_", extra="ignore")
-
-    max_area_m2: float = Field(default=2_000_000, gt=0, description="Largest request area (a 2 km2 site)")
-    max_length_m: float = Field(default=20_000, gt=0, description="Longest request line (a trench or route)")
-    max_vertices: int = Field(default=10_000, ge=4)
-    exact_check_below_m: float = Field(default=1.0, ge=0,
-                                       description="Geography distances below this are measured again in the "
-                                                   "site's UTM zone: PostGIS 3.3 geography can "
-                                                   "report 0 m for a 0.25 m gap (the legal distance must never be "
-                                                   "off by the size of the gap)")
-    max_batch: int = Field(default=1000, ge=1, le=10_000)
-    max_findings: int = Field(default=500, ge=1, description="Findings listed per screening (all are counted)")
-    facilities_listed: int = Field(default=50, ge=1, description="A radius rule (blasting: 500 m) lists the "
-                                                                 "nearest facilities as findings and counts the rest")
-    nearest_transformers: int = Field(default=3, ge=1, le=20,
-                                      description="Distribution transformers offered with their spare capacity")
-    power_factor: float = Field(default=0.9, gt=0, le=1,
-                                description="Spare capacity = rated kVA x power factor - contracted load "
-                                            "(DOMAIN.md §4 default 0.9)")
-    distribution_lv_max_kv: float = Field(default=1.0, gt=0,
-                                          description="A transformer whose LV side is at or below this feeds "
-                                                      "customers directly (a 台区 transformer)")
-
-
-class WorkflowSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GW_WORKFLOW_", extra="ignore")
-
-    overdue_check_hour_utc: int = Field(default=16, ge=0, le=23,
-                                        description="Hour (UTC) of the daily overdue check; 16:30 UTC is 00:30 "
-                                                    "in Asia/Shanghai")
-    max_footprint_distance_m: float = Field(default=1000, gt=0,
-                                            description="A site footprint farther than this from the request's "
-                                                        "location is taken for a mistake (422)")
-
-
 class WorkerSettings(BaseSettings):
     """Where background jobs are queued, and how a job whose worker died is sent again."""
 
@@ -317,9 +280,17 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
-    screening: ScreeningSettings = Field(default_factory=ScreeningSettings)
-    workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    _sections: dict[type[BaseSettings], BaseSettings] = PrivateAttr(default_factory=dict)
+
+    def section(self, section_type: type[Section]) -> Section:
+        """A domain's own settings (e.g. `gis.screening.settings.ScreeningSettings`), read from its
+        `GW_<PREFIX>_*` variables the first time it is asked for and kept with these settings. Core
+        declares only its own concerns; each domain declares its settings next to its code."""
+        found = self._sections.get(section_type)
+        if found is None:
+            found = self._sections[section_type] = section_type()
+        return cast(Section, found)
 
     @field_validator("environment")
     @classmethod

@@ -14,6 +14,7 @@ from core.context import Actor
 from gis.screening import use_cases
 from gis.screening.permissions import SCREENINGS_READ, SCREENINGS_RUN
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn, ScreeningOut
+from gis.screening.settings import screening_settings
 
 router = APIRouter(prefix="/screenings", tags=["screenings"])
 NO_RULE_SET: dict[int | str, dict[str, Any]] = {404: {"description": "No rule set matches `rule_set` (or the date)"}}
@@ -25,7 +26,7 @@ Reader = Annotated[Actor, Depends(require(SCREENINGS_READ))]
              summary="Screen one geometry against protection zones and clearances", responses=NO_RULE_SET)
 def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSettings, crs: InputCrs,
                response: Response, idempotency_key: IdempotencyKey = None) -> ScreeningOut:
-    return submitted(use_cases.screen(db=db, actor=actor, body=body, epsg=crs, limits=settings.screening,
+    return submitted(use_cases.screen(db=db, actor=actor, body=body, epsg=crs, limits=screening_settings(settings),
                                     idempotency_key=idempotency_key), response)
 
 
@@ -34,7 +35,7 @@ def screen_one(body: ScreeningIn, db: DbSession, actor: Runner, settings: AppSet
              responses=NO_RULE_SET)
 def screen_batch(body: ScreeningBatchIn, db: DbSession, actor: Runner, settings: AppSettings,
                  crs: InputCrs, response: Response, idempotency_key: IdempotencyKey = None) -> list[ScreeningOut]:
-    return submitted(use_cases.screen_batch(db=db, actor=actor, body=body, epsg=crs, limits=settings.screening,
+    return submitted(use_cases.screen_batch(db=db, actor=actor, body=body, epsg=crs, limits=screening_settings(settings),
                                           idempotency_key=idempotency_key), response)
 
 

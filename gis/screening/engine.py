@@ -19,11 +19,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
-from core.settings import ScreeningSettings
 from gis.network.schemas import MAX_CONDUCTOR_SPREAD_M, MAX_WIND_SWING_M
 from gis.rule_sets.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
 from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import sql
+from gis.screening.settings import ScreeningSettings
 from gis.zones.service import default_spread_bands, line_offset_m
 
 CLEAR = "clear"

@@ -26,7 +26,6 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import InvalidInput, NotFound
 from core.fingerprint import IDEMPOTENCY_KEY_REUSED
-from core.settings import ScreeningSettings
 from gis.geo.geometry import (
     WGS84,
     GeometryLimits,
@@ -40,6 +39,7 @@ from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import engine
 from gis.screening.activities import ConnectionParams, CraneParams, parse_activity, parse_parameters
 from gis.screening.models import Screening
+from gis.screening.settings import ScreeningSettings
 
 SCREENABLE_TYPES = frozenset({"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"})
 

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from core.context import Actor
 from core.fingerprint import Submitted, request_fingerprint
-from core.settings import ScreeningSettings
 from gis.rule_sets import service as rule_set_service
 from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import service
 from gis.screening.schemas import ScreeningBatchIn, ScreeningIn, ScreeningOut, screening_out
+from gis.screening.settings import ScreeningSettings
 
 
 @dataclass(frozen=True)

@@ -148,3 +148,18 @@ def test_a_new_domain_plugs_in_by_being_listed(sample_domain: str, settings: Set
     assert "sample_patrols.tasks" in worker.conf.include and "sweep-patrols" in worker.conf.beat_schedule
     assert isinstance(args, argparse.Namespace) and args.func(settings, args) == 0
     assert "patrol_kinds" in domains.reference_tables()
+
+
+def test_a_domains_settings_are_its_own_read_from_its_variables_once(monkeypatch: pytest.MonkeyPatch,
+                                                                      settings: Settings) -> None:
+    from gis.screening.settings import ScreeningSettings
+
+    monkeypatch.setenv("GW_SCREENING_MAX_BATCH", "7")
+    fresh = settings.model_copy(deep=True)
+    fresh._sections.clear()  # a process that has not asked yet
+
+    first = fresh.section(ScreeningSettings)
+    monkeypatch.setenv("GW_SCREENING_MAX_BATCH", "8")
+
+    assert first.max_batch == 7 and fresh.section(ScreeningSettings) is first
+    assert "screening" not in Settings.model_fields and "workflow" not in Settings.model_fields

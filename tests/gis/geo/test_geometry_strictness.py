@@ -22,6 +22,7 @@ from core.errors import InvalidInput
 from core.permissions import Role
 from core.settings import Settings
 from gis.geo.geometry import GeometryLimits, parse_geometry
+from gis.screening.settings import screening_settings
 from tests.factories import BASE_LAT, BASE_LON, feature, row_count, url
 
 Auth = Callable[[Role], dict[str, str]]
@@ -208,7 +209,7 @@ def test_a_patch_over_the_vertex_limit_is_refused_too(client: TestClient, auth: 
 
 def test_a_case_footprint_over_the_vertex_limit_is_refused(client: TestClient, auth: Auth,
                                                           settings: Settings) -> None:
-    limit = settings.screening.max_vertices
+    limit = screening_settings(settings).max_vertices
     body = {"kind": "connection", "request_type": "new_connection", "applicant_name": "Li Lei",
             "site_address": "1 Road", "voltage_kv": 0.4, "requested_load_kw": 10.0,
             "location": {"type": "Point", "coordinates": [BASE_LON, BASE_LAT]}, "footprint": ring_of(limit + 1)}

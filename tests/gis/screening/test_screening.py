@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 from core.permissions import Role
 from core.settings import Settings
+from gis.screening.settings import screening_settings
 from tests.gis.screening.conftest import (
     ARCTIC,
     BEARINGS,
@@ -495,7 +496,7 @@ def test_site_just_under_the_area_cap_is_screened(desk: Desk) -> None:
 
 def test_area_cap_is_configuration(desk: Desk, settings: Settings, monkeypatch: pytest.MonkeyPatch,
                                    owner_engine: Engine) -> None:
-    monkeypatch.setattr(settings.screening, "max_area_m2", 1_000_000.0)  # a utility that caps sites at 1 km²
+    monkeypatch.setattr(screening_settings(settings), "max_area_m2", 1_000_000.0)  # a utility that caps sites at 1 km²
 
     response = desk.screen_response(square(HEFEI, 525.0), "building", BUILDING)  # 1.1 km²
 
