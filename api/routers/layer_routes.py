@@ -5,30 +5,22 @@ these closures at runtime, and they refer to the layer's own schema classes.
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any, cast, get_args
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from api import geojson
 from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, page_param, parse_bbox, require
 from api.http import etag
 from core.bounds import DbId
 from core.context import Actor
-from core.errors import InvalidInput
-from gis.layers import service
+from gis.layers import service, use_cases
 from gis.layers.schemas import FeatureIn as LayerFeatureIn
 from gis.layers.schemas import FeaturePatchIn, ListQuery
 from gis.layers.spec import LayerSpec
 
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {geojson.GEOJSON: {}}}}
-
-
-def _validation_to_invalid(exc: ValidationError, where: str) -> InvalidInput:
-    errors = [{"field": f"{where}." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-    return InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]), errors=errors)
 
 
 def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
@@ -42,14 +34,9 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
     Writer = Annotated[Actor, Depends(require(layer.write_permission))]
     QueryModel = layer.query
     FeatureIn = layer.feature_in
-    PatchProps = layer.patch
-    privacy = layer.privacy
 
-    def respond(record: service.FeatureRecord, actor: Actor, db: Session, status_code: int = 200) -> JSONResponse:
-        body = geojson.feature(record)
-        if privacy is not None:
-            privacy.apply(db, actor, [body["properties"]])
-        return JSONResponse(body, status_code=status_code, media_type=geojson.GEOJSON,
+    def respond(record: service.FeatureRecord, status_code: int = 200) -> JSONResponse:
+        return JSONResponse(geojson.feature(record), status_code=status_code, media_type=geojson.GEOJSON,
                             headers={"ETag": etag(record.version)})
 
     @router.get(path, summary=f"List {layer.name}", responses=GEOJSON_RESPONSE, response_class=JSONResponse)
@@ -66,41 +53,23 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
     @router.get(path + "/{feature_id:int}", summary=f"Get one of {layer.name}", responses=GEOJSON_RESPONSE,
                 response_class=JSONResponse)
     def get_one(feature_id: DbId, db: DbSession, actor: Reader) -> JSONResponse:
-        return respond(service.get_feature(db=db, layer=layer, feature_id=feature_id), actor, db)
+        return respond(use_cases.read_feature(db=db, actor=actor, layer=layer, feature_id=feature_id))
 
     @router.post(path, summary=f"Create one of {layer.name}", status_code=status.HTTP_201_CREATED,
                  responses={201: {"content": {geojson.GEOJSON: {}}}}, response_class=JSONResponse)
     def create_one(body: FeatureIn, db: DbSession, actor: Writer, crs: InputCrs,  # type: ignore[valid-type]
                    settings: AppSettings) -> JSONResponse:
-        feature = cast(LayerFeatureIn, body)
-        geometry = service.parse_feature_geometry(layer=layer, geojson=feature.geometry, epsg=crs,
-                                                  settings=settings.api)
-        record = service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry,
-                                        properties=feature.properties, settings=settings.api)
-        return respond(record, actor, db, status.HTTP_201_CREATED)
+        record = use_cases.create_feature(db=db, actor=actor, layer=layer, feature=cast(LayerFeatureIn, body),
+                                          epsg=crs, settings=settings.api)
+        return respond(record, status.HTTP_201_CREATED)
 
     @router.patch(path + "/{feature_id:int}", summary=f"Change one of {layer.name} (If-Match required)",
                   responses=GEOJSON_RESPONSE, response_class=JSONResponse)
     def update_one(feature_id: DbId, patch: FeaturePatchIn, db: DbSession, actor: Writer, crs: InputCrs,
                    expected_version: ExpectedVersion, settings: AppSettings) -> JSONResponse:
-        try:
-            changes = PatchProps.model_validate(patch.properties).model_dump(exclude_unset=True)
-        except ValidationError as exc:
-            raise _validation_to_invalid(exc, "properties") from exc
-        nulls = [k for k, v in changes.items()
-                 if v is None and type(None) not in get_args(layer.props.model_fields[k].annotation)]
-        if nulls:
-            raise InvalidInput(f"These properties cannot be empty: {', '.join(nulls)}.",
-                               errors=[{"field": f"properties.{k}", "message": "required"} for k in nulls])
-        geometry = (service.parse_feature_geometry(layer=layer, geojson=patch.geometry, epsg=crs,
-                                                   settings=settings.api)
-                    if patch.geometry is not None else None)
-        if not changes and geometry is None:
-            raise InvalidInput("Nothing to change: send properties and/or geometry.")
-        record = service.update_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
-                                        expected_version=expected_version, geometry=geometry, changes=changes,
-                                        settings=settings.api)
-        return respond(record, actor, db)
+        return respond(use_cases.update_feature(db=db, actor=actor, layer=layer, feature_id=feature_id,
+                                                expected_version=expected_version, patch=patch, epsg=crs,
+                                                settings=settings.api))
 
     @router.delete(path + "/{feature_id:int}", summary=f"Delete one of {layer.name} (soft, If-Match required)",
                    status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
