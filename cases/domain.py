@@ -11,8 +11,10 @@ from core.settings import Settings
 
 def beat(settings: Settings) -> dict[str, dict[str, object]]:
     # Once a day, after midnight in the utility's time zone (Asia/Shanghai 00:30 = 16:30 UTC).
+    workflow = workflow_settings(settings)
     return {"flag-overdue-cases": {"task": "cases.flag_overdue",
-                                   "schedule": crontab(hour=workflow_settings(settings).overdue_check_hour_utc, minute=30)}}
+                                   "schedule": crontab(hour=workflow.overdue_check_hour_utc,
+                                                       minute=workflow.overdue_check_minute_utc)}}
 
 
 DOMAIN = Domain(
