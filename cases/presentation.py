@@ -8,13 +8,15 @@ the page holds, and the personal data the response discloses is audited in one r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import deadlines, issuing, privacy, visits
+from cases import deadlines, issuing, privacy
 from cases.models import Case, CaseDecision, CaseEvent, SiteVisit
 from cases.policy import case_policy
 from cases.schemas import CaseOut, case_out
@@ -26,8 +28,7 @@ from core.users.models import User
 
 # Where a case's decision documents are read (the cases router); `{document_id}` is filled per document.
 DOCUMENT_HREF = "/api/v1/cases/{case_id}/documents/{{document_id}}"
-# Department names exist in these languages; a case in another language shows English.
-LANGUAGES = frozenset({"zh", "en"})
+# A case in a language its department has no name in (policy.json) shows the English one.
 FALLBACK_LANGUAGE = "en"
 
 
@@ -46,6 +47,19 @@ class CaseView:
     decisions: list[CaseDecision]
 
 
+Row = TypeVar("Row", CaseEvent, issuing.DecisionDocumentRecord, SiteVisit, CaseDecision)
+
+
+def _rows_by_case(*, db: Session, model: type[Row], case_ids: Sequence[int]) -> dict[int, list[Row]]:
+    """A page of cases' rows of `model` (history, documents, visits, decisions), by case, in the
+    order they were made, in one query."""
+    found: dict[int, list[Row]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        for row in db.scalars(select(model).where(model.case_id.in_(case_ids)).order_by(model.id)):
+            found[row.case_id].append(row)
+    return found
+
+
 def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView]:
     """Views of `cases` as `actor` may see them, in their order, read with five queries however
     many cases a page holds. Call once per response: the personal data it discloses is logged
@@ -53,15 +67,10 @@ def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView
     ids = [case.id for case in cases]
     user_ids = {u for case in cases for u in (case.owner_id, case.assignee_id) if u is not None}
     users = {user.id: user for user in db.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
-    history: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
-    for event in db.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(ids)).order_by(CaseEvent.id)):
-        history[event.case_id].append(event)
-    papers: dict[int, list[issuing.DecisionDocumentRecord]] = {case_id: [] for case_id in ids}
-    record = issuing.DecisionDocumentRecord
-    for document in db.scalars(select(record).where(record.case_id.in_(ids)).order_by(record.id)):
-        papers[document.case_id].append(document)
-    site_visits = visits.rows_by_case(db=db, model=SiteVisit, case_ids=ids)
-    decisions = visits.rows_by_case(db=db, model=CaseDecision, case_ids=ids)
+    history = _rows_by_case(db=db, model=CaseEvent, case_ids=ids)
+    papers = _rows_by_case(db=db, model=issuing.DecisionDocumentRecord, case_ids=ids)
+    site_visits = _rows_by_case(db=db, model=SiteVisit, case_ids=ids)
+    decisions = _rows_by_case(db=db, model=CaseDecision, case_ids=ids)
     views = [CaseView(case=case, owner=users.get(case.owner_id),
                       assignee=users.get(case.assignee_id) if case.assignee_id else None,
                       events=history[case.id], documents=papers[case.id],
@@ -89,12 +98,12 @@ def case_outs(*, db: Session, actor: Actor, cases: list[Case], now: datetime) ->
     out = []
     for view in case_views(db=db, actor=actor, cases=cases):
         case = view.case
-        language = case.language if case.language in LANGUAGES else FALLBACK_LANGUAGE
         department = departments[case.department]
         out.append(case_out(
             view=view, remaining=deadlines.remaining(calendar, case, now=now),
             allowed=[a.value for a in open_actions(CaseKind(case.kind), State(case.state))],
-            department_name={"name": department[language], "name_en": department[FALLBACK_LANGUAGE]},
+            department_name={"name": department.get(case.language, department[FALLBACK_LANGUAGE]),
+                             "name_en": department[FALLBACK_LANGUAGE]},
             document_href=DOCUMENT_HREF.format(case_id=case.id)))
     return out
 

@@ -16,10 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from cases.models import Case, CaseDecision, DecisionDocumentRecord, SiteVisit
 from cases.workflow import Action
@@ -115,15 +111,3 @@ def record_decision(*, case: Case, action: Action, actor: Actor, measures: Seque
 def current_decision(decisions: Sequence[CaseDecision]) -> CaseDecision | None:
     """The decision in force: the last one taken (a hazard notice is followed by the final one)."""
     return decisions[-1] if decisions else None
-
-
-Row = TypeVar("Row", SiteVisit, CaseDecision)
-
-
-def rows_by_case(*, db: Session, model: type[Row], case_ids: Sequence[int]) -> dict[int, list[Row]]:
-    """The visits or decisions of a page of cases, in the order they were made, in one query."""
-    found: dict[int, list[Row]] = {case_id: [] for case_id in case_ids}
-    if case_ids:
-        for row in db.scalars(select(model).where(model.case_id.in_(case_ids)).order_by(model.id)):
-            found[row.case_id].append(row)
-    return found
