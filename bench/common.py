@@ -169,9 +169,10 @@ def _start_server(port: int) -> subprocess.Popen[bytes]:
 
 
 def truncate_data(engine: Engine) -> None:
+    keep = installed().reference_tables()
     with engine.begin() as conn:
         tables = [t for t in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-                  .scalars() if t not in installed().reference_tables()]
+                  .scalars() if t not in keep]
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
 
 
