@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from devstack.processes import pid_alive
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GW_DIR = REPO_ROOT / ".gw"
 # A client preface of HTTP/2 (what gRPC speaks) followed by an empty SETTINGS frame.
@@ -36,16 +38,6 @@ def read_env_file(path: Path) -> dict[str, str]:
         if sep and not name.startswith("#"):
             values[name] = value
     return values
-
-
-def _pid_from(path: Path, name: str) -> int | None:
-    """The pid in `path` if that process is alive and is `name` (pid files outlive their process)."""
-    try:
-        pid = int(path.read_text(encoding="utf-8").split()[0])
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError, IndexError):
-        return None
-    return pid if name.encode() in cmdline else None
 
 
 def _socket_inodes(pid: int) -> set[int]:
@@ -105,13 +97,13 @@ def local_services() -> dict[str, LocalService]:
     """The services of this checkout that are running, keyed postgres / redis / seaweedfs."""
     ports = {k: int(v) for k, v in read_env_file(GW_DIR / "ports.env").items() if v.isdigit()}
     found: dict[str, LocalService] = {}
-    postgres = _pid_from(GW_DIR / "pgdata" / "postmaster.pid", "postgres")
+    postgres = pid_alive(GW_DIR / "pgdata" / "postmaster.pid", "postgres")
     if postgres and "GW_PG_PORT" in ports:
         found["postgres"] = LocalService("postgres", postgres, {"postgres": ports["GW_PG_PORT"]})
-    redis = _pid_from(GW_DIR / "run" / "redis.pid", "redis-server")
+    redis = pid_alive(GW_DIR / "run" / "redis.pid", "redis-server")
     if redis and "GW_REDIS_PORT" in ports:
         found["redis"] = LocalService("redis", redis, {"redis": ports["GW_REDIS_PORT"]})
-    weed = _pid_from(GW_DIR / "run" / "weed.pid", "weed")
+    weed = pid_alive(GW_DIR / "run" / "weed.pid", "weed")
     if weed and "GW_S3_PORT" in ports:
         http = {"master": ports["GW_S3_MASTER_PORT"], "volume": ports["GW_S3_VOLUME_PORT"],
                 "filer": ports["GW_S3_FILER_PORT"]}
