@@ -8,12 +8,15 @@ domains are installed. A new layer needs nothing here.
 
 from __future__ import annotations
 
+from functools import cache
+
 from gis.layers.spec import AnyLayer, LayerSpec
 from gridwarden.domains import installed
 
 
+@cache
 def all_layers() -> tuple[AnyLayer, ...]:
-    """Every published layer once, in the installed domains' order."""
+    """Every published layer once, in the installed domains' order (fixed for the process)."""
     layers: tuple[AnyLayer, ...] = tuple(installed().layers())
     names = [layer.name for layer in layers]
     if len(set(names)) != len(names):
