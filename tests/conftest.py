@@ -16,12 +16,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+import psycopg
 import pytest
 import redis
 from celery import Celery
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
@@ -79,8 +81,24 @@ def session_factory(app_engine: Engine) -> sessionmaker[Session]:
     return create_session_factory(app_engine)
 
 
+# The reset runs beside a real Celery worker, which may be writing (the import relay it sends when
+# it starts updates import jobs; an import finishing writes the network tables): PostgreSQL may
+# then pick the TRUNCATE as the victim of a deadlock. It is run again; by then the other transaction has ended.
+RESET_ATTEMPTS = 3
+
+
 def truncate_data(engine: Engine) -> None:
     """Empty every data table (as owner) and move the topology revision on so cached graphs reload."""
+    for attempt in range(1, RESET_ATTEMPTS + 1):
+        try:
+            _reset(engine)
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.orig, psycopg.errors.DeadlockDetected) or attempt == RESET_ATTEMPTS:
+                raise
+
+
+def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
         tables = [r[0] for r in conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))]
