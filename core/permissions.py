@@ -15,6 +15,8 @@ from enum import StrEnum
 class Role(StrEnum):
     admin = "admin"
     dispatcher = "dispatcher"
+    # Reviews submitted field work (second level of quality control, DOMAIN.md §5).
+    supervisor = "supervisor"
     inspector = "inspector"
     approver = "approver"
     auditor = "auditor"

@@ -19,6 +19,7 @@ INSTALLED = (
     "gis.rule_sets",
     "gis.screening",
     "cases",
+    "inspections",
 )
 
 

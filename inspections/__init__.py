@@ -1,3 +1,2 @@
-"""Field work and offline sync (issue 9): not built yet. It will be a domain like `cases/`: a
-package with a `domain.py`, listed in `gridwarden/domains.py`; its site visits start from
-`cases.visits`."""
+"""Field work and offline sync (issue 9): tasks for every kind of field visit, checklists, findings,
+inspection plans, quality control, meter reading, and the sync protocol of the mobile app."""

@@ -45,6 +45,10 @@ NEED_TO_KNOW: dict[tuple[Role, str], tuple[bool, bool] | None] = {
     (Role.auditor, "assignee"): None,
     (Role.auditor, "decider"): None,
     (Role.auditor, "unrelated"): (False, False),
+    (Role.supervisor, "owner"): None,  # supervisors review field work; cases are not theirs to own
+    (Role.supervisor, "assignee"): None,
+    (Role.supervisor, "decider"): None,
+    (Role.supervisor, "unrelated"): (False, False),
 }
 
 
