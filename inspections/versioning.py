@@ -8,7 +8,8 @@ its other fields merge. Every service write goes through `touch`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -35,3 +36,28 @@ def changed_since(record: Versioned, base_version: int, fields: Iterable[str]) -
 
 def values_differ(server: Any, device: Any) -> bool:
     return bool(server != device)
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    """What an offline edit did: the fields applied, the fields kept as conflicts (server value,
+    device value), and the record's version after the edit."""
+
+    applied: dict[str, Any]
+    conflicts: dict[str, tuple[Any, Any]]
+    version: int
+
+
+def merge(record: Versioned, *, base_version: int, changes: Mapping[str, Any],
+          current: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]]]:
+    """Split a device's `changes` (made against `base_version`) into what applies and what conflicts.
+
+    `current` holds the server's present value of each changed field. A field changed on the server
+    after `base_version` conflicts, unless both sides arrived at the same value; every other field
+    applies. The caller writes the applied fields (and `touch`es them) and keeps the conflicts.
+    """
+    stale = set(changed_since(record, base_version, changes))
+    applied = {f: v for f, v in changes.items() if f not in stale}
+    conflicts = {f: (current.get(f), v) for f, v in changes.items()
+                 if f in stale and values_differ(current.get(f), v)}
+    return applied, conflicts
