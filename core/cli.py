@@ -36,6 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_USERS: tuple[tuple[str, Role, str], ...] = (
     ("admin", Role.admin, "Ada Admin"),
     ("dispatcher", Role.dispatcher, "Dan Dispatcher"),
+    ("supervisor", Role.supervisor, "Sue Supervisor"),
     ("inspector", Role.inspector, "Ina Inspector"),
     ("approver", Role.approver, "Abe Approver"),
     ("auditor", Role.auditor, "Aud Auditor"),
