@@ -43,7 +43,7 @@ def publish(*, db: Session, now: datetime, limit: int) -> int:
 
 def _matches(subscription: type[WebhookSubscription], event: type[OutboxEvent]) -> ColumnElement[bool]:
     """SQL: the subscription wants this event (a type prefix matches; inside its area, if both have one)."""
-    prefix = func.unnest(subscription.event_types).table_valued("prefix")
+    prefix = func.unnest(subscription.event_types).table_valued("prefix").render_derived()
     wanted_type = or_(func.cardinality(subscription.event_types) == 0,
                       select(literal(1)).select_from(prefix)
                       .where(func.starts_with(event.event_type, prefix.c.prefix)).exists())
