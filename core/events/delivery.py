@@ -65,7 +65,9 @@ def claim_due(*, db: Session, now: datetime, settings: EventSettings) -> list[Cl
     events = published_by_ids(db=db, ids=[d.event_id for d in due])
     subscriptions = {s.id: s for s in db.scalars(select(WebhookSubscription).where(
         WebhookSubscription.id.in_({d.subscription_id for d in due})))}
-    lease = timedelta(seconds=settings.webhook_timeout_s * 3)
+    # Long enough to send the whole batch one by one, each up to its timeout, before another worker
+    # may take a delivery over (a worker that died lets them go when it ends).
+    lease = timedelta(seconds=settings.webhook_timeout_s * (len(due) + 2))
     claimed = []
     for delivery in due:
         delivery.attempts += 1

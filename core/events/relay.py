@@ -15,6 +15,7 @@ lock, so the later one's event is inserted (and committed) after the earlier one
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Integer, and_, func, insert, literal, or_, select, update
@@ -25,6 +26,7 @@ from core.events.models import DeliveryState, WebhookDelivery, WebhookSubscripti
 from core.outbox import OutboxEvent
 
 PUBLISH_LOCK = "gridwarden:outbox-publish"
+FAN_OUT_LOCK = "gridwarden:outbox-fan-out"
 
 
 def publish(*, db: Session, now: datetime, limit: int) -> int:
@@ -52,16 +54,25 @@ def _matches(subscription: type[WebhookSubscription], event: type[OutboxEvent]) 
     return and_(subscription.active.is_(True), subscription.deleted_at.is_(None), wanted_type, inside)
 
 
-def fan_out(*, db: Session, now: datetime, limit: int) -> int:
-    """Create one pending delivery per published event and matching subscription, in position
-    order, and mark the events relayed; returns how many deliveries were created. Events another
-    relay is fanning out right now are skipped (it does them)."""
+@dataclass(frozen=True)
+class FanOut:
+    events: int  # events relayed
+    deliveries: int  # deliveries created for them
+
+
+def fan_out(*, db: Session, now: datetime, limit: int) -> FanOut:
+    """Create one pending delivery per published event and matching subscription, for up to
+    `limit` events in position order, and mark the events relayed.
+
+    One relay at a time (a transaction-scoped advisory lock; a second waits): were two to run side
+    by side, the later events' deliveries could commit, and be sent, before an earlier event's
+    delivery of the same entity exists to hold them back."""
+    db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(FAN_OUT_LOCK, 0))))
     events = db.scalars(select(OutboxEvent.id)
                         .where(OutboxEvent.position.is_not(None), OutboxEvent.relayed_at.is_(None))
-                        .order_by(OutboxEvent.position).limit(limit)
-                        .with_for_update(skip_locked=True)).all()
+                        .order_by(OutboxEvent.position).limit(limit)).all()
     if not events:
-        return 0
+        return FanOut(events=0, deliveries=0)
     rows = (select(WebhookSubscription.id, OutboxEvent.id, OutboxEvent.position,
                    OutboxEvent.entity_type + ":" + OutboxEvent.entity_id, literal(DeliveryState.pending.value),
                    literal(0, Integer), literal(now), literal(now))
@@ -72,4 +83,4 @@ def fan_out(*, db: Session, now: datetime, limit: int) -> int:
          "created_at"], rows).returning(WebhookDelivery.id)).all()
     db.execute(update(OutboxEvent).where(OutboxEvent.id.in_(events)).values(relayed_at=now)
                .execution_options(synchronize_session=False))
-    return len(created)
+    return FanOut(events=len(events), deliveries=len(created))

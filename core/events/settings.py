@@ -22,6 +22,10 @@ class EventSettings(BaseSettings):
     stream_heartbeat_s: float = Field(default=15.0, gt=0, le=300, description=(
         "A comment line is sent after this long without an event, so proxies keep the connection open "
         "and a client notices a dead connection"))
+    stream_max_s: float = Field(default=600.0, gt=0, description=(
+        "A stream ends after this long (or when the caller's token expires, if sooner) and the client "
+        "reconnects with Last-Event-ID: a disabled user or revoked token is then refused, and no stream "
+        "outlives the session checks"))
     stream_page: int = Field(default=500, ge=1, le=10_000, description="Events read per query on resume")
     max_streams_per_process: int = Field(default=200, ge=1, description=(
         "Open console streams one API process serves; more are refused (503) rather than slowing all"))

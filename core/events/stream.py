@@ -104,14 +104,14 @@ class EventHub:
 
     async def stream(self, *, audience: Audience, after: int | None, open_for_s: float) -> AsyncIterator[str]:
         """Server-sent events for one console after position `after` (None: from now on), ending
-        after `open_for_s` (when the caller's token expires; the client reconnects with a new one).
+        after `open_for_s` (when the caller's token expires) or `stream_max_s`; the client reconnects.
 
         `last` is the last position this stream has passed (sent, or not for this audience).
         Positions have no holes, so whenever what the hub hands over does not start at `last + 1`
         (the stream opened while the hub was starting, or it fell behind) the stream reads the
         missing stretch from the database instead."""
         subscriber = self._subscribe()  # before reading the backlog: nothing falls between the two
-        deadline = self.loop.time() + open_for_s
+        deadline = self.loop.time() + min(open_for_s, self.settings.stream_max_s)
         try:
             last, page = await anyio.to_thread.run_sync(self._read, after)
             yield f"retry: {RECONNECT_MS}\n\n"  # the first frame: the starting point is fixed

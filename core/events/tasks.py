@@ -29,13 +29,19 @@ def relay_events() -> int:
     bind_request_id()
     res = resources()
     settings = event_settings(res.settings)
-    with unit_of_work(res.session_factory) as db:
-        relay.publish(db=db, now=datetime.now(UTC), limit=settings.relay_batch)
-    with unit_of_work(res.session_factory) as db:
-        created = relay.fan_out(db=db, now=datetime.now(UTC), limit=settings.relay_batch)
-    if created:
-        deliver_webhooks.delay()
-    return created
+    published = settings.relay_batch
+    while published == settings.relay_batch:  # a large import's events: batch after batch until none is left
+        with unit_of_work(res.session_factory) as db:
+            published = relay.publish(db=db, now=datetime.now(UTC), limit=settings.relay_batch)
+    created = 0
+    while True:
+        with unit_of_work(res.session_factory) as db:
+            done = relay.fan_out(db=db, now=datetime.now(UTC), limit=settings.relay_batch)
+        created += done.deliveries
+        if done.deliveries:
+            deliver_webhooks.delay()  # the first batch's deliveries go out while the next are made
+        if done.events < settings.relay_batch:
+            return created
 
 
 @shared_task(name="events.deliver")

@@ -17,7 +17,7 @@ from core.settings import Settings
 from tests.api.live_server import serve
 
 # The console hears of events within one poll; these intervals keep the tests short.
-FAST_STREAMS = {"GW_EVENTS_STREAM_POLL_S": "0.2", "GW_EVENTS_STREAM_HEARTBEAT_S": "1"}
+FAST_STREAMS = {"GW_EVENTS_STREAM_POLL_S": "0.2", "GW_EVENTS_STREAM_HEARTBEAT_S": "1", "GW_EVENTS_STREAM_MAX_S": "120"}
 Emit = Callable[..., int]
 
 
