@@ -133,6 +133,8 @@ class EventHub:
                     page = []
                 else:  # _BEHIND
                     last, page = await anyio.to_thread.run_sync(self._read, last)
+                    if not page:  # the hub's view is not in the database (yet): no tight loop of reads
+                        await asyncio.sleep(self.settings.stream_poll_s)
         finally:
             self._subscribers.discard(subscriber)
 

@@ -18,7 +18,8 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 def positions(session_factory: sessionmaker[Session]) -> dict[int, int | None]:
     with session_factory() as db:
-        return dict(db.execute(select(OutboxEvent.id, OutboxEvent.position).order_by(OutboxEvent.id)).tuples().all())
+        rows = db.execute(select(OutboxEvent.id, OutboxEvent.position).order_by(OutboxEvent.id))
+        return {event_id: position for event_id, position in rows}
 
 
 def publish(session_factory: sessionmaker[Session]) -> int:
