@@ -3,7 +3,7 @@ decision, with working-day deadlines and decision documents."""
 
 from celery.schedules import crontab
 
-from cases.permissions import CASE_PERMISSIONS
+from cases.permissions import CASE_PERMISSIONS, CASES_READ
 from cases.settings import workflow_settings
 from core.registry import Domain
 from core.settings import Settings
@@ -24,6 +24,8 @@ DOMAIN = Domain(
     tasks=("cases.tasks",),
     beat=beat,
     permissions=CASE_PERMISSIONS,
+    # Case events carry the state, kind, number and location, no applicant data: who reads cases sees them.
+    event_visibility=(("case", CASES_READ),),
     # The holiday calendar in force, seeded by a migration and maintained by administrators.
     reference_tables=("working_calendars",),
 )

@@ -66,8 +66,12 @@ def _record(db: Session, *, actor: Actor, case: Case, action: str, from_state: s
                      from_state=from_state, to_state=case.state, details=details or {}))
     audit_service.record(db=db, actor=actor, action=f"case.{action}", entity_type=ENTITY, entity_id=case.id,
                          before=before, after=_snapshot(case), reason=reason)
+    # The case's place goes with the event (consoles limited to an area); no applicant data does.
     outbox.emit(db=db, event_type=f"case.{action}", entity_type=ENTITY, entity_id=case.id,
-                payload={"state": case.state, "owner_id": case.owner_id, "department": case.department})
+                payload={"state": case.state, "owner_id": case.owner_id, "department": case.department,
+                         "kind": case.kind, "number": case.number, "verdict": case.verdict,
+                         "escalation_level": case.escalation_level},
+                location_wkt=to_shape(case.location).wkt)
 
 
 def _next_number(db: Session, kind: CaseKind, now: datetime) -> str:

@@ -49,4 +49,9 @@ AUDIT_READ = Permission("audit:read", frozenset({Role.auditor}))
 HEALTH_READ = Permission("health:read", EVERY_ROLE)
 # Server versions, worker counts, why a component is down: they tell an attacker what to try.
 HEALTH_DETAILS = Permission("health:details", ADMINISTRATORS_ONLY)
-CORE_PERMISSIONS = (USERS_MANAGE, AUDIT_READ, HEALTH_READ, HEALTH_DETAILS)
+# The console's live event stream; what each role then receives is decided per entity type by the
+# domains' `Domain.event_visibility` and by the user's work area (core.events).
+EVENTS_READ = Permission("events:read", EVERY_ROLE)
+# Webhooks send events (with locations) to other systems: whoever configures them decides what leaves.
+WEBHOOKS_MANAGE = Permission("webhooks:manage", ADMINISTRATORS_ONLY)
+CORE_PERMISSIONS = (USERS_MANAGE, AUDIT_READ, HEALTH_READ, HEALTH_DETAILS, EVENTS_READ, WEBHOOKS_MANAGE)

@@ -20,7 +20,11 @@ from core.permissions import CORE_PERMISSIONS, Permission, Role
 from core.settings import Settings
 
 # Tables core itself owns. Reference data of core: the migrations' bookkeeping and PostGIS's CRS table.
-CORE_MODELS = ("core.users.models", "core.audit.models", "core.outbox")
+CORE_MODELS = ("core.users.models", "core.audit.models", "core.outbox", "core.events.models")
+# Core's own Celery tasks (event delivery), run by every worker beside the domains'.
+CORE_TASKS = ("core.events.tasks",)
+# Sent when a worker starts: events a stopped worker left unpublished or undelivered.
+CORE_WORKER_READY = ("events.relay", "events.deliver")
 CORE_REFERENCE_TABLES = ("alembic_version", "spatial_ref_sys")
 
 BeatSchedule = dict[str, dict[str, Any]]
@@ -59,6 +63,9 @@ class Domain:
     # Tables whose rows are reference data the migrations load (rule sets, calendars): a test reset
     # or a benchmark's truncate keeps them.
     reference_tables: tuple[str, ...] = ()
+    # Who may see the domain's outbox events: (entity_type, permission) pairs, e.g. ("case", cases:read).
+    # Events of an entity type no domain declares are shown to administrators only.
+    event_visibility: tuple[tuple[str, Permission], ...] = ()
 
 
 def resolve(reference: str) -> Any:
@@ -108,10 +115,12 @@ class Domains:
         return found
 
     def task_modules(self) -> list[str]:
-        return [module for domain in self.items for module in domain.tasks]
+        return [*CORE_TASKS, *(module for domain in self.items for module in domain.tasks)]
 
     def beat_schedule(self, settings: Settings) -> BeatSchedule:
-        schedule: BeatSchedule = {}
+        from core.events.schedule import beat as core_beat
+
+        schedule: BeatSchedule = core_beat(settings)
         for domain in self.items:
             entries = domain.beat(settings) if domain.beat else {}
             if clash := schedule.keys() & entries.keys():
@@ -119,8 +128,18 @@ class Domains:
             schedule.update(entries)
         return schedule
 
+    def event_visibility(self) -> dict[str, Permission]:
+        """The permission needed to see each entity type's events; an entity type is declared once."""
+        found: dict[str, Permission] = {}
+        for domain in self.items:
+            for entity_type, permission in domain.event_visibility:
+                if entity_type in found:
+                    raise ValueError(f"events of {entity_type!r} are declared twice (domain {domain.name})")
+                found[entity_type] = permission
+        return found
+
     def worker_ready_tasks(self) -> list[str]:
-        return [task for domain in self.items for task in domain.on_worker_ready]
+        return [*CORE_WORKER_READY, *(task for domain in self.items for task in domain.on_worker_ready)]
 
     def permissions(self) -> tuple[Permission, ...]:
         """Core's permissions and every domain's; a code is declared once."""

@@ -4,11 +4,11 @@ own permission."""
 
 from fastapi import APIRouter
 
-from api.routers import audit, auth, health, users
+from api.routers import audit, auth, events, health, users, webhooks
 
 
 def core_router() -> APIRouter:
     router = APIRouter()
-    for module in (auth, health, users, audit):
+    for module in (auth, health, users, audit, events, webhooks):
         router.include_router(module.router)
     return router

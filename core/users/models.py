@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Enum, ForeignKey, Integer, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +27,10 @@ class User(Base):
     # token issued before, on the very next request.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Where this user works (set by an administrator): the console's event stream sends them only
+    # events located inside it. None = no limit.
+    work_area: Mapped[Any | None] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False),
+                                                  default=None)
 
     qualifications: Mapped[list[Qualification]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Qualification.id"

@@ -9,5 +9,7 @@ DOMAIN = Domain(
     routers=("api.routers.customers:router",),
     layers=("gis.customers.layers:CUSTOMERS",),
     permissions=(CUSTOMERS_READ, CUSTOMERS_READ_CONTACT, CUSTOMERS_WRITE),
+    # Customer events carry the record's id, version and changed field names, never personal data.
+    event_visibility=(("customer", CUSTOMERS_READ),),
     audit_redactions=("gis.customers.privacy:redact_audit_snapshot",),
 )

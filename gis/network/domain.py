@@ -11,6 +11,8 @@ DOMAIN = Domain(
     # The connectivity graph traces run on, loaded once per API process and patched as the network changes.
     app_state=(("graph_cache", "gis.network.topology:GraphCache"),),
     permissions=(NETWORK_READ, NETWORK_WRITE),
+    # Changes to the network are seen by whoever may read it (the console's event stream).
+    event_visibility=tuple((entity, NETWORK_READ) for entity in ("substation", "transformer", "line", "pole", "switch")),
     # The revision counter of the connectivity graph: traces' caches compare against it.
     reference_tables=("topology_state",),
 )
