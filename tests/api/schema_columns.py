@@ -31,6 +31,8 @@ HOME_TABLES: dict[str, str] = {
     "CaseIn": "cases", "EncroachmentIn": "cases", "UserCreate": "users", "QualificationIn": "user_qualifications",
     "ScreeningIn": "screenings", "ScreeningItemIn": "screenings", "ScreeningBatchIn": "screenings",
     "WebhookIn": "webhook_subscriptions",
+    "TaskIn": "field_tasks", "TaskPatch": "field_tasks", "FindingIn": "findings", "ChecklistIn": "checklist_templates",
+    "GradeIn": "quality_audits",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").
@@ -39,6 +41,8 @@ STORED_AS: dict[str, str] = {
     "HandOverIn.reason": "audit_log.reason",
     "EncroachmentIn.responsible_party": "cases.applicant_name",
     "SimbenchImportIn.subnet": "substations.subnet",
+    "TaskActionIn.reason": "audit_log.reason",
+    "TaskIn.checklist_code": "checklist_templates.code",
 }
 
 # Fields that never land in a bounded column, and why.
@@ -60,6 +64,7 @@ NOT_BOUNDED_TEXT: dict[str, str] = {
     "ElementRef.external_id": "a look-up key, not stored",
     "CustomerRef.account_number": "a look-up key, not stored",
     "FeaturePatchIn.type": "literal 'Feature'",
+    "QualificationNeed.certificate_type": "kept in jsonb (field_tasks.required_qualifications)",
 }
 
 
