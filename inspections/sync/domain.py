@@ -18,7 +18,7 @@ def beat(settings: Settings) -> dict[str, dict[str, object]]:
 DOMAIN = Domain(
     name="inspections.sync",
     models=("inspections.sync.models",),
-    routers=("api.routers.devices:router", "api.routers.positions:router"),
+    routers=("api.routers.devices:router", "api.routers.sync:router", "api.routers.positions:router"),
     tasks=("inspections.sync.tasks",),
     beat=beat,
     permissions=SYNC_PERMISSIONS,
