@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from geoalchemy2 import Geography
 from sqlalchemy import CTE, Select, Text, bindparam, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
@@ -77,7 +76,7 @@ def entity_order(settings: SyncSettings) -> list[str]:
 
 def _tasks() -> CTE:
     return (select(FieldTask.id, FieldTask.version, FieldTask.checklist_version_id,
-                   cast(FieldTask.location, Geography()).label("area"))
+                   func.Geography(FieldTask.location).label("area"))
             .where(FieldTask.assignee_id == bindparam("scope_user_id"),
                    or_(FieldTask.state.not_in(FINAL_STATES),
                        FieldTask.updated_at >= bindparam("scope_closed_since")))
@@ -88,7 +87,7 @@ def _near(layer: LayerSpec, tasks: CTE) -> Select[str, int, str]:
     model = layer.model
     stmt = (select(literal(layer.entity_type).label("entity_type"), model.id.label("entity_id"),
                    cast(model.version, Text).label("fingerprint"))
-            .join(tasks, func.ST_DWithin(cast(layer.geometry, Geography()), tasks.c.area,
+            .join(tasks, func.ST_DWithin(func.Geography(layer.geometry), tasks.c.area,
                                          bindparam("scope_radius_m")))
             .where(model.deleted_at.is_(None)).distinct())
     if layer is MANUAL_ZONES:
