@@ -44,8 +44,8 @@ def _db_id(engine: Engine, table: str, feature: dict[str, Any]) -> int:
 
 class Field:
     """One inspector's world: two tasks of theirs (near the base point and near a point 1.5 km north),
-    one of another user's, a line, a pole and a customer near the first task, and a customer and a
-    substation far from every task of theirs."""
+    one of another user's, a line, a pole and a customer near the first task, a pole near the second,
+    and a customer and a substation far from every task of theirs."""
 
     def __init__(self, client: TestClient, auth: Auth, engine: Engine, factory: sessionmaker[Session],
                  users: dict[Role, int]) -> None:
@@ -70,11 +70,13 @@ class Field:
         line = factories.created(client, writer, "lines", geometry=factories.linestring(
             (LON - 0.002, LAT), (LON + 0.002, LAT + 0.0005)))
         pole = factories.created(client, writer, "poles", geometry=factories.point(LON + 0.001, LAT + 0.001))
+        pole_north = factories.created(client, writer, "poles", geometry=factories.point(LON, LAT + 0.0140))
         customer = factories.created(client, writer, "customers", geometry=factories.point(LON + 0.002, LAT),
                                      contact_phone="+86 138 0013 8000")
         far_customer = factories.created(client, writer, "customers", geometry=factories.point(FAR_LON, LAT))
         far_substation = factories.created(client, writer, "substations", geometry=factories.point(FAR_LON, LAT))
         self.line, self.pole = _db_id(engine, "lines", line), _db_id(engine, "poles", pole)
+        self.pole_north = _db_id(engine, "poles", pole_north)
         self.customer, self.far_customer = _db_id(engine, "customers", customer), _db_id(engine, "customers",
                                                                                          far_customer)
         self.far_substation = _db_id(engine, "substations", far_substation)
@@ -86,7 +88,7 @@ class Field:
 
     def scope(self) -> set[tuple[str, int]]:
         return {("task", self.task_near), ("task", self.task_north), ("checklist_version", self.checklist_version),
-                ("line", self.line), ("pole", self.pole), ("customer", self.customer),
+                ("line", self.line), ("pole", self.pole), ("pole", self.pole_north), ("customer", self.customer),
                 *(("derived_zone", z) for z in self.zones)}
 
 
@@ -173,7 +175,7 @@ def test_the_second_pull_returns_only_what_changed(client: TestClient, field: Fi
     assert pull_all(client, headers, cursor)[0] == []
 
 
-def test_a_task_reassigned_away_and_a_soft_deleted_line_come_back_as_deletions(
+def test_a_task_reassigned_away_its_surroundings_and_a_soft_deleted_line_come_back_as_deletions(
         client: TestClient, field: Field, device_token: DeviceLogin, auth: Auth, owner_engine: Engine,
         role_users: dict[Role, int]) -> None:
     headers = device_token()
@@ -185,7 +187,8 @@ def test_a_task_reassigned_away_and_a_soft_deleted_line_come_back_as_deletions(
                             headers={**auth(Role.dispatcher), "If-Match": '"1"'})
     assert deleted.status_code == 204, deleted.text
     changed, _ = pull_all(client, headers, cursor)
-    assert keys(changed, "delete") == {("task", field.task_north), ("line", field.line),
+    # The pole near only the re-assigned task is no longer near any of theirs: it leaves too.
+    assert keys(changed, "delete") == {("task", field.task_north), ("pole", field.pole_north), ("line", field.line),
                                        *(("derived_zone", z) for z in field.zones)}
     assert keys(changed) == set()
 
