@@ -98,7 +98,7 @@ def main() -> None:
                 user_id=actor.user_id or 0, now=datetime.now(UTC), settings=sync)))
 
     with api_client(headers, timeout=120) as client:
-        registered = client.post("/devices", json={"device_id": "bench-phone", "platform": "android"})
+        registered = client.post("/devices", json={"client_device_id": "bench-phone", "platform": "android"})
         registered.raise_for_status()
         client.headers["Authorization"] = f"Bearer {registered.json()['access_token']}"
         pull_ms: list[float] = []

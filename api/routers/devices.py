@@ -24,7 +24,7 @@ def register_device(body: DeviceIn, db: DbSession, actor: DeviceUser, settings: 
                     response: Response) -> DeviceRegistered:
     """The same app id registered again answers 200 with the same device and a fresh token."""
     result = devices.register(db=db, actor=actor, settings=settings, now=now, spec=devices.DeviceSpec(
-        client_device_id=body.device_id, name=body.name, platform=body.platform, app_version=body.app_version))
+        client_device_id=body.client_device_id, name=body.name, platform=body.platform, app_version=body.app_version))
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return DeviceRegistered(device=DeviceOut.model_validate(result.device), access_token=result.access_token,
                             expires_in=result.expires_in)

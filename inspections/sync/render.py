@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Text, and_, case, cast, func, join, select, true
 from sqlalchemy.orm import Session
 
 from core.context import Actor
@@ -49,15 +49,27 @@ def _checklists(db: Session, ids: list[int]) -> Rendered:
 
 
 def _features(db: Session, actor: Actor, layer: LayerSpec, ids: list[int]) -> Rendered:
+    """The features as PostgreSQL writes them (as the map's lists do: thousands per pull), with the
+    layer's privacy rule for this reader: its SQL masks, and the disclosures it logs."""
     model = layer.model
-    rows = list(db.execute(select(model, func.ST_AsGeoJSON(layer.geometry, GEOJSON_DECIMALS))
-                           .where(model.id.in_(ids), model.deleted_at.is_(None))))
-    properties = [{name: getattr(row, name) for name in layer.output_fields} for row, _ in rows]
-    if layer.privacy is not None:
-        layer.privacy.apply(db, actor, properties)
-    return {(layer.entity_type, row.id): {"id": row.id, "layer": layer.name, "version": row.version,
-                                          "properties": props, "geometry": json.loads(geojson)}
-            for (row, geojson), props in zip(rows, properties, strict=True)}
+    privacy = layer.privacy
+    masks = privacy.masks_for(actor) if privacy else {}
+    disclosure = privacy.disclosure_for(actor) if privacy else None
+    shown = [(getattr(func, masks[name])(getattr(model, name)) if name in masks else getattr(model, name)).label(name)
+             for name in layer.output_fields]
+    properties = select(*shown).correlate(model).lateral("properties")
+    feature = func.json_build_object("id", model.id, "layer", layer.name, "version", model.version,
+                                     "properties", func.row_to_json(properties.table_valued()),
+                                     "geometry", cast(func.ST_AsGeoJSON(layer.geometry, GEOJSON_DECIMALS), JSON))
+    columns: list[Any] = [model.id, cast(feature, Text)]
+    if disclosure is not None:
+        field = getattr(model, disclosure.field)
+        columns.append(case((and_(field.is_not(None), field != ""), getattr(model, disclosure.key))))
+    rows = list(db.execute(select(*columns).select_from(join(model, properties, true()))
+                           .where(model.id.in_(ids), model.deleted_at.is_(None)).order_by(model.id)))
+    if privacy is not None and disclosure is not None:
+        privacy.log_disclosure(db, actor, [row[2] for row in rows if row[2] is not None])
+    return {(layer.entity_type, row[0]): json.loads(row[1]) for row in rows}
 
 
 def _zones(db: Session, ids: list[int]) -> Rendered:

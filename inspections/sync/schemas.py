@@ -14,7 +14,7 @@ from core.users.schemas import PlainText
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    device_id: Annotated[PlainText, Field(min_length=1, max_length=100,
+    client_device_id: Annotated[PlainText, Field(min_length=1, max_length=100,
                                           description="The app's own id for this device, stable across restarts")]
     name: Annotated[PlainText, Field(max_length=200)] = ""
     platform: Annotated[PlainText, Field(max_length=40)] = ""

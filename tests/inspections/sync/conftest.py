@@ -29,7 +29,7 @@ def device_token(client: TestClient, auth: Callable[[Role], dict[str, str]]) -> 
 
     def register(role: Role = Role.inspector, device: str = "phone-1") -> dict[str, str]:
         response = client.post("/api/v1/devices", headers=auth(role),
-                               json={"device_id": device, "name": "Field phone", "platform": "android",
+                               json={"client_device_id": device, "name": "Field phone", "platform": "android",
                                      "app_version": "1.4.0"})
         assert response.status_code in (200, 201), response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}

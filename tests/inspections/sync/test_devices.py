@@ -19,7 +19,7 @@ Auth = Callable[[Role], dict[str, str]]
 
 def _register(client: TestClient, headers: dict[str, str], device: str = "phone-1") -> dict:
     response = client.post("/api/v1/devices", headers=headers,
-                           json={"device_id": device, "name": "Li's phone", "platform": "android",
+                           json={"client_device_id": device, "name": "Li's phone", "platform": "android",
                                  "app_version": "1.4.0"})
     assert response.status_code == 201, response.text
     return response.json()
@@ -41,7 +41,7 @@ def test_registering_the_same_app_again_returns_the_same_device_with_a_fresh_tok
                                                                                    auth: Auth) -> None:
     first = _register(client, auth(Role.inspector))
     again = client.post("/api/v1/devices", headers=auth(Role.inspector),
-                        json={"device_id": "phone-1", "app_version": "1.5.0"})
+                        json={"client_device_id": "phone-1", "app_version": "1.5.0"})
     assert again.status_code == 200
     assert again.json()["device"]["id"] == first["device"]["id"]
     assert again.json()["device"]["app_version"] == "1.5.0"

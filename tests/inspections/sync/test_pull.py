@@ -228,3 +228,14 @@ def test_a_device_pulling_again_without_a_cursor_gets_the_whole_snapshot(client:
     pull_all(client, headers)
     items, _ = pull_all(client, headers)
     assert keys(items) == field.scope() and len(items) == len(field.scope())
+
+
+def test_a_cursor_from_a_pull_long_finished_asks_for_a_full_snapshot(client: TestClient, field: Field,
+                                                                       device_token: DeviceLogin) -> None:
+    headers = device_token()
+    _, first = pull_all(client, headers)
+    _, second = pull_all(client, headers, first)
+    pull_all(client, headers, second)
+    stale = client.get(PULL, headers=headers, params={"cursor": first})
+    assert stale.status_code == 409
+    assert "full snapshot" in stale.json()["detail"]
