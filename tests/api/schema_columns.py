@@ -33,6 +33,7 @@ HOME_TABLES: dict[str, str] = {
     "WebhookIn": "webhook_subscriptions",
     "TaskIn": "field_tasks", "TaskPatch": "field_tasks", "FindingIn": "findings", "ChecklistIn": "checklist_templates",
     "GradeIn": "quality_audits",
+    "DeviceIn": "devices",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").

@@ -98,6 +98,15 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/quality/samples"): frozenset({Role.admin, Role.auditor}),
     ("POST", "/api/v1/quality/audits/{audit_id}/grade"): frozenset({Role.admin, Role.auditor}),
     ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
+    # Anyone signed in registers, lists and revokes their own devices (tests/inspections/sync).
+    ("POST", "/api/v1/devices"): ALL,
+    ("GET", "/api/v1/devices"): ALL,
+    ("POST", "/api/v1/devices/{device_id}/revoke"): ALL,
+    # Only a device token of an inspector opens pull: every sign-in token is refused (403).
+    ("GET", "/api/v1/sync/pull"): frozenset(),
+    ("POST", "/api/v1/positions"): frozenset({Role.admin, Role.inspector}),
+    ("GET", "/api/v1/positions"): frozenset({Role.admin, Role.dispatcher, Role.supervisor, Role.inspector}),
+    ("GET", "/api/v1/positions/latest"): frozenset({Role.admin, Role.dispatcher, Role.supervisor, Role.inspector}),
 }
 for _layer in LAYERS:
     EXPECTED[("GET", f"/api/v1/network/{_layer}")] = ALL
