@@ -1,0 +1,69 @@
+"""Applying one pushed item: its handler in its own savepoint, and what became of it.
+
+Shared by the push (a batch's new items) and the backlog (an item whose parent has arrived), so an
+item is judged the same way whenever it is applied. The caller records the result on the item's
+mutation and, for `queued`, keeps the item in the backlog.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from core import errors
+from core.context import Actor
+from core.errors import GridWardenError, ServiceUnavailable
+from core.settings import Settings
+from inspections.sync import conflicts
+from inspections.sync.mutations import HANDLERS, ItemContext, WaitingForParent
+from inspections.sync.push_schemas import ItemProblem, ItemResult, PushItemIn
+from inspections.sync.push_settings import push_settings
+
+# The HTTP status each domain error would have had as a response (api.errors), for the item's problem.
+STATUS_BY_ERROR: dict[type[GridWardenError], int] = {
+    errors.InvalidInput: 422, errors.PermissionDenied: 403, errors.NotFound: 404, errors.Conflict: 409,
+    errors.StaleVersion: 412, errors.PreconditionRequired: 428}
+
+
+def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, item: PushItemIn,
+               skew_s: float | None) -> ItemResult:
+    """Run one item's handler in its own savepoint and say what became of it (not yet recorded)."""
+    flagged = skew_s is not None and abs(skew_s) > push_settings(settings).clock_skew_flag_s
+    base = ItemResult(uuid=item.uuid, kind=item.kind, status="rejected", clock_skew_s=skew_s,
+                      clock_skew_flagged=flagged)
+    handler = HANDLERS.get(item.kind)
+    if handler is None:
+        return base.model_copy(update={"problem": ItemProblem(
+            title="Invalid input", status=422, detail=f"Unknown kind {item.kind!r}; known kinds: "
+                                                      f"{', '.join(sorted(HANDLERS))}.")})
+    ctx = ItemContext(db=db, actor=actor, now=now, settings=settings, uuid=item.uuid, kind=item.kind,
+                      base_version=item.base_version, device_time=item.device_time, data=item.data)
+    try:
+        with db.begin_nested():
+            change = handler(ctx)
+            kept = conflicts.keep(db=db, mutation_uuid=item.uuid, change=change,
+                                  base_version=item.base_version, now=now)
+    except WaitingForParent as waiting:
+        return base.model_copy(update={"status": "queued", "waiting_for": {
+            "entity_type": waiting.entity_type, "uuid": str(waiting.uuid)}})
+    except ServiceUnavailable:
+        raise
+    except GridWardenError as exc:
+        return base.model_copy(update={"problem": problem_of(exc)})
+    except (IntegrityError, DataError):
+        return base.model_copy(update={"problem": ItemProblem(
+            title="Conflict", status=409, detail="The item clashes with a record already on the server.")})
+    status = "conflict" if kept else "merged" if change.stale else "applied"
+    return base.model_copy(update={"status": status, "entity_type": change.entity_type,
+                                   "entity_id": str(change.entity_id), "version": change.version,
+                                   "applied": list(change.applied), "conflicts": kept})
+
+
+def problem_of(exc: GridWardenError) -> ItemProblem:
+    """The item's rejection as the error's problem+json would have said it."""
+    field_errors: list[dict[str, Any]] = getattr(exc, "errors", [])
+    status = next((STATUS_BY_ERROR[c] for c in type(exc).__mro__ if c in STATUS_BY_ERROR), 400)
+    return ItemProblem(title=exc.title, status=status, detail=exc.detail, errors=field_errors)
