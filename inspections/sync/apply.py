@@ -18,7 +18,8 @@ from core.context import Actor
 from core.errors import GridWardenError, ServiceUnavailable
 from core.settings import Settings
 from inspections.sync import conflicts
-from inspections.sync.mutations import HANDLERS, ItemContext, WaitingForParent
+from inspections.sync.kinds import HANDLERS
+from inspections.sync.mutations import ItemContext, WaitingForParent
 from inspections.sync.push_schemas import ItemProblem, ItemResult, PushItemIn
 from inspections.sync.push_settings import push_settings
 

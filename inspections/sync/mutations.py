@@ -1,5 +1,7 @@
-"""One handler per kind of pushed item: it checks the item's `data`, calls the owning domain's
-service (never writes another domain's tables itself) and says what changed.
+"""What a handler of a pushed item is given and returns, and the helpers every handler uses.
+
+One handler per kind (`inspections.sync.kinds`): it checks the item's `data`, calls the owning
+domain's service (never writes another domain's tables itself) and says what changed.
 
 A handler raises a `core.errors` exception to reject its item, or `WaitingForParent` when the item
 refers (by uuid) to a record the server has not received yet: the push then keeps it in the backlog.
@@ -17,14 +19,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases import use_cases as case_use_cases
-from cases.schemas import EncroachmentIn
 from core.context import Actor
 from core.errors import InvalidInput
 from core.settings import Settings
 from inspections.models import FieldTask
-
-WGS84 = 4326
 
 
 @dataclass(frozen=True)
@@ -65,18 +63,10 @@ class WaitingForParent(Exception):
 
 
 Handler = Callable[[ItemContext], Change]
-HANDLERS: dict[str, Handler] = {}
 # Parents an item may wait for, by the `waiting_for_type` the backlog stores.
 PARENTS: dict[str, Any] = {"field_task": FieldTask}
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        HANDLERS[kind] = handler
-        return handler
-    return register
 
 
 def parse(model: type[M], ctx: ItemContext) -> M:
@@ -107,13 +97,3 @@ def task_id_for(ctx: ItemContext, task_uuid: UUID) -> int:
 def parent_exists(db: Session, entity_type: str, uuid: UUID) -> bool:
     model = PARENTS[entity_type]
     return db.scalar(select(model.id).where(model.uuid == uuid)) is not None
-
-
-@handles("encroachment_report")
-def encroachment_report(ctx: ItemContext) -> Change:
-    """Construction found in a protection zone becomes a screened case (`cases.use_cases`); the
-    item's uuid is the case's idempotency key, so a case is registered once however often it is pushed."""
-    report = parse(EncroachmentIn, ctx)
-    submitted = case_use_cases.report_encroachment(db=ctx.db, actor=ctx.actor, settings=ctx.settings, report=report,
-                                                   epsg=WGS84, now=ctx.now, idempotency_key=str(ctx.uuid))
-    return Change(entity_type="case", entity_id=submitted.value.id, version=submitted.value.version)
