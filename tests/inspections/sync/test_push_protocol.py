@@ -4,8 +4,10 @@ for that item only, bad items never sink the batch, and device clocks are checke
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -68,6 +70,23 @@ def test_the_same_uuid_twice_in_one_batch_is_applied_once(device: Device, owner_
 
     assert [r["status"] for r in results] == ["applied", "duplicate"]
     assert count_rows(owner_engine, "cases") == 1
+
+
+def test_a_batch_sent_twice_at_the_same_moment_is_applied_once_and_the_other_answer_is_the_duplicate(
+        device: Device, owner_engine: Engine) -> None:
+    batch = [encroachment("double tap"), encroachment("second report")]
+    start = threading.Barrier(2)
+
+    def send() -> list[str]:
+        start.wait(timeout=10)
+        return [r["status"] for r in device.push(batch)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = sorted(pool.map(lambda _: send(), range(2)))
+
+    assert answers == [["applied", "applied"], ["duplicate", "duplicate"]]
+    assert count_rows(owner_engine, "cases") == 2
+    assert count_rows(owner_engine, "sync_mutations") == 2
 
 
 def test_a_batch_over_the_size_limit_is_refused_whole_with_413_and_nothing_is_written(
