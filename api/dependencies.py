@@ -36,6 +36,7 @@ from core.storage import ObjectStorage
 from core.users import sessions
 from gis.geo.crs import parse_crs, to_storage
 from gis.layers.service import BBoxFilter
+from inspections.sync import devices
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -132,10 +133,23 @@ def get_token_claims(settings: AppSettings, db: DbSession, cache: Cache,
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
     claims = decode_token(settings=settings.auth, token=token)
     sessions.check(db=db, cache=cache, settings=settings.auth, claims=claims)
+    # A device token works only while its device is not revoked, on every endpoint.
+    devices.check(db=db, cache=cache, settings=settings, claims=claims)
     return claims
 
 
 Claims = Annotated[TokenClaims, Depends(get_token_claims)]
+
+
+async def get_device_id(claims: Claims) -> int:
+    """The device of a device token (sync endpoints); a person's sign-in token is refused."""
+    if claims.device_id is None:
+        raise PermissionDenied("Sync needs a device token: register this device (POST /api/v1/devices) "
+                               "and send the token it returns.")
+    return claims.device_id
+
+
+CurrentDevice = Annotated[int, Depends(get_device_id)]
 
 
 async def get_actor(claims: Claims) -> Actor:

@@ -37,16 +37,21 @@ class TokenClaims:
     token_version: int
     jti: str
     expires_at: datetime
+    # A device token (a registered phone or tablet) names its device; each request checks the device
+    # has not been revoked. None for a person's sign-in token.
+    device_id: int | None = None
 
 
 def issue_token(*, settings: AuthSettings, user_id: int, username: str, role: str,
-                token_version: int) -> tuple[str, int]:
+                token_version: int, device_id: int | None = None,
+                lifetime: timedelta | None = None) -> tuple[str, int]:
     """Return a token signed with the newest key and its lifetime in seconds.
 
     `token_version` is the user's current one: bumping it on the user (disable, role change, password
     change) makes every token issued before invalid at once. `jti` names this one token for sign-out.
+    A device token carries `dev` (the device's id) and its own, longer `lifetime`.
     """
-    lifetime = timedelta(minutes=settings.token_minutes)
+    lifetime = lifetime or timedelta(minutes=settings.token_minutes)
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
@@ -58,6 +63,8 @@ def issue_token(*, settings: AuthSettings, user_id: int, username: str, role: st
         "iat": now,
         "exp": now + lifetime,
     }
+    if device_id is not None:
+        claims["dev"] = device_id
     key = settings.keys[0]
     token = jwt.encode(claims, key.secret.get_secret_value(), algorithm=settings.jwt_algorithm,
                        headers={"kid": key.kid})
@@ -80,7 +87,8 @@ def decode_token(*, settings: AuthSettings, token: str) -> TokenClaims:
         )
         return TokenClaims(user_id=int(str(claims["sub"])), username=str(claims.get("name", "")),
                            role=str(claims.get("role")), token_version=int(claims["ver"]),
-                           jti=str(claims["jti"]), expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC))
+                           jti=str(claims["jti"]), expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+                           device_id=int(claims["dev"]) if "dev" in claims else None)
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated("The access token has expired; sign in again.") from exc
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:

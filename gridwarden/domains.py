@@ -20,6 +20,7 @@ INSTALLED = (
     "gis.screening",
     "cases",
     "inspections",
+    "inspections.sync",
 )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision = 'f04724dd6c9b'
-down_revision = '7b89717d5036'
+down_revision = '94dfe4c44168'  # devices (h/syncpull); the lead re-chains at merge
 branch_labels = None
 depends_on = None
 
@@ -40,7 +40,7 @@ END $$;
 def upgrade() -> None:
     op.create_table('sync_mutations',
     sa.Column('uuid', sa.UUID(), nullable=False),
-    sa.Column('device_id', sa.BigInteger(), nullable=True),
+    sa.Column('device_id', sa.BigInteger(), nullable=False),
     sa.Column('user_id', sa.BigInteger(), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('entity_type', sa.String(length=60), nullable=True),
     sa.Column('entity_id', sa.String(length=60), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_sync_mutations_device_id_devices')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sync_mutations_user_id_users')),
     sa.PrimaryKeyConstraint('uuid', name=op.f('pk_sync_mutations'))
     )

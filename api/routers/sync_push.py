@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.dependencies import AppSettings, DbSession, Now, Page, next_cursor, require
+from api.dependencies import AppSettings, CurrentDevice, DbSession, Now, Page, next_cursor, require
 from core.bounds import DbId
 from core.context import Actor
 from inspections.sync import backlog, conflicts, push
@@ -35,8 +35,10 @@ MAX_UUIDS = 500
 
 @router.post("/push", response_model=PushOut,
              summary="Apply a batch of offline mutations; one result per item (idempotent by item uuid)")
-def push_batch(body: PushIn, db: DbSession, actor: Pusher, settings: AppSettings, now: Now) -> PushOut:
-    return push.push(db=db, actor=actor, now=now, settings=settings, batch=body)
+def push_batch(body: PushIn, db: DbSession, actor: Pusher, device_id: CurrentDevice, settings: AppSettings,
+               now: Now) -> PushOut:
+    """Needs a device token: every mutation is recorded with the device that pushed it."""
+    return push.push(db=db, actor=actor, now=now, settings=settings, batch=body, device_id=device_id)
 
 
 @router.get("/mutations", response_model=MutationsOut,

@@ -5,6 +5,7 @@ from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base, ManagedRecord
+from gis.network.models import geography_index
 
 
 class Customer(ManagedRecord, Base):
@@ -12,6 +13,7 @@ class Customer(ManagedRecord, Base):
     that feeds it, derived from topology on import and kept by the network service."""
 
     __tablename__ = "customers"
+    __table_args__ = (geography_index("customers"),)
 
     account_number: Mapped[str] = mapped_column(String(60), unique=True)
     meter_number: Mapped[str] = mapped_column(String(60), default="", index=True)

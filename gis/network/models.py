@@ -133,6 +133,7 @@ class Switch(ManagedRecord, Base):
     """A switch between two nodes. `normally_open` is the planned state; `is_open` the state now."""
 
     __tablename__ = "switches"
+    __table_args__ = (geography_index("switches"),)
 
     name: Mapped[str] = mapped_column(String(200), default="")
     switch_type: Mapped[str] = mapped_column(String(40), default="")

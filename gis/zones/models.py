@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Date, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base, ManagedRecord
+from gis.network.models import geography_index
 
 
 class BuiltUpArea(ManagedRecord, Base):
@@ -27,6 +28,7 @@ class ManualZone(ManagedRecord, Base):
     """A zone drawn or imported by hand: substations, special corridors, protected sites."""
 
     __tablename__ = "manual_zones"
+    __table_args__ = (geography_index("manual_zones"),)
 
     name: Mapped[str] = mapped_column(String(200), default="")
     zone_type: Mapped[str] = mapped_column(String(40), default="substation")

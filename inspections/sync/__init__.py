@@ -1,2 +1,2 @@
-"""The mobile app's offline sync: devices and pull (h/syncpull), push with idempotency, merges,
-conflicts and the out-of-order backlog (h/syncpush)."""
+"""Offline sync for the mobile app: registered devices and their tokens, pull (what a device holds,
+kept in step page by page), GPS pings and latest positions, device clock skew (issue 9 §3)."""

@@ -18,10 +18,11 @@ from core.context import Actor
 from core.errors import GridWardenError, ServiceUnavailable
 from core.settings import Settings
 from inspections.sync import conflicts
+from inspections.sync.clock import is_skewed
 from inspections.sync.kinds import HANDLERS
 from inspections.sync.mutations import ItemContext, WaitingForParent
 from inspections.sync.push_schemas import ItemProblem, ItemResult, PushItemIn
-from inspections.sync.push_settings import push_settings
+from inspections.sync.settings import sync_settings
 
 # The HTTP status each domain error would have had as a response (api.errors), for the item's problem.
 STATUS_BY_ERROR: dict[type[GridWardenError], int] = {
@@ -32,7 +33,7 @@ STATUS_BY_ERROR: dict[type[GridWardenError], int] = {
 def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, item: PushItemIn,
                skew_s: float | None) -> ItemResult:
     """Run one item's handler in its own savepoint and say what became of it (not yet recorded)."""
-    flagged = skew_s is not None and abs(skew_s) > push_settings(settings).clock_skew_flag_s
+    flagged = skew_s is not None and is_skewed(skew_s, threshold_s=sync_settings(settings).clock_skew_threshold_s)
     base = ItemResult(uuid=item.uuid, kind=item.kind, status="rejected", clock_skew_s=skew_s,
                       clock_skew_flagged=flagged)
     handler = HANDLERS.get(item.kind)

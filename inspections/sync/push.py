@@ -32,6 +32,7 @@ from core.fingerprint import json_fingerprint
 from core.settings import Settings
 from inspections.sync import backlog
 from inspections.sync.apply import apply_item
+from inspections.sync.clock import clock_skew
 from inspections.sync.push_models import SyncMutation
 from inspections.sync.push_schemas import ItemProblem, ItemResult, PushIn, PushItemIn, PushOut
 from inspections.sync.push_settings import push_settings
@@ -44,14 +45,14 @@ def fingerprint(item: PushItemIn) -> str:
 
 
 def push(*, db: Session, actor: Actor, now: datetime, settings: Settings, batch: PushIn,
-         device_id: int | None = None) -> PushOut:
+         device_id: int) -> PushOut:
     """Apply a batch; one result per item, in the order sent."""
     config = push_settings(settings)
     if len(batch.items) > config.max_batch_items:
         raise PayloadTooLarge(f"A push may carry at most {config.max_batch_items} items; this one has "
                               f"{len(batch.items)}. Send them in several batches.",
                               max_items=config.max_batch_items)
-    skew_s = (batch.device_time - now).total_seconds()
+    skew_s = clock_skew(batch.device_time, now)
     first_by_uuid: dict[UUID, PushItemIn] = {}
     for item in batch.items:
         first_by_uuid.setdefault(item.uuid, item)
@@ -77,7 +78,7 @@ def push(*, db: Session, actor: Actor, now: datetime, settings: Settings, batch:
     return PushOut(server_time=now, results=results)
 
 
-def _claim(*, db: Session, actor: Actor, now: datetime, device_id: int | None, items: dict[UUID, PushItemIn],
+def _claim(*, db: Session, actor: Actor, now: datetime, device_id: int, items: dict[UUID, PushItemIn],
            prints: dict[UUID, str], skew_s: float) -> set[UUID]:
     """Insert a pending row per new uuid; returns the uuids this batch owns (the others are replays)."""
     if not items:

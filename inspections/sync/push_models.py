@@ -26,8 +26,8 @@ class SyncMutation(Base):
     __tablename__ = "sync_mutations"
 
     uuid: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    # The registered device that pushed it (h/syncpull's devices); None for a push with a user token.
-    device_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The registered device that pushed it (`inspections.sync.devices`).
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     fingerprint: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,5 @@
-"""Settings of sync push (`GW_SYNC_PUSH_*`): batch size, backlog age and check interval, skew flag."""
+"""Settings of sync push (`GW_SYNC_PUSH_*`): batch size, backlog age and check interval. The
+clock-skew threshold is sync's (`GW_SYNC_CLOCK_SKEW_THRESHOLD_S`, inspections.sync.settings)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,6 @@ class PushSettings(BaseSettings):
     backlog_check_minutes: int = Field(default=5, ge=1, le=1440,
                                        description="How often the periodic job applies waiting items "
                                                    "and ages old ones out")
-    clock_skew_flag_s: float = Field(default=300.0, gt=0,
-                                     description="A device clock further off than this is flagged on the item")
 
 
 def push_settings(settings: Settings) -> PushSettings:

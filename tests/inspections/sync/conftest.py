@@ -1,5 +1,6 @@
-"""Fixtures for sync push: a `Device` that pushes batches through the API the way the mobile app
-does, items of each kind, and row counts read as the schema owner (what was really stored)."""
+"""Fixtures of the sync tests: a registered device of the test inspector and its token; for push, a
+`Device` that pushes batches through the API the way the mobile app does, items of each kind, and
+row counts read as the schema owner (what was really stored)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,41 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, text
 
 from core.permissions import Role
 
+
+@pytest.fixture(autouse=True)
+def forget_cached_devices(redis_client: redis.Redis) -> None:
+    """Device ids restart at 1 in every test; a cached state from an earlier test must not answer."""
+    keys = list(redis_client.scan_iter("gw:device:*", count=1000))
+    if keys:
+        redis_client.delete(*keys)
+
+
+DeviceLogin = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def device_token(client: TestClient, auth: Callable[[Role], dict[str, str]]) -> DeviceLogin:
+    """`device_token(Role.inspector, "phone-1")` registers that device for the role's test user and
+    returns the Authorization header of its device token."""
+
+    def register(role: Role = Role.inspector, device: str = "phone-1") -> dict[str, str]:
+        response = client.post("/api/v1/devices", headers=auth(role),
+                               json={"device_id": device, "name": "Field phone", "platform": "android",
+                                     "app_version": "1.4.0"})
+        assert response.status_code in (200, 201), response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return register
+
+
+DEVICES = "/api/v1/devices"
 PUSH = "/api/v1/sync/push"
 MUTATIONS = "/api/v1/sync/mutations"
 BACKLOG = "/api/v1/sync/backlog"
@@ -69,5 +99,6 @@ class Device:
 
 
 @pytest.fixture
-def device(client: TestClient, auth: Callable[[Role], dict[str, str]]) -> Device:
-    return Device(client=client, headers=auth(Role.inspector))
+def device(client: TestClient, device_token: DeviceLogin) -> Device:
+    """The test inspector's registered phone, pushing with its device token."""
+    return Device(client=client, headers=device_token(Role.inspector, "phone-1"))

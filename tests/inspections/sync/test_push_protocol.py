@@ -14,7 +14,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from core.permissions import Role
-from tests.inspections.sync.conftest import MUTATIONS, PUSH, Device, count_rows, encroachment, item
+from tests.inspections.sync.conftest import (
+    DEVICES,
+    MUTATIONS,
+    PUSH,
+    Device,
+    DeviceLogin,
+    count_rows,
+    encroachment,
+    item,
+)
 
 
 def test_an_encroachment_report_pushed_twice_is_one_case_and_the_replay_returns_the_original_result(
@@ -129,13 +138,45 @@ def test_a_device_reads_back_its_own_mutation_results_and_nobody_elses(
     assert [r["uuid"] for r in response.json()["items"]] == [other["uuid"]]
 
 
-def test_only_an_inspector_pushes_field_work(client: TestClient, auth: Callable[[Role], dict[str, str]],
-                                             owner_engine: Engine) -> None:
+def test_only_an_inspector_pushes_and_only_from_a_registered_device(
+        client: TestClient, auth: Callable[[Role], dict[str, str]], device_token: DeviceLogin,
+        owner_engine: Engine) -> None:
+    batch = {"device_time": datetime.now(UTC).isoformat(), "items": [encroachment()]}
     for role in (Role.dispatcher, Role.supervisor, Role.auditor, Role.approver):
-        response = client.post(PUSH, headers=auth(role), json={"device_time": datetime.now(UTC).isoformat(),
-                                                               "items": [encroachment()]})
-        assert response.status_code == 403, role
+        assert client.post(PUSH, headers=device_token(role, f"phone-of-{role}"), json=batch).status_code == 403, role
+    signed_in_browser = client.post(PUSH, headers=auth(Role.inspector), json=batch)
+
+    assert signed_in_browser.status_code == 403
+    assert "device token" in signed_in_browser.json()["detail"]
     assert count_rows(owner_engine, "sync_mutations") == 0
+
+
+def test_a_revoked_device_pushes_nothing(device: Device, client: TestClient, auth: Callable[[Role], dict[str, str]],
+                                         owner_engine: Engine) -> None:
+    device.push([encroachment()])
+    [phone] = client.get(DEVICES, headers=auth(Role.inspector)).json()
+    assert client.post(f"{DEVICES}/{phone['id']}/revoke", headers=auth(Role.inspector)).status_code == 200
+
+    response = device.push_response([encroachment()])
+
+    assert response.status_code == 401
+    assert count_rows(owner_engine, "sync_mutations") == count_rows(owner_engine, "cases") == 1
+
+
+def test_every_mutation_is_recorded_with_its_device_user_and_both_clocks(device: Device, owner_engine: Engine) -> None:
+    made_offline = datetime.now(UTC) - timedelta(hours=5)
+    report = item("encroachment_report", encroachment()["data"], device_time=made_offline)
+
+    device.push([report])
+
+    with owner_engine.connect() as conn:
+        row = conn.execute(text("SELECT m.kind, m.status, m.entity_type, m.device_time, m.server_time, u.username, "
+                                "d.client_device_id FROM sync_mutations m JOIN users u ON u.id = m.user_id "
+                                "JOIN devices d ON d.id = m.device_id")).one()
+    assert (row.kind, row.status, row.entity_type, row.username, row.client_device_id) == (
+        "encroachment_report", "applied", "case", "test-inspector", "phone-1")
+    assert abs((row.device_time - made_offline).total_seconds()) < 1
+    assert abs((row.server_time - datetime.now(UTC)).total_seconds()) < 60
 
 
 def test_each_pushed_report_is_audited_with_who_reported_it(device: Device, owner_engine: Engine) -> None:
