@@ -30,7 +30,7 @@ STATUS_BY_ERROR: dict[type[GridWardenError], int] = {
     errors.StaleVersion: 412, errors.PreconditionRequired: 428}
 
 
-def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, item: PushItemIn,
+def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, item: PushItemIn, device_id: int,
                skew_s: float | None) -> ItemResult:
     """Run one item's handler in its own savepoint and say what became of it (not yet recorded)."""
     flagged = skew_s is not None and is_skewed(skew_s, threshold_s=sync_settings(settings).clock_skew_threshold_s)
@@ -42,7 +42,8 @@ def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, 
             title="Invalid input", status=422, detail=f"Unknown kind {item.kind!r}; known kinds: "
                                                       f"{', '.join(sorted(HANDLERS))}.")})
     ctx = ItemContext(db=db, actor=actor, now=now, settings=settings, uuid=item.uuid, kind=item.kind,
-                      base_version=item.base_version, device_time=item.device_time, data=item.data)
+                      base_version=item.base_version, device_time=item.device_time, data=item.data,
+                      device_id=device_id, skew_s=skew_s)
     try:
         with db.begin_nested():
             change = handler(ctx)

@@ -54,9 +54,10 @@ def apply_waiting(*, db: Session, now: datetime, settings: Settings) -> dict[UUI
 def _apply(*, db: Session, now: datetime, settings: Settings, row: SyncBacklogItem) -> ItemResult:
     pusher = db.get_one(User, row.user_id)
     actor = Actor(user_id=pusher.id, username=pusher.username, role=Role(pusher.role))
-    skew_s = db.scalar(select(SyncMutation.skew_s).where(SyncMutation.uuid == row.mutation_uuid))
+    device_id, skew_s = db.execute(select(SyncMutation.device_id, SyncMutation.skew_s)
+                                   .where(SyncMutation.uuid == row.mutation_uuid)).one()
     result = apply_item(db=db, actor=actor, now=now, settings=settings, item=PushItemIn.model_validate(row.item),
-                        skew_s=skew_s)
+                        device_id=device_id, skew_s=skew_s)
     row.attempts += 1
     if result.status == "queued" and result.waiting_for:  # now waiting for another parent
         row.waiting_for_type = result.waiting_for["entity_type"]

@@ -38,6 +38,9 @@ class ItemContext:
     base_version: int | None
     device_time: datetime | None
     data: dict[str, Any]
+    # The pushing device, and how far its clock was off when it sent the batch (seconds).
+    device_id: int
+    skew_s: float | None
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def push(*, db: Session, actor: Actor, now: datetime, settings: Settings, batch:
     results: list[ItemResult] = []
     for item in batch.items:
         if item.uuid in claimed and item.uuid not in done:
-            done[item.uuid] = apply_item(db=db, actor=actor, now=now, settings=settings, item=item, skew_s=skew_s)
+            done[item.uuid] = apply_item(db=db, actor=actor, now=now, settings=settings, item=item,
+                                         device_id=device_id, skew_s=skew_s)
             if done[item.uuid].status == "queued":
                 backlog.enqueue(db=db, actor=actor, now=now, item=item, result=done[item.uuid])
             results.append(done[item.uuid])
