@@ -21,6 +21,7 @@ from inspections.sync.push_schemas import (
     BacklogResolveIn,
     ConflictOut,
     ConflictPage,
+    ConflictResolveIn,
     MutationsOut,
     PushIn,
     PushOut,
@@ -74,3 +75,11 @@ def list_conflicts(db: DbSession, _actor: ConflictDesk, page: Page,
     rows = conflicts.list_conflicts(db=db, state=state, after_id=page.after_id, limit=page.limit)
     return ConflictPage(items=[ConflictOut.model_validate(r) for r in rows],
                         next_cursor=next_cursor(rows[-1].id if rows else None, returned=len(rows), limit=page.limit))
+
+
+@router.post("/conflicts/{conflict_id}/resolve", response_model=ConflictOut,
+             summary="Keep the server's value, the device's, or another value; written through the task service")
+def resolve_conflict(conflict_id: DbId, body: ConflictResolveIn, db: DbSession, actor: ConflictDesk,
+                     now: Now) -> ConflictOut:
+    return ConflictOut.model_validate(conflicts.resolve(db=db, actor=actor, now=now, conflict_id=conflict_id,
+                                                        keep=body.keep, value=body.value))

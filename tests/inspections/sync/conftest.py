@@ -84,10 +84,12 @@ class Device:
 
     client: TestClient
     headers: dict[str, str]
+    # The device's clock when it sends (the API's clock in tests that set one); None: the real time.
+    clock: datetime | None = None
 
     def push_response(self, items: list[dict[str, Any]], *, device_time: datetime | None = None) -> Response:
         return self.client.post(PUSH, headers=self.headers, json={
-            "device_time": (device_time or datetime.now(UTC)).isoformat(), "items": items})
+            "device_time": (device_time or self.clock or datetime.now(UTC)).isoformat(), "items": items})
 
     def push(self, items: list[dict[str, Any]], *, device_time: datetime | None = None) -> list[dict[str, Any]]:
         """Push a batch that must be accepted; returns the per-item results."""
