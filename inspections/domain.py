@@ -1,10 +1,13 @@
-"""Field work: tasks, checklists, findings, inspection plans, quality control."""
+"""Field work: tasks, checklists, findings, inspection plans, quality control, meter reading."""
 
 from core.registry import Domain
 from inspections.permissions import INSPECTION_PERMISSIONS
+from inspections.readings.permissions import READING_PERMISSIONS
 
 DOMAIN = Domain(
     name="inspections",
-    models=("inspections.models",),
-    permissions=INSPECTION_PERMISSIONS,
+    models=("inspections.models", "inspections.readings.models"),
+    routers=("api.routers.readings:router",),
+    permissions=INSPECTION_PERMISSIONS + READING_PERMISSIONS,
+    commands=("inspections.readings.cli:add_commands",),
 )
