@@ -11,7 +11,7 @@ import calendar
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +32,7 @@ class ReadingWindow:
 
     def for_period(self, period: str) -> tuple[datetime, datetime]:
         """(start, end) of the window of `period` ("2026-11"): from local midnight of the first day to
-        local midnight after the last day. A last day before the first day runs into the next month;
+        local midnight after the last day, as UTC instants. A last day before the first day runs into the next month;
         a day beyond a month's length is its last day (a window ending on the 31st ends on 28 February)."""
         year, month = parse_period(period)
         start_day = date(year, month, min(self.first_day, calendar.monthrange(year, month)[1]))
@@ -40,8 +40,8 @@ class ReadingWindow:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         end_day = date(year, month, min(self.last_day, calendar.monthrange(year, month)[1]))
         zone = ZoneInfo(self.timezone)
-        return (datetime.combine(start_day, time(), zone),
-                datetime.combine(end_day + timedelta(days=1), time(), zone))
+        return (datetime.combine(start_day, time(), zone).astimezone(UTC),
+                datetime.combine(end_day + timedelta(days=1), time(), zone).astimezone(UTC))
 
 
 @dataclass(frozen=True)

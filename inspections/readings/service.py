@@ -10,8 +10,8 @@ Keyword-only functions, no HTTP, no commit: the caller's unit of work owns the t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +29,7 @@ from inspections.models import FieldTask
 from inspections.readings import follow_ups
 from inspections.readings.models import MeterReading, ReadingBook, ReadingBookCustomer, ReadingRound
 from inspections.readings.rules import reading_rules
-from inspections.readings.specs import ReadingSpec
+from inspections.readings.specs import VALUE_QUANTUM, ReadingSpec
 from inspections.readings.validation import PreviousReading, assess
 from inspections.workflow import OPEN_STATES, TaskType
 
@@ -111,6 +111,8 @@ def submit_reading(*, db: Session, actor: Actor, now: datetime, spec: ReadingSpe
                    device_time: datetime | None) -> tuple[MeterReading, bool]:
     """Record one reading; returns (reading, created). See the module docstring."""
     db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"meter-reading:{reading_uuid}", 0))))
+    if spec.value is not None:  # stored, compared and audited at the register's precision
+        spec = replace(spec, value=spec.value.quantize(VALUE_QUANTUM))
     fingerprint = spec.fingerprint()
     existing = db.scalar(select(MeterReading).where(MeterReading.uuid == reading_uuid))
     if existing is not None:
@@ -132,7 +134,7 @@ def submit_reading(*, db: Session, actor: Actor, now: datetime, spec: ReadingSpe
                         previous=previous)
     reading = MeterReading(
         uuid=reading_uuid, content_sha256=fingerprint, customer_id=customer.id, book_id=book.id, task_id=task_id,
-        period=spec.period, value=spec.value, read_at=now, device_time=device_time, reader_id=actor.user_id,
+        period=spec.period, value=spec.value, read_at=now, device_time=device_time.astimezone(UTC) if device_time else None, reader_id=actor.user_id,
         reason_code=spec.reason_code, anomaly_code=spec.anomaly_code, note=spec.note, estimated=spec.estimated,
         previous_reading_id=previous.id if previous else None, previous_value=previous.value if previous else None,
         consumption=assessment.consumption, status=assessment.status)
