@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspections.sync import case_mutations, position_mutations, task_mutations
+from inspections.sync import case_mutations, position_mutations, reading_mutations, task_mutations
 from inspections.sync.mutations import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -11,6 +11,7 @@ HANDLERS: dict[str, Handler] = {
     "task_update": task_mutations.task_update,
     "answers": task_mutations.answers,
     "finding": task_mutations.finding,
+    "reading": reading_mutations.reading,
     "encroachment_report": case_mutations.encroachment_report,
     "gps_ping": position_mutations.gps_ping,
 }

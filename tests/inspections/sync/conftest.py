@@ -17,6 +17,7 @@ from httpx import Response
 from sqlalchemy import Engine, text
 
 from core.permissions import Role
+from tests.inspections.readings.conftest import area, meters  # noqa: F401  (fixtures of pushed readings)
 
 
 @pytest.fixture(autouse=True)
