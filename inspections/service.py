@@ -95,8 +95,8 @@ def act(*, db: Session, actor: Actor, now: datetime, task_id: int, action: TaskA
     transition, state = BY_ACTION[action], TaskState(task.state)
     if state not in transition.source:
         allowed = access.allowed_actions(actor, task)
-        raise Conflict(f"A {state.value} task cannot be {action.value}ed; allowed now: {', '.join(allowed) or 'none'}.",
-                       allowed_actions=allowed)
+        raise Conflict(f"{action.value} is not possible for a task in state {state.value}; allowed now: "
+                       f"{', '.join(allowed) or 'none'}.", allowed_actions=allowed)
     if why := access.refusal(actor, task, transition):
         raise PermissionDenied(why)
     if transition.needs_reason and not (reason and reason.strip()):
