@@ -7,6 +7,7 @@ task the server has not received yet waits in the backlog.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -86,22 +87,26 @@ def task_action(ctx: ItemContext) -> Change:
 
 def task_update(ctx: ItemContext) -> Change:
     data = parse(TaskUpdateData, ctx)
-    base = require_base_version(ctx)
-    task_id = task_id_for(ctx, data.task_uuid)
-    stale = _version(ctx, task_id) > base
-    outcome = task_service.update_task(db=ctx.db, actor=ctx.actor, now=ctx.now, task_id=task_id,
-                                       changes=data.changes, base_version=base)
-    return _merged(task_id, outcome, stale)
+    return _merge_edit(ctx, data.task_uuid, lambda task_id, base: task_service.update_task(
+        db=ctx.db, actor=ctx.actor, now=ctx.now, task_id=task_id, changes=data.changes, base_version=base))
 
 
 def answers(ctx: ItemContext) -> Change:
     data = parse(AnswersData, ctx)
+    return _merge_edit(ctx, data.task_uuid, lambda task_id, base: task_service.save_answers(
+        db=ctx.db, actor=ctx.actor, now=ctx.now, task_id=task_id, answers=data.answers, base_version=base,
+        device_time=ctx.device_time))
+
+
+def _merge_edit(ctx: ItemContext, task_uuid: UUID, edit: Callable[[int, int], MergeOutcome]) -> Change:
+    """An offline edit of fields of the task, merged by the service against the device's base version;
+    `stale` when the server had moved on since (the item is then `merged`, or `conflict`)."""
     base = require_base_version(ctx)
-    task_id = task_id_for(ctx, data.task_uuid)
-    stale = _version(ctx, task_id) > base
-    outcome = task_service.save_answers(db=ctx.db, actor=ctx.actor, now=ctx.now, task_id=task_id,
-                                        answers=data.answers, base_version=base, device_time=ctx.device_time)
-    return _merged(task_id, outcome, stale)
+    task_id = task_id_for(ctx, task_uuid)
+    stale = ctx.db.get_one(FieldTask, task_id).version > base
+    outcome = edit(task_id, base)
+    return Change(entity_type="field_task", entity_id=task_id, version=outcome.version,
+                  applied=tuple(sorted(outcome.applied)), conflicts=outcome.conflicts, stale=stale)
 
 
 def finding(ctx: ItemContext) -> Change:
@@ -150,13 +155,3 @@ def _wkt(ctx: ItemContext, geometry: dict[str, Any] | None) -> str | None:
         return None
     limits = GeometryLimits(max_vertices=ctx.settings.api.max_geometry_vertices)
     return parse_geometry(geometry, field="data.location", limits=limits).wkt
-
-
-def _version(ctx: ItemContext, task_id: int) -> int:
-    task = ctx.db.get_one(FieldTask, task_id)
-    return task.version
-
-
-def _merged(task_id: int, outcome: MergeOutcome, stale: bool) -> Change:
-    return Change(entity_type="field_task", entity_id=task_id, version=outcome.version,
-                  applied=tuple(sorted(outcome.applied)), conflicts=outcome.conflicts, stale=stale)
