@@ -1,4 +1,4 @@
-"""Applying one pushed item: its handler in its own savepoint, and what became of it.
+"""Applying pushed items: each item's handler as if in its own savepoint, and what became of it.
 
 Shared by the push (a batch's new items) and the backlog (an item whose parent has arrived), so an
 item is judged the same way whenever it is applied. The caller records the result on the item's
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -20,8 +21,9 @@ from core.settings import Settings
 from inspections.sync import conflicts
 from inspections.sync.clock import is_skewed
 from inspections.sync.kinds import HANDLERS
-from inspections.sync.mutations import ItemContext, WaitingForParent
+from inspections.sync.mutations import Handler, ItemContext, WaitingForParent
 from inspections.sync.push_schemas import ItemProblem, ItemResult, PushItemIn
+from inspections.sync.push_settings import push_settings
 from inspections.sync.settings import sync_settings
 
 # The HTTP status each domain error would have had as a response (api.errors), for the item's problem.
@@ -30,9 +32,40 @@ STATUS_BY_ERROR: dict[type[GridWardenError], int] = {
     errors.StaleVersion: 412, errors.PreconditionRequired: 428}
 
 
+# What makes an item fail on its own (rejected or queued); anything else (the database gone) fails the batch.
+ITEM_FAILURES = (WaitingForParent, GridWardenError, IntegrityError, DataError)
+
+
+def apply_items(*, db: Session, actor: Actor, now: datetime, settings: Settings, items: list[PushItemIn],
+                device_id: int, skew_s: float | None) -> dict[UUID, ItemResult]:
+    """Apply new items in order, each as if in its own savepoint, at the cost of one savepoint per group:
+    a group of `savepoint_group_items` runs in one savepoint; when one of its items fails, the group is
+    rolled back and run again item by item, each in its own savepoint (failures are the exception, and
+    a savepoint is two round trips to the database)."""
+    size = push_settings(settings).savepoint_group_items
+    task_ids: dict[UUID, int] = {}
+    results: dict[UUID, ItemResult] = {}
+    for start in range(0, len(items), size):
+        group = items[start:start + size]
+        try:
+            with db.begin_nested():
+                outcome = {i.uuid: apply_item(db=db, actor=actor, now=now, settings=settings, item=i,
+                                              device_id=device_id, skew_s=skew_s, isolated=False, task_ids=task_ids)
+                           for i in group}
+        except ServiceUnavailable:
+            raise
+        except ITEM_FAILURES:
+            task_ids.clear()  # a task the group created is gone with it
+            outcome = {i.uuid: apply_item(db=db, actor=actor, now=now, settings=settings, item=i,
+                                          device_id=device_id, skew_s=skew_s, task_ids=task_ids) for i in group}
+        results.update(outcome)
+    return results
+
+
 def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, item: PushItemIn, device_id: int,
-               skew_s: float | None) -> ItemResult:
-    """Run one item's handler in its own savepoint and say what became of it (not yet recorded)."""
+               skew_s: float | None, isolated: bool = True, task_ids: dict[UUID, int] | None = None) -> ItemResult:
+    """Run one item's handler and say what became of it (not yet recorded). `isolated`: in its own
+    savepoint, its failure becoming its result; otherwise the failure is raised (`apply_items`)."""
     flagged = skew_s is not None and is_skewed(skew_s, threshold_s=sync_settings(settings).clock_skew_threshold_s)
     base = ItemResult(uuid=item.uuid, kind=item.kind, status="rejected", clock_skew_s=skew_s,
                       clock_skew_flagged=flagged)
@@ -43,12 +76,12 @@ def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, 
                                                       f"{', '.join(sorted(HANDLERS))}.")})
     ctx = ItemContext(db=db, actor=actor, now=now, settings=settings, uuid=item.uuid, kind=item.kind,
                       base_version=item.base_version, device_time=item.device_time, data=item.data,
-                      device_id=device_id, skew_s=skew_s)
+                      device_id=device_id, skew_s=skew_s, task_ids={} if task_ids is None else task_ids)
+    if not isolated:
+        return _applied(base, ctx, handler)
     try:
         with db.begin_nested():
-            change = handler(ctx)
-            kept = conflicts.keep(db=db, mutation_uuid=item.uuid, change=change,
-                                  base_version=item.base_version, now=now)
+            return _applied(base, ctx, handler)
     except WaitingForParent as waiting:
         return base.model_copy(update={"status": "queued", "waiting_for": {
             "entity_type": waiting.entity_type, "uuid": str(waiting.uuid)}})
@@ -59,6 +92,12 @@ def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, 
     except (IntegrityError, DataError):
         return base.model_copy(update={"problem": ItemProblem(
             title="Conflict", status=409, detail="The item clashes with a record already on the server.")})
+
+
+def _applied(base: ItemResult, ctx: ItemContext, handler: Handler) -> ItemResult:
+    change = handler(ctx)
+    kept = conflicts.keep(db=ctx.db, mutation_uuid=ctx.uuid, change=change, base_version=ctx.base_version,
+                          now=ctx.now)
     status = "conflict" if kept else "merged" if change.stale else "applied"
     return base.model_copy(update={"status": status, "entity_type": change.entity_type,
                                    "entity_id": str(change.entity_id), "version": change.version,

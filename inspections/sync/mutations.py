@@ -41,6 +41,8 @@ class ItemContext:
     # The pushing device, and how far its clock was off when it sent the batch (seconds).
     device_id: int
     skew_s: float | None
+    # Task ids by uuid found so far in this batch (a task's id never changes; its rows are read anew).
+    task_ids: dict[UUID, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,10 @@ def require_base_version(ctx: ItemContext) -> int:
 
 def task_id_for(ctx: ItemContext, task_uuid: UUID) -> int:
     """The id of the task with this uuid, or WaitingForParent when the server has not received it."""
-    task_id = ctx.db.scalar(select(FieldTask.id).where(FieldTask.uuid == task_uuid))
+    task_id = ctx.task_ids.get(task_uuid) or ctx.db.scalar(select(FieldTask.id).where(FieldTask.uuid == task_uuid))
     if task_id is None:
         raise WaitingForParent("field_task", task_uuid)
+    ctx.task_ids[task_uuid] = task_id
     return task_id
 
 

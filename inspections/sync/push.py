@@ -6,8 +6,8 @@ Per item, in order:
    replay: same content fingerprint -> `duplicate` with the original result; other content ->
    `rejected` for that item (the original stays). A concurrent push of the same uuid waits for the
    first to commit, then sees it as a replay.
-2. Otherwise the item's handler (`inspections.sync.mutations`) runs in its own savepoint: a domain
-   error rolls back that item only and becomes `rejected` with the error's detail; an item whose
+2. Otherwise the item's handler (`inspections.sync.kinds`) runs as if in its own savepoint (see
+   `inspections.sync.apply.apply_items`): a domain error rolls back that item only and becomes `rejected` with the error's detail; an item whose
    parent is missing is `queued` in the backlog; a stale update is `merged`, or `conflict` with the
    clashing fields kept in `sync_conflicts`.
 3. Items waiting for a parent this batch created are applied before the batch commits.
@@ -31,8 +31,9 @@ from core.errors import PayloadTooLarge
 from core.fingerprint import json_fingerprint
 from core.settings import Settings
 from inspections.sync import backlog
-from inspections.sync.apply import apply_item
+from inspections.sync.apply import apply_items
 from inspections.sync.clock import clock_skew
+from inspections.sync.models import Device
 from inspections.sync.push_models import SyncMutation
 from inspections.sync.push_schemas import ItemProblem, ItemResult, PushIn, PushItemIn, PushOut
 from inspections.sync.push_settings import push_settings
@@ -60,14 +61,21 @@ def push(*, db: Session, actor: Actor, now: datetime, settings: Settings, batch:
     claimed = _claim(db=db, actor=actor, now=now, device_id=device_id, items=first_by_uuid, prints=prints,
                      skew_s=skew_s)
     earlier = _recorded(db, set(first_by_uuid) - claimed)
-    done: dict[UUID, ItemResult] = {}
+    new_items = [item for u, item in first_by_uuid.items() if u in claimed]
+    # Held for the batch: the session's identity map keeps only what is referenced, and every ping
+    # looks its device up (`record_ping`), which is then answered without a query.
+    pushing_device = db.get(Device, device_id)
+    done = apply_items(db=db, actor=actor, now=now, settings=settings, items=new_items, device_id=device_id,
+                       skew_s=skew_s)
+    del pushing_device
+    for item in new_items:
+        if done[item.uuid].status == "queued":
+            backlog.enqueue(db=db, actor=actor, now=now, item=item, result=done[item.uuid])
     results: list[ItemResult] = []
+    answered: set[UUID] = set()
     for item in batch.items:
-        if item.uuid in claimed and item.uuid not in done:
-            done[item.uuid] = apply_item(db=db, actor=actor, now=now, settings=settings, item=item,
-                                         device_id=device_id, skew_s=skew_s)
-            if done[item.uuid].status == "queued":
-                backlog.enqueue(db=db, actor=actor, now=now, item=item, result=done[item.uuid])
+        if item.uuid in done and item.uuid not in answered:
+            answered.add(item.uuid)
             results.append(done[item.uuid])
             continue
         earlier_print, original = (prints[item.uuid], done[item.uuid]) if item.uuid in done else earlier[item.uuid]

@@ -19,6 +19,10 @@ class PushSettings(BaseSettings):
                                          description="An item waiting this long for its parent becomes "
                                                      "'expired', a dispatcher's to resolve (three days "
                                                      "covers a long weekend offline)")
+    savepoint_group_items: int = Field(default=25, ge=1, le=500,
+                                       description="Items applied under one savepoint; a group with a failing "
+                                                   "item is run again item by item (a savepoint costs two "
+                                                   "round trips; failures are rare)")
     backlog_check_minutes: int = Field(default=5, ge=1, le=1440,
                                        description="How often the periodic job applies waiting items "
                                                    "and ages old ones out")

@@ -19,7 +19,6 @@ from core.errors import InvalidInput
 from gis.geo.geojson_schema import GeoJSONGeometry
 from gis.geo.geometry import GeometryLimits, parse_geometry
 from inspections import service as task_service
-from inspections.models import FieldTask
 from inspections.specs import FindingSpec, TaskSpec
 from inspections.sync.mutations import Change, ItemContext, parse, require_base_version, task_id_for
 from inspections.versioning import MergeOutcome
@@ -103,10 +102,11 @@ def _merge_edit(ctx: ItemContext, task_uuid: UUID, edit: Callable[[int, int], Me
     `stale` when the server had moved on since (the item is then `merged`, or `conflict`)."""
     base = require_base_version(ctx)
     task_id = task_id_for(ctx, task_uuid)
-    stale = ctx.db.get_one(FieldTask, task_id).version > base
     outcome = edit(task_id, base)
+    version_before = outcome.version - (1 if outcome.applied else 0)  # the service bumps it once when it writes
     return Change(entity_type="field_task", entity_id=task_id, version=outcome.version,
-                  applied=tuple(sorted(outcome.applied)), conflicts=outcome.conflicts, stale=stale)
+                  applied=tuple(sorted(outcome.applied)), conflicts=outcome.conflicts,
+                  stale=version_before > base)
 
 
 def finding(ctx: ItemContext) -> Change:
