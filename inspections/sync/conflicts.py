@@ -37,7 +37,11 @@ def keep(*, db: Session, mutation_uuid: UUID, change: Change, base_version: int 
             for field, (server, device) in sorted(change.conflicts.items())]
     db.add_all(rows)
     db.flush()
-    return [row.id for row in rows]
+    ids = [row.id for row in rows]
+    # The dispatch desk learns of it at once (its queue is GET /sync/conflicts).
+    emit(db=db, event_type="sync_conflict.opened", entity_type=change.entity_type, entity_id=change.entity_id,
+         payload={"conflict_ids": ids, "fields": sorted(change.conflicts), "mutation_uuid": str(mutation_uuid)})
+    return ids
 
 
 def _json(value: Any) -> Any:

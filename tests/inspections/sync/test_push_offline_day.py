@@ -77,6 +77,7 @@ def test_two_devices_and_a_dispatcher_edit_one_task_offline_and_every_change_is_
     assert count_rows(owner_engine, "findings") == 1
     assert count_rows(owner_engine, "field_tasks") == 1
     assert count_rows(owner_engine, "sync_conflicts") == 2
+    assert count_rows(owner_engine, "outbox_events", "WHERE event_type = 'sync_conflict.opened'") == 2
 
 
 def test_a_dispatcher_resolves_each_conflict_through_the_task_service_and_it_is_audited(
