@@ -106,9 +106,9 @@ def test_a_task_goes_from_plan_to_closure_and_every_step_is_audited_and_announce
                                         "ORDER BY id")).scalars())
         audits = list(conn.execute(text("SELECT actor_name || ' ' || action FROM audit_log "
                                         "WHERE entity_type = 'field_task' ORDER BY id")).scalars())
-    assert events == ["task.created", "task.assign", "task.accept", "task.start", "task.submit", "task.approve",
+    assert events == ["task.created", "task.assigned", "task.accept", "task.start", "task.submit", "task.approve",
                       "task.close"]
-    assert audits == ["test-dispatcher task.created", "test-dispatcher task.assign", "test-inspector task.accept",
+    assert audits == ["test-dispatcher task.created", "test-dispatcher task.assigned", "test-inspector task.accept",
                       "test-inspector task.start", "test-inspector task.submit", "test-supervisor task.approve",
                       "test-supervisor task.close"]
 
