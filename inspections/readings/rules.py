@@ -111,5 +111,22 @@ def parse_rules(document: dict[str, Any]) -> ReadingRules:
 
 
 @lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    return dict(json.loads(RULES_PATH.read_text(encoding="utf-8")))
+
+
 def reading_rules() -> ReadingRules:
-    return parse_rules(json.loads(RULES_PATH.read_text(encoding="utf-8")))
+    return _parsed()
+
+
+@lru_cache(maxsize=1)
+def _parsed() -> ReadingRules:
+    return parse_rules(_document())
+
+
+def published_codes() -> dict[str, Any]:
+    """What a reader's device offers: the reason and anomaly codes with their labels, the window and
+    the thresholds, each with its source (the data file as shipped, minus nothing)."""
+    document = _document()
+    return {name: document[name] for name in ("window", "consumption_change", "reason_codes", "anomaly_codes",
+                                              "no_estimate")}

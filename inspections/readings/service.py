@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core import outbox
 from core.audit import service as audit_service
 from core.context import Actor
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.permissions import Role
 from gis.customers.models import Customer
 from inspections.models import FieldTask
@@ -206,9 +206,3 @@ def list_readings(*, db: Session, actor: Actor, query: ReadingFilter) -> list[Me
         stmt = stmt.where(or_(MeterReading.book_id.in_(own_books), MeterReading.reader_id == actor.user_id))
     return list(db.scalars(stmt))
 
-
-def get_reading(*, db: Session, reading_id: int) -> MeterReading:
-    reading = db.get(MeterReading, reading_id)
-    if reading is None:
-        raise NotFound(f"No meter reading with id {reading_id}.")
-    return reading

@@ -75,3 +75,13 @@ def test_the_list_filters_by_book_and_period(meters: Meters, area: Area) -> None
     assert [r["id"] for r in meters.readings(book=area.book_id, period="2026-11")] == [november["id"]]
     assert meters.readings(book=area.book_id + 1000, period="2026-11") == []
     assert len(meters.readings(Role.inspector, book=area.book_id)) == 2
+
+
+def test_devices_read_the_codes_with_their_labels_and_sources(meters: Meters) -> None:
+    response = meters.client.get("/api/v1/readings/codes", headers=meters.auth(Role.inspector))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["anomaly_codes"]["codes"]["locked_door"]["zh"] == "门闭"
+    assert "seasonal_use" in body["reason_codes"]["codes"]
+    assert body["window"]["first_day"] == 20 and body["window"]["source"]
