@@ -44,6 +44,11 @@ class ReadingWindow:
                 datetime.combine(end_day + timedelta(days=1), time(), zone).astimezone(UTC))
 
 
+    def period_of(self, moment: datetime) -> str:
+        """The month `moment` falls in, in the utility's local calendar ("2026-11")."""
+        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m")
+
+
 @dataclass(frozen=True)
 class AnomalyCode:
     code: str
