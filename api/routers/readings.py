@@ -4,7 +4,7 @@ Thin: each operation is one call into `inspections.readings`; this module only s
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
@@ -12,7 +12,7 @@ from api.dependencies import DbSession, ExpectedVersion, Now, Page, next_cursor,
 from api.http import etag
 from core.bounds import DbId
 from core.context import Actor
-from inspections.readings import books, service
+from inspections.readings import books, rules, service
 from inspections.readings.permissions import READING_BOOKS_MANAGE, READINGS_READ, READINGS_RECORD
 from inspections.readings.schemas import (
     BookDetailOut,
@@ -81,6 +81,11 @@ def submit(body: ReadingIn, db: DbSession, actor: Recorder, now: Now, response: 
                                               device_time=body.device_time)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return ReadingOut.model_validate(reading)
+
+
+@_readings.get("/codes", summary="Reason and anomaly codes, the reading window and thresholds, with sources")
+def codes(_actor: Reader) -> dict[str, Any]:
+    return rules.published_codes()
 
 
 @_readings.get("", response_model=ReadingPage, summary="Readings, corrected ones included; follow `next_cursor`")

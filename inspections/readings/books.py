@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from core import outbox
@@ -79,6 +79,7 @@ def rebuild_books(*, db: Session, actor: Actor, now: datetime) -> RebuildOutcome
     """Bring every book in line with the customers' transformers: a book for each transformer that
     feeds a customer, each live customer in its transformer's book. Books are never deleted (their
     rounds and readings point at them); an emptied book keeps its reader and counts 0 customers."""
+    db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("reading-books:rebuild", 0))))  # one at a time
     created = len(db.execute(_CREATE_BOOKS, {"now": now}).all())
     changes = db.execute(_COUNT_CHANGES).one()
     db.execute(_REMOVE)

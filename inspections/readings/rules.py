@@ -44,6 +44,11 @@ class ReadingWindow:
                 datetime.combine(end_day + timedelta(days=1), time(), zone).astimezone(UTC))
 
 
+    def period_of(self, moment: datetime) -> str:
+        """The month `moment` falls in, in the utility's local calendar ("2026-11")."""
+        return moment.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m")
+
+
 @dataclass(frozen=True)
 class AnomalyCode:
     code: str
@@ -111,5 +116,22 @@ def parse_rules(document: dict[str, Any]) -> ReadingRules:
 
 
 @lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    return dict(json.loads(RULES_PATH.read_text(encoding="utf-8")))
+
+
 def reading_rules() -> ReadingRules:
-    return parse_rules(json.loads(RULES_PATH.read_text(encoding="utf-8")))
+    return _parsed()
+
+
+@lru_cache(maxsize=1)
+def _parsed() -> ReadingRules:
+    return parse_rules(_document())
+
+
+def published_codes() -> dict[str, Any]:
+    """What a reader's device offers: the reason and anomaly codes with their labels, the window and
+    the thresholds, each with its source (the data file as shipped, minus nothing)."""
+    document = _document()
+    return {name: document[name] for name in ("window", "consumption_change", "reason_codes", "anomaly_codes",
+                                              "no_estimate")}

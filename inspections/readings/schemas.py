@@ -28,7 +28,7 @@ class ReadingIn(BaseModel):
     period: Period
     value: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2,
                                   description="kWh register; none when the meter could not be read")
-    reason_code: Code | None = Field(default=None, description="Why consumption changed (see GET /readings/codes)")
+    reason_code: Code | None = Field(default=None, description="Why consumption changed (GET /readings/codes lists them)")
     anomaly_code: Code | None = Field(default=None, description="Lost, burnt, stopped, backwards, creeping, "
                                                                 "suspected theft, locked door")
     estimated: bool = False

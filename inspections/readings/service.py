@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from core import outbox
 from core.audit import service as audit_service
 from core.context import Actor
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.permissions import Role
 from gis.customers.models import Customer
 from inspections.models import FieldTask
 from inspections.readings import follow_ups
 from inspections.readings.models import MeterReading, ReadingBook, ReadingBookCustomer, ReadingRound
-from inspections.readings.rules import reading_rules
+from inspections.readings.rules import PERIOD_PATTERN, reading_rules
 from inspections.readings.specs import VALUE_QUANTUM, ReadingSpec
 from inspections.readings.validation import PreviousReading, assess
 from inspections.workflow import OPEN_STATES, TaskType
@@ -121,6 +121,9 @@ def submit_reading(*, db: Session, actor: Actor, now: datetime, spec: ReadingSpe
                            "new uuid (a correction names the one it corrects).", reading_id=existing.id)
         return existing, False
     rules = reading_rules()
+    if PERIOD_PATTERN.match(spec.period) and spec.period > rules.window.period_of(now):  # bad forms: assess
+        raise InvalidInput(f"Period {spec.period} has not begun yet (it is {rules.window.period_of(now)} now).",
+                           errors=[{"field": "period", "message": "in the future"}])
     customer, book = _customer_and_book(db, spec.customer_id)
     task_id = _task_for(db, actor=actor, spec=spec, customer=customer, book=book)
     old = _corrected(db, spec)
@@ -206,9 +209,3 @@ def list_readings(*, db: Session, actor: Actor, query: ReadingFilter) -> list[Me
         stmt = stmt.where(or_(MeterReading.book_id.in_(own_books), MeterReading.reader_id == actor.user_id))
     return list(db.scalars(stmt))
 
-
-def get_reading(*, db: Session, reading_id: int) -> MeterReading:
-    reading = db.get(MeterReading, reading_id)
-    if reading is None:
-        raise NotFound(f"No meter reading with id {reading_id}.")
-    return reading

@@ -30,6 +30,7 @@ HOME_TABLES: dict[str, str] = {
     **{layer.props.__name__: layer.model.__tablename__ for layer in LAYERS},  # type: ignore[attr-defined]
     "CaseIn": "cases", "EncroachmentIn": "cases", "UserCreate": "users", "QualificationIn": "user_qualifications",
     "ScreeningIn": "screenings", "ScreeningItemIn": "screenings", "ScreeningBatchIn": "screenings",
+    "ReadingIn": "meter_readings", "RoundIn": "reading_rounds",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").

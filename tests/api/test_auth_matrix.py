@@ -86,6 +86,16 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/checklists/{code}/versions/{version}"): ALL,
     ("POST", "/api/v1/quality/samples"): frozenset({Role.admin, Role.auditor}),
     ("POST", "/api/v1/quality/audits/{audit_id}/grade"): frozenset({Role.admin, Role.auditor}),
+    # Meter reading (issue 9): dispatchers build the books, hand them to readers and open rounds;
+    # inspectors record readings of their own books (checked per book, tests/inspections/readings).
+    ("POST", "/api/v1/reading-books/rebuild"): EDITORS,
+    ("GET", "/api/v1/reading-books"): ALL,
+    ("GET", "/api/v1/reading-books/{book_id}"): ALL,
+    ("PUT", "/api/v1/reading-books/{book_id}/reader"): EDITORS,
+    ("POST", "/api/v1/reading-books/{book_id}/rounds"): EDITORS,
+    ("POST", "/api/v1/readings"): frozenset({Role.admin, Role.inspector}),
+    ("GET", "/api/v1/readings"): ALL,
+    ("GET", "/api/v1/readings/codes"): ALL,
     ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
 }
 for _layer in LAYERS:

@@ -3,7 +3,10 @@ without overwriting, and every reading is audited and announced."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -30,6 +33,35 @@ def test_the_same_uuid_with_other_content_is_refused(meters: Meters, area: Area)
 
     assert changed.status_code == 409
     assert [r["value"] for r in meters.readings(customer_id=area.residential)] == [120.0]
+
+
+def send_at_once(meters: Meters, *bodies: dict[str, Any]) -> list[int]:
+    """The status of each reading, all sent at the same moment (a retry racing its original)."""
+    start = threading.Barrier(len(bodies))
+
+    def send(body: dict[str, Any]) -> int:
+        start.wait(timeout=10)
+        return meters.read(**body).status_code
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+def test_a_retry_racing_its_original_is_stored_once(meters: Meters, area: Area) -> None:
+    body = {"customer_id": area.residential, "period": "2026-11", "value": 88.0, "reading_uuid": str(uuid.uuid4())}
+
+    statuses = send_at_once(meters, body, dict(body))
+
+    assert sorted(statuses) == [200, 201]
+    assert len(meters.readings(customer_id=area.residential)) == 1
+
+
+def test_two_readings_of_one_meter_and_month_sent_at_once_store_one(meters: Meters, area: Area) -> None:
+    statuses = send_at_once(meters, {"customer_id": area.residential, "period": "2026-11", "value": 88.0},
+                            {"customer_id": area.residential, "period": "2026-11", "value": 89.0})
+
+    assert sorted(statuses) == [201, 409]
+    assert len(meters.readings(customer_id=area.residential)) == 1
 
 
 def test_a_second_reading_of_the_same_period_must_be_a_correction(meters: Meters, area: Area) -> None:
@@ -75,3 +107,13 @@ def test_the_list_filters_by_book_and_period(meters: Meters, area: Area) -> None
     assert [r["id"] for r in meters.readings(book=area.book_id, period="2026-11")] == [november["id"]]
     assert meters.readings(book=area.book_id + 1000, period="2026-11") == []
     assert len(meters.readings(Role.inspector, book=area.book_id)) == 2
+
+
+def test_devices_read_the_codes_with_their_labels_and_sources(meters: Meters) -> None:
+    response = meters.client.get("/api/v1/readings/codes", headers=meters.auth(Role.inspector))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["anomaly_codes"]["codes"]["locked_door"]["zh"] == "门闭"
+    assert "seasonal_use" in body["reason_codes"]["codes"]
+    assert body["window"]["first_day"] == 20 and body["window"]["source"]

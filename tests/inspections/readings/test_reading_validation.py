@@ -143,3 +143,9 @@ def test_a_customer_outside_every_book_cannot_be_read(meters: Meters, area: Area
     refused = meters.read(stray, "2026-11", 10.0)
 
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "customer_id"
+
+
+def test_a_month_that_has_not_begun_cannot_be_read(meters: Meters, area: Area) -> None:
+    refused = meters.read(area.residential, "2026-12", 10.0)
+
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "period"
