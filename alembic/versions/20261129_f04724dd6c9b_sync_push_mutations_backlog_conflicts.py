@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision = 'f04724dd6c9b'
-down_revision = ('94dfe4c44168', 'ae17bd3bc852', '52f2777eb211')  # devices, checklists, readings: one head; the lead re-chains
+down_revision = ('94dfe4c44168', '52f2777eb211')  # devices (h/syncpull), readings (h/readings, after h/tasks): one head; the lead re-chains
 branch_labels = None
 depends_on = None
 

@@ -154,9 +154,11 @@ def invalidate(*, cache: redis.Redis, device_id: int) -> None:
         logger.warning("could not invalidate the cache of device %s: %s", device_id, exc.__class__.__name__)
 
 
-def get_active(*, db: Session, actor: Actor, device_id: int) -> Device:
-    """The caller's own device (a device token's), for pull and pings."""
-    device = db.get(Device, device_id)
+def lock_for_pull(*, db: Session, actor: Actor, device_id: int, now: datetime) -> Device:
+    """The caller's own device (a device token's), locked: one pull of a device at a time, so two
+    pages asked for at once cannot both start a generation. Marks it seen."""
+    device = db.get(Device, device_id, with_for_update=True)
     if device is None or device.user_id != actor.user_id or device.revoked_at is not None:
         raise NotAuthenticated("This device was revoked; register it again after signing in.")
+    device.last_seen_at = now
     return device

@@ -22,7 +22,8 @@ def beat(settings: Settings) -> dict[str, dict[str, object]]:
 DOMAIN = Domain(
     name="inspections.sync",
     models=("inspections.sync.models", "inspections.sync.push_models"),
-    routers=("api.routers.devices:router", "api.routers.positions:router", "api.routers.sync_push:router"),
+    routers=("api.routers.devices:router", "api.routers.sync:router", "api.routers.sync_push:router",
+             "api.routers.positions:router"),
     tasks=("inspections.sync.tasks", "inspections.sync.push_tasks"),
     beat=beat,
     permissions=SYNC_PERMISSIONS + PUSH_PERMISSIONS,

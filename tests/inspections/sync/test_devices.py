@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from core.permissions import Role
 from core.settings import Settings
+from tests.inspections.sync.conftest import DeviceLogin
 
 Auth = Callable[[Role], dict[str, str]]
 
@@ -98,3 +99,9 @@ def test_a_user_lists_their_own_devices_and_a_supervisor_lists_all(client: TestC
     assert {(d["user_id"], d["client_device_id"]) for d in every} == {
         (role_users[Role.inspector], "phone-1"), (role_users[Role.dispatcher], "tablet-1")}
 
+
+
+def test_sync_needs_a_device_token_not_a_sign_in_token(client: TestClient, auth: Auth,
+                                                       device_token: DeviceLogin) -> None:
+    assert client.get("/api/v1/sync/pull", headers=auth(Role.inspector)).status_code == 403
+    assert client.get("/api/v1/sync/pull", headers=device_token()).status_code == 200
