@@ -98,6 +98,15 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/readings/codes"): ALL,
     ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
 }
+# Sync push (h/syncpush): a push needs a device token, so with a person's token (this walk) every role
+# is refused; a device pushes as its inspector (tests/inspections/sync). The dispatch desk settles the rest.
+SYNC_DESK = frozenset({Role.admin, Role.dispatcher, Role.supervisor})
+EXPECTED[("POST", "/api/v1/sync/push")] = frozenset()
+EXPECTED[("GET", "/api/v1/sync/mutations")] = frozenset({Role.admin, Role.inspector})
+EXPECTED[("GET", "/api/v1/sync/backlog")] = SYNC_DESK
+EXPECTED[("POST", "/api/v1/sync/backlog/{backlog_id}/resolve")] = SYNC_DESK
+EXPECTED[("GET", "/api/v1/sync/conflicts")] = SYNC_DESK
+EXPECTED[("POST", "/api/v1/sync/conflicts/{conflict_id}/resolve")] = SYNC_DESK
 for _layer in LAYERS:
     EXPECTED[("GET", f"/api/v1/network/{_layer}")] = ALL
     EXPECTED[("GET", f"/api/v1/network/{_layer}/{{feature_id}}")] = ALL
