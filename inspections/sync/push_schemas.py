@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+INT32_MAX = 2**31 - 1  # versions are 32-bit integer columns (field_tasks.version, sync_mutations.base_version)
 ItemStatus = Literal["applied", "merged", "conflict", "rejected", "queued", "expired", "duplicate"]
 
 
@@ -20,7 +21,8 @@ class PushItemIn(BaseModel):
     uuid: UUID = Field(description="Generated on the device; the same uuid sent again is the same mutation")
     kind: str = Field(max_length=40, description="task_action, task_update, answers, finding, reading, "
                                                  "encroachment_report, gps_ping, task_create")
-    base_version: int | None = Field(default=None, ge=0, description="The version the device edited (updates)")
+    base_version: int | None = Field(default=None, ge=0, le=INT32_MAX,
+                                     description="The version the device edited (updates)")
     device_time: AwareDatetime | None = Field(default=None, description="When the device made the change")
     data: dict[str, Any] = Field(default_factory=dict)
 

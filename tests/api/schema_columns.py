@@ -31,6 +31,7 @@ HOME_TABLES: dict[str, str] = {
     "CaseIn": "cases", "EncroachmentIn": "cases", "UserCreate": "users", "QualificationIn": "user_qualifications",
     "ScreeningIn": "screenings", "ScreeningItemIn": "screenings", "ScreeningBatchIn": "screenings",
     "ReadingIn": "meter_readings", "RoundIn": "reading_rounds",
+    "PushItemIn": "sync_mutations",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").
@@ -39,6 +40,7 @@ STORED_AS: dict[str, str] = {
     "HandOverIn.reason": "audit_log.reason",
     "EncroachmentIn.responsible_party": "cases.applicant_name",
     "SimbenchImportIn.subnet": "substations.subnet",
+    "BacklogResolveIn.note": "sync_backlog.resolution_note",
 }
 
 # Fields that never land in a bounded column, and why.
