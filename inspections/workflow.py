@@ -27,6 +27,7 @@ class TaskType(StrEnum):
     site_survey = "site_survey"  # a case's survey (cases.visits)
     reinspection = "reinspection"  # a case's re-inspection after a hazard notice
     fault_visit = "fault_visit"
+    usage_inspection = "usage_inspection"  # 用电检查: suspected theft or illegal use found at a meter
     encroachment_check = "encroachment_check"
 
 

@@ -34,6 +34,8 @@ HOME_TABLES: dict[str, str] = {
     "TaskIn": "field_tasks", "TaskPatch": "field_tasks", "FindingIn": "findings", "ChecklistIn": "checklist_templates",
     "GradeIn": "quality_audits",
     "DeviceIn": "devices",
+    "ReadingIn": "meter_readings", "RoundIn": "reading_rounds",
+    "PushItemIn": "sync_mutations",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").
@@ -44,6 +46,7 @@ STORED_AS: dict[str, str] = {
     "SimbenchImportIn.subnet": "substations.subnet",
     "TaskActionIn.reason": "audit_log.reason",
     "TaskIn.checklist_code": "checklist_templates.code",
+    "BacklogResolveIn.note": "sync_backlog.resolution_note",
 }
 
 # Fields that never land in a bounded column, and why.

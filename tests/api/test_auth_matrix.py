@@ -97,6 +97,16 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/checklists/{code}/versions/{version}"): ALL,
     ("POST", "/api/v1/quality/samples"): frozenset({Role.admin, Role.auditor}),
     ("POST", "/api/v1/quality/audits/{audit_id}/grade"): frozenset({Role.admin, Role.auditor}),
+    # Meter reading (issue 9): dispatchers build the books, hand them to readers and open rounds;
+    # inspectors record readings of their own books (checked per book, tests/inspections/readings).
+    ("POST", "/api/v1/reading-books/rebuild"): EDITORS,
+    ("GET", "/api/v1/reading-books"): ALL,
+    ("GET", "/api/v1/reading-books/{book_id}"): ALL,
+    ("PUT", "/api/v1/reading-books/{book_id}/reader"): EDITORS,
+    ("POST", "/api/v1/reading-books/{book_id}/rounds"): EDITORS,
+    ("POST", "/api/v1/readings"): frozenset({Role.admin, Role.inspector}),
+    ("GET", "/api/v1/readings"): ALL,
+    ("GET", "/api/v1/readings/codes"): ALL,
     ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
     # Anyone signed in registers, lists and revokes their own devices (tests/inspections/sync).
     ("POST", "/api/v1/devices"): ALL,
@@ -108,6 +118,15 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/positions"): frozenset({Role.admin, Role.dispatcher, Role.supervisor, Role.inspector}),
     ("GET", "/api/v1/positions/latest"): frozenset({Role.admin, Role.dispatcher, Role.supervisor, Role.inspector}),
 }
+# Sync push (h/syncpush): a push needs a device token, so with a person's token (this walk) every role
+# is refused; a device pushes as its inspector (tests/inspections/sync). The dispatch desk settles the rest.
+SYNC_DESK = frozenset({Role.admin, Role.dispatcher, Role.supervisor})
+EXPECTED[("POST", "/api/v1/sync/push")] = frozenset()
+EXPECTED[("GET", "/api/v1/sync/mutations")] = frozenset({Role.admin, Role.inspector})
+EXPECTED[("GET", "/api/v1/sync/backlog")] = SYNC_DESK
+EXPECTED[("POST", "/api/v1/sync/backlog/{backlog_id}/resolve")] = SYNC_DESK
+EXPECTED[("GET", "/api/v1/sync/conflicts")] = SYNC_DESK
+EXPECTED[("POST", "/api/v1/sync/conflicts/{conflict_id}/resolve")] = SYNC_DESK
 for _layer in LAYERS:
     EXPECTED[("GET", f"/api/v1/network/{_layer}")] = ALL
     EXPECTED[("GET", f"/api/v1/network/{_layer}/{{feature_id}}")] = ALL
