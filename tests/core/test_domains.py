@@ -54,8 +54,8 @@ def test_each_permission_code_is_declared_once_and_the_worker_runs_every_domains
     codes = [permission.code for permission in installed().permissions()]
     assert len(codes) == len(set(codes)) and "cases:decide" in codes and "network:read" in codes
     worker = create_celery(settings, installed())
-    assert set(worker.conf.beat_schedule) == {"flag-overdue-cases", "relay-import-jobs"}
-    assert set(worker.conf.include) == {"gis.imports.tasks", "cases.tasks"}
+    assert set(worker.conf.beat_schedule) == {"flag-overdue-cases", "relay-import-jobs", "create-due-inspection-tasks"}
+    assert set(worker.conf.include) == {"gis.imports.tasks", "cases.tasks", "inspections.plan_jobs"}
     assert installed().reference_tables() >= {"alembic_version", "rule_sets", "working_calendars", "topology_state"}
 
 
