@@ -24,4 +24,10 @@ DOMAIN = Domain(
     beat=beat,
     permissions=INSPECTION_PERMISSIONS,
     commands=("inspections.plan_cli:add_commands",),
+    # A case's site visits are field tasks (inspections.case_visits).
+    event_handlers=(("case.assign_survey", "inspections.case_visits:on_visit_assigned"),
+                    ("case.assign_reinspection", "inspections.case_visits:on_visit_assigned"),
+                    ("case.record_survey", "inspections.case_visits:on_visit_recorded"),
+                    ("case.record_reinspection", "inspections.case_visits:on_visit_recorded"),
+                    ("task.submit", "inspections.case_visits:on_task_submitted")),
 )
