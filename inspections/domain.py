@@ -19,7 +19,8 @@ def beat(settings: Settings) -> dict[str, dict[str, object]]:
 DOMAIN = Domain(
     name="inspections",
     models=("inspections.models",),
-    routers=("api.routers.inspection_plans:router",),
+    routers=("api.routers.tasks:router", "api.routers.checklists:router", "api.routers.quality:router",
+             "api.routers.inspection_plans:router"),
     tasks=("inspections.plan_jobs",),
     beat=beat,
     permissions=INSPECTION_PERMISSIONS,
@@ -30,4 +31,6 @@ DOMAIN = Domain(
                     ("case.record_survey", "inspections.case_visits:on_visit_recorded"),
                     ("case.record_reinspection", "inspections.case_visits:on_visit_recorded"),
                     ("task.submit", "inspections.case_visits:on_task_submitted")),
+    # The default checklist templates, seeded by a migration; supervisors publish new versions.
+    reference_tables=("checklist_templates", "checklist_versions"),
 )

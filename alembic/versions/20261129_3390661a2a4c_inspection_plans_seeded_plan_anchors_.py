@@ -13,7 +13,7 @@ Downgrade drops only the column: seeded plans and checklists are rows of tables 
 revision owns, and tasks may point at them; upgrading again finds them (ON CONFLICT DO NOTHING).
 
 Revision ID: 3390661a2a4c
-Revises: 7b89717d5036
+Revises: ae17bd3bc852
 Create Date: 2026-11-29 19:34:45.038136
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '3390661a2a4c'
-down_revision = '7b89717d5036'
+down_revision = 'ae17bd3bc852'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from api.dependencies import Cache, DbSession, require
 from core.context import Actor
 from core.permissions import USERS_MANAGE
 from core.users import service as user_service
-from core.users.schemas import RoleChange, UserCreate, UserOut
+from core.users.schemas import QualificationIn, RoleChange, UserCreate, UserOut
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -47,3 +47,17 @@ def change_role(user_id: UserId, change: RoleChange, db: DbSession, cache: Cache
     """Give a user another role. Their tokens carrying the old role stop working at once."""
     return UserOut.model_validate(user_service.set_role(db=db, cache=cache, actor=actor, user_id=user_id,
                                                         role=change.role))
+
+
+@router.post("/{user_id}/qualifications", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+def add_qualification(user_id: UserId, qualification: QualificationIn, db: DbSession, actor: UserAdmin) -> UserOut:
+    """Record a certificate the user holds (kind, voltage class, valid until); it gates field tasks."""
+    return UserOut.model_validate(user_service.add_qualification(db=db, actor=actor, user_id=user_id,
+                                                                 qualification=qualification))
+
+
+@router.delete("/{user_id}/qualifications/{qualification_id}", response_model=UserOut)
+def remove_qualification(user_id: UserId, qualification_id: UserId, db: DbSession, actor: UserAdmin) -> UserOut:
+    """Remove a certificate; the audit log keeps what it was."""
+    return UserOut.model_validate(user_service.remove_qualification(db=db, actor=actor, user_id=user_id,
+                                                                    qualification_id=qualification_id))

@@ -35,6 +35,7 @@ class QualificationIn(BaseModel):
 class QualificationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    id: int
     certificate_type: str
     certificate_number: str
     max_voltage_kv: float

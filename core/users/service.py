@@ -19,7 +19,7 @@ from core.permissions import Role
 from core.security import hash_password
 from core.users import sessions
 from core.users.models import Qualification, User
-from core.users.schemas import UserCreate
+from core.users.schemas import QualificationIn, UserCreate
 
 
 def get_by_username(*, db: Session, username: str) -> User | None:
@@ -144,3 +144,29 @@ def set_role(*, db: Session, cache: redis.Redis, actor: Actor, user_id: int, rol
     if role != Role.admin:
         _ensure_an_admin_remains(user=user, active_admins=active_admins)
     return _change(db=db, cache=cache, actor=actor, user=user, action="user.role_change", role=role)
+
+
+def add_qualification(*, db: Session, actor: Actor, user_id: int, qualification: QualificationIn) -> User:
+    """Record a certificate the user holds (it gates field work from then on)."""
+    user = _lock(db=db, user_id=user_id)
+    before = snapshot(user)
+    user.qualifications.append(Qualification(**qualification.model_dump()))
+    db.flush()
+    audit_service.record(db=db, actor=actor, action="user.qualification_add", entity_type="user", entity_id=user.id,
+                         before=before, after=snapshot(user))
+    return user
+
+
+def remove_qualification(*, db: Session, actor: Actor, user_id: int, qualification_id: int) -> User:
+    """Remove a certificate (withdrawn, or recorded by mistake); the audit log keeps what it was.
+    Tasks already assigned keep their assignee: the gate applies when work is assigned."""
+    user = _lock(db=db, user_id=user_id)
+    found = next((q for q in user.qualifications if q.id == qualification_id), None)
+    if found is None:
+        raise NotFound(f"User {user_id} has no qualification {qualification_id}.")
+    before = snapshot(user)
+    user.qualifications.remove(found)
+    db.flush()
+    audit_service.record(db=db, actor=actor, action="user.qualification_remove", entity_type="user",
+                         entity_id=user.id, before=before, after=snapshot(user))
+    return user

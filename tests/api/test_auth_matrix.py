@@ -36,6 +36,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/users/{user_id}/disable"): frozenset({Role.admin}),
     ("POST", "/api/v1/users/{user_id}/enable"): frozenset({Role.admin}),
     ("PUT", "/api/v1/users/{user_id}/role"): frozenset({Role.admin}),
+    ("POST", "/api/v1/users/{user_id}/qualifications"): frozenset({Role.admin}),
+    ("DELETE", "/api/v1/users/{user_id}/qualifications/{qualification_id}"): frozenset({Role.admin}),
     ("POST", "/api/v1/auth/sign-out"): ALL,
     ("POST", "/api/v1/auth/password"): ALL,
     ("GET", "/api/v1/audit"): frozenset({Role.admin, Role.auditor}),
@@ -66,6 +68,24 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/cases/{case_id}/actions/{action}"): ALL,
     ("POST", "/api/v1/cases/{case_id}/hand-over"): ALL,
     ("GET", "/api/v1/calendars/{code}"): ALL,
+    # Field work (issue 9). Every role reads tasks (an inspector only their own) and reaches the task
+    # routes; which action, field, answer or finding a role may give is decided per task
+    # (tests/inspections/test_task_workflow.py).
+    ("POST", "/api/v1/tasks"): frozenset({Role.admin, Role.dispatcher, Role.supervisor}),
+    ("GET", "/api/v1/tasks"): ALL,
+    ("GET", "/api/v1/tasks/{task_id}"): ALL,
+    ("PATCH", "/api/v1/tasks/{task_id}"): ALL,
+    ("POST", "/api/v1/tasks/{task_id}/actions"): ALL,
+    ("PUT", "/api/v1/tasks/{task_id}/answers"): ALL,
+    ("POST", "/api/v1/tasks/{task_id}/findings"): ALL,
+    ("GET", "/api/v1/findings"): frozenset({Role.admin, Role.dispatcher, Role.supervisor, Role.auditor,
+                                            Role.approver}),
+    ("POST", "/api/v1/checklists"): frozenset({Role.admin, Role.supervisor}),
+    ("GET", "/api/v1/checklists"): ALL,
+    ("POST", "/api/v1/checklists/{code}/versions"): frozenset({Role.admin, Role.supervisor}),
+    ("GET", "/api/v1/checklists/{code}/versions/{version}"): ALL,
+    ("POST", "/api/v1/quality/samples"): frozenset({Role.admin, Role.auditor}),
+    ("POST", "/api/v1/quality/audits/{audit_id}/grade"): frozenset({Role.admin, Role.auditor}),
     ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
 }
 for _layer in LAYERS:
