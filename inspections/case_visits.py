@@ -115,7 +115,7 @@ def on_task_submitted(*, db: Session, event: OutboxEvent) -> None:
         raise InvalidInput(f"The answers of task {task.id} cannot be recorded on its case: {exc.errors()[0]['msg']}.",
                            errors=[{"field": f"answers.{rule.findings_answer}", "message": "not recordable"}]) from exc
     case_service.record_visit(db=db, actor=_person(db, task.submitted_by_id), case_id=visit.case_id,
-                              action=rule.record_action, body=body, now=task.submitted_at or visit.assigned_at)
+                              action=rule.record_action, body=body, now=task.submitted_at or task.updated_at)
 
 
 def on_visit_recorded(*, db: Session, event: OutboxEvent) -> None:
@@ -126,8 +126,8 @@ def on_visit_recorded(*, db: Session, event: OutboxEvent) -> None:
     kind: VisitKind = RECORDS[Action(event.event_type.removeprefix("case."))]
     rule = visit_task_rules()[kind]
     for visit in case.visits:
-        task = _task_of(db, visit.id) if visit.kind == kind and visit.visited_at is not None else None
-        if task is None or TaskState(task.state) not in OPEN_STATES:
+        task = _task_of(db, visit.id) if visit.kind == kind else None
+        if task is None or visit.visited_at is None or TaskState(task.state) not in OPEN_STATES:
             continue
         outcome = visit.hazard_found if kind == VisitKind.survey else visit.passed
         stamp = {"by": visit.visited_by_name, "at": visit.visited_at.isoformat(), "device_time": None}

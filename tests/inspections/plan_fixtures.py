@@ -8,27 +8,20 @@ import itertools
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.network.models import Construction, Line, Substation, Switch, Transformer
-from inspections.models import ChecklistTemplate, ChecklistVersion, InspectionPlan
+from inspections.models import ChecklistTemplate, InspectionPlan
 
 _ids = itertools.count(1)
 HEFEI_LINE = "SRID=4326;LINESTRING(117.2272 31.8206, 117.2372 31.8256)"
 HEFEI_POINT = "SRID=4326;POINT(117.2272 31.8206)"
 
 
-def checklist(db: Session, code: str = "patrol", versions: int = 1) -> ChecklistTemplate:
-    """A template with `versions` versions (each one yes/no item)."""
-    template = ChecklistTemplate(code=code, name=code, task_type="line_patrol")
-    db.add(template)
-    db.flush()
-    for number in range(1, versions + 1):
-        db.add(ChecklistVersion(template_id=template.id, version=number, created_by="tests",
-                                items=[{"key": f"ok_{number}", "label": "OK", "answer_type": "yes_no",
-                                        "required": True}]))
-    db.flush()
-    return template
+def checklist(db: Session, code: str) -> ChecklistTemplate:
+    """One of the default checklist templates the migrations seed (reference data, kept between tests)."""
+    return db.scalars(select(ChecklistTemplate).where(ChecklistTemplate.code == code)).one()
 
 
 def plan(db: Session, *, code: str, asset_class: str, cycle_days: int, anchor_on: date, min_kv: float = 0,

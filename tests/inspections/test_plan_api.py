@@ -25,8 +25,6 @@ PLANS = "/api/v1/inspection-plans"
 @pytest.fixture
 def mv_plan(session_factory: sessionmaker[Session]) -> None:
     with unit_of_work(session_factory) as db:
-        make.checklist(db, "line-patrol")
-        make.checklist(db, "line-patrol-2026")
         make.plan(db, code="overhead-line-mv", asset_class="overhead_line", cycle_days=30, min_kv=1, max_kv=35,
                   anchor_on=date(2026, 1, 1), qualifications=[{"certificate_type": "line_patrol"}],
                   template=None)
@@ -34,7 +32,7 @@ def mv_plan(session_factory: sessionmaker[Session]) -> None:
 
 def edited(**changes: Any) -> dict[str, Any]:
     body = {"name": "10/20 kV overhead line patrol", "min_kv": 1, "max_kv": 35, "cycle_days": 14, "window_days": 5,
-            "priority": 2, "task_type": "line_patrol", "checklist_code": "line-patrol-2026",
+            "priority": 2, "task_type": "line_patrol", "checklist_code": "substation_inspection",
             "required_qualifications": [{"certificate_type": "line_patrol"}, {"certificate_type": "climbing",
                                                                               "voltage_kv": 35}],
             "anchor_on": "2026-02-01", "active": True, "source": "utility standard Q/GW 2026-03: fortnightly"}
@@ -57,7 +55,7 @@ def test_an_administrator_changes_a_plans_cycle_and_checklist_and_the_change_is_
     plan = response.json()
     assert response.headers["ETag"] == '"2"' and plan["version"] == 2
     assert (plan["cycle_days"], plan["window_days"], plan["checklist_code"], plan["anchor_on"]) == (
-        14, 5, "line-patrol-2026", "2026-02-01")
+        14, 5, "substation_inspection", "2026-02-01")
     assert plan["required_qualifications"] == [{"certificate_type": "line_patrol", "voltage_kv": None},
                                                {"certificate_type": "climbing", "voltage_kv": 35}]
     assert client.get(f"{PLANS}/overhead-line-mv", headers=auth(Role.admin)).json() == plan
@@ -69,7 +67,7 @@ def test_an_administrator_changes_a_plans_cycle_and_checklist_and_the_change_is_
     assert audit.actor_name == "test-admin"
     assert (audit.before["cycle_days"], audit.before["checklist_code"]) == (30, None)
     assert (audit.after["cycle_days"], audit.after["checklist_code"], audit.after["version"]) == (
-        14, "line-patrol-2026", 2)
+        14, "substation_inspection", 2)
     assert events == [{"code": "overhead-line-mv", "version": 2, "active": True}]
 
 

@@ -93,7 +93,7 @@ def test_a_missed_run_is_caught_up_once_and_the_cycle_counts_from_that_day(
 def test_a_task_is_due_from_local_midnight_for_the_plans_window_with_its_checklist_qualifications_and_place(
         session_factory: sessionmaker[Session]) -> None:
     with unit_of_work(session_factory) as db:
-        template = make.checklist(db, "line-patrol", versions=2)
+        template = make.checklist(db, "line_patrol")
         plan = make.plan(db, code="mv-lines", asset_class="overhead_line", cycle_days=30, window_days=7,
                          anchor_on=date(2026, 1, 1), template=template,
                          qualifications=[{"certificate_type": "line_patrol"},
