@@ -56,7 +56,7 @@ def _person(db: Session, user_id: int | None) -> Actor:
 
 
 def _task_of(db: Session, visit_id: int) -> FieldTask | None:
-    return db.scalar(select(FieldTask).where(FieldTask.site_visit_id == visit_id).with_for_update())
+    return db.scalar(select(FieldTask).where(FieldTask.site_visit_id == visit_id).with_for_update(of=FieldTask))
 
 
 def on_visit_assigned(*, db: Session, event: OutboxEvent) -> None:
