@@ -16,7 +16,7 @@ class QualificationNeeded(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     certificate_type: str = Field(min_length=1, max_length=100)
-    voltage_kv: float | None = Field(default=None, gt=0, le=1200)
+    voltage_kv: float | None = Field(default=None, gt=0, le=1000)
 
 
 class PlanIn(BaseModel):
