@@ -22,9 +22,11 @@ from core.database import unit_of_work
 from core.settings import Settings
 from gis.network.models import Construction
 from gridwarden.domains import installed
-from inspections import plan_runs
+from inspections import plan_runs, service
 from inspections.models import FieldTask
 from inspections.plan_schemas import PlanIn
+from inspections.specs import TaskSpec
+from inspections.workflow import TaskType
 from tests.inspections import plan_fixtures as make
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -224,3 +226,30 @@ def test_the_shipped_plans_are_valid_plans_with_their_source() -> None:
                               | {"anchor_on": "2026-01-01", "active": True})
         assert shipped["asset_class"] in plan_runs.ASSET_SOURCES
         assert shipped["source"].startswith("default, DOMAIN.md §5, utility changes it")
+
+
+def test_a_planned_task_is_the_task_create_task_makes_from_the_plans_spec(
+        session_factory: sessionmaker[Session]) -> None:
+    with unit_of_work(session_factory) as db:
+        plan = make.plan(db, code="mv-lines", asset_class="overhead_line", cycle_days=30, anchor_on=date(2026, 1, 1),
+                         template=make.checklist(db, "line_patrol"),
+                         qualifications=[{"certificate_type": "line_patrol"}])
+        asset = make.line(db, kv=10, name="Feeder 12")
+        plan_id, asset_id = plan.id, asset.id
+    run(session_factory, date(2026, 1, 31))
+    [planned] = tasks(session_factory)
+    with unit_of_work(session_factory) as db:
+        made = service.create_task(db=db, actor=ACTOR, now=planned.due_from, spec=TaskSpec(
+            task_type=TaskType.line_patrol, title=planned.title, due_from=planned.due_from,
+            due_until=planned.due_until, asset_type="line", asset_id=asset_id, priority=2, voltage_kv=10,
+            required_qualifications=({"certificate_type": "line_patrol", "voltage_kv": 10},),
+            checklist_code="line_patrol", plan_id=plan_id, plan_due_on=date(2026, 2, 1),
+            origin={"kind": "plan", "code": "mv-lines"}))
+        made_id = made.id
+
+    ignored = {"id", "uuid", "plan_due_on", "created_at", "updated_at", "location"}
+    with session_factory() as db:
+        rows = {row.id: row for row in db.scalars(select(FieldTask))}
+        columns = [c.key for c in FieldTask.__table__.columns if c.key not in ignored]
+        assert {c: getattr(rows[planned.id], c) for c in columns} == {c: getattr(rows[made_id], c) for c in columns}
+        assert to_shape(rows[planned.id].location).equals(to_shape(rows[made_id].location))
