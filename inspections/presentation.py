@@ -17,7 +17,7 @@ from inspections.models import ChecklistTemplate, FieldTask, Finding
 from inspections.schemas import AssetRef, ChecklistRef, FindingOut, PersonRef, TaskOut
 
 
-def _pairs(db: Session, stmt: Select[tuple[int, str]]) -> dict[int, str]:
+def _pairs(db: Session, stmt: Select[int, str]) -> dict[int, str]:
     """An id -> name look-up read in one query."""
     return {key: value for key, value in db.execute(stmt)}
 

@@ -16,7 +16,7 @@ class SampleIn(BaseModel):
     reviewed_from: IsoDateTime = Field(description="Tasks reviewed (approved) at or after this moment...")
     reviewed_until: IsoDateTime = Field(description="...and before this one")
     share: float | None = Field(default=None, gt=0, le=1, description="Default: quality.json (10 %)")
-    seed: int | None = Field(default=None, ge=0, lt=SEED_LIMIT, description="Repeat a draw; default: random")
+    seed: int | None = Field(default=None, ge=0, le=SEED_LIMIT - 1, description="Repeat a draw; default: random")
 
 
 class GradeIn(BaseModel):

@@ -40,6 +40,11 @@ def get_task(*, db: Session, actor: Actor, task_id: int, for_update: bool = Fals
     return task
 
 
+# A task given to someone is `task.assigned` whichever way it happens (at creation or by the
+# assign action): the one event the assignee's device and the console listen for.
+ASSIGNED = "assigned"
+
+
 def _check_current(task: FieldTask, version: int | None, required: bool) -> None:
     if required and task.version != version:
         raise StaleVersion(f"Task {task.id} was changed meanwhile (now version {task.version}, you sent "
@@ -70,10 +75,11 @@ def create_task(*, db: Session, actor: Actor, now: datetime, spec: TaskSpec) -> 
     history.record_task(db, actor=actor, task=task, action="created", before=None,
                         payload={"location": history.geojson(task.location), "due_until": task.due_until.isoformat()})
     if spec.assignee_id is not None:
+        before = history.task_snapshot(task)
         _assign(db, actor=actor, now=now, task=task, assignee_id=spec.assignee_id)
-        touch(task, ["state", "assignee_id"])
         task.state = TaskState.assigned.value
-        history.record_task(db, actor=actor, task=task, action="assigned", before=None)
+        touch(task, ["state", "assignee_id"])
+        history.record_task(db, actor=actor, task=task, action=ASSIGNED, before=before)
     db.flush()
     return task
 
@@ -95,8 +101,8 @@ def act(*, db: Session, actor: Actor, now: datetime, task_id: int, action: TaskA
     transition, state = BY_ACTION[action], TaskState(task.state)
     if state not in transition.source:
         allowed = access.allowed_actions(actor, task)
-        raise Conflict(f"A {state.value} task cannot be {action.value}ed; allowed now: {', '.join(allowed) or 'none'}.",
-                       allowed_actions=allowed)
+        raise Conflict(f"{action.value} is not possible for a task in state {state.value}; allowed now: "
+                       f"{', '.join(allowed) or 'none'}.", allowed_actions=allowed)
     if why := access.refusal(actor, task, transition):
         raise PermissionDenied(why)
     if transition.needs_reason and not (reason and reason.strip()):
@@ -123,7 +129,8 @@ def act(*, db: Session, actor: Actor, now: datetime, task_id: int, action: TaskA
     task.state = transition.target.value
     touch(task, changed)
     db.flush()
-    history.record_task(db, actor=actor, task=task, action=action.value, before=before, reason=reason,
+    history.record_task(db, actor=actor, task=task, action=ASSIGNED if action is TaskAction.assign else action.value,
+                        before=before, reason=reason,
                         payload={"reason": reason} if reason else None)
     return task
 
