@@ -33,6 +33,7 @@ from core.audit import service as audit_service
 from core.context import Actor
 from gis.network.models import Construction, Line, Substation, Switch, Transformer
 from inspections.models import ChecklistVersion, FieldTask, InspectionPlan
+from inspections.task_fields import TITLE_MAX
 from inspections.workflow import TaskState
 
 
@@ -105,7 +106,7 @@ def _due_rows(db: Session, *, plan: InspectionPlan, run_on: date, zone: ZoneInfo
         conditions.append(source.condition)
     name = func.coalesce(func.nullif(asset.name, ""), asset.external_id)
     return (select(func.gen_random_uuid(), literal(plan.task_type), literal(TaskState.planned.value), literal(1),
-                   literal(plan.name + ": ") + name, literal(plan.priority), literal(source.asset_type), asset.id,
+                   func.left(literal(plan.name + ": ") + name, TITLE_MAX), literal(plan.priority), literal(source.asset_type), asset.id,
                    asset.geom, source.voltage, literal(due_from), literal(due_until), _qualifications(plan, source.voltage),
                    literal(_latest_checklist_version(db, plan.checklist_template_id)), literal(plan.id),
                    literal(run_on), cast(literal(json.dumps({"kind": "plan", "code": plan.code})), JSONB))

@@ -87,6 +87,10 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/quality/samples"): frozenset({Role.admin, Role.auditor}),
     ("POST", "/api/v1/quality/audits/{audit_id}/grade"): frozenset({Role.admin, Role.auditor}),
     ("PUT", "/api/v1/calendars/{code}"): frozenset({Role.admin}),
+    # Patrol cycles are the utility's standards: administrators keep them.
+    ("GET", "/api/v1/inspection-plans"): frozenset({Role.admin}),
+    ("GET", "/api/v1/inspection-plans/{code}"): frozenset({Role.admin}),
+    ("PUT", "/api/v1/inspection-plans/{code}"): frozenset({Role.admin}),
 }
 for _layer in LAYERS:
     EXPECTED[("GET", f"/api/v1/network/{_layer}")] = ALL
