@@ -39,11 +39,11 @@ from inspections import history, service
 from inspections.case_visit_rules import VisitTaskRule, rule_for_task_type, visit_task_rules
 from inspections.models import FieldTask, Finding
 from inspections.specs import TaskSpec
+from inspections.task_fields import TITLE_MAX
 from inspections.versioning import touch
 from inspections.workflow import OPEN_STATES, TaskAction, TaskState
 
 SYSTEM = Actor.system("case-visits")
-TITLE_MAX = 300
 # A task can be given to someone else only before its work begins (inspections.workflow: assign).
 REASSIGNABLE = frozenset({TaskState.planned, TaskState.assigned, TaskState.accepted})
 
