@@ -30,6 +30,7 @@ HOME_TABLES: dict[str, str] = {
     **{layer.props.__name__: layer.model.__tablename__ for layer in LAYERS},  # type: ignore[attr-defined]
     "CaseIn": "cases", "EncroachmentIn": "cases", "UserCreate": "users", "QualificationIn": "user_qualifications",
     "ScreeningIn": "screenings", "ScreeningItemIn": "screenings", "ScreeningBatchIn": "screenings",
+    "PlanIn": "inspection_plans",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").
@@ -38,6 +39,9 @@ STORED_AS: dict[str, str] = {
     "HandOverIn.reason": "audit_log.reason",
     "EncroachmentIn.responsible_party": "cases.applicant_name",
     "SimbenchImportIn.subnet": "substations.subnet",
+    "PlanIn.checklist_code": "checklist_templates.code",
+    # A plan's qualifications (jsonb) are what a user's certificates are matched against.
+    "QualificationNeeded.certificate_type": "user_qualifications.certificate_type",
 }
 
 # Fields that never land in a bounded column, and why.
