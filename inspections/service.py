@@ -163,6 +163,10 @@ def update_task(*, db: Session, actor: Actor, now: datetime, task_id: int, chang
     applied, conflicts = merge(task, base_version=base_version, changes=values,
                                current={f: getattr(task, f) for f in values})
     task_fields.check_window(applied.get("due_from", task.due_from), applied.get("due_until", task.due_until))
+    if "due_until" in applied and task.assignee_id is not None:
+        # A later due day must still be covered by the assignee's certificates.
+        qualifications.check_assignee(user=_assignee(db, task.assignee_id), requirements=task.required_qualifications,
+                                      due_until=applied["due_until"])
     if applied:
         before = history.task_snapshot(task)
         for name, value in applied.items():

@@ -30,6 +30,8 @@ HOME_TABLES: dict[str, str] = {
     **{layer.props.__name__: layer.model.__tablename__ for layer in LAYERS},  # type: ignore[attr-defined]
     "CaseIn": "cases", "EncroachmentIn": "cases", "UserCreate": "users", "QualificationIn": "user_qualifications",
     "ScreeningIn": "screenings", "ScreeningItemIn": "screenings", "ScreeningBatchIn": "screenings",
+    "TaskIn": "field_tasks", "TaskPatch": "field_tasks", "FindingIn": "findings", "ChecklistIn": "checklist_templates",
+    "GradeIn": "quality_audits",
     "PlanIn": "inspection_plans",
 }
 
@@ -39,6 +41,8 @@ STORED_AS: dict[str, str] = {
     "HandOverIn.reason": "audit_log.reason",
     "EncroachmentIn.responsible_party": "cases.applicant_name",
     "SimbenchImportIn.subnet": "substations.subnet",
+    "TaskActionIn.reason": "audit_log.reason",
+    "TaskIn.checklist_code": "checklist_templates.code",
     "PlanIn.checklist_code": "checklist_templates.code",
     # A plan's qualifications (jsonb) are what a user's certificates are matched against.
     "QualificationNeeded.certificate_type": "user_qualifications.certificate_type",
@@ -63,6 +67,7 @@ NOT_BOUNDED_TEXT: dict[str, str] = {
     "ElementRef.external_id": "a look-up key, not stored",
     "CustomerRef.account_number": "a look-up key, not stored",
     "FeaturePatchIn.type": "literal 'Feature'",
+    "QualificationNeed.certificate_type": "kept in jsonb (field_tasks.required_qualifications)",
 }
 
 

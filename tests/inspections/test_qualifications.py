@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.inspections.conftest import TASKS, Field, problem, qualify, task_body
+from tests.inspections.conftest import TASKS, Field, if_match, problem, qualify, task_body
 
 SUBSTATION_10KV = [{"certificate_type": "substation_entry", "voltage_kv": 10}]
 # NOW is 09:00 on 1 December in Hefei; a week later the window ends on 8 December (local).
@@ -109,3 +109,15 @@ def test_a_certificate_with_an_impossible_voltage_or_date_is_refused(field: Fiel
     for bad in ({"max_voltage_kv": 0}, {"valid_until": "next year"}, {"certificate_type": ""}):
         body = {"certificate_type": "substation_entry", "max_voltage_kv": 10, "valid_until": "2027-01-01", **bad}
         problem(field.client.post(url, json=body, headers=field.headers("admin")), 422)
+
+
+def test_moving_the_due_date_past_the_assignee_certificate_is_refused(
+        field: Field, session_factory: sessionmaker[Session]) -> None:
+    qualify(session_factory, field.crew["inspector"].id, "substation_entry", max_voltage_kv=10, valid_until=DUE_ON)
+    task = assign_to_inspector(field, gated_task(field)).json()
+
+    later = field.client.patch(f"{TASKS}/{task['id']}", json={"due_until": "2026-12-20T01:00:00Z"},
+                               headers=field.headers("dispatcher", **if_match(task)))
+
+    assert "expires on 2026-12-08 before the task is due on 2026-12-20" in problem(later, 409)["detail"]
+    assert field.get(task["id"])["due_until"] == task["due_until"]
