@@ -50,7 +50,7 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app.state.domains = domains
     app.state.clock = clock
     app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
+    app.state.session_factory = create_session_factory(engine, domains.event_handlers())
     app.state.storage = ObjectStorage(settings.s3)
     app.state.celery = create_celery(settings)
     for name, value in domains.app_state().items():

@@ -178,6 +178,23 @@ def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings
     """Apply one workflow action if the case's state, the actor's role and the rules allow it."""
     case = get_case(db=db, case_id=case_id, for_update=True)
     _check_version(case, expected_version)
+    return _act(db=db, actor=actor, storage=storage, case=case, action=action, body=body, now=now)
+
+
+def record_visit(*, db: Session, actor: Actor, case_id: int, action: Action, body: ActionIn, now: datetime) -> Case:
+    """Record the pending survey or re-inspection (`record_survey` / `record_reinspection`) on the
+    case as it is now, under every rule `act` applies (only the visit's assignee, findings required,
+    deadlines, audit, outbox). How a field task's submission records its site visit
+    (`inspections.case_visits`): the device has no case version to send. Recording a visit issues
+    no document, so no storage is needed."""
+    if action not in visits.RECORDS:
+        raise ValueError(f"{action.value} does not record a site visit")
+    case = get_case(db=db, case_id=case_id, for_update=True)
+    return _act(db=db, actor=actor, storage=None, case=case, action=action, body=body, now=now)
+
+
+def _act(*, db: Session, actor: Actor, storage: ObjectStorage | None, case: Case, action: Action, body: ActionIn,
+         now: datetime) -> Case:
     kind, state = CaseKind(case.kind), State(case.state)
     transition = transition_for(kind, state, action)
     if transition is None or transition.permission is None:
@@ -227,9 +244,11 @@ def act(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings
     return case
 
 
-def _decide(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, action: Action, body: ActionIn,
+def _decide(*, db: Session, actor: Actor, storage: ObjectStorage | None, case: Case, action: Action, body: ActionIn,
             now: datetime) -> dict[str, Any]:
     """Separation of duties, the decision's preconditions, and its document."""
+    if storage is None:
+        raise ValueError(f"{action.value} is a decision: it needs the document storage")
     if actor.user_id is not None and actor.user_id in (case.surveyed_by_id, case.reinspected_by_id):
         raise PermissionDenied("You recorded the site survey or re-inspection of this case; another officer must "
                                "decide it (separation of duties).")

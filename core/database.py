@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ServiceUnavailable
+from core.outbox import EVENT_HANDLERS, EventHandlers
 from core.settings import DatabaseSettings
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,12 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
     return engine
 
 
-def create_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def create_session_factory(engine: Engine, event_handlers: EventHandlers | None = None) -> sessionmaker[Session]:
+    """Sessions on `engine`; `event_handlers` (the installed domains' `Domains.event_handlers()`) are
+    what `core.outbox.emit` calls in each session. A factory made without them runs none: the API,
+    the worker and the tests pass them; the CLI's commands emit no event another domain handles."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True,
+                        info={EVENT_HANDLERS: dict(event_handlers or {})})
 
 
 def after_commit(session: Session, callback: Callable[[], object]) -> None:

@@ -5,6 +5,12 @@ rolled-back change). `core.events` delivers them (the console's stream, webhooks
 `entity_type`/`entity_id` is the same reference the audit log uses, the one way records point at
 each other across domains.
 
+Domains may also react to another domain's event in that same transaction (`Domain.event_handlers`):
+the composition roots give the session factory the handlers of the installed domains
+(`core.database.create_session_factory`), and `emit` calls those registered for the event's type, so a
+reaction commits or fails together with the change that caused it, and the domain that emits needs to
+know nothing of who reacts.
+
 Why `position` and not `id` orders delivery: an id is taken when the row is inserted, so a reader
 can see id 12 committed while the transaction holding id 11 is still open; a reader that moved its
 cursor past 12 would never see 11. The relay (`core.events.relay.publish`) numbers committed events
@@ -14,6 +20,7 @@ one transaction at a time, in id order, so the published positions are always a 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +31,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.context import current_request_id
 from core.models import Base
+
+# handler(db=..., event=...): reacts within the emitting transaction; an exception rolls it all back.
+EventHandler = Callable[..., None]
+EventHandlers = Mapping[str, Sequence[EventHandler]]
+# Where a session keeps its handlers by event type (`Session.info`, filled from the session factory's).
+EVENT_HANDLERS = "gw_event_handlers"
 
 
 class OutboxEvent(Base):
@@ -58,4 +71,7 @@ def emit(*, db: Session, event_type: str, entity_type: str, entity_id: int | str
                         payload=payload or {}, request_id=current_request_id(),
                         location=WKTElement(location_wkt, srid=4326) if location_wkt else None)
     db.add(event)
+    handlers: EventHandlers = db.info.get(EVENT_HANDLERS, {})
+    for handler in handlers.get(event_type, ()):
+        handler(db=db, event=event)
     return event

@@ -60,6 +60,10 @@ class Domain:
     # `module:function` masking the domain's personal data in an audit snapshot for a reader whose
     # role may not see it: function(snapshot, role) -> None, changing the snapshot (a copy) in place.
     audit_redactions: tuple[str, ...] = ()
+    # Reactions to events, in the emitting transaction: (event_type, `module:function`), the function
+    # taking (db=..., event=...) (see `core.outbox`). How a domain follows another's workflow
+    # without that domain naming it.
+    event_handlers: tuple[tuple[str, str], ...] = ()
     # Tables whose rows are reference data the migrations load (rule sets, calendars): a test reset
     # or a benchmark's truncate keeps them.
     reference_tables: tuple[str, ...] = ()
@@ -160,6 +164,14 @@ class Domains:
 
     def audit_redactions(self) -> list[Callable[[dict[str, Any], Role], None]]:
         return [resolve(reference) for domain in self.items for reference in domain.audit_redactions]
+
+    def event_handlers(self) -> dict[str, tuple[Callable[..., None], ...]]:
+        """Every installed domain's event handlers by event type, in the order the domains are listed."""
+        handlers: dict[str, tuple[Callable[..., None], ...]] = {}
+        for domain in self.items:
+            for event_type, reference in domain.event_handlers:
+                handlers[event_type] = (*handlers.get(event_type, ()), resolve(reference))
+        return handlers
 
     def reference_tables(self) -> frozenset[str]:
         return frozenset(CORE_REFERENCE_TABLES + tuple(t for domain in self.items for t in domain.reference_tables))

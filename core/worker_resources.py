@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import create_db_engine, create_session_factory
+from core.registry import Domains
 from core.settings import Settings
 from core.storage import ObjectStorage
 
@@ -22,11 +23,13 @@ class WorkerResources:
 
 _resources: WorkerResources | None = None
 _settings: Settings | None = None
+_domains: Domains | None = None
 
 
-def configure(settings: Settings) -> None:
-    global _settings
-    _settings = settings
+def configure(settings: Settings, domains: Domains | None = None) -> None:
+    """The worker's settings, and the installed domains whose event handlers its sessions run."""
+    global _settings, _domains
+    _settings, _domains = settings, domains
 
 
 def resources() -> WorkerResources:
@@ -36,6 +39,7 @@ def resources() -> WorkerResources:
         settings = _settings or Settings()
         engine = create_db_engine(settings.database)
         _resources = WorkerResources(settings=settings, engine=engine,
-                                     session_factory=create_session_factory(engine),
+                                     session_factory=create_session_factory(
+                                         engine, _domains.event_handlers() if _domains else None),
                                      storage=ObjectStorage(settings.s3))
     return _resources

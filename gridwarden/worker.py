@@ -17,7 +17,7 @@ from core.worker_resources import configure
 from gridwarden.domains import installed
 
 _settings = Settings()
-configure(_settings)
+configure(_settings, installed())
 celery_app = create_celery(_settings, installed())
 
 

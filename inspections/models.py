@@ -98,6 +98,9 @@ class InspectionPlan(Base):
                                                                           server_default=text("'[]'::jsonb"))
     # How many days a task has from the day it falls due.
     window_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Where the cycle counts from for an asset never inspected under the plan: the plan's creation
+    # (its first tasks fall due `cycle_days` later). Administrators may move it.
+    anchor_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     priority: Mapped[int] = mapped_column(Integer, default=3)
     source: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

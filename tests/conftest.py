@@ -78,7 +78,7 @@ def app_engine(settings: Settings, owner_engine: Engine) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def session_factory(app_engine: Engine) -> sessionmaker[Session]:
-    return create_session_factory(app_engine)
+    return create_session_factory(app_engine, installed().event_handlers())
 
 
 # The reset runs beside a real Celery worker, which may be writing (the import relay it sends when

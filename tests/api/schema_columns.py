@@ -36,6 +36,7 @@ HOME_TABLES: dict[str, str] = {
     "DeviceIn": "devices",
     "ReadingIn": "meter_readings", "RoundIn": "reading_rounds",
     "PushItemIn": "sync_mutations",
+    "PlanIn": "inspection_plans",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").
@@ -47,6 +48,9 @@ STORED_AS: dict[str, str] = {
     "TaskActionIn.reason": "audit_log.reason",
     "TaskIn.checklist_code": "checklist_templates.code",
     "BacklogResolveIn.note": "sync_backlog.resolution_note",
+    "PlanIn.checklist_code": "checklist_templates.code",
+    # A plan's qualifications (jsonb) are what a user's certificates are matched against.
+    "QualificationNeeded.certificate_type": "user_qualifications.certificate_type",
 }
 
 # Fields that never land in a bounded column, and why.

@@ -117,6 +117,10 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/positions"): frozenset({Role.admin, Role.inspector}),
     ("GET", "/api/v1/positions"): frozenset({Role.admin, Role.dispatcher, Role.supervisor, Role.inspector}),
     ("GET", "/api/v1/positions/latest"): frozenset({Role.admin, Role.dispatcher, Role.supervisor, Role.inspector}),
+    # Patrol cycles are the utility's standards: administrators keep them.
+    ("GET", "/api/v1/inspection-plans"): frozenset({Role.admin}),
+    ("GET", "/api/v1/inspection-plans/{code}"): frozenset({Role.admin}),
+    ("PUT", "/api/v1/inspection-plans/{code}"): frozenset({Role.admin}),
 }
 # Sync push (h/syncpush): a push needs a device token, so with a person's token (this walk) every role
 # is refused; a device pushes as its inspector (tests/inspections/sync). The dispatch desk settles the rest.

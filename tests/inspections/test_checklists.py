@@ -37,14 +37,16 @@ def publish(client: TestClient, field: Field, code: str = "every_type", items: l
 
 def test_the_shipped_checklists_are_valid_and_listed_at_version_one(field: Field) -> None:
     shipped = json.loads(SEEDED.read_text(encoding="utf-8"))["templates"]
+    # and those the default inspection plans need beyond them (h/plans: cable routes, substations, switchgear)
+    shipped += json.loads(SEEDED.with_name("plan_checklists.json").read_text(encoding="utf-8"))["checklists"]
     for template in shipped:  # validate_items raises on the first item that breaks a rule
         assert [item["key"] for item in validate_items(template["items"])] == [i["key"] for i in template["items"]]
 
     listed = field.client.get(CHECKLISTS, headers=field.headers("inspector")).json()
 
     assert {(c["code"], c["version"]) for c in listed} == {(t["code"], 1) for t in shipped}
-    assert {"line_patrol", "transformer_inspection", "meter_reading", "site_survey", "reinspection"} == {
-        c["code"] for c in listed}
+    assert {"line_patrol", "transformer_inspection", "meter_reading", "site_survey", "reinspection",
+            "cable_route_inspection", "substation_inspection", "switch_inspection"} == {c["code"] for c in listed}
 
 
 def test_publishing_makes_a_new_version_and_the_old_one_stays_as_it_was(field: Field, client: TestClient) -> None:
