@@ -12,7 +12,7 @@ delete book memberships (a customer leaves a book on rebuild); readings and roun
 never deleted.
 
 Revision ID: 52f2777eb211
-Revises: ae17bd3bc852
+Revises: 3390661a2a4c
 Create Date: 2026-11-29 19:34:56.643786
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '52f2777eb211'
-down_revision = 'ae17bd3bc852'  # re-chained after merging h/tasks (its checklist seed); was 7b89717d5036
+down_revision = '3390661a2a4c'
 branch_labels = None
 depends_on = None
 

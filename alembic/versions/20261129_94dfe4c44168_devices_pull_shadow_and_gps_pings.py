@@ -11,7 +11,7 @@ The pull finds customers, switches and manual zones within a distance of the tas
 560cfc2a1187.
 
 Revision ID: 94dfe4c44168
-Revises: 7b89717d5036
+Revises: 52f2777eb211
 Create Date: 2026-11-29 19:34:52.691689
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '94dfe4c44168'
-down_revision = '7b89717d5036'
+down_revision = '52f2777eb211'
 branch_labels = None
 depends_on = None
 

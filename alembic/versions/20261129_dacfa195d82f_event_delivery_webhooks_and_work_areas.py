@@ -8,7 +8,7 @@ Webhook subscriptions and their deliveries are history: the application role may
 them, never delete (a deleted subscription is kept with its secret wiped).
 
 Revision ID: dacfa195d82f
-Revises: 7b89717d5036
+Revises: f04724dd6c9b
 Create Date: 2026-11-29 19:37:20.985501
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision = 'dacfa195d82f'
-down_revision = '7b89717d5036'
+down_revision = 'f04724dd6c9b'
 branch_labels = None
 depends_on = None
 

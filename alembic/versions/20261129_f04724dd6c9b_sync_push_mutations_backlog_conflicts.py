@@ -7,7 +7,7 @@ and a reused uuid with other content is refused. Items whose parent has not arri
 both values. All three are history: the app role may add and update rows, never delete them.
 
 Revision ID: f04724dd6c9b
-Revises: 7b89717d5036
+Revises: 94dfe4c44168
 Create Date: 2026-11-29 19:34:12.598384
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision = 'f04724dd6c9b'
-down_revision = ('94dfe4c44168', '52f2777eb211')  # devices (h/syncpull), readings (h/readings, after h/tasks): one head; the lead re-chains
+down_revision = '94dfe4c44168'
 branch_labels = None
 depends_on = None
 
