@@ -85,7 +85,7 @@ def rebuild_books(*, db: Session, actor: Actor, now: datetime) -> RebuildOutcome
     db.execute(_REMOVE)
     db.execute(_UPSERT)
     db.execute(_COUNT_MEMBERS, {"now": now})
-    filled = db.scalar(select(text("count(*)")).select_from(ReadingBook).where(ReadingBook.customer_count > 0))
+    filled = db.scalar(select(func.count()).select_from(ReadingBook).where(ReadingBook.customer_count > 0))
     outcome = RebuildOutcome(books_created=created, customers_added=changes.added, customers_moved=changes.moved,
                              customers_removed=changes.removed, books_with_customers=int(filled or 0))
     audit_service.record(db=db, actor=actor, action="reading_books.rebuild", entity_type=ENTITY, entity_id="all",

@@ -137,17 +137,20 @@ def submit_reading(*, db: Session, actor: Actor, now: datetime, spec: ReadingSpe
                         previous=previous)
     reading = MeterReading(
         uuid=reading_uuid, content_sha256=fingerprint, customer_id=customer.id, book_id=book.id, task_id=task_id,
-        period=spec.period, value=spec.value, read_at=now, device_time=device_time.astimezone(UTC) if device_time else None, reader_id=actor.user_id,
+        period=spec.period, value=spec.value, read_at=now, reader_id=actor.user_id,
+        device_time=device_time.astimezone(UTC) if device_time else None,
         reason_code=spec.reason_code, anomaly_code=spec.anomaly_code, note=spec.note, estimated=spec.estimated,
         previous_reading_id=previous.id if previous else None, previous_value=previous.value if previous else None,
         consumption=assessment.consumption, status=assessment.status)
-    if old is not None:
-        before_old = _snapshot(old)
-        old.status = "superseded"
-        db.flush()  # the old reading leaves the one-valid-per-period index before the new one enters it
-    db.add(reading)
+    before_old = _snapshot(old) if old is not None else None
     try:
-        db.flush()
+        # A savepoint: a reading that loses a race leaves the caller's session usable (a sync batch goes on).
+        with db.begin_nested():
+            if old is not None:
+                old.status = "superseded"
+                db.flush()  # the old reading leaves the one-valid-per-period index before the new one enters it
+            db.add(reading)
+            db.flush()
     except IntegrityError as exc:
         raise Conflict(f"Customer {customer.account_number} got a reading for {spec.period} at the same moment; "
                        "reload and send a correction if this one is still needed.") from exc
