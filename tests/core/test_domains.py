@@ -55,9 +55,10 @@ def test_each_permission_code_is_declared_once_and_the_worker_runs_every_domains
     assert len(codes) == len(set(codes)) and "cases:decide" in codes and "network:read" in codes
     worker = create_celery(settings, installed())
     assert set(worker.conf.beat_schedule) == {"flag-overdue-cases", "relay-import-jobs", "relay-outbox-events",
-                                              "deliver-webhooks", "purge-old-gps-pings", "create-due-inspection-tasks"}
+                                              "deliver-webhooks", "purge-old-gps-pings", "create-due-inspection-tasks",
+                                              "sync-push-backlog"}
     assert set(worker.conf.include) == {"core.events.tasks", "gis.imports.tasks", "cases.tasks", "inspections.sync.tasks",
-                                        "inspections.plan_jobs"}
+                                        "inspections.sync.push_tasks", "inspections.plan_jobs"}
     assert installed().reference_tables() >= {"alembic_version", "rule_sets", "working_calendars", "topology_state"}
 
 
