@@ -5,7 +5,7 @@ from celery.schedules import crontab
 
 from core.registry import Domain
 from core.settings import Settings
-from inspections.permissions import INSPECTION_PERMISSIONS, TASKS_PLAN
+from inspections.permissions import INSPECTION_PERMISSIONS, TASKS_AUDIT, TASKS_PLAN
 from inspections.plan_settings import plan_settings
 from inspections.readings.permissions import READING_PERMISSIONS
 
@@ -33,9 +33,12 @@ DOMAIN = Domain(
                     ("case.record_survey", "inspections.case_visits:on_visit_recorded"),
                     ("case.record_reinspection", "inspections.case_visits:on_visit_recorded"),
                     ("task.submit", "inspections.case_visits:on_task_submitted")),
-    # Task and finding events reach those who plan the work (dispatchers, supervisors) on the console's
+    # Field work's events reach those who plan the work (dispatchers, supervisors) on the console's
     # stream; an inspector sees only their own tasks (through sync), never a colleague's in a feed.
-    event_visibility=(("task", TASKS_PLAN), ("finding", TASKS_PLAN)),
+    # Quality grades are the auditors' (the sample itself is unannounced: it emits nothing).
+    event_visibility=(("field_task", TASKS_PLAN), ("finding", TASKS_PLAN), ("meter_reading", TASKS_PLAN),
+                      ("reading_book", TASKS_PLAN), ("inspection_plan", TASKS_PLAN),
+                      ("quality_audit", TASKS_AUDIT)),
     # The default checklist templates, seeded by a migration; supervisors publish new versions.
     reference_tables=("checklist_templates", "checklist_versions"),
 )

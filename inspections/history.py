@@ -54,7 +54,8 @@ def record_task(db: Session, *, actor: Actor, task: FieldTask, action: str, befo
                          before=before, after=task_snapshot(task), reason=reason)
     outbox.emit(db=db, event_type=f"task.{action}", entity_type=TASK, entity_id=task.id,
                 payload={"state": task.state, "version": task.version, "task_type": task.task_type,
-                         "assignee_id": task.assignee_id, **(payload or {})})
+                         "assignee_id": task.assignee_id, **(payload or {})},
+                location_wkt=to_shape(task.location).wkt)
 
 
 def record_finding(db: Session, *, actor: Actor, finding: Finding) -> None:
@@ -66,6 +67,9 @@ def record_finding(db: Session, *, actor: Actor, finding: Finding) -> None:
     payload = {"id": finding.id, "task_id": finding.task_id, "severity": finding.severity,
                "category": finding.category, "location": after["geometry"],
                "follow_up_task_id": finding.follow_up_task_id}
-    outbox.emit(db=db, event_type="finding.reported", entity_type=FINDING, entity_id=finding.id, payload=payload)
+    place = to_shape(finding.geom).wkt
+    outbox.emit(db=db, event_type="finding.reported", entity_type=FINDING, entity_id=finding.id, payload=payload,
+                location_wkt=place)
     if finding.severity == "critical":
-        outbox.emit(db=db, event_type="finding.critical", entity_type=FINDING, entity_id=finding.id, payload=payload)
+        outbox.emit(db=db, event_type="finding.critical", entity_type=FINDING, entity_id=finding.id, payload=payload,
+                    location_wkt=place)

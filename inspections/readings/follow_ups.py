@@ -44,7 +44,8 @@ def open_follow_up(*, db: Session, actor: Actor, now: datetime, reading: MeterRe
         outbox.emit(db=db, event_type=anomaly.event_type, entity_type="meter_reading", entity_id=reading.id,
                     payload={"customer_id": customer.id, "account_number": customer.account_number,
                              "period": reading.period, "follow_up_task_id": task.id if task else None,
-                             "location": {"type": "Point", "coordinates": [location.x, location.y]}})
+                             "location": {"type": "Point", "coordinates": [location.x, location.y]}},
+                    location_wkt=location.wkt)
     return task
 
 

@@ -13,7 +13,8 @@ from core.bounds import DbId, IsoDateTime, column_length
 from inspections.readings.models import MeterReading
 from inspections.readings.specs import ReadingSpec
 
-Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Billing month, YYYY-MM",
+Period = Annotated[str, Field(min_length=7, max_length=column_length(MeterReading.period),
+                              pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Billing month, YYYY-MM",
                               examples=["2026-11"])]
 Code = Annotated[str, Field(min_length=1, max_length=column_length(MeterReading.reason_code))]
 

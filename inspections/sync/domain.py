@@ -6,8 +6,8 @@ from celery.schedules import crontab
 from core.registry import Domain
 from core.settings import Settings
 from inspections.sync import push_tasks
-from inspections.sync.permissions import SYNC_PERMISSIONS
-from inspections.sync.push_permissions import PUSH_PERMISSIONS
+from inspections.sync.permissions import POSITIONS_READ_ALL, SYNC_PERMISSIONS
+from inspections.sync.push_permissions import PUSH_PERMISSIONS, SYNC_BACKLOG_MANAGE
 from inspections.sync.settings import sync_settings
 
 
@@ -27,4 +27,7 @@ DOMAIN = Domain(
     tasks=("inspections.sync.tasks", "inspections.sync.push_tasks"),
     beat=beat,
     permissions=SYNC_PERMISSIONS + PUSH_PERMISSIONS,
+    # Where each crew is (live positions: `position.reported` of a user) is for the dispatch desk, as
+    # are items that aged out of the backlog; conflicts are events of the record they are about.
+    event_visibility=(("user", POSITIONS_READ_ALL), ("sync_backlog", SYNC_BACKLOG_MANAGE)),
 )

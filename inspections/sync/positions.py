@@ -69,7 +69,8 @@ def record_ping(*, db: Session, actor: Actor, settings: Settings, device_id: int
     outbox.emit(db=db, event_type="position.reported", entity_type="user", entity_id=str(actor.user_id),
                 payload={"user_id": actor.user_id, "device_id": device_id, "lon": lon, "lat": lat,
                          "accuracy_m": accuracy_m, "device_time": stamped.isoformat(), "server_time": now.isoformat(),
-                         "skew_flagged": ping.skew_flagged})
+                         "skew_flagged": ping.skew_flagged},
+                location_wkt=f"POINT({lon!r} {lat!r})")
     return ping
 
 
