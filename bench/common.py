@@ -151,10 +151,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(port: int) -> subprocess.Popen[bytes]:
+def _start_server(port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
+         "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
         cwd=REPO_ROOT, env={**os.environ},
     )
     deadline = time.monotonic() + 30
@@ -195,10 +195,11 @@ def bench_headers(settings: Settings, engine: Engine, role: Role) -> dict[str, s
 
 
 @contextmanager
-def api_client(headers: dict[str, str], *, timeout: float = 30) -> Iterator[httpx.Client]:
-    """An HTTP client on a real uvicorn server of the API (loopback, its own process), stopped after."""
+def api_client(headers: dict[str, str], *, timeout: float = 30, workers: int = 1) -> Iterator[httpx.Client]:
+    """An HTTP client on a real uvicorn server of the API (loopback, its own process, `workers` worker
+    processes), stopped after."""
     port = _free_port()
-    server = _start_server(port)
+    server = _start_server(port, workers)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=headers, timeout=timeout) as client:
             yield client

@@ -17,7 +17,9 @@ batch, one commit per batch) into a scratch table.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import queue
 import statistics
 import threading
@@ -183,6 +185,13 @@ def count(engine: Engine, sql: str) -> int:
 
 
 def main() -> None:
+    # Throughput is what this measures: the API runs as it is deployed, one uvicorn worker process per
+    # core (`--workers N` to compare; 1 is what the latency benchmarks use).
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="batches in flight at once")
+    args = parser.parse_args()
+    workers, concurrency = args.workers, args.concurrency
     settings = Settings()
     owner = create_engine(settings.database.migration_url)
     truncate_data(owner)
@@ -207,10 +216,10 @@ def main() -> None:
                 work.put((device, index))
     run = Run()
     _, headers = bench_user(settings, app_engine, Role.dispatcher)
-    with api_client(headers) as client:
+    with api_client(headers, workers=workers) as client:
         base_url = str(client.base_url)
         wall = time.perf_counter()
-        threads = [threading.Thread(target=_worker, args=(base_url, work, owner, run)) for _ in range(CONCURRENCY)]
+        threads = [threading.Thread(target=_worker, args=(base_url, work, owner, run)) for _ in range(concurrency)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -218,12 +227,13 @@ def main() -> None:
         wall_s = time.perf_counter() - wall
         replay = client.post("/sync/push", headers=fleet[0].headers,
                              json={"device_time": datetime.now(UTC).isoformat(), "items": fleet[0].batches[0]})
-    report(run, sent, wall_s, owner, replay)
+    print(f"API: uvicorn with {workers} worker process(es) on {os.cpu_count()} cores")
+    report(run, sent, wall_s, owner, replay, concurrency)
     with owner.begin() as conn:
         conn.execute(text("DROP TABLE bench_push_floor"))
 
 
-def report(run: Run, sent: list[str], wall_s: float, owner: Engine, replay: httpx.Response) -> None:
+def report(run: Run, sent: list[str], wall_s: float, owner: Engine, replay: httpx.Response, concurrency: int) -> None:
     total = len(sent)
     stored = count(owner, "SELECT count(*) FROM sync_mutations")
     pending = count(owner, "SELECT count(*) FROM sync_mutations WHERE status = 'pending'")
@@ -234,9 +244,9 @@ def report(run: Run, sent: list[str], wall_s: float, owner: Engine, replay: http
     submitted = count(owner, "SELECT count(*) FROM field_tasks WHERE state = 'submitted'")
     floor_rows = count(owner, "SELECT count(*) FROM bench_push_floor")
     rate = total / wall_s
-    floor_wall_s = sum(run.floor_ms) / 1000 / CONCURRENCY
+    floor_wall_s = sum(run.floor_ms) / 1000 / concurrency
     print(f"push: {total} mutations from {DEVICES} devices in {len(run.api_ms)} batches of {BATCH}, "
-          f"{CONCURRENCY} at a time: {wall_s:.1f} s wall, {rate:.0f} mutations/s "
+          f"{concurrency} at a time: {wall_s:.1f} s wall, {rate:.0f} mutations/s "
           f"(target >= {TARGET_PER_S:.0f}: {'met' if rate >= TARGET_PER_S else 'MISSED'})")
     print(f"  per batch: p50 {percentile(run.api_ms, 0.5):.0f} ms, p95 {percentile(run.api_ms, 0.95):.0f} ms, "
           f"max {max(run.api_ms):.0f} ms, mean {statistics.mean(run.api_ms):.0f} ms")

@@ -18,7 +18,7 @@ from core import errors
 from core.context import Actor
 from core.errors import GridWardenError, ServiceUnavailable
 from core.settings import Settings
-from inspections.sync import conflicts
+from inspections.sync import conflicts, position_mutations
 from inspections.sync.clock import is_skewed
 from inspections.sync.kinds import HANDLERS
 from inspections.sync.mutations import Handler, ItemContext, WaitingForParent
@@ -44,7 +44,9 @@ def apply_items(*, db: Session, actor: Actor, now: datetime, settings: Settings,
     a savepoint is two round trips to the database)."""
     size = push_settings(settings).savepoint_group_items
     task_ids: dict[UUID, int] = {}
-    results: dict[UUID, ItemResult] = {}
+    results = _pings(db=db, actor=actor, now=now, settings=settings, device_id=device_id, skew_s=skew_s,
+                     items=[i for i in items if i.kind == position_mutations.KIND])
+    items = [i for i in items if i.kind != position_mutations.KIND]
     for start in range(0, len(items), size):
         group = items[start:start + size]
         try:
@@ -62,13 +64,35 @@ def apply_items(*, db: Session, actor: Actor, now: datetime, settings: Settings,
     return results
 
 
+def _unapplied(item: PushItemIn, settings: Settings, skew_s: float | None) -> ItemResult:
+    """An item's result before it is applied: rejected until it is, with the batch's clock skew."""
+    flagged = skew_s is not None and is_skewed(skew_s, threshold_s=sync_settings(settings).clock_skew_threshold_s)
+    return ItemResult(uuid=item.uuid, kind=item.kind, status="rejected", clock_skew_s=skew_s,
+                      clock_skew_flagged=flagged)
+
+
+def _pings(*, db: Session, actor: Actor, now: datetime, settings: Settings, device_id: int, skew_s: float | None,
+           items: list[PushItemIn]) -> dict[UUID, ItemResult]:
+    """A batch's GPS pings, stored together (`position_mutations.store_pings`): most of an offline day's
+    items are pings, which depend on nothing, so they need no savepoint each."""
+    if not items:
+        return {}
+    stored, refused = position_mutations.store_pings(db=db, actor=actor, now=now, settings=settings, items=items,
+                                                     device_id=device_id, skew_s=skew_s)
+    results = {}
+    for item in items:
+        base = _unapplied(item, settings, skew_s)
+        results[item.uuid] = base.model_copy(update={"problem": problem_of(refused[item.uuid])}) \
+            if item.uuid in refused else base.model_copy(update={
+                "status": "applied", "entity_type": position_mutations.KIND, "entity_id": str(stored[item.uuid])})
+    return results
+
+
 def apply_item(*, db: Session, actor: Actor, now: datetime, settings: Settings, item: PushItemIn, device_id: int,
                skew_s: float | None, isolated: bool = True, task_ids: dict[UUID, int] | None = None) -> ItemResult:
     """Run one item's handler and say what became of it (not yet recorded). `isolated`: in its own
     savepoint, its failure becoming its result; otherwise the failure is raised (`apply_items`)."""
-    flagged = skew_s is not None and is_skewed(skew_s, threshold_s=sync_settings(settings).clock_skew_threshold_s)
-    base = ItemResult(uuid=item.uuid, kind=item.kind, status="rejected", clock_skew_s=skew_s,
-                      clock_skew_flagged=flagged)
+    base = _unapplied(item, settings, skew_s)
     handler = HANDLERS.get(item.kind)
     if handler is None:
         return base.model_copy(update={"problem": ItemProblem(

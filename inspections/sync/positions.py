@@ -3,17 +3,19 @@ deletes old tracks. Keyword-only functions, no HTTP, no commit.
 
 Pings are not audited one by one: a ping is itself a dated record of who was where (user, device,
 device and server time) and is never changed; the retention job's deletions are audited as one
-summary per run. Each ping is announced in the outbox (`position.reported`) for the live map.
+summary per run. A live ping is announced in the outbox (`position.reported`) for the live map; of a
+pushed batch, the latest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from geoalchemy2.functions import ST_X, ST_Y
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -43,6 +45,47 @@ def _check_position(lon: float, lat: float, accuracy_m: float) -> None:
                            errors=errors)
 
 
+@dataclass(frozen=True)
+class PingIn:
+    """One ping as a device sends it."""
+
+    lon: float
+    lat: float
+    accuracy_m: float
+    device_time: datetime | str
+
+
+@dataclass(frozen=True)
+class CheckedPing:
+    lon: float
+    lat: float
+    accuracy_m: float
+    device_time: datetime
+
+
+def check_ping(ping: PingIn) -> CheckedPing:
+    """The ping with its device time parsed, or InvalidInput naming what is wrong with it."""
+    _check_position(ping.lon, ping.lat, ping.accuracy_m)
+    return CheckedPing(ping.lon, ping.lat, ping.accuracy_m, parse_device_time(ping.device_time))
+
+
+def _own_device(db: Session, actor: Actor, device_id: int | None, now: datetime) -> None:
+    if device_id is not None:
+        device = db.get(Device, device_id)
+        if device is None or device.user_id != actor.user_id:
+            raise PermissionDenied("A ping comes from one of the sender's own devices.")
+        device.last_seen_at = now
+
+
+def _announce(db: Session, *, actor: Actor, device_id: int | None, ping: CheckedPing, now: datetime,
+              flagged: bool) -> None:
+    outbox.emit(db=db, event_type="position.reported", entity_type="user", entity_id=str(actor.user_id),
+                payload={"user_id": actor.user_id, "device_id": device_id, "lon": ping.lon, "lat": ping.lat,
+                         "accuracy_m": ping.accuracy_m, "device_time": ping.device_time.isoformat(),
+                         "server_time": now.isoformat(), "skew_flagged": flagged},
+                location_wkt=f"POINT({ping.lon!r} {ping.lat!r})")
+
+
 def record_ping(*, db: Session, actor: Actor, settings: Settings, device_id: int | None, lon: float, lat: float,
                 accuracy_m: float, device_time: datetime | str, now: datetime,
                 skew_s: float | None = None) -> GpsPing:
@@ -53,25 +96,35 @@ def record_ping(*, db: Session, actor: Actor, settings: Settings, device_id: int
     an offline batch must pass the batch's measure (its `sent_at` against the server clock), or the
     hours spent offline would be taken for a wrong clock.
     """
-    _check_position(lon, lat, accuracy_m)
-    stamped = parse_device_time(device_time)
-    if device_id is not None:
-        device = db.get(Device, device_id)
-        if device is None or device.user_id != actor.user_id:
-            raise PermissionDenied("A ping comes from one of the sender's own devices.")
-        device.last_seen_at = now
-    skew = clock_skew(stamped, now) if skew_s is None else skew_s
+    checked = check_ping(PingIn(lon, lat, accuracy_m, device_time))
+    _own_device(db, actor, device_id, now)
+    skew = clock_skew(checked.device_time, now) if skew_s is None else skew_s
     ping = GpsPing(user_id=actor.user_id, device_id=device_id, position=f"SRID=4326;POINT({lon!r} {lat!r})",
-                   accuracy_m=accuracy_m, device_time=stamped, server_time=now, skew_s=skew,
+                   accuracy_m=accuracy_m, device_time=checked.device_time, server_time=now, skew_s=skew,
                    skew_flagged=is_skewed(skew, threshold_s=sync_settings(settings).clock_skew_threshold_s))
     db.add(ping)
     db.flush()
-    outbox.emit(db=db, event_type="position.reported", entity_type="user", entity_id=str(actor.user_id),
-                payload={"user_id": actor.user_id, "device_id": device_id, "lon": lon, "lat": lat,
-                         "accuracy_m": accuracy_m, "device_time": stamped.isoformat(), "server_time": now.isoformat(),
-                         "skew_flagged": ping.skew_flagged},
-                location_wkt=f"POINT({lon!r} {lat!r})")
+    _announce(db, actor=actor, device_id=device_id, ping=checked, now=now, flagged=ping.skew_flagged)
     return ping
+
+
+def record_pings(*, db: Session, actor: Actor, settings: Settings, device_id: int, pings: Sequence[CheckedPing],
+                 now: datetime, skew_s: float) -> list[int]:
+    """Store a pushed batch of checked pings (a device's offline hours: a ping every few minutes) in one
+    statement; their ids in the same order. Only the latest by device time is announced on the live map
+    (`position.reported`): the console shows where each inspector is now, the track is in the table."""
+    if not pings:
+        return []
+    _own_device(db, actor, device_id, now)
+    flagged = is_skewed(skew_s, threshold_s=sync_settings(settings).clock_skew_threshold_s)
+    rows = [{"user_id": actor.user_id, "device_id": device_id, "position": f"SRID=4326;POINT({p.lon!r} {p.lat!r})",
+             "accuracy_m": p.accuracy_m, "device_time": p.device_time, "server_time": now, "skew_s": skew_s,
+             "skew_flagged": flagged} for p in pings]
+    # One INSERT .. VALUES (..), (..) RETURNING id for all rows (psycopg's insertmanyvalues), ids in row order.
+    ids = list(db.scalars(insert(GpsPing).returning(GpsPing.id, sort_by_parameter_order=True), rows))
+    latest = max(pings, key=lambda p: p.device_time)
+    _announce(db, actor=actor, device_id=device_id, ping=latest, now=now, flagged=flagged)
+    return ids
 
 
 @dataclass(frozen=True)

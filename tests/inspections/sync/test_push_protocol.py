@@ -186,3 +186,23 @@ def test_each_pushed_report_is_audited_with_who_reported_it(device: Device, owne
         audited = conn.execute(text("SELECT count(DISTINCT entity_id) FROM audit_log WHERE entity_type = 'case' "
                                     "AND actor_name = 'test-inspector'")).scalar_one()
     assert audited == count_rows(owner_engine, "cases") == 2
+
+
+def test_pushed_pings_are_stored_together_a_bad_one_is_rejected_alone_and_the_map_hears_the_latest(
+        device: Device, owner_engine: Engine) -> None:
+    start = datetime.now(UTC) - timedelta(hours=3)
+
+    def ping(minutes: int, lat: float) -> dict[str, object]:
+        return item("gps_ping", {"lon": 117.2, "lat": lat, "accuracy_m": 5.0},
+                    device_time=start + timedelta(minutes=minutes))
+
+    results = device.push([ping(0, 31.80), ping(4, 95.0), encroachment("between the pings"), ping(8, 31.81)])
+
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied", "applied"]
+    assert {"field": "lat", "message": "must be between -90 and 90"} in results[1]["problem"]["errors"]
+    with owner_engine.connect() as conn:
+        track = conn.execute(text("SELECT ST_Y(position) FROM gps_pings ORDER BY device_time")).scalars().all()
+        heard = conn.execute(text("SELECT payload FROM outbox_events WHERE event_type = 'position.reported'")).scalars().all()
+    assert track == [31.80, 31.81]
+    # The live map is told where the inspector is now (the latest ping), not every point of the track.
+    assert [event["lat"] for event in heard] == [31.81]
