@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -184,12 +185,26 @@ def ensure(layout: Layout, ports: Ports, secrets: Mapping[str, str]) -> None:
              f"{weed_ports.volume}, filer {weed_ports.filer}; only S3 with the key reaches objects)")
 
 
+def socket_in_use(path: Path) -> bool:
+    """A process accepts connections on the unix socket at `path`."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 def stop_server(layout: Layout, ports: Ports) -> None:
     stop(layout.run / "weed.pid", "weed", "s3", timeout_s=STOP_TIMEOUT_S, slow=True)
     if ports.s3 is not None and pid(layout) is None:  # the gRPC sockets weed leaves in /tmp
         weed_ports = WeedPorts.from_base(ports.s3)
         for kind, port in zip(("master", "volume", "filer", "s3"), weed_ports.grpc(), strict=True):
-            Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
+            # Named by port only: another checkout's SeaweedFS, started on these ports since this one
+            # stopped, owns a live one. Only a dead socket is this checkout's leftover.
+            leftover = Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock")
+            if not socket_in_use(leftover):
+                leftover.unlink(missing_ok=True)
 
 
 def describe(layout: Layout, ports: Ports) -> str | None:

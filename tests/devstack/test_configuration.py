@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 import tomllib
 from pathlib import Path
@@ -95,3 +96,18 @@ def test_a_deep_checkout_keeps_its_sockets_in_a_short_private_directory(tmp_path
 
     assert shallow.sockdir == Path("/srv/gw/.gw/run")
     assert len(str(deep.sockdir)) <= MAX_SOCKET_DIR_LENGTH and deep.sockdir != Layout(tmp_path).sockdir
+
+
+def test_weed_sockets_live_vs_dead(tmp_path: Path) -> None:
+    """`./gw stop` removes only dead SeaweedFS sockets: weed names its gRPC sockets in /tmp by port only,
+    and after this checkout stopped another one may run on the same ports; cutting its live socket
+    off broke that checkout's volume server."""
+    live, dead = tmp_path / "live.sock", tmp_path / "dead.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(live))
+        listener.listen()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:
+            gone.bind(str(dead))  # bound, never listening: what a killed server leaves
+
+        assert seaweed.socket_in_use(live)
+        assert not seaweed.socket_in_use(dead)
