@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
+from core.events.schedule import beat as core_beat
 from core.permissions import CORE_PERMISSIONS, Permission, Role
 from core.settings import Settings
 
@@ -122,8 +123,6 @@ class Domains:
         return [*CORE_TASKS, *(module for domain in self.items for module in domain.tasks)]
 
     def beat_schedule(self, settings: Settings) -> BeatSchedule:
-        from core.events.schedule import beat as core_beat
-
         schedule: BeatSchedule = core_beat(settings)
         for domain in self.items:
             entries = domain.beat(settings) if domain.beat else {}

@@ -1,13 +1,15 @@
 """Offline sync for the mobile app: devices, pull, GPS pings and positions, and push with its
 backlog and conflicts (issue 9 §3)."""
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 
 from core.registry import Domain
 from core.settings import Settings
-from inspections.sync import push_tasks
 from inspections.sync.permissions import POSITIONS_READ_ALL, SYNC_PERMISSIONS
 from inspections.sync.push_permissions import PUSH_PERMISSIONS, SYNC_BACKLOG_MANAGE
+from inspections.sync.push_settings import push_settings
 from inspections.sync.settings import sync_settings
 
 
@@ -16,7 +18,9 @@ def beat(settings: Settings) -> dict[str, dict[str, object]]:
     return {"purge-old-gps-pings": {"task": "inspections.sync.purge_old_pings",
                                     "schedule": crontab(hour=sync.ping_retention_hour_utc,
                                                         minute=sync.ping_retention_minute_utc)},
-            **push_tasks.beat(settings)}
+            # Parents also arrive without a push (a task planned in the console), and old items must age out.
+            "sync-push-backlog": {"task": "inspections.sync.process_backlog",
+                                  "schedule": timedelta(minutes=push_settings(settings).backlog_check_minutes)}}
 
 
 DOMAIN = Domain(

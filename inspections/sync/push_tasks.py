@@ -5,17 +5,14 @@ creating the task in the console), and old items must age out even when no devic
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 from celery import shared_task
 
 from core.context import bind_request_id
 from core.database import unit_of_work
-from core.settings import Settings
 from core.worker_resources import resources
 from inspections.sync import backlog
-from inspections.sync.push_settings import push_settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +29,3 @@ def process_backlog() -> dict[str, int]:
     log.info("sync backlog: %d applied, %d expired", len(applied), len(expired))
     return {"applied": len(applied), "expired": len(expired)}
 
-
-def beat(settings: Settings) -> dict[str, dict[str, Any]]:
-    minutes = push_settings(settings).backlog_check_minutes
-    return {"sync-push-backlog": {"task": "inspections.sync.process_backlog", "schedule": timedelta(minutes=minutes)}}
