@@ -12,7 +12,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -232,6 +233,34 @@ def bearer(settings: Settings, session_factory: sessionmaker[Session], user_id: 
     with session_factory() as db:
         issued = access.issue_for(settings=settings.auth, user=user_service.get(db=db, user_id=user_id))
     return {"Authorization": f"Bearer {issued.access_token}"}
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-in user: their id, name as it appears in history and on documents, and headers."""
+
+    id: int
+    username: str
+    role: Role
+    headers: dict[str, str]
+
+
+def sign_in_people(settings: Settings, session_factory: sessionmaker[Session],
+                   extra: Mapping[str, tuple[Role, str]]) -> dict[str, Person]:
+    """Everyone by short name: the `test-<role>` users under the role's name ("dispatcher",
+    "inspector"...) and the users of `extra` (short name -> role, full name), created as `test-<name>`
+    the first time."""
+    wanted = {role.value: (role, f"test-{role.value}") for role in Role}
+    wanted.update({name: (role, f"test-{name}") for name, (role, _) in extra.items()})
+    with session_factory() as db, db.begin():
+        for name, (role, full_name) in extra.items():
+            if user_service.get_by_username(db=db, username=f"test-{name}") is None:
+                user_service.create(db=db, actor=Actor.system("tests"), user_in=UserCreate(
+                    username=f"test-{name}", full_name=full_name, role=role, password=f"{name}-password"))
+        ids = {name: user_service.get_by_username(db=db, username=username).id  # type: ignore[union-attr]
+               for name, (_, username) in wanted.items()}
+    return {name: Person(ids[name], username, role, bearer(settings, session_factory, ids[name]))
+            for name, (role, username) in wanted.items()}
 
 
 @pytest.fixture

@@ -25,12 +25,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cases.workflow import Action
-from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
-from core.users import service as user_service
-from core.users.schemas import UserCreate
-from tests.conftest import bearer
+from tests.conftest import Person, sign_in_people
 from tests.factories import feature
 from tests.gis.screening.conftest import EAST, HEFEI, LonLat, beside, geodesic_line, point, square
 
@@ -45,16 +42,6 @@ FAR: LonLat = beside(HEFEI, EAST, 400.0)
 EVERY_ACTION = tuple(Action)
 # Tables `count_rows` may read (a table name cannot be a bound parameter).
 _COUNTABLE = frozenset({"cases", "screenings", "case_events", "decision_documents", "serial_counters"})
-
-
-@dataclass(frozen=True)
-class Person:
-    """A signed-in user: their id, name as it appears in history and on documents, and headers."""
-
-    id: int
-    username: str
-    role: Role
-    headers: dict[str, str]
 
 
 @pytest.fixture
@@ -81,20 +68,7 @@ def people(settings: Settings, session_factory: sessionmaker[Session], role_user
            ) -> dict[str, Person]:
     """Everyone who handles cases in these tests, by short name: the `test-<role>` users under the
     role's name ("approver", "inspector", ...) and the extra users of `EXTRA_USERS`."""
-    wanted = {role.value: (role, f"test-{role.value}") for role in Role}
-    wanted.update({name: (role, f"test-{name}") for name, (role, _) in EXTRA_USERS.items()})
-    with session_factory() as db, db.begin():
-        for name, (role, full_name) in EXTRA_USERS.items():
-            username = f"test-{name}"
-            if user_service.get_by_username(db=db, username=username) is None:
-                user_service.create(db=db, actor=Actor.system("tests"), user_in=UserCreate(
-                    username=username, full_name=full_name, role=role, password=f"{name}-password"))
-        ids = {name: user_service.get_by_username(db=db, username=username).id  # type: ignore[union-attr]
-               for name, (_, username) in wanted.items()}
-    result = {}
-    for name, (role, username) in wanted.items():
-        result[name] = Person(ids[name], username, role, bearer(settings, session_factory, ids[name]))
-    return result
+    return sign_in_people(settings, session_factory, EXTRA_USERS)
 
 
 def connection_body(at: LonLat = NEAR, *, load_kw: float | None = 10.0, voltage_kv: float = 0.4,

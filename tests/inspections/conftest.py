@@ -25,26 +25,19 @@ from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
 from core.users import service as user_service
-from core.users.schemas import QualificationIn, UserCreate
+from core.users.schemas import QualificationIn
 from inspections import service
 from inspections.specs import TaskSpec
 from inspections.workflow import TaskType
-from tests.conftest import bearer
+from tests.conftest import Person, sign_in_people
+from tests.gis.screening.conftest import HEFEI, LonLat
+from tests.gis.screening.conftest import point as screening_point
 
 TASKS = "/api/v1/tasks"
 PROBLEM = "application/problem+json"
-HEFEI = (117.2272, 31.8206)
 # The API's clock in these tests: 09:00 in Hefei on 1 December 2026.
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-EXTRA_USERS = {"inspector2": Role.inspector, "supervisor2": Role.supervisor}
-
-
-@dataclass(frozen=True)
-class Person:
-    id: int
-    username: str
-    role: Role
-    headers: dict[str, str]
+EXTRA_USERS = {"inspector2": (Role.inspector, ""), "supervisor2": (Role.supervisor, "")}
 
 
 @pytest.fixture
@@ -52,17 +45,7 @@ def crew(settings: Settings, session_factory: sessionmaker[Session], role_users:
          ) -> dict[str, Person]:
     """Everyone by short name: "dispatcher", "inspector"... (the `test-<role>` users) and the extra
     "inspector2" and "supervisor2"."""
-    wanted = {role.value: (role, f"test-{role.value}") for role in Role}
-    wanted.update({name: (role, f"test-{name}") for name, role in EXTRA_USERS.items()})
-    with session_factory() as db, db.begin():
-        for name, role in EXTRA_USERS.items():
-            if user_service.get_by_username(db=db, username=f"test-{name}") is None:
-                user_service.create(db=db, actor=Actor.system("tests"), user_in=UserCreate(
-                    username=f"test-{name}", role=role, password=f"{name}-password"))
-        ids = {name: user_service.get_by_username(db=db, username=username).id  # type: ignore[union-attr]
-               for name, (_, username) in wanted.items()}
-    return {name: Person(ids[name], username, role, bearer(settings, session_factory, ids[name]))
-            for name, (role, username) in wanted.items()}
+    return sign_in_people(settings, session_factory, EXTRA_USERS)
 
 
 @pytest.fixture(autouse=True)
@@ -76,8 +59,8 @@ def field_reference_data(owner_engine: Engine) -> None:
                           "(SELECT 1 FROM checklist_versions v WHERE v.template_id = t.id)"))
 
 
-def point(at: tuple[float, float] = HEFEI) -> dict[str, Any]:
-    return {"type": "Point", "coordinates": list(at)}
+def point(at: LonLat = HEFEI) -> dict[str, Any]:
+    return screening_point(at)
 
 
 def task_body(**changes: Any) -> dict[str, Any]:
