@@ -11,7 +11,7 @@ from inspections.readings.permissions import READING_PERMISSIONS
 
 
 def beat(settings: Settings) -> dict[str, dict[str, object]]:
-    # Once a day, just after midnight in the utility's time zone (GW_PLANS_TIMEZONE).
+    # Once a day, just after midnight in the utility's time zone (inspections/data/local_time.json).
     plans = plan_settings(settings)
     return {"create-due-inspection-tasks": {"task": "inspections.create_due_tasks",
                                             "schedule": crontab(hour=plans.run_hour_utc,

@@ -30,5 +30,5 @@ def add_commands(sub: Any) -> None:
     tasks = sub.add_parser("tasks", help="field tasks").add_subparsers(dest="tasks_command", required=True)
     plan = tasks.add_parser("plan", help="create the tasks the inspection plans make due (idempotent)")
     plan.add_argument("--date", type=date.fromisoformat, default=None,
-                      help="the day to plan (ISO 8601, default today in GW_PLANS_TIMEZONE)")
+                      help="the day to plan (ISO 8601, default today in the utility's time zone)")
     plan.set_defaults(func=cmd_tasks_plan)

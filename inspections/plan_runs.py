@@ -4,7 +4,7 @@ voltage band that has fallen due, in one set-based INSERT per plan.
 An asset falls due on the run day `D` when its last task under the plan was due `cycle_days` or
 more before `D` (an asset never inspected under the plan counts from the plan's `anchor_on`). The
 task is due on `D`: its window runs from local midnight of `D` for `window_days` days, in the
-utility's time zone (`GW_PLANS_TIMEZONE`). A run that was missed is caught up by the next one (one
+utility's time zone (`inspections/data/local_time.json`). A run that was missed is caught up by the next one (one
 task, due on that day, from which the cycle then counts). Running the job twice for a day creates
 nothing more: the unique index `uq_field_tasks_plan_asset_due` (plan, asset, due day) refuses the
 second row (`ON CONFLICT DO NOTHING`).

@@ -1,5 +1,5 @@
-"""Settings of the inspection plans (`GW_PLANS_*`): the utility's time zone, which decides what
-"today" is for the daily plan job, and when that job runs."""
+"""Settings of the inspection plans (`GW_PLANS_*`): when the daily plan job runs (what "today" is
+for it comes from the utility's local time zone, `inspections/data/local_time.json`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.settings import Settings
+from inspections.policy import local_timezone
 
 
 class PlanSettings(BaseSettings):
@@ -16,9 +17,6 @@ class PlanSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GW_PLANS_", extra="ignore")
 
-    timezone: str = Field(default="Asia/Shanghai",
-                          description="IANA time zone of the utility: the plan job's default run day is today "
-                                      "there, and a task's window runs from local midnight to local midnight")
     run_hour_utc: int = Field(default=17, ge=0, le=23,
                               description="Hour (UTC) of the daily plan job; 17:00 UTC is 01:00 in Asia/Shanghai, "
                                           "after the day has begun there and after the cases' overdue check")
@@ -26,7 +24,9 @@ class PlanSettings(BaseSettings):
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        """The utility's zone (`inspections/data/local_time.json`): the plan job's default run day is
+        today there, and a task's window runs from local midnight to local midnight."""
+        return local_timezone()
 
 
 def plan_settings(settings: Settings) -> PlanSettings:

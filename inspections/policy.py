@@ -1,6 +1,6 @@
 """The field-work rules the utility sets, read from `inspections/data/*.json` (each value with its
 source, DOMAIN.md §5): finding severities and categories with their handling times, the quality
-sample share and grades, and the local calendar day certificates are checked on. This module only
+sample share and grades, and the utility's local time zone. This module only
 reads them; the services apply them."""
 
 from __future__ import annotations
@@ -78,5 +78,6 @@ def quality_rules() -> QualityRules:
 
 @lru_cache(maxsize=1)
 def local_timezone() -> ZoneInfo:
-    """The zone of the utility's calendar days (certificates are valid until a local date)."""
-    return ZoneInfo(_read("qualifications.json")["timezone"])
+    """The zone of the utility's calendar days, the one place field work reads it (`local_time.json`):
+    plan days, meter-reading windows, the local date a certificate is valid until."""
+    return ZoneInfo(_read("local_time.json")["timezone"])

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from inspections.policy import local_timezone
+
 RULES_PATH = Path(__file__).resolve().parent / "data" / "readings.json"
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -105,7 +107,7 @@ def parse_rules(document: dict[str, Any]) -> ReadingRules:
     window, change, no_estimate = document["window"], document["consumption_change"], document["no_estimate"]
     return ReadingRules(
         window=ReadingWindow(first_day=int(window["first_day"]), last_day=int(window["last_day"]),
-                             timezone=window["timezone"]),
+                             timezone=local_timezone().key),
         late_reread_days=int(document["late_reread_days"]["value"]),
         max_change={category: Fraction(value) for category, value in change["max_change_by_category"].items()},
         default_category=change["default_category"],
@@ -133,5 +135,6 @@ def published_codes() -> dict[str, Any]:
     """What a reader's device offers: the reason and anomaly codes with their labels, the window and
     the thresholds, each with its source (the data file as shipped, minus nothing)."""
     document = _document()
-    return {name: document[name] for name in ("window", "consumption_change", "reason_codes", "anomaly_codes",
-                                              "no_estimate")}
+    published = {name: document[name] for name in ("window", "consumption_change", "reason_codes", "anomaly_codes",
+                                                   "no_estimate")}
+    return {**published, "window": {**published["window"], "timezone": local_timezone().key}}
