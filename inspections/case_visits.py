@@ -39,7 +39,7 @@ from inspections import history, service
 from inspections.case_visit_rules import VisitTaskRule, rule_for_task_type, visit_task_rules
 from inspections.models import FieldTask, Finding
 from inspections.specs import TaskSpec
-from inspections.task_fields import TITLE_MAX
+from inspections.task_fields import NOTES_MAX, TITLE_MAX
 from inspections.versioning import touch
 from inspections.workflow import OPEN_STATES, TaskAction, TaskState
 
@@ -88,7 +88,7 @@ def _create(db: Session, *, case: Case, visit: SiteVisit, rule: VisitTaskRule, r
         task_type=rule.task_type, title=title, due_from=now, due_until=due_until,
         location_wkt=to_shape(case.location).wkt, priority=rule.priority, voltage_kv=case.voltage_kv,
         required_qualifications=rule.required_qualifications, checklist_code=rule.checklist_code,
-        notes=case.description[:2000], assignee_id=visit.assigned_to_id, site_visit_id=visit.id, case_id=case.id,
+        notes=case.description[:NOTES_MAX], assignee_id=visit.assigned_to_id, site_visit_id=visit.id, case_id=case.id,
         origin={"kind": "case_visit", "case": case.number, "visit_id": visit.id, "why": reason}))
 
 

@@ -14,6 +14,7 @@ from geoalchemy2.shape import from_shape
 from shapely import wkt
 from sqlalchemy.orm import Session
 
+from core.bounds import column_length
 from core.errors import InvalidInput
 from inspections.assets import asset_geometry
 from inspections.models import FieldTask
@@ -21,7 +22,7 @@ from inspections.qualifications import normalise
 from inspections.specs import TaskSpec
 
 PRIORITIES = range(1, 6)  # 1 most urgent .. 5 (the table's check constraint)
-TITLE_MAX = 300
+TITLE_MAX = column_length(FieldTask.title)
 NOTES_MAX = 8000
 
 

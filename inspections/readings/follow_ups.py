@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core import outbox
 from core.context import Actor
 from gis.customers.models import Customer
+from inspections import history
 from inspections import service as task_service
 from inspections.models import FieldTask
 from inspections.readings.models import MeterReading, ReadingBook, ReadingRound
@@ -44,7 +45,7 @@ def open_follow_up(*, db: Session, actor: Actor, now: datetime, reading: MeterRe
         outbox.emit(db=db, event_type=anomaly.event_type, entity_type="meter_reading", entity_id=reading.id,
                     payload={"customer_id": customer.id, "account_number": customer.account_number,
                              "period": reading.period, "follow_up_task_id": task.id if task else None,
-                             "location": {"type": "Point", "coordinates": [location.x, location.y]}},
+                             "location": history.geojson(customer.geom)},
                     location_wkt=location.wkt)
     return task
 

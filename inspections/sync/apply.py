@@ -81,10 +81,11 @@ def _pings(*, db: Session, actor: Actor, now: datetime, settings: Settings, devi
                                                      device_id=device_id, skew_s=skew_s)
     results = {}
     for item in items:
-        base = _unapplied(item, settings, skew_s)
-        results[item.uuid] = base.model_copy(update={"problem": problem_of(refused[item.uuid])}) \
-            if item.uuid in refused else base.model_copy(update={
-                "status": "applied", "entity_type": position_mutations.KIND, "entity_id": str(stored[item.uuid])})
+        if item.uuid in refused:
+            update: dict[str, Any] = {"problem": problem_of(refused[item.uuid])}
+        else:
+            update = {"status": "applied", "entity_type": position_mutations.KIND, "entity_id": str(stored[item.uuid])}
+        results[item.uuid] = _unapplied(item, settings, skew_s).model_copy(update=update)
     return results
 
 
