@@ -15,6 +15,7 @@ a full snapshot: the shadow is forgotten and everything in scope is sent.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -143,12 +145,10 @@ def pull_page(*, db: Session, actor: Actor, settings: Settings, now: datetime, d
     data = render(db=db, actor=actor, settings=sync, wanted=[(r.entity_type, r.entity_id) for r in page
                                                              if r.fingerprint is not None])
     items = [_item(r.entity_type, r.entity_id, r.fingerprint, data) for r in page]
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[f"{item.entity_type}.{item.op}"] = counts.get(f"{item.entity_type}.{item.op}", 0) + 1
+    counts = Counter(f"{item.entity_type}.{item.op}" for item in items)
     last = page[-1].seq if page else after
     return PulledPage(items=items, position=(device.id, device.pull_generation, last), has_more=has_more,
-                      counts=counts)
+                      counts=dict(counts))
 
 
 def _item(entity_type: str, entity_id: int, fingerprint: str | None,
@@ -162,9 +162,10 @@ def _item(entity_type: str, entity_id: int, fingerprint: str | None,
 
 
 def _remaining(db: Session, *, device_id: int, generation: int, after: int) -> bool:
-    return db.scalar(select(func.count()).select_from(DeviceSyncChange).where(
+    """Changes of `generation` are left after `after` (asked on every page: stops at the first one)."""
+    return bool(db.scalar(select(exists().where(
         DeviceSyncChange.device_id == device_id, DeviceSyncChange.generation == generation,
-        DeviceSyncChange.seq > after)) != 0
+        DeviceSyncChange.seq > after))))
 
 
 def _next_generation(db: Session, *, device: Device, settings: SyncSettings, params: ScopeParams) -> int:
