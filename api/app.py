@@ -14,7 +14,7 @@ from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
-from api.routers import core_router
+from api.routers import console, core_router
 from core.celery_app import create_celery
 from core.database import create_db_engine, create_session_factory
 from core.registry import Domains
@@ -68,6 +68,7 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app.include_router(core_router(), prefix="/api/v1")
     for router in domains.routers():
         app.include_router(router, prefix="/api/v1")
+    app.include_router(console.router)  # the map console's page and files, outside the API's /api/v1
     install_openapi(app)
     return app
 

@@ -21,7 +21,7 @@ from cases.models import Case, CaseDecision, CaseEvent, SiteVisit
 from cases.policy import case_policy
 from cases.schemas import CaseOut, case_out
 from cases.service import ENTITY
-from cases.workflow import CaseKind, State, open_actions
+from cases.workflow import CaseKind, State, open_actions, role_actions
 from core.audit import service as audit_service
 from core.context import Actor
 from core.users.models import User
@@ -102,6 +102,7 @@ def case_outs(*, db: Session, actor: Actor, cases: list[Case], now: datetime) ->
         out.append(case_out(
             view=view, remaining=deadlines.remaining(calendar, case, now=now),
             allowed=[a.value for a in open_actions(CaseKind(case.kind), State(case.state))],
+            yours=[a.value for a in role_actions(CaseKind(case.kind), State(case.state), actor.role)],
             department_name={"name": department.get(case.language, department[FALLBACK_LANGUAGE]),
                              "name_en": department[FALLBACK_LANGUAGE]},
             document_href=DOCUMENT_HREF.format(case_id=case.id)))

@@ -157,6 +157,8 @@ class CaseOut(BaseModel):
     state: str
     version: int
     allowed_actions: list[str]
+    your_actions: list[str] = Field(description="Of `allowed_actions`, those the caller's role may take (what a "
+                                                "console offers); per-case rules are checked when acting")
     department: dict[str, str]
     owner: PersonOut
     assignee: PersonOut | None
@@ -197,7 +199,7 @@ def _geometry(value: Any) -> dict[str, Any] | None:
     return None if value is None else dict(mapping(to_shape(value)))
 
 
-def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: dict[str, str],
+def case_out(*, view: Any, remaining: Any, allowed: list[str], yours: list[str], department_name: dict[str, str],
              document_href: str) -> CaseOut:
     """The one place a stored case becomes its API form; personal data in full only where the
     view says the caller needs it (`view.disclosed`, decided by `cases.privacy`), else masked."""
@@ -205,7 +207,7 @@ def case_out(*, view: Any, remaining: Any, allowed: list[str], department_name: 
     personal = personal_data(case, view.disclosed)
     return CaseOut(
         id=case.id, number=case.number, kind=case.kind, request_type=case.request_type, state=case.state,
-        version=case.version, allowed_actions=allowed, department={"code": case.department, **department_name},
+        version=case.version, allowed_actions=allowed, your_actions=yours, department={"code": case.department, **department_name},
         owner=_person(view.owner), assignee=_person(view.assignee),  # type: ignore[arg-type]
         applicant_name=case.applicant_name,
         applicant_phone=personal["applicant_phone"], applicant_id_number=personal["applicant_id_number"],

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cases.permissions import CASES_ASSIGN, CASES_DECIDE, CASES_SURVEY
-from core.permissions import Permission
+from core.permissions import Permission, Role, has_permission
 
 
 class CaseKind(StrEnum):
@@ -119,3 +119,11 @@ def open_actions(kind: CaseKind, state: State) -> list[Action]:
     the system takes itself (screening, done at registration). What a case's page offers and what a
     refused move lists as the alternatives."""
     return [t.action for t in TRANSITIONS if state in t.source and kind in t.kinds and t.permission is not None]
+
+
+def role_actions(kind: CaseKind, state: State, role: Role) -> list[Action]:
+    """Of `open_actions`, those `role` holds the permission for: the buttons a console offers the
+    signed-in user. Per-case rules (separation of duties, who may hand over) are still checked when
+    the action is taken, so an offered action can be refused with a 403 naming the reason."""
+    return [t.action for t in TRANSITIONS if state in t.source and kind in t.kinds and t.permission is not None
+            and has_permission(role, t.permission)]

@@ -51,6 +51,11 @@ class Layout:
         return self.gw / "weed"
 
     @property
+    def console(self) -> Path:
+        """The map console's front end: its npm packages are installed into node_modules here."""
+        return self.root / "api" / "console"
+
+    @property
     def venv(self) -> Path:
         return self.root / ".venv"
 

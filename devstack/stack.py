@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from devstack import app, environment, postgres, redis, seaweed, secrets
+from devstack import app, environment, frontend, postgres, redis, seaweed, secrets
 from devstack.console import say
 from devstack.environment import Overrides
 from devstack.layout import Layout
@@ -59,6 +59,7 @@ def setup(layout: Layout, environ: Mapping[str, str], *, migrate_demo: bool) -> 
     else:
         seaweed.ensure(layout, stack.ports, stack.secrets)
     env = {**environ, **stack.environment()}
+    frontend.ensure(layout)
     if migrate_demo:
         app.migrate(layout, env, database="demo")
     say("setup", f"done in {time.monotonic() - started:.1f}s")

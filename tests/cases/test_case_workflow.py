@@ -232,6 +232,19 @@ def test_only_approval_officers_register_requests(desk: Desk, owner_engine: Engi
     assert count_rows(owner_engine, "cases") == 0
 
 
+def test_a_case_offers_each_role_the_actions_its_role_may_take(desk: Desk) -> None:
+    """What the console turns into buttons: a screened case needs a survey assigned, which
+    dispatchers and approval officers may do; an inspector or an auditor is offered nothing."""
+    case = desk.register(connection_body(NEAR))
+
+    offered = {by: desk.get(case, by=by)["your_actions"] for by in ("dispatcher", "approver", "inspector", "auditor")}
+
+    assert offered == {"dispatcher": ["assign_survey"], "approver": ["assign_survey"], "inspector": [], "auditor": []}
+    surveyed = desk.surveyed(case, hazard=False)
+    assert desk.get(surveyed, by="approver")["your_actions"] == DECISIONS
+    assert desk.get(surveyed, by="dispatcher")["your_actions"] == []
+
+
 # --- 2. Workflow paths -------------------------------------------------------------------------------
 
 

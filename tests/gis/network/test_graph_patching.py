@@ -17,21 +17,18 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
-from gis.imports.simbench import default_source_dir, import_simbench
-from gis.network.topology import ElementType, Graph, GraphCache, downstream_nodes, load_graph
+from gis.network.topology import ElementType, Graph, GraphCache, load_graph
 from tests.conftest import truncate_data
+from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off, load_demo_grid
 
 SHARED_DATA = True
-SUBNET = "MV1.101"
 
 
 @pytest.fixture(scope="module")
 def demo_grid(owner_engine: Engine) -> Iterator[None]:
-    truncate_data(owner_engine)
-    import_simbench(engine=owner_engine, source_dir=default_source_dir(), subnet=SUBNET, actor=Actor.system("tests"))
+    load_demo_grid(owner_engine)
     yield
     truncate_data(owner_engine)
 
@@ -70,27 +67,15 @@ def _shape(graph: Graph) -> tuple[dict[int, frozenset[tuple[int, tuple[str, int]
     return adjacency, {(str(t), i): ends for (t, i), ends in graph.edge_ends.items()}, dict(graph.open_switches)
 
 
-def _feeding(session_factory: sessionmaker[Session], element: ElementType, table: str) -> int:
+def _feeding(session_factory: sessionmaker[Session], element: ElementType) -> int:
     """An element of the demo grid whose loss cuts customers off, the one cutting off fewest."""
-    with session_factory() as db:
-        graph = load_graph(db)
-        candidates = db.execute(text(
-            f"SELECT id FROM {table} WHERE deleted_at IS NULL AND subnet LIKE :subnet ORDER BY id"),
-            {"subnet": f"{SUBNET}%"}).scalars().all()
-        found: dict[int, int] = {}
-        for element_id in candidates:
-            cut = downstream_nodes(graph, element, element_id)
-            if cut is not None and cut.nodes and (customers := db.scalar(
-                    text("SELECT count(*) FROM customers WHERE node_id = ANY(:nodes)"), {"nodes": list(cut.nodes)})):
-                found[int(element_id)] = int(customers)
-    assert found, f"the demo grid has a {element} that feeds customers"
-    return min(found, key=lambda element_id: (found[element_id], element_id))
+    return fewest_cut_off(customers_cut_off(session_factory, element))
 
 
 @pytest.fixture
 def feeding_switch(demo_grid: None, session_factory: sessionmaker[Session]) -> int:
     """A closed switch that feeds customers: opening it cuts them off."""
-    return _feeding(session_factory, ElementType.switch, "switches")
+    return _feeding(session_factory, ElementType.switch)
 
 
 def test_opening_a_switch_patches_the_cached_graph_and_the_next_trace_follows(
@@ -144,7 +129,7 @@ def test_deleting_a_line_drops_just_its_edge_from_every_cached_graph(
     session_factory: sessionmaker[Session],
 ) -> None:
     headers = auth(Role.admin)
-    line_id = _feeding(session_factory, ElementType.line, "lines")
+    line_id = _feeding(session_factory, ElementType.line)
     traced = _trace(second_app, headers, "line", line_id)
     other = _cache(second_app)
     loads, patches = other.full_loads, other.patches

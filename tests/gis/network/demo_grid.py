@@ -1,0 +1,45 @@
+"""The SimBench MV1.101 demo grid the network tests and the console's browser tests share, and
+the elements of it whose loss cuts customers off (the ones a trace and a switch toggle show best)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.context import Actor
+from gis.imports.simbench import default_source_dir, import_simbench
+from gis.network.topology import ElementType, downstream_nodes, load_graph
+from tests.conftest import truncate_data
+
+SUBNET = "MV1.101"
+# Element type -> its table (a table name cannot be a bound parameter).
+TABLES = {ElementType.switch: "switches", ElementType.line: "lines", ElementType.transformer: "transformers"}
+
+
+def load_demo_grid(owner_engine: Engine) -> None:
+    """Empty tables, then the demo grid imported as the schema owner."""
+    truncate_data(owner_engine)
+    import_simbench(engine=owner_engine, source_dir=default_source_dir(), subnet=SUBNET, actor=Actor.system("tests"))
+
+
+def customers_cut_off(session_factory: sessionmaker[Session], element: ElementType) -> dict[int, int]:
+    """Element id -> customers that lose supply when it is out, for each element of the demo grid
+    whose loss cuts some off (with the switches as they stand)."""
+    with session_factory() as db:
+        graph = load_graph(db)
+        candidates = db.execute(text(
+            f"SELECT id FROM {TABLES[element]} WHERE deleted_at IS NULL AND subnet LIKE :subnet ORDER BY id"),
+            {"subnet": f"{SUBNET}%"}).scalars().all()
+        found: dict[int, int] = {}
+        for element_id in candidates:
+            cut = downstream_nodes(graph, element, element_id)
+            if cut is not None and cut.nodes and (customers := db.scalar(
+                    text("SELECT count(*) FROM customers WHERE node_id = ANY(:nodes)"), {"nodes": list(cut.nodes)})):
+                found[int(element_id)] = int(customers)
+    assert found, f"the demo grid has a {element} that feeds customers"
+    return found
+
+
+def fewest_cut_off(found: dict[int, int]) -> int:
+    """The element cutting off the fewest customers (lowest id among equals)."""
+    return min(found, key=lambda element_id: (found[element_id], element_id))
