@@ -228,12 +228,28 @@ def test_an_approval_officer_opens_the_decision_pdf(console: Console, staff: dic
     console.wait(lambda d: len(d.window_handles) == 2, "the PDF opens in a new tab")
     console.driver.switch_to.window(next(h for h in console.driver.window_handles if h != main))
     try:
-        url = console.wait(lambda d: d.current_url if d.current_url.startswith("blob:") else None)
+        console.wait(lambda d: d.current_url.startswith("blob:"), "the tab shows the document the page fetched")
+        assert console.js("return document.contentType;") == "application/pdf"
     finally:
         console.driver.close()
         console.driver.switch_to.window(main)
-    # The tab shows what the page fetched with its token: the decision's own bytes.
-    head = console.driver.execute_async_script(
-        "const done = arguments[1]; fetch(arguments[0]).then((r) => r.arrayBuffer())"
-        ".then((b) => done(String.fromCharCode(...new Uint8Array(b.slice(0, 5)))));", url)
-    assert head == "%PDF-"
+
+
+def test_a_crews_position_arrives_on_the_dispatchers_map_live(
+        console: Console, staff: dict[str, Person], demo_grid: None, client: TestClient, owner_engine: Engine) -> None:
+    _, (lon, lat) = a_line_point(owner_engine)
+    console.sign_in("test-dispatcher", "dispatcher-password")
+    console.tab("field")
+    console.wait(lambda d: console.element("live-state").get_attribute("data-connected") == "true", "the feed is open")
+
+    inspector = staff["inspector"]
+    sent = client.post("/api/v1/positions", headers=inspector.headers,
+                       json={"lon": lon, "lat": lat, "accuracy_m": 5.0, "device_time": datetime.now(UTC).isoformat()})
+    assert sent.status_code == 201, sent.text
+
+    console.wait(lambda d: d.find_elements(By.CSS_SELECTOR, f'#field-crews li[data-id="{inspector.id}"]'),
+                 "the crew is listed as the event arrives")
+    crews = console.driver.execute_async_script(
+        "const done = arguments[0]; window.gw.map.getSource('gw-live').getData()"
+        ".then((d) => done(d.features.filter((f) => f.properties.kind === 'crew')));")
+    assert [(c["properties"]["id"], c["geometry"]["coordinates"]) for c in crews] == [(inspector.id, [lon, lat])]
