@@ -14,12 +14,13 @@ from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
-from api.routers import core_router
+from api.routers import core_router, tiles
 from core.celery_app import create_celery
 from core.database import create_db_engine, create_session_factory
 from core.registry import Domains
 from core.settings import Settings
 from core.storage import ObjectStorage
+from gis.layers.tiles.spec import tile_layers
 from gridwarden.domains import installed
 
 DESCRIPTION = """GridWarden: field-operations backend for a power distribution utility.
@@ -53,6 +54,8 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app.state.session_factory = create_session_factory(engine, domains.event_handlers())
     app.state.storage = ObjectStorage(settings.s3)
     app.state.celery = create_celery(settings)
+    # The vector tile layers served at /tiles; a test may narrow one's permission here.
+    app.state.tile_layers = dict(tile_layers())
     for name, value in domains.app_state().items():
         setattr(app.state, name, value)
     # Session checks and sign-in throttling; short timeouts so a hung Redis cannot hold every request.
@@ -68,6 +71,7 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app.include_router(core_router(), prefix="/api/v1")
     for router in domains.routers():
         app.include_router(router, prefix="/api/v1")
+    app.include_router(tiles.router)  # at the root: /tiles/{layer}/{z}/{x}/{y}.mvt, as map clients expect
     install_openapi(app)
     return app
 
