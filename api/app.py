@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import redis
 from fastapi import FastAPI
 
+from api.compression import CompressionMiddleware, CompressionSettings
 from api.dependencies import Clock, utc_now
 from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
@@ -68,6 +69,8 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     # Outside the NUL guard (which reads JSON bodies): an oversized body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, settings=settings.api)
     app.add_middleware(RequestIdMiddleware)  # last added runs first: every answer carries the request id
+    # Outermost: whatever any layer answers (a problem too) leaves compressed when it is worth it.
+    app.add_middleware(CompressionMiddleware, settings=settings.section(CompressionSettings))
     app.include_router(core_router(), prefix="/api/v1")
     for router in domains.routers():
         app.include_router(router, prefix="/api/v1")
