@@ -9,17 +9,19 @@ from contextlib import asynccontextmanager
 import redis
 from fastapi import FastAPI
 
+from api.compression import CompressionMiddleware, CompressionSettings
 from api.dependencies import Clock, utc_now
 from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
-from api.routers import console, core_router
+from api.routers import console, core_router, tiles
 from core.celery_app import create_celery
 from core.database import create_db_engine, create_session_factory
 from core.registry import Domains
 from core.settings import Settings
 from core.storage import ObjectStorage
+from gis.layers.tiles.spec import tile_layers
 from gridwarden.domains import installed
 
 DESCRIPTION = """GridWarden: field-operations backend for a power distribution utility.
@@ -53,6 +55,8 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app.state.session_factory = create_session_factory(engine, domains.event_handlers())
     app.state.storage = ObjectStorage(settings.s3)
     app.state.celery = create_celery(settings)
+    # The vector tile layers served at /tiles; a test may narrow one's permission here.
+    app.state.tile_layers = dict(tile_layers())
     for name, value in domains.app_state().items():
         setattr(app.state, name, value)
     # Session checks and sign-in throttling; short timeouts so a hung Redis cannot hold every request.
@@ -65,9 +69,12 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     # Outside the NUL guard (which reads JSON bodies): an oversized body is refused before anything reads it.
     app.add_middleware(BodySizeLimit, settings=settings.api)
     app.add_middleware(RequestIdMiddleware)  # last added runs first: every answer carries the request id
+    # Outermost: whatever any layer answers (a problem too) leaves compressed when it is worth it.
+    app.add_middleware(CompressionMiddleware, settings=settings.section(CompressionSettings))
     app.include_router(core_router(), prefix="/api/v1")
     for router in domains.routers():
         app.include_router(router, prefix="/api/v1")
+    app.include_router(tiles.router)  # at the root: /tiles/{layer}/{z}/{x}/{y}.mvt, as map clients expect
     app.include_router(console.router)  # the map console's page and files, outside the API's /api/v1
     install_openapi(app)
     return app

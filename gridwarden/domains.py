@@ -21,6 +21,7 @@ INSTALLED = (
     "cases",
     "inspections",
     "inspections.sync",
+    "gis.layers.tiles",
 )
 
 

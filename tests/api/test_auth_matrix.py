@@ -63,6 +63,10 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/imports/{job_id}"): ALL,
     ("POST", "/api/v1/imports/{job_id}/retry"): EDITORS,
     ("GET", "/api/v1/zones"): ALL,
+    # Vector tiles: each layer's read permission (every role reads every layer today).
+    ("GET", "/tiles/style.json"): ALL,
+    ("GET", "/tiles/{layer}.json"): ALL,
+    ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"): ALL,
     ("GET", "/api/v1/rule-sets"): ALL,
     ("GET", "/api/v1/rule-sets/{code}/{version}"): ALL,
     ("POST", "/api/v1/rule-sets"): frozenset({Role.admin}),
