@@ -14,7 +14,7 @@ from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
-from api.routers import core_router
+from api.routers import core_router, ogc
 from core.celery_app import create_celery
 from core.database import create_db_engine, create_session_factory
 from core.registry import Domains
@@ -68,6 +68,8 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app.include_router(core_router(), prefix="/api/v1")
     for router in domains.routers():
         app.include_router(router, prefix="/api/v1")
+    # At the root, as GIS clients are given it: OGC API Features over every domain's layers.
+    app.include_router(ogc.router)
     install_openapi(app)
     return app
 

@@ -36,7 +36,7 @@ from core.storage import ObjectStorage
 from core.users import sessions
 from core.users import tokens as personal_tokens
 from gis.geo.crs import parse_crs, to_storage
-from gis.layers.service import BBoxFilter
+from gis.layers.spec import BBoxFilter
 from inspections.sync import devices
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
