@@ -36,7 +36,8 @@ from core.storage import ObjectStorage
 from core.users import sessions
 from core.users import tokens as personal_tokens
 from gis.geo.crs import parse_crs, to_storage
-from gis.layers.spec import BBoxFilter
+from gis.layers.catalogue import layers_of
+from gis.layers.spec import AnyLayer, BBoxFilter
 from inspections.sync import devices
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -57,6 +58,11 @@ async def get_celery(request: Request) -> Celery:
 async def get_domains(request: Request) -> Domains:
     """The domains this app was composed of (for what core gathers from all of them)."""
     return request.app.state.domains
+
+
+async def get_catalogue(request: Request) -> tuple[AnyLayer, ...]:
+    """The map layers of the domains this app was composed of (built once per set of domains)."""
+    return layers_of(request.app.state.domains)
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -105,6 +111,7 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 Storage = Annotated[ObjectStorage, Depends(get_storage)]
 CeleryApp = Annotated[Celery, Depends(get_celery)]
 InstalledDomains = Annotated[Domains, Depends(get_domains)]
+Catalogue = Annotated[tuple[AnyLayer, ...], Depends(get_catalogue)]
 
 
 async def get_cache(request: Request) -> redis.Redis:
@@ -167,7 +174,7 @@ def get_token_claims(request: Request, settings: AppSettings, db: DbSession, cac
 Claims = Annotated[TokenClaims, Depends(get_token_claims)]
 
 
-async def signed_in_claims(claims: Claims) -> TokenClaims:
+async def require_sign_in_token(claims: Claims) -> TokenClaims:
     """A sign-in (or device) token, not a personal access token: what mints credentials (tokens, device
     tokens, a new password) or ends a session needs the person, not a credential stored in a GIS client."""
     if claims.pat_id is not None:
@@ -176,7 +183,7 @@ async def signed_in_claims(claims: Claims) -> TokenClaims:
     return claims
 
 
-SignedInClaims = Annotated[TokenClaims, Depends(signed_in_claims)]
+SignedInClaims = Annotated[TokenClaims, Depends(require_sign_in_token)]
 
 
 async def get_device_id(claims: Claims) -> int:

@@ -197,7 +197,7 @@ class AuthSettings(BaseSettings):
     pat_default_days: int = Field(
         default=90, ge=1, description="Lifetime of a personal access token created without one")
     pat_max_days: int = Field(
-        default=365, ge=1,
+        default=365, ge=1, le=36_500,
         description="Longest lifetime a personal access token may be given: a stored credential that never "
                     "expires outlives the reason it was made")
     pat_last_used_every_s: int = Field(

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from api.dependencies import AppSettings, CurrentActor, DbSession, Now
+from api.dependencies import AppSettings, Catalogue, CurrentActor, DbSession, Now
 from core.errors import InvalidQuery
 from gis.layers.features import service
 from gis.layers.features.service import ITEMS_PARAMETERS, Format, ItemsQuery, Rendered, Where
@@ -22,8 +22,12 @@ from gis.layers.features.settings import features_settings
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
 BAD_REQUEST: dict[int | str, dict[str, Any]] = {400: {"description": "A parameter the service cannot use (bbox, crs, limit, cursor, unknown name)"}}
-FEATURES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}, "text/html": {}}}, **BAD_REQUEST}
-DOCUMENT: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/html": {}}}, **BAD_REQUEST}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "The role may not read this collection's layer"}}
+FEATURES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}, "text/html": {}}},
+                                             **BAD_REQUEST, **FORBIDDEN}
+DOCUMENT: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/html": {}}},
+                                             **BAD_REQUEST}
+COLLECTION: dict[int | str, dict[str, Any]] = {**DOCUMENT, **FORBIDDEN}
 
 
 async def output_format(f: Annotated[str | None, Query(description="json or html")] = None,
@@ -60,25 +64,29 @@ def conformance(request: Request, _actor: CurrentActor, fmt: OutputFormat) -> Re
 
 @router.get("/collections", response_class=Response, responses=DOCUMENT,
             summary="The collections the caller may read")
-def collections(request: Request, actor: CurrentActor, fmt: OutputFormat) -> Response:
-    return _send(service.collections(actor=actor, where=_where(request), fmt=fmt))
+def collections(request: Request, layers: Catalogue, actor: CurrentActor, fmt: OutputFormat) -> Response:
+    return _send(service.collections(layers=layers, actor=actor, where=_where(request), fmt=fmt))
 
 
-@router.get("/collections/{collection_id}", response_class=Response, responses=DOCUMENT, summary="One collection")
-def collection(collection_id: str, request: Request, actor: CurrentActor, fmt: OutputFormat) -> Response:
-    return _send(service.collection(actor=actor, where=_where(request), fmt=fmt, collection_id=collection_id))
+@router.get("/collections/{collection_id}", response_class=Response, responses=COLLECTION, summary="One collection")
+def collection(collection_id: str, request: Request, layers: Catalogue, actor: CurrentActor,
+               fmt: OutputFormat) -> Response:
+    return _send(service.collection(layers=layers, actor=actor, where=_where(request), fmt=fmt,
+                                    collection_id=collection_id))
 
 
-@router.get("/collections/{collection_id}/queryables", response_class=Response, responses=DOCUMENT,
+@router.get("/collections/{collection_id}/queryables", response_class=Response, responses=COLLECTION,
             summary="The properties items can be filtered by (JSON Schema)")
-def queryables(collection_id: str, request: Request, actor: CurrentActor, fmt: OutputFormat) -> Response:
-    return _send(service.queryables(actor=actor, where=_where(request), fmt=fmt, collection_id=collection_id))
+def queryables(collection_id: str, request: Request, layers: Catalogue, actor: CurrentActor,
+               fmt: OutputFormat) -> Response:
+    return _send(service.queryables(layers=layers, actor=actor, where=_where(request), fmt=fmt,
+                                    collection_id=collection_id))
 
 
 @router.get("/collections/{collection_id}/items", response_class=Response, responses=FEATURES,
             summary="A page of a collection's features")
-def items(collection_id: str, request: Request, db: DbSession, actor: CurrentActor, fmt: OutputFormat,
-          settings: AppSettings, now: Now,
+def items(collection_id: str, request: Request, layers: Catalogue, db: DbSession, actor: CurrentActor,
+          fmt: OutputFormat, settings: AppSettings, now: Now,
           limit: Annotated[str | None, Query(description="Page size (default GW_OGC_DEFAULT_LIMIT; more than "
                                                          "GW_OGC_MAX_LIMIT is served as that many)")] = None,
           bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (axis order of "
@@ -89,14 +97,14 @@ def items(collection_id: str, request: Request, db: DbSession, actor: CurrentAct
     """Other query parameters are property filters (`?nominal_kv=10`; see the collection's queryables)."""
     filters = {k: v for k, v in request.query_params.multi_items() if k not in ITEMS_PARAMETERS}
     query = ItemsQuery(limit=limit, bbox=bbox, bbox_crs=bbox_crs, crs=crs, cursor=cursor, filters=filters)
-    return _send(service.items(db=db, actor=actor, settings=features_settings(settings), where=_where(request),
-                               fmt=fmt, collection_id=collection_id, query=query, now=now))
+    return _send(service.items(layers=layers, db=db, actor=actor, settings=features_settings(settings),
+                               where=_where(request), fmt=fmt, collection_id=collection_id, query=query, now=now))
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", response_class=Response, responses=FEATURES,
             summary="One feature")
-def item(collection_id: str, feature_id: str, request: Request, db: DbSession, actor: CurrentActor,
-         fmt: OutputFormat, now: Now,
+def item(collection_id: str, feature_id: str, request: Request, layers: Catalogue, db: DbSession,
+         actor: CurrentActor, fmt: OutputFormat, now: Now,
          crs: Annotated[str | None, Query(description="CRS URI of the output (CRS84)")] = None) -> Response:
-    return _send(service.item(db=db, actor=actor, where=_where(request), fmt=fmt, collection_id=collection_id,
-                              feature_id=feature_id, crs=crs, now=now))
+    return _send(service.item(layers=layers, db=db, actor=actor, where=_where(request), fmt=fmt,
+                              collection_id=collection_id, feature_id=feature_id, crs=crs, now=now))

@@ -88,11 +88,17 @@ class Token(BaseModel):
     expires_in: int
 
 
+# No installation's maximum lifetime may exceed this (core.settings.AuthSettings.pat_max_days).
+PAT_DAYS_CEILING = 36_500
+
+
 class PersonalTokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: PlainText = Field(min_length=1, max_length=100, description="What the token is for, e.g. 'QGIS laptop'")
-    expires_in_days: int | None = Field(default=None, ge=1, description="Lifetime (default and maximum: settings)")
+    expires_in_days: int | None = Field(default=None, ge=1, le=PAT_DAYS_CEILING,
+                                        description="Lifetime in days (default GW_AUTH_PAT_DEFAULT_DAYS, at most "
+                                                    "GW_AUTH_PAT_MAX_DAYS)")
 
 
 class PersonalTokenOut(BaseModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -26,7 +27,6 @@ from core.context import Actor
 from core.errors import InvalidQuery, NotFound, PermissionDenied
 from core.permissions import has_permission
 from gis.layers import service as layer_service
-from gis.layers.catalogue import all_layers
 from gis.layers.features import html
 from gis.layers.features.crs import CRS84, SUPPORTED_URIS, parse_bbox, parse_crs_uri
 from gis.layers.features.settings import FeaturesSettings
@@ -115,12 +115,12 @@ def conformance(*, where: Where, fmt: Format) -> Rendered:
     return _json({**data, "links": _self_links(where, fmt)})
 
 
-def _readable(actor: Actor) -> list[AnyLayer]:
-    return [layer for layer in all_layers() if has_permission(actor.role, layer.read_permission)]
+def _readable(actor: Actor, layers: Sequence[AnyLayer]) -> list[AnyLayer]:
+    return [layer for layer in layers if has_permission(actor.role, layer.read_permission)]
 
 
-def _layer(actor: Actor, collection_id: str) -> AnyLayer:
-    layer = next((layer for layer in all_layers() if layer.name == collection_id), None)
+def _layer(actor: Actor, layers: Sequence[AnyLayer], collection_id: str) -> AnyLayer:
+    layer = next((layer for layer in layers if layer.name == collection_id), None)
     if layer is None:
         raise NotFound(f"There is no collection {collection_id!r}.")
     if not has_permission(actor.role, layer.read_permission):
@@ -142,9 +142,9 @@ def _collection(layer: AnyLayer, root: str) -> dict[str, Any]:
     }
 
 
-def collections(*, actor: Actor, where: Where, fmt: Format) -> Rendered:
-    """The collections the caller may read (others are left out)."""
-    found = [_collection(layer, where.root) for layer in _readable(actor)]
+def collections(*, actor: Actor, layers: Sequence[AnyLayer], where: Where, fmt: Format) -> Rendered:
+    """The collections of `layers` (the app's catalogue) the caller may read (others are left out)."""
+    found = [_collection(layer, where.root) for layer in _readable(actor, layers)]
     links = _self_links(where, fmt)
     if fmt == "html":
         rows = [[c["id"], c["title"], c["links"][2]["href"]] for c in found]
@@ -152,8 +152,8 @@ def collections(*, actor: Actor, where: Where, fmt: Format) -> Rendered:
     return _json({"links": links, "collections": found, "crs": list(SUPPORTED_URIS)})
 
 
-def collection(*, actor: Actor, where: Where, fmt: Format, collection_id: str) -> Rendered:
-    found = _collection(_layer(actor, collection_id), where.root)
+def collection(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: Format, collection_id: str) -> Rendered:
+    found = _collection(_layer(actor, layers, collection_id), where.root)
     if fmt == "html":
         return _html(html.page(title=found["title"], links=found["links"],
                                body=html.document({k: v for k, v in found.items() if k != "links"})))
@@ -185,9 +185,9 @@ def _json_type(annotation: Any) -> dict[str, Any]:
     return {"type": names.get(kind, "string")}
 
 
-def queryables(*, actor: Actor, where: Where, fmt: Format, collection_id: str) -> Rendered:
+def queryables(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: Format, collection_id: str) -> Rendered:
     """The properties `items` takes as `?name=value` filters (OGC API Features Part 3), as JSON Schema."""
-    layer = _layer(actor, collection_id)
+    layer = _layer(actor, layers, collection_id)
     model, names = _filter_model(layer)
     properties = {name: {"title": name, **_json_type(model.model_fields[name].annotation)}
                   for name in sorted(names)} if model is not None else {}
@@ -270,14 +270,14 @@ def _read(*, db: Session, actor: Actor, layer: AnyLayer, query: PageQuery) -> _P
     return _Page(page.features, len(page.ids), (page.ids[-1],) if page.ids else None)
 
 
-def items(*, db: Session, actor: Actor, settings: FeaturesSettings, where: Where, fmt: Format, collection_id: str,
+def items(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, settings: FeaturesSettings, where: Where, fmt: Format, collection_id: str,
           query: ItemsQuery, now: datetime) -> Rendered:
     """A page of a collection's features as a GeoJSON FeatureCollection (or an HTML table).
 
     `numberMatched` is given on a first page of a table layer when no more than `count_at_most`
     features match (an exact count stays an index scan of a bounded number of rows); later pages
     and derived layers leave it out."""
-    layer = _layer(actor, collection_id)
+    layer = _layer(actor, layers, collection_id)
     filters = _property_filters(layer, query.filters)
     crs_uri, output = parse_crs_uri(query.crs, field="crs")
     bbox = parse_bbox(query.bbox, query.bbox_crs)
@@ -315,10 +315,10 @@ def _key(layer: AnyLayer, feature_id: str) -> tuple[int, ...] | None:
     return (int(feature_id),) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) <= 18 else None
 
 
-def item(*, db: Session, actor: Actor, where: Where, fmt: Format, collection_id: str, feature_id: str,
+def item(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, where: Where, fmt: Format, collection_id: str, feature_id: str,
          crs: str | None, now: datetime) -> Rendered:
     """One feature, read as its page of one: the same SQL, privacy rule and CRS as the items."""
-    layer = _layer(actor, collection_id)
+    layer = _layer(actor, layers, collection_id)
     crs_uri, output = parse_crs_uri(crs, field="crs")
     key = _key(layer, feature_id)
     missing = NotFound(f"{collection_id} has no feature {feature_id!r}.")
