@@ -15,7 +15,7 @@ from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
 from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
-from api.routers import console, core_router, tiles
+from api.routers import console, core_router, ogc, tiles
 from core.celery_app import create_celery
 from core.database import create_db_engine, create_session_factory
 from core.registry import Domains
@@ -75,6 +75,8 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     for router in domains.routers():
         app.include_router(router, prefix="/api/v1")
     app.include_router(tiles.router)  # at the root: /tiles/{layer}/{z}/{x}/{y}.mvt, as map clients expect
+    # At the root, as GIS clients are given it: OGC API Features over every domain's layers.
+    app.include_router(ogc.router)
     app.include_router(console.router)  # the map console's page and files, outside the API's /api/v1
     install_openapi(app)
     return app

@@ -34,8 +34,10 @@ from core.security import TokenClaims, decode_token
 from core.settings import Settings
 from core.storage import ObjectStorage
 from core.users import sessions
+from core.users import tokens as personal_tokens
 from gis.geo.crs import parse_crs, to_storage
-from gis.layers.service import BBoxFilter
+from gis.layers.catalogue import layers_of
+from gis.layers.spec import AnyLayer, BBoxFilter
 from inspections.sync import devices
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -56,6 +58,11 @@ async def get_celery(request: Request) -> Celery:
 async def get_domains(request: Request) -> Domains:
     """The domains this app was composed of (for what core gathers from all of them)."""
     return request.app.state.domains
+
+
+async def get_catalogue(request: Request) -> tuple[AnyLayer, ...]:
+    """The map layers of the domains this app was composed of (built once per set of domains)."""
+    return layers_of(request.app.state.domains)
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -104,6 +111,7 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 Storage = Annotated[ObjectStorage, Depends(get_storage)]
 CeleryApp = Annotated[Celery, Depends(get_celery)]
 InstalledDomains = Annotated[Domains, Depends(get_domains)]
+Catalogue = Annotated[tuple[AnyLayer, ...], Depends(get_catalogue)]
 
 
 async def get_cache(request: Request) -> redis.Redis:
@@ -126,12 +134,37 @@ SessionFactory = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-def get_token_claims(settings: AppSettings, db: DbSession, cache: Cache,
+def _credential(request: Request, bearer_token: str | None) -> tuple[str | None, str | None]:
+    """(credential, username): a bearer token, or HTTP Basic's password and username (how GDAL and
+    QGIS send a stored personal access token). An unreadable Basic header is no credential."""
+    if bearer_token:
+        return bearer_token, None
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        username, separator, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    return (password, username) if separator else (None, None)
+
+
+def get_token_claims(request: Request, settings: AppSettings, db: DbSession, cache: Cache, now: Now,
                      token: Annotated[str | None, Depends(oauth2_scheme)]) -> TokenClaims:
-    """A verified token whose user is still active, on the same token version, and not signed out."""
-    if not token:
-        raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
-    claims = decode_token(settings=settings.auth, token=token)
+    """A verified token whose user is still active, on the same token version, and not signed out; or
+    a personal access token (Bearer, or HTTP Basic with the owner's username) with its owner's
+    current role."""
+    credential, username = _credential(request, token)
+    if not credential:
+        raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>' (or HTTP Basic with your "
+                               "username and a personal access token).")
+    if personal_tokens.is_personal_token(credential):
+        return personal_tokens.claims_for(db=db, cache=cache, settings=settings.auth, now=now, secret=credential,
+                                          username=username)
+    if username is not None:
+        raise NotAuthenticated("HTTP Basic takes a personal access token as the password, never the account's "
+                               "password: create one at POST /api/v1/users/me/tokens.")
+    claims = decode_token(settings=settings.auth, token=credential)
     sessions.check(db=db, cache=cache, settings=settings.auth, claims=claims)
     # A device token works only while its device is not revoked, on every endpoint.
     devices.check(db=db, cache=cache, settings=settings, claims=claims)
@@ -139,6 +172,18 @@ def get_token_claims(settings: AppSettings, db: DbSession, cache: Cache,
 
 
 Claims = Annotated[TokenClaims, Depends(get_token_claims)]
+
+
+async def require_sign_in_token(claims: Claims) -> TokenClaims:
+    """A sign-in (or device) token, not a personal access token: what mints credentials (tokens, device
+    tokens, a new password) or ends a session needs the person, not a credential stored in a GIS client."""
+    if claims.pat_id is not None:
+        raise PermissionDenied("A personal access token cannot do this: sign in with your password "
+                               "(POST /api/v1/auth/token) and use that token.")
+    return claims
+
+
+SignedInClaims = Annotated[TokenClaims, Depends(require_sign_in_token)]
 
 
 async def get_device_id(claims: Claims) -> int:

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_BY_ERROR: dict[type[errors.GridWardenError], int] = {
+    errors.InvalidQuery: 400,
     errors.InvalidInput: 422,
     errors.NotAuthenticated: 401,
     errors.PermissionDenied: 403,

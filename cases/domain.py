@@ -28,4 +28,6 @@ DOMAIN = Domain(
     event_visibility=(("case", CASES_READ),),
     # The holiday calendar in force, seeded by a migration and maintained by administrators.
     reference_tables=("working_calendars",),
+    # Cases as points for GIS clients (OGC API Features), through the generic list SQL; no REST route.
+    layers=("cases.layers:CASES",),
 )

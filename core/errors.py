@@ -30,6 +30,13 @@ class InvalidInput(GridWardenError):
         self.errors = errors or []
 
 
+class InvalidQuery(InvalidInput):
+    """A query string a standard protocol says is a bad request (400), e.g. an OGC API Features
+    `bbox`, `crs` or `limit` the server cannot use, or a parameter it does not know."""
+
+    title = "Bad request"
+
+
 class NotAuthenticated(GridWardenError):
     title = "Not authenticated"
 

@@ -40,6 +40,8 @@ class TokenClaims:
     # A device token (a registered phone or tablet) names its device; each request checks the device
     # has not been revoked. None for a person's sign-in token.
     device_id: int | None = None
+    # A personal access token (`core.users.tokens`) names itself; None for a sign-in or device token.
+    pat_id: int | None = None
 
 
 def issue_token(*, settings: AuthSettings, user_id: int, username: str, role: str,

@@ -194,6 +194,17 @@ class AuthSettings(BaseSettings):
     signin_unavailable_retry_s: int = Field(
         default=5, ge=1, description="Retry-After of a sign-in refused because the throttle store is down")
 
+    pat_default_days: int = Field(
+        default=90, ge=1, description="Lifetime of a personal access token created without one")
+    pat_max_days: int = Field(
+        default=365, ge=1, le=36_500,
+        description="Longest lifetime a personal access token may be given: a stored credential that never "
+                    "expires outlives the reason it was made")
+    pat_last_used_every_s: int = Field(
+        default=300, ge=0,
+        description="A token's last_used_at is written at most this often: a map client fetches hundreds of "
+                    "pages and tiles a minute, and a write per request would double their cost")
+
     @field_validator("signing_keys")
     @classmethod
     def _usable_keys(cls, value: SecretStr | None) -> SecretStr:

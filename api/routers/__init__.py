@@ -4,11 +4,11 @@ own permission."""
 
 from fastapi import APIRouter
 
-from api.routers import audit, auth, events, health, users, webhooks
+from api.routers import audit, auth, events, health, tokens, users, webhooks
 
 
 def core_router() -> APIRouter:
     router = APIRouter()
-    for module in (auth, health, users, audit, events, webhooks):
+    for module in (auth, health, users, tokens, audit, events, webhooks):
         router.include_router(module.router)
     return router

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Form, Response, status
 from api.dependencies import (
     AppSettings,
     Cache,
-    Claims,
     ClientAddress,
     CurrentActor,
     DbSession,
     SessionFactory,
+    SignedInClaims,
     public,
 )
 from core.bounds import column_length
@@ -45,17 +45,19 @@ def sign_in(username: Username, password: Password, db: DbSession, session_facto
 
 
 @router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT)
-def sign_out(db: DbSession, cache: Cache, actor: CurrentActor, claims: Claims) -> Response:
-    """Revoke the token of this request at once. Other sessions of the same user stay signed in."""
+def sign_out(db: DbSession, cache: Cache, actor: CurrentActor, claims: SignedInClaims) -> Response:
+    """Revoke the token of this request at once. Other sessions of the same user stay signed in.
+    (A personal access token is revoked at DELETE /api/v1/users/me/tokens/{id}, not here: 403.)"""
     access.sign_out(db=db, cache=cache, actor=actor, claims=claims)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/password", response_model=Token)
 def change_password(change: PasswordChange, db: DbSession, session_factory: SessionFactory, cache: Cache,
-                    settings: AppSettings, actor: CurrentActor, address: ClientAddress) -> Token:
+                    settings: AppSettings, actor: CurrentActor, address: ClientAddress,
+                    _signed_in: SignedInClaims) -> Token:
     """Change your own password (the current one is required). Every other token of yours stops working;
-    the token returned replaces the one this request was made with."""
+    the token returned replaces the one this request was made with. A personal access token may not (403)."""
     issued = access.change_password(db=db, session_factory=session_factory, cache=cache, settings=settings.auth,
                                     actor=actor, old_password=change.old_password,
                                     new_password=change.new_password, address=address)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
-from api.dependencies import AppSettings, Cache, DbSession, Now, require
+from api.dependencies import AppSettings, Cache, DbSession, Now, SignedInClaims, require
 from core.context import Actor
 from inspections.sync import devices
 from inspections.sync.permissions import DEVICES_REGISTER
@@ -21,8 +21,9 @@ DeviceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 @router.post("", response_model=DeviceRegistered, status_code=status.HTTP_201_CREATED,
              summary="Register this device and get its token for sync")
 def register_device(body: DeviceIn, db: DbSession, actor: DeviceUser, settings: AppSettings, now: Now,
-                    response: Response) -> DeviceRegistered:
-    """The same app id registered again answers 200 with the same device and a fresh token."""
+                    response: Response, _signed_in: SignedInClaims) -> DeviceRegistered:
+    """The same app id registered again answers 200 with the same device and a fresh token. A personal
+    access token may not register one (403): it would mint a credential that outlives it."""
     result = devices.register(db=db, actor=actor, settings=settings, now=now, spec=devices.DeviceSpec(
         client_device_id=body.client_device_id, name=body.name, platform=body.platform, app_version=body.app_version))
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

@@ -7,7 +7,7 @@ nothing: a row already stored must always be listable, whatever rules were in fo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -86,3 +86,35 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+# No installation's maximum lifetime may exceed this (core.settings.AuthSettings.pat_max_days).
+PAT_DAYS_CEILING = 36_500
+
+
+class PersonalTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: PlainText = Field(min_length=1, max_length=100, description="What the token is for, e.g. 'QGIS laptop'")
+    expires_in_days: int | None = Field(default=None, ge=1, le=PAT_DAYS_CEILING,
+                                        description="Lifetime in days (default GW_AUTH_PAT_DEFAULT_DAYS, at most "
+                                                    "GW_AUTH_PAT_MAX_DAYS)")
+
+
+class PersonalTokenOut(BaseModel):
+    """A token as its owner's list shows it: never the secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str = Field(description="The secret's first characters, to tell tokens apart")
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = Field(description="Updated at most every GW_AUTH_PAT_LAST_USED_EVERY_S")
+    revoked_at: datetime | None
+
+
+class PersonalTokenCreated(PersonalTokenOut):
+    token: str = Field(description="The secret, shown this once: send it as 'Authorization: Bearer <token>' "
+                                   "or as the HTTP Basic password with your username")

@@ -8,6 +8,7 @@ see `gis.measure`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pyproj import CRS, Transformer
@@ -16,6 +17,19 @@ from pyproj.exceptions import CRSError
 from core.errors import InvalidInput
 
 STORAGE_EPSG = 4326
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCrs:
+    """The CRS features are written in, and whether positions are (lat, lon) rather than (x, y):
+    EPSG:4326 and EPSG:4490 named by their OGC URIs have latitude first (OGC API Features Part 2);
+    GeoJSON's CRS84 and projected CRSs (easting, northing) do not."""
+
+    epsg: int = STORAGE_EPSG
+    lat_first: bool = False
+
+
+STORAGE_OUTPUT = OutputCrs()
 
 
 @lru_cache(maxsize=256)

@@ -40,19 +40,12 @@ from core.audit import service as audit_service
 from core.context import Actor
 from core.errors import Conflict, NotFound, StaleVersion
 from core.settings import ApiSettings
+from gis.geo.crs import STORAGE_EPSG, STORAGE_OUTPUT, OutputCrs
 from gis.geo.geometry import GeometryLimits, parse_geometry
-from gis.layers.spec import POLYGON, Disclosure, LayerSpec
+from gis.layers.spec import POLYGON, BBoxFilter, Disclosure, LayerSpec, TableLayer
 from gis.network.topology import bump_revision
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
-
-
-@dataclass(frozen=True)
-class BBoxFilter:
-    min_lon: float
-    min_lat: float
-    max_lon: float
-    max_lat: float
 
 
 @dataclass(frozen=True)
@@ -138,12 +131,14 @@ def _list_params(filters: dict[str, Any], bbox: BBoxFilter | None, near: NearFil
     return params
 
 
-def _list_statement(*, layer: LayerSpec, columns: list[Any], shape: _ListShape) -> Select[Any]:
-    """Features in id order after `after_id`; rows inserted meanwhile appear on later pages, never
-    shift earlier ones, so a client paging through never sees a duplicate or misses a row."""
-    model = layer.model
+def _matching(*, layer: TableLayer, columns: list[Any], shape: _ListShape) -> Select[Any]:
+    """The live rows a list's filters, box and centre select (soft-deleted rows of a managed layer
+    are gone; a read-only table's rows are all live)."""
+    model: Any = layer.model  # a managed record or a read-only table: both have id, version, updated_at
     geom = layer.geometry
-    stmt = select(*columns).where(model.deleted_at.is_(None))
+    stmt = select(*columns)
+    if isinstance(layer, LayerSpec):
+        stmt = stmt.where(model.deleted_at.is_(None))
     for name in shape.filters:
         stmt = stmt.where(getattr(model, name) == bindparam(f"filter_{name}"))
     if shape.bbox:
@@ -155,6 +150,14 @@ def _list_statement(*, layer: LayerSpec, columns: list[Any], shape: _ListShape) 
         # geography: the radius is in metres on the ellipsoid, correct at any latitude.
         stmt = stmt.where(func.ST_DWithin(func.Geography(geom), func.Geography(centre),
                                           bindparam("within_m", type_=Float)))
+    return stmt
+
+
+def _list_statement(*, layer: TableLayer, columns: list[Any], shape: _ListShape) -> Select[Any]:
+    """Features in id order after `after_id`; rows inserted meanwhile appear on later pages, never
+    shift earlier ones, so a client paging through never sees a duplicate or misses a row."""
+    model: Any = layer.model  # a managed record or a read-only table: both have id, version, updated_at
+    stmt = _matching(layer=layer, columns=columns, shape=shape)
     if shape.after:
         stmt = stmt.where(model.id > bindparam("after_id", type_=BigInteger))
     return stmt.order_by(model.id).limit(bindparam("limit", type_=Integer))
@@ -176,12 +179,21 @@ class FeaturePage:
 JSON_PAGE_STATEMENTS_CACHED = 512
 
 
+def _output_geometry(layer: TableLayer, output: OutputCrs) -> Any:
+    """The stored geometry as the reader asked for it: transformed out of EPSG:4326 in the database
+    (so the page is still written there in one go), latitude first where the CRS says so."""
+    geom: Any = layer.geometry
+    if output.epsg != STORAGE_EPSG:
+        geom = func.ST_Transform(geom, output.epsg)
+    return func.ST_FlipCoordinates(geom) if output.lat_first else geom
+
+
 @lru_cache(maxsize=JSON_PAGE_STATEMENTS_CACHED)
-def _json_page_statement(layer: LayerSpec, masks: tuple[tuple[str, str], ...], disclosure: Disclosure | None,
-                         shape: _ListShape) -> Select[Any]:
+def _json_page_statement(layer: TableLayer, masks: tuple[tuple[str, str], ...], disclosure: Disclosure | None,
+                         shape: _ListShape, output: OutputCrs = STORAGE_OUTPUT) -> Select[Any]:
     """The one-row statement of `list_features_json` for a shape of request, built once: building
     and cache-keying this statement of some sixty elements cost about 2 ms of Python per request."""
-    model = layer.model
+    model: Any = layer.model  # a managed record or a read-only table: both have id, version, updated_at
     masked = dict(masks)
     values: list[Any] = []
     for name in (*layer.output_fields, "version"):
@@ -196,7 +208,7 @@ def _json_page_statement(layer: LayerSpec, masks: tuple[tuple[str, str], ...], d
     # The Feature's own braces are joined as text around the parts only PostgreSQL can write (the
     # geometry, the escaped properties): wrapping them in json_build_object made the database parse
     # every geometry's GeoJSON again as `json`, about a sixth of the query.
-    geometry = func.coalesce(cast(func.ST_AsGeoJSON(layer.geometry, 9), Text), literal("null"))
+    geometry = func.coalesce(cast(func.ST_AsGeoJSON(_output_geometry(layer, output), 9), Text), literal("null"))
     parts = [literal('{"type":"Feature","id":'), cast(model.id, Text), literal(',"geometry":'), geometry,
              literal(',"properties":'), cast(func.row_to_json(properties.table_valued()), Text), literal("}")]
     feature = reduce(operator.add, parts)
@@ -217,36 +229,49 @@ def _json_page_statement(layer: LayerSpec, masks: tuple[tuple[str, str], ...], d
     return select(*aggregates)
 
 
-def list_features_json(*, db: Session, layer: LayerSpec, filters: dict[str, Any], bbox: BBoxFilter | None,
+def list_features_json(*, db: Session, layer: TableLayer, filters: dict[str, Any], bbox: BBoxFilter | None,
                        near: NearFilter | None = None, after_id: int | None, limit: int,
-                       masks: dict[str, str] | None = None, disclosure: Disclosure | None = None) -> FeaturePage:
+                       masks: dict[str, str] | None = None, disclosure: Disclosure | None = None,
+                       output: OutputCrs = STORAGE_OUTPUT) -> FeaturePage:
     """A page of features as ready GeoJSON built by PostgreSQL, in one row.
 
     Map views ask for up to a thousand features at a time; letting the database write the JSON
     and join the page avoids building a Python object, a driver row and a string per feature and
     keeps large pages fast. `masks` names, per field, the database function that hides it from
     this reader (e.g. phone numbers); `disclosure` names a field shown in full whose rows are to be
-    logged (never a masked one).
+    logged (never a masked one). `output` is the CRS the geometries are written in.
     """
     stmt = _json_page_statement(layer, tuple(sorted((masks or {}).items())), disclosure,
-                                _list_shape(filters, bbox, near, after_id))
+                                _list_shape(filters, bbox, near, after_id), output)
     ids, features, *disclosed = db.execute(stmt, _list_params(filters, bbox, near, after_id, limit)).one()
     return FeaturePage(ids=list(ids), features=features, disclosed=list(disclosed[0] or []) if disclosed else [])
 
 
-def list_features_for(*, db: Session, actor: Actor, layer: LayerSpec, filters: dict[str, Any],
+def list_features_for(*, db: Session, actor: Actor, layer: TableLayer, filters: dict[str, Any],
                       bbox: BBoxFilter | None, near: NearFilter | None = None, after_id: int | None,
-                      limit: int) -> FeaturePage:
+                      limit: int, output: OutputCrs = STORAGE_OUTPUT) -> FeaturePage:
     """A page as `actor` may see it: the layer's privacy rule (if any) masks in SQL what this reader
     may not see, and what it shows in full is logged in the same transaction."""
     privacy = layer.privacy
     disclosure = privacy.disclosure_for(actor) if privacy else None
     page = list_features_json(db=db, layer=layer, filters=filters, bbox=bbox, near=near, after_id=after_id,
                               limit=limit, masks=privacy.masks_for(actor) if privacy else None,
-                              disclosure=disclosure)
+                              disclosure=disclosure, output=output)
     if privacy is not None and disclosure is not None:
         privacy.log_disclosure(db, actor, page.disclosed)
     return page
+
+
+def count_features(*, db: Session, layer: TableLayer, filters: dict[str, Any], bbox: BBoxFilter | None,
+                   at_most: int) -> int | None:
+    """How many features a list's filters and box select, counting no further than `at_most` rows
+    (None beyond it): an exact number where it is cheap, never a scan of a whole large table."""
+    shape = _list_shape(filters, bbox, None, None)
+    capped = _matching(layer=layer, columns=[literal(1)], shape=shape).limit(at_most + 1).subquery("matched")
+    params = _list_params(filters, bbox, None, None, at_most)
+    params.pop("limit")
+    found = int(db.execute(select(func.count()).select_from(capped), params).scalar_one())
+    return found if found <= at_most else None
 
 
 def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, create_model
@@ -18,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from core.context import Actor
 from core.models import Base, ManagedRecord
 from core.permissions import Permission
+from gis.geo.crs import STORAGE_OUTPUT, OutputCrs
 from gis.layers import schemas
 
 POINT = frozenset({"Point"})
@@ -32,6 +34,16 @@ RECORD_PROPERTIES = ("version", "updated_at")
 # Called in the writer's transaction after a create, update or delete, with the row id and its
 # geometry before the change (None for a create): keeps derived data such as zones in step.
 AfterWrite = Callable[[Session, int, dict[str, Any] | None], None]
+
+
+@dataclass(frozen=True)
+class BBoxFilter:
+    """A checked box in EPSG:4326 (longitude, latitude)."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
 
 
 @dataclass(frozen=True)
@@ -121,15 +133,52 @@ class LayerSpec(Layer):
 KeyedFeatures = list[tuple[tuple[int, ...], str]]
 
 
+@dataclass(frozen=True)
+class PageQuery:
+    """A page of any layer as a generic client (OGC API Features) asks for it: property filters of
+    the layer's `filters` model, a box, the cursor key of the last feature seen, the output CRS."""
+
+    filters: dict[str, Any]
+    bbox: BBoxFilter | None
+    after: tuple[int, ...] | None
+    limit: int
+    on_date: date
+    output: OutputCrs = STORAGE_OUTPUT
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReadOnlyLayer(Layer):
     """Derived data: computed by the system, never written by clients or imports. Its `read`
-    function (called with `db=` and `query=`, the layer's own query) writes the page's features."""
+    function (called with `db=` and `query=`, the layer's own query) writes the page's features;
+    `page` (called with `db=` and `query=`, a `PageQuery`) does the same for generic clients, and
+    `feature_key` turns a feature's id back into its cursor key (None: no such feature can exist)."""
 
     model: type[Base]
     write_permission: ClassVar[None] = None
     properties: tuple[str, ...]
     read: Callable[..., KeyedFeatures]
+    page: Callable[..., KeyedFeatures]
+    feature_key: Callable[[str], tuple[int, ...] | None]
+    # The property filters `page` takes (a model of optional fields), if any.
+    filters: type[BaseModel] | None = None
 
 
-AnyLayer = LayerSpec | ReadOnlyLayer
+@dataclass(frozen=True, kw_only=True)
+class ReadOnlyTable(Layer):
+    """A table another domain owns and writes through its own workflow (cases), published read-only
+    through the generic list SQL (`gis.layers.service`): some of its columns, its `version` and
+    `updated_at`, filtered by the fields of `filters`. Never written through the layer service or imports."""
+
+    model: type[Base]
+    write_permission: ClassVar[None] = None
+    output_fields: tuple[str, ...]
+    filters: type[BaseModel]
+
+    @property
+    def properties(self) -> tuple[str, ...]:
+        return self.output_fields + RECORD_PROPERTIES
+
+
+# What the generic list SQL reads: a managed layer or a read-only table.
+TableLayer = LayerSpec | ReadOnlyTable
+AnyLayer = LayerSpec | ReadOnlyLayer | ReadOnlyTable

@@ -26,4 +26,5 @@ MANUAL_ZONES = LayerSpec(
 # force, with string ids ("derived-1", "manual-1") and a (source, id) cursor.
 DERIVED_ZONES = ReadOnlyLayer(
     name="zones", title="Protection zones in force (derived from lines, and manual)", model=LineZone,
-    geometry_types=POLYGON, read_permission=NETWORK_READ, properties=read.ZONE_PROPERTIES, read=read.list_zones_json)
+    geometry_types=POLYGON, read_permission=NETWORK_READ, properties=read.ZONE_PROPERTIES, read=read.list_zones_json,
+    page=read.zones_page, feature_key=read.zone_key, filters=read.ZoneFilters)

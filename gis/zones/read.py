@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.layers.service import BBoxFilter
-from gis.layers.spec import KeyedFeatures
+from core.bounds import DbInt
+from gis.geo.crs import STORAGE_OUTPUT, OutputCrs
+from gis.layers.spec import BBoxFilter, KeyedFeatures, PageQuery
 
 ZoneSource = Literal["derived", "manual"]
 
@@ -30,7 +32,8 @@ _ZONES = text("""
 SELECT rank, id, feature FROM (
     SELECT 0 AS rank, z.id, json_build_object(
         'type', 'Feature', 'id', 'derived-' || z.id,
-        'geometry', ST_AsGeoJSON(z.geom, 8)::json,
+        'geometry', ST_AsGeoJSON(CASE WHEN :lat_first THEN ST_FlipCoordinates(ST_Transform(z.geom, :srid))
+                                     ELSE ST_Transform(z.geom, :srid) END, 8)::json,
         'properties', json_build_object(
             'source', 'derived', 'line_id', z.line_id, 'line_external_id', l.external_id,
             'construction', l.construction, 'nominal_kv', z.nominal_kv, 'setting', z.setting,
@@ -45,7 +48,8 @@ SELECT rank, id, feature FROM (
     UNION ALL
     SELECT 1, m.id, json_build_object(
         'type', 'Feature', 'id', 'manual-' || m.id,
-        'geometry', ST_AsGeoJSON(m.geom, 8)::json,
+        'geometry', ST_AsGeoJSON(CASE WHEN :lat_first THEN ST_FlipCoordinates(ST_Transform(m.geom, :srid))
+                                     ELSE ST_Transform(m.geom, :srid) END, 8)::json,
         'properties', json_build_object(
             'source', 'manual', 'manual_zone_id', m.id, 'external_id', m.external_id, 'name', m.name,
             'zone_type', m.zone_type, 'authority', m.authority, 'reason', m.reason,
@@ -69,6 +73,7 @@ class ZoneQuery:
     on_date: date
     after: tuple[int, ...] | None  # (source rank, id) of the last zone of the previous page
     limit: int
+    output: OutputCrs = STORAGE_OUTPUT  # ST_Transform to EPSG:4326 itself changes nothing
 
 
 def list_zones_json(*, db: Session, query: ZoneQuery) -> KeyedFeatures:
@@ -80,5 +85,34 @@ def list_zones_json(*, db: Session, query: ZoneQuery) -> KeyedFeatures:
         "line_id": query.line_id, "has_bbox": box is not None,
         "x0": box.min_lon if box else 0, "y0": box.min_lat if box else 0,
         "x1": box.max_lon if box else 0, "y1": box.max_lat if box else 0,
-        "on_date": query.on_date, "after_rank": after_rank, "after_id": after_id, "limit": query.limit})
+        "on_date": query.on_date, "after_rank": after_rank, "after_id": after_id, "limit": query.limit,
+        "srid": query.output.epsg, "lat_first": query.output.lat_first})
     return [((rank, zone_id), feature) for rank, zone_id, feature in rows]
+
+
+SOURCE_RANKS: dict[str, int] = {"derived": 0, "manual": 1}
+
+
+class ZoneFilters(BaseModel):
+    """The property filters of the zones layer for generic clients (the /zones route's own)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: ZoneSource | None = None
+    line_id: DbInt | None = None
+
+
+def zones_page(*, db: Session, query: PageQuery) -> KeyedFeatures:
+    """A page of the zones in force on `query.on_date` for a generic client (OGC API Features)."""
+    filters = ZoneFilters.model_validate(query.filters)
+    return list_zones_json(db=db, query=ZoneQuery(bbox=query.bbox, source=filters.source, line_id=filters.line_id,
+                                                  on_date=query.on_date, after=query.after, limit=query.limit,
+                                                  output=query.output))
+
+
+def zone_key(feature_id: str) -> tuple[int, ...] | None:
+    """The cursor key of a zone's feature id ("derived-7" -> (0, 7)); None for an id no zone has."""
+    source, _, number = feature_id.partition("-")
+    if source not in SOURCE_RANKS or not number.isascii() or not number.isdigit() or len(number) > 18:
+        return None
+    return SOURCE_RANKS[source], int(number)

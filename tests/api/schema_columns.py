@@ -37,6 +37,7 @@ HOME_TABLES: dict[str, str] = {
     "ReadingIn": "meter_readings", "RoundIn": "reading_rounds",
     "PushItemIn": "sync_mutations",
     "PlanIn": "inspection_plans",
+    "PersonalTokenIn": "personal_access_tokens",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").

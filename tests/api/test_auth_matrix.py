@@ -125,7 +125,17 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/inspection-plans"): frozenset({Role.admin}),
     ("GET", "/api/v1/inspection-plans/{code}"): frozenset({Role.admin}),
     ("PUT", "/api/v1/inspection-plans/{code}"): frozenset({Role.admin}),
+    # Everyone signed in keeps their own personal access tokens (tests/core/users/test_personal_tokens.py).
+    ("POST", "/api/v1/users/me/tokens"): ALL,
+    ("GET", "/api/v1/users/me/tokens"): ALL,
+    ("DELETE", "/api/v1/users/me/tokens/{token_id}"): ALL,
 }
+# OGC API Features (issue 10): every signed-in user; each collection then needs its layer's read
+# permission (tests/gis/layers/test_features_gdal.py).
+for _ogc_path in ("/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collection_id}",
+                  "/ogc/collections/{collection_id}/queryables", "/ogc/collections/{collection_id}/items",
+                  "/ogc/collections/{collection_id}/items/{feature_id}"):
+    EXPECTED[("GET", _ogc_path)] = ALL
 # Sync push (h/syncpush): a push needs a device token, so with a person's token (this walk) every role
 # is refused; a device pushes as its inspector (tests/inspections/sync). The dispatch desk settles the rest.
 SYNC_DESK = frozenset({Role.admin, Role.dispatcher, Role.supervisor})

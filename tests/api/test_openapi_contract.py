@@ -43,9 +43,13 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
 def test_operations_that_need_a_token_document_401_403_and_422(document: dict[str, Any]) -> None:
     secured = [(path, method, op) for path, method, op in operations(document) if op.get("security")]
     assert len(secured) > 60
-    # Signing out and changing one's own password are open to every signed-in user: no 403 to document.
-    # So is the map style: it lists, for each reader, the tile layers that reader may see.
-    every_signed_in_user = {"/api/v1/auth/sign-out", "/api/v1/auth/password", "/tiles/style.json"}
+    # Signing out and changing one's own password are open to every signed-in user: no 403 to document
+    # (but a personal access token may not: they document 403 for it). So are one's own tokens, the
+    # OGC API's documents that name no collection, and the map style (it lists, for each reader, the
+    # tile layers that reader may see).
+    every_signed_in_user = {"/api/v1/auth/sign-out", "/api/v1/auth/password", "/api/v1/users/me/tokens",
+                            "/api/v1/users/me/tokens/{token_id}", "/ogc", "/ogc/conformance", "/ogc/collections",
+                            "/tiles/style.json"}
     missing = [f"{method} {path}" for path, method, op in secured
                if not ({"401", "422"} if path in every_signed_in_user else {"401", "403", "422"}) <= set(op["responses"])]
     assert missing == []

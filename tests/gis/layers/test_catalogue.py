@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from core.errors import InvalidInput
 from gis.imports import geofile
 from gis.layers.catalogue import all_layers, managed_layers
-from gis.layers.spec import LayerSpec, ReadOnlyLayer
+from gis.layers.spec import LayerSpec, ReadOnlyLayer, ReadOnlyTable
 
 B = "/api/v1"
 GEOJSON = "application/geo+json"
@@ -22,6 +22,9 @@ SERVED_COLLECTIONS = {
     f"{B}/customers": "customers", f"{B}/zones": "zones", f"{B}/zones/manual": "manual",
     f"{B}/zones/built_up_areas": "built_up_areas",
 }
+# Layers published only to map clients (OGC API Features, tiles): cases are read as records at
+# /api/v1/cases and written through their workflow, never as a GeoJSON layer there.
+MAP_ONLY = {"cases"}
 
 
 def test_every_layer_is_listed_once_under_a_unique_name() -> None:
@@ -29,7 +32,7 @@ def test_every_layer_is_listed_once_under_a_unique_name() -> None:
     assert len({id(layer) for layer in layers}) == len(layers)
     names = Counter(layer.name for layer in layers)
     assert [name for name, count in names.items() if count > 1] == []
-    assert set(names) == set(SERVED_COLLECTIONS.values())
+    assert set(names) == set(SERVED_COLLECTIONS.values()) | MAP_ONLY
 
 
 def test_each_layer_says_what_tiles_and_features_need() -> None:
@@ -40,7 +43,7 @@ def test_each_layer_says_what_tiles_and_features_need() -> None:
             assert layer.write_permission is not None
             assert {"external_id", "version", "updated_at"} <= set(layer.properties)
         else:
-            assert isinstance(layer, ReadOnlyLayer) and layer.write_permission is None
+            assert isinstance(layer, ReadOnlyLayer | ReadOnlyTable) and layer.write_permission is None
     customers = next(layer for layer in all_layers() if layer.name == "customers")
     assert customers.privacy is not None and "contact_phone" in customers.properties
 
