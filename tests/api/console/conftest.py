@@ -33,7 +33,7 @@ WAIT_S = 30  # software WebGL on a shared machine: generous, and only reached wh
 RENDERED_IDS = """
 const map = window.gw.map;
 return [...new Set(map.queryRenderedFeatures()
-  .filter((f) => (f.sourceLayer || f.source) === arguments[0] && f.layer.id.indexOf("gw-") !== 0)
+  .filter((f) => f.sourceLayer === arguments[0] && f.layer.id.indexOf("gw-") !== 0)
   .map((f) => Number(f.properties.id !== undefined ? f.properties.id : f.id)))];
 """
 MAP_SETTLED = ("return Boolean(window.gw && window.gw.ready && window.gw.map.loaded() && !window.gw.map.isMoving()"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -35,8 +36,11 @@ def demo_grid(owner_engine: Engine) -> Iterator[None]:
 
 
 @pytest.fixture
-def desk(client: TestClient, staff: dict[str, Person], demo_grid: None) -> Desk:
-    return Desk(client, staff)
+def desk(app: FastAPI, staff: dict[str, Person], demo_grid: None) -> Iterator[Desk]:
+    """The case desk of tests/cases, setting up cases through the API. It checks strong ETags, which
+    only uncompressed answers carry (a compressed one's is weak): it asks for identity encoding."""
+    with TestClient(app, raise_server_exceptions=False, headers={"Accept-Encoding": "identity"}) as plain:
+        yield Desk(plain, staff)
 
 
 def ids(engine: Engine, table: str) -> set[int]:
