@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import Settings
 from tests.api.live_server import serve
 from tests.conftest import Person, ensure_role_users, sign_in_people
+from tests.gis.network.demo_grid import demo_grid
+
+__all__ = ["Console", "demo_grid"]  # demo_grid: the SimBench grid the console is tried on, a fixture
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -20,19 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from gis.network.topology import ElementType
 from tests.api.console.conftest import Console
 from tests.cases.conftest import Desk, connection_body
-from tests.conftest import Person, truncate_data
-from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off, load_demo_grid
+from tests.conftest import Person
+from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off
 
 SHARED_DATA = True
 SAME_SPOT_M = 0.5  # switches this close are under one click
 TRIANGLE_DEG = 0.0001  # about 10 m: the drawn site straddles the line
-
-
-@pytest.fixture(scope="module")
-def demo_grid(owner_engine: Engine) -> Iterator[None]:
-    load_demo_grid(owner_engine)
-    yield
-    truncate_data(owner_engine)
 
 
 @pytest.fixture
