@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.network.topology import ElementType
+from tests.api.console.conftest import MAP_SETTLED
 from tests.api.console.conftest import Console
 from tests.cases.conftest import Desk, connection_body
 from tests.conftest import Person
@@ -182,6 +183,8 @@ def test_the_case_queue_moves_a_case_one_step(console: Console, staff: dict[str,
     assert case["state"] == "screened"
 
     console.sign_in("test-dispatcher", "dispatcher-password")
+    console.jump(lon, lat, 16)
+    assert case["id"] in console.wait_rendered("cases"), "the open case is on the map"
     console.tab("cases")
     entry = console.wait(lambda d: d.find_elements(By.CSS_SELECTOR, f'#case-list li[data-id="{case["id"]}"]'),
                          "the queue lists the case")[0]
@@ -250,3 +253,15 @@ def test_a_crews_position_arrives_on_the_dispatchers_map_live(
         "const done = arguments[0]; window.gw.map.getSource('gw-live').getData()"
         ".then((d) => done(d.features.filter((f) => f.properties.kind === 'crew')));")
     assert [(c["properties"]["id"], c["geometry"]["coordinates"]) for c in crews] == [(inspector.id, [lon, lat])]
+
+
+def test_the_console_speaks_chinese_from_its_text_files(console: Console, staff: dict[str, Person],
+                                                        demo_grid: None) -> None:
+    console.sign_in("test-approver", "approver-password")
+    Select(console.element("language")).select_by_value("zh")
+
+    console.wait(lambda d: console.js("return document.documentElement.lang;") == "zh" and console.js(MAP_SETTLED),
+                 "the page comes back in Chinese")
+    assert console.text_of("who") == "test-approver · 审批员"
+    assert [tab.text for tab in console.driver.find_elements(By.CSS_SELECTOR, "aside nav button")] == [
+        "设备", "安全距离校核", "工单", "现场作业"]
