@@ -18,8 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.network.topology import ElementType
-from tests.api.console.conftest import MAP_SETTLED
-from tests.api.console.conftest import Console
+from tests.api.console.conftest import MAP_SETTLED, Console
 from tests.cases.conftest import Desk, connection_body
 from tests.conftest import Person
 from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off
