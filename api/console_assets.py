@@ -4,7 +4,7 @@ texts (api/console/), and MapLibre GL JS's browser build from the npm package `.
 package manifests, no other package's files, no path that climbs out (`..`, symlinks).
 
 A file is answered as one body (not streamed), so that the app's compression applies (MapLibre's
-script is 1 MB, a quarter of that with brotli), with an ETag of its content that browsers
+script is 1 MB, under a third of that with brotli), with an ETag of its content that browsers
 revalidate on each load (304 when unchanged). Contents are kept in memory while the file's size and
 modification time stay the same."""
 
