@@ -47,7 +47,7 @@ export function setData(map, source, data) {
 // its tiles are fetched again (a tile that did not change answers 304).
 export function refreshNetwork(map) {
   for (const [id, source] of Object.entries(map.getStyle().sources)) {
-    if (source.type === "vector" && typeof map.getSource(id).reload === "function") map.getSource(id).reload();
+    if (source.type === "vector") map.refreshTiles(id);
   }
 }
 

@@ -133,11 +133,14 @@ def test_clicking_a_switch_shows_what_it_feeds_and_opening_it_changes_the_trace(
         assert client.get(f"/api/v1/network/switches/{switch_id}", headers=headers).json()["properties"]["is_open"]
         assert console.js("return window.gw.map.getFilter('gw-trace-transformers')[2][1];") == []
         console.wait(lambda d: toggle.text == "Close switch")
+        console.wait(lambda d: (console.drawn("switches", switch_id) or {}).get("is_open") is True,
+                     "the map draws the switch open (its tile was fetched again)")
     finally:
         toggle.click()
         console.wait(lambda d: summary.get_attribute("data-customers") == str(expected["customer_count"]),
                      "closing it again restores the trace")
     assert client.get(f"/api/v1/network/switches/{switch_id}", headers=headers).json()["properties"]["is_open"] is False
+    console.wait(lambda d: (console.drawn("switches", switch_id) or {}).get("is_open") is False, "and closed again")
 
 
 def test_a_drawn_polygon_is_screened_with_each_findings_distances_and_nearest_points(
