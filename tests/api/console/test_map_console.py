@@ -143,6 +143,19 @@ def test_clicking_a_switch_shows_what_it_feeds_and_opening_it_changes_the_trace(
     console.wait(lambda d: (console.drawn("switches", switch_id) or {}).get("is_open") is False, "and closed again")
 
 
+def test_an_inspector_reads_a_switch_and_its_trace_but_is_offered_no_toggle(
+        console: Console, staff: dict[str, Person], demo_grid: None, owner_engine: Engine) -> None:
+    switch_id = min(ids(owner_engine, "switches"))
+    console.sign_in("test-inspector", "inspector-password")
+    console.js("window.gw.openAsset(window.gw.map, 'switches', arguments[0]);", switch_id)
+
+    title = console.element("asset-title")
+    console.wait(lambda d: title.get_attribute("data-id") == str(switch_id), "the switch opens")
+    console.wait(lambda d: console.element("trace-summary").get_attribute("data-customers") is not None, "with its trace")
+    assert console.element("asset-properties").text
+    assert not console.element("switch-toggle").is_displayed()
+
+
 def test_a_drawn_polygon_is_screened_with_each_findings_distances_and_nearest_points(
         console: Console, staff: dict[str, Person], demo_grid: None, owner_engine: Engine, client: TestClient) -> None:
     line_id, (lon, lat) = a_line_point(owner_engine)
