@@ -18,6 +18,8 @@ from gis.layers.tiles.grid import TileId, tile_id
 from gis.layers.tiles.settings import tile_settings
 from gis.layers.tiles.spec import TileLayer
 
+# Dependencies and handlers that do no I/O are `async def`: each plain `def` is a trip through the
+# thread pool, and on a warm tile those trips cost more than the tile (see api.dependencies).
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
 # Tiles change with the data: a browser keeps its copy but asks each time (If-None-Match -> 304).
@@ -29,7 +31,7 @@ def _layers(request: Request) -> dict[str, TileLayer]:
     return layers
 
 
-def require_layer_read(request: Request, actor: CurrentActor,
+async def require_layer_read(request: Request, actor: CurrentActor,
                    layer: Annotated[str, Path(description="A tile layer, e.g. lines")]) -> TileLayer:
     """The tile layer named in the path, if the reader may read it (403 otherwise)."""
     found = _layers(request).get(layer)
@@ -43,14 +45,14 @@ def require_layer_read(request: Request, actor: CurrentActor,
 ReadableLayer = Annotated[TileLayer, Depends(require_layer_read)]
 
 
-def tile_coordinates(settings: AppSettings, z: Annotated[DbInt, Path()], x: Annotated[DbInt, Path()],
+async def tile_coordinates(settings: AppSettings, z: Annotated[DbInt, Path()], x: Annotated[DbInt, Path()],
                      y: Annotated[DbInt, Path()]) -> TileId:
     """A tile on the grid (404 otherwise); bounded to 64 bits like every integer a client sends."""
     return tile_id(z=z, x=x, y=y, max_zoom=tile_settings(settings).max_zoom)
 
 
 @router.get("/style.json", summary="MapLibre style of every tile layer the reader may see")
-def style(request: Request, actor: CurrentActor) -> dict[str, object]:
+async def style(request: Request, actor: CurrentActor) -> dict[str, object]:
     return documents.style(layers=_readable(request, actor), base_url=str(request.base_url))
 
 
@@ -59,7 +61,7 @@ def _readable(request: Request, actor: Actor) -> dict[str, TileLayer]:
 
 
 @router.get("/{layer}.json", summary="TileJSON of one tile layer")
-def layer_tilejson(request: Request, layer: ReadableLayer) -> dict[str, object]:
+async def layer_tilejson(request: Request, layer: ReadableLayer) -> dict[str, object]:
     return documents.tilejson(layer=layer, base_url=str(request.base_url))
 
 

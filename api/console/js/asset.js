@@ -50,7 +50,8 @@ async function toggleSwitch(map) {
     headers: { "If-Match": etag }, json: { properties: { is_open: !properties.is_open } } });
   current = { layer, id, etag: response.headers.get("ETag"), properties: data.properties };
   render(map, data);
-  await Promise.all([trace(map, layer, id), refreshNetwork(map)]);
+  refreshNetwork(map);
+  await trace(map, layer, id);
 }
 
 function render(map, feature) {

@@ -1,5 +1,5 @@
 // The map's layers by their tile layer name (the MVT source-layer of GET /tiles/style.json) and
-// where the API keeps each one's features, for the properties panel and the fallback map.
+// where the API keeps each one's features, for the properties panel.
 export const TILE_LAYERS = ["zones", "built_up_areas", "manual", "lines", "poles", "substations",
   "transformers", "switches", "customers", "cases"];
 
@@ -17,10 +17,9 @@ export const FEATURE_PATHS = {
 // Which layers a downstream trace starts from, and the element type the trace API names them by.
 export const TRACE_TYPES = { lines: "line", switches: "switch", transformers: "transformer" };
 
-// The tile layer a rendered feature belongs to: its source-layer (vector tiles) or, on the
-// fallback map, its GeoJSON source, which carries the same name.
+// The tile layer a rendered feature belongs to: its source-layer.
 export function layerOf(feature) {
-  return feature.sourceLayer || feature.source;
+  return feature.sourceLayer;
 }
 
 export function featureId(feature) {
@@ -28,16 +27,16 @@ export function featureId(feature) {
   return id === undefined || id === null ? null : Number(id);
 }
 
-// {source, "source-layer"} of the style's data for a tile layer, to draw highlights over it.
+// {source, "source-layer"} of the style's data for a tile layer, to draw highlights over it
+// (null when the reader's style lacks the layer: customers need customers:read).
 export function sourceOf(map, name) {
   const layer = map.getStyle().layers.find((l) => l["source-layer"] === name);
-  if (layer) return { source: layer.source, "source-layer": name };
-  return map.getSource(name) ? { source: name } : null;
+  return layer ? { source: layer.source, "source-layer": name } : null;
 }
 
 // Style layers the user can click: every layer drawn from one of the tile layers.
 export function interactiveLayers(map) {
   return map.getStyle().layers
-    .filter((l) => TILE_LAYERS.includes(l["source-layer"] || l.source))
+    .filter((l) => TILE_LAYERS.includes(l["source-layer"]))
     .map((l) => l.id);
 }

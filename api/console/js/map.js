@@ -1,22 +1,12 @@
 // The map: the style from GET /tiles/style.json (tile requests get the Authorization header
 // through transformRequest), the console's own overlays on top, and the view fitted to the network.
 import { authHeaders, request, getJson } from "./api.js";
-import { fallbackStyle, installFallback } from "./fallback.js";
 import { sourceOf } from "./layers.js";
 
 const TILES = `${location.origin}/tiles/`;
 const EMPTY = { type: "FeatureCollection", features: [] };
 const NOTHING = ["literal", []];
 const HIGHLIGHT = "#ff00ff";
-
-async function loadStyle() {
-  try {
-    return { style: (await request("/tiles/style.json")).data, tiled: true };
-  } catch (error) {
-    if (error.status !== 404) throw error;
-    return { style: fallbackStyle(), tiled: false };
-  }
-}
 
 function geojsonSource(map, id) {
   map.addSource(id, { type: "geojson", data: EMPTY });
@@ -53,13 +43,12 @@ export function setData(map, source, data) {
   map.getSource(source).setData(data || EMPTY);
 }
 
-// After an edit through the console (a switch toggled), the map shows the network as it now is.
+// After an edit through the console (a switch toggled), the map shows the network as it now is:
+// its tiles are fetched again (a tile that did not change answers 304).
 export function refreshNetwork(map) {
-  if (map.gwRefresh) return map.gwRefresh();
   for (const [id, source] of Object.entries(map.getStyle().sources)) {
-    if (source.type === "vector" && typeof map.getSource(id).reload === "function") map.getSource(id).reload();
+    if (source.type === "vector") map.refreshTiles(id);
   }
-  return Promise.resolve();
 }
 
 export function highlight(map, name, ids) {
@@ -80,7 +69,8 @@ async function fitToNetwork(map) {
 }
 
 export async function createMap(container) {
-  const { style, tiled } = await loadStyle();
+  // Fetched here rather than by MapLibre so that a failure (an expired token) reaches the page.
+  const { data: style } = await request("/tiles/style.json");
   const map = new maplibregl.Map({
     container, style, center: [117.28, 31.86], zoom: 11, attributionControl: false,
     transformRequest: (url) => (url.startsWith(TILES) ? { url, headers: authHeaders() } : { url }),
@@ -89,7 +79,5 @@ export async function createMap(container) {
   await new Promise((resolve) => map.once("load", resolve));
   addOverlays(map);
   await fitToNetwork(map);
-  if (!tiled) await installFallback(map);
-  map.gwTiled = tiled;
   return map;
 }

@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import Settings
 from tests.api.live_server import serve
 from tests.conftest import Person, ensure_role_users, sign_in_people
+from tests.gis.network.demo_grid import demo_grid
+
+__all__ = ["Console", "demo_grid"]  # demo_grid: the SimBench grid the console is tried on, a fixture
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -33,8 +36,14 @@ WAIT_S = 30  # software WebGL on a shared machine: generous, and only reached wh
 RENDERED_IDS = """
 const map = window.gw.map;
 return [...new Set(map.queryRenderedFeatures()
-  .filter((f) => (f.sourceLayer || f.source) === arguments[0] && f.layer.id.indexOf("gw-") !== 0)
+  .filter((f) => f.sourceLayer === arguments[0] && f.layer.id.indexOf("gw-") !== 0)
   .map((f) => Number(f.properties.id !== undefined ? f.properties.id : f.id)))];
+"""
+# One drawn feature's tile properties: what the map shows of it now.
+DRAWN_PROPERTIES = """
+const found = window.gw.map.queryRenderedFeatures()
+  .find((f) => f.sourceLayer === arguments[0] && f.layer.id.indexOf("gw-") !== 0 && Number(f.properties.id) === arguments[1]);
+return found ? found.properties : null;
 """
 MAP_SETTLED = ("return Boolean(window.gw && window.gw.ready && window.gw.map.loaded() && !window.gw.map.isMoving()"
                " && window.gw.map.areTilesLoaded());")
@@ -79,6 +88,10 @@ class Console:
 
     def rendered(self, layer: str) -> set[int]:
         return {int(i) for i in self.js(RENDERED_IDS, layer)}
+
+    def drawn(self, layer: str, feature_id: int) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.js(DRAWN_PROPERTIES, layer, feature_id)
+        return found
 
     def wait_rendered(self, layer: str) -> set[int]:
         return set(self.wait(lambda d: self.rendered(layer), f"the map draws {layer}"))

@@ -5,7 +5,6 @@ page shows or what the map itself has drawn, and compares it with the API and th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,25 +16,19 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.network.topology import ElementType
-from tests.api.console.conftest import Console
+from tests.api.console.conftest import MAP_SETTLED, Console
 from tests.cases.conftest import Desk, connection_body
-from tests.conftest import Person, truncate_data
-from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off, load_demo_grid
+from tests.conftest import Person
+from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off
 
 SHARED_DATA = True
 SAME_SPOT_M = 0.5  # switches this close are under one click
 TRIANGLE_DEG = 0.0001  # about 10 m: the drawn site straddles the line
 
 
-@pytest.fixture(scope="module")
-def demo_grid(owner_engine: Engine) -> Iterator[None]:
-    load_demo_grid(owner_engine)
-    yield
-    truncate_data(owner_engine)
-
-
 @pytest.fixture
 def desk(client: TestClient, staff: dict[str, Person], demo_grid: None) -> Desk:
+    """The case desk of tests/cases, setting up cases through the API as the approval officers do."""
     return Desk(client, staff)
 
 
@@ -136,11 +129,27 @@ def test_clicking_a_switch_shows_what_it_feeds_and_opening_it_changes_the_trace(
         assert client.get(f"/api/v1/network/switches/{switch_id}", headers=headers).json()["properties"]["is_open"]
         assert console.js("return window.gw.map.getFilter('gw-trace-transformers')[2][1];") == []
         console.wait(lambda d: toggle.text == "Close switch")
+        console.wait(lambda d: (console.drawn("switches", switch_id) or {}).get("is_open") is True,
+                     "the map draws the switch open (its tile was fetched again)")
     finally:
         toggle.click()
         console.wait(lambda d: summary.get_attribute("data-customers") == str(expected["customer_count"]),
                      "closing it again restores the trace")
     assert client.get(f"/api/v1/network/switches/{switch_id}", headers=headers).json()["properties"]["is_open"] is False
+    console.wait(lambda d: (console.drawn("switches", switch_id) or {}).get("is_open") is False, "and closed again")
+
+
+def test_an_inspector_reads_a_switch_and_its_trace_but_is_offered_no_toggle(
+        console: Console, staff: dict[str, Person], demo_grid: None, owner_engine: Engine) -> None:
+    switch_id = min(ids(owner_engine, "switches"))
+    console.sign_in("test-inspector", "inspector-password")
+    console.js("window.gw.openAsset(window.gw.map, 'switches', arguments[0]);", switch_id)
+
+    title = console.element("asset-title")
+    console.wait(lambda d: title.get_attribute("data-id") == str(switch_id), "the switch opens")
+    console.wait(lambda d: console.element("trace-summary").get_attribute("data-customers") is not None, "with its trace")
+    assert console.element("asset-properties").text
+    assert not console.element("switch-toggle").is_displayed()
 
 
 def test_a_drawn_polygon_is_screened_with_each_findings_distances_and_nearest_points(
@@ -185,6 +194,8 @@ def test_the_case_queue_moves_a_case_one_step(console: Console, staff: dict[str,
     assert case["state"] == "screened"
 
     console.sign_in("test-dispatcher", "dispatcher-password")
+    console.jump(lon, lat, 16)
+    assert case["id"] in console.wait_rendered("cases"), "the open case is on the map"
     console.tab("cases")
     entry = console.wait(lambda d: d.find_elements(By.CSS_SELECTOR, f'#case-list li[data-id="{case["id"]}"]'),
                          "the queue lists the case")[0]
@@ -253,3 +264,15 @@ def test_a_crews_position_arrives_on_the_dispatchers_map_live(
         "const done = arguments[0]; window.gw.map.getSource('gw-live').getData()"
         ".then((d) => done(d.features.filter((f) => f.properties.kind === 'crew')));")
     assert [(c["properties"]["id"], c["geometry"]["coordinates"]) for c in crews] == [(inspector.id, [lon, lat])]
+
+
+def test_the_console_speaks_chinese_from_its_text_files(console: Console, staff: dict[str, Person],
+                                                        demo_grid: None) -> None:
+    console.sign_in("test-approver", "approver-password")
+    Select(console.element("language")).select_by_value("zh")
+
+    console.wait(lambda d: console.js("return document.documentElement.lang;") == "zh" and console.js(MAP_SETTLED),
+                 "the page comes back in Chinese")
+    assert console.text_of("who") == "test-approver · 审批员"
+    assert [tab.text for tab in console.driver.find_elements(By.CSS_SELECTOR, "aside nav button")] == [
+        "设备", "安全距离校核", "工单", "现场作业"]

@@ -3,6 +3,9 @@ the elements of it whose loss cuts customers off (the ones a trace and a switch 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +23,14 @@ def load_demo_grid(owner_engine: Engine) -> None:
     """Empty tables, then the demo grid imported as the schema owner."""
     truncate_data(owner_engine)
     import_simbench(engine=owner_engine, source_dir=default_source_dir(), subnet=SUBNET, actor=Actor.system("tests"))
+
+
+@pytest.fixture(scope="module")
+def demo_grid(owner_engine: Engine) -> Iterator[None]:
+    """The demo grid for one module's tests (a module with `SHARED_DATA = True`), emptied after it."""
+    load_demo_grid(owner_engine)
+    yield
+    truncate_data(owner_engine)
 
 
 def customers_cut_off(session_factory: sessionmaker[Session], element: ElementType) -> dict[int, int]:

@@ -20,17 +20,9 @@ from api.app import create_app
 from core.permissions import Role
 from core.settings import Settings
 from gis.network.topology import ElementType, Graph, GraphCache, load_graph
-from tests.conftest import truncate_data
-from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off, load_demo_grid
+from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off
 
 SHARED_DATA = True
-
-
-@pytest.fixture(scope="module")
-def demo_grid(owner_engine: Engine) -> Iterator[None]:
-    load_demo_grid(owner_engine)
-    yield
-    truncate_data(owner_engine)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ the same customers, though it only holds the demo grid and computes it its own w
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from core.context import Actor
 from core.permissions import Role
-from gis.imports.simbench import default_source_dir, import_simbench
-from tests.conftest import truncate_data
+from gis.imports.simbench import default_source_dir
+from tests.gis.network.demo_grid import SUBNET
 
 SHARED_DATA = True
-SUBNET = "MV1.101"
 
 
 def _rows(directory: Path, name: str) -> list[dict[str, str]]:
@@ -82,14 +80,6 @@ def reference() -> ReferenceGrid:
             customers_at.setdefault(row["node"], []).append(row["id"])
     node_substation = {row["id"]: row["substation"] for row in _rows(directory, "Node") if row["substation"] != "NULL"}
     return ReferenceGrid(graph, infeeds, customers_at, lines, switches, node_substation, edge_ends)
-
-
-@pytest.fixture(scope="module")
-def demo_grid(owner_engine: Engine) -> Iterator[None]:
-    truncate_data(owner_engine)
-    import_simbench(engine=owner_engine, source_dir=default_source_dir(), subnet=SUBNET, actor=Actor.system("tests"))
-    yield
-    truncate_data(owner_engine)
 
 
 def _id_of(engine: Engine, table: str, external_id: str) -> int:
