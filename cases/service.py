@@ -335,6 +335,7 @@ class CaseFilter:
     kind: str | None = None
     owner_id: int | None = None
     overdue_at: datetime | None = None  # only cases whose deadline passed before this moment
+    department: str | None = None
     after_id: int | None = None
     limit: int = 100
 
@@ -349,6 +350,8 @@ def list_cases(*, db: Session, query: CaseFilter) -> list[Case]:
         stmt = stmt.where(Case.owner_id == query.owner_id)
     if query.overdue_at is not None:
         stmt = stmt.where(Case.deadline_at < query.overdue_at, Case.state.not_in([s.value for s in TERMINAL]))
+    if query.department:
+        stmt = stmt.where(Case.department == query.department)
     if query.after_id:
         stmt = stmt.where(Case.id > query.after_id)
     return list(db.scalars(stmt.order_by(Case.id).limit(query.limit)))

@@ -13,10 +13,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cases import registration, service
+from cases.policy import case_policy
 from cases.presentation import case_out_of, case_outs
 from cases.schemas import ActionIn, CaseIn, CaseOut, EncroachmentIn
 from cases.workflow import Action, CaseKind, State
 from core.context import Actor
+from core.errors import InvalidInput
 from core.fingerprint import Submitted
 from core.settings import Settings
 from core.storage import ObjectStorage
@@ -54,15 +56,23 @@ class CaseQuery:
     kind: CaseKind | None = None
     owner_id: int | None = None
     overdue: bool = False  # only open cases past their deadline at the time of the request
+    department: str | None = None  # a department's code in the case policy
 
 
 def list_cases(*, db: Session, actor: Actor, query: CaseQuery, after_id: int | None, limit: int,
                now: datetime) -> list[CaseOut]:
     """One page of cases in id order (the `limit` cases after id `after_id`), as `actor` may see
-    them at `now`."""
+    them at `now`. A department the case policy does not name is refused, not an empty page: a
+    dispatcher's typo must not look like a quiet queue."""
+    departments = case_policy().departments
+    if query.department is not None and query.department not in departments:
+        raise InvalidInput(f"Unknown department {query.department!r}; the case policy names: "
+                           + ", ".join(sorted(departments)) + ".",
+                           errors=[{"field": "department", "message": "not a department of the case policy"}])
     found = service.list_cases(db=db, query=service.CaseFilter(
         state=query.state.value if query.state else None, kind=query.kind.value if query.kind else None,
-        owner_id=query.owner_id, overdue_at=now if query.overdue else None, after_id=after_id, limit=limit))
+        owner_id=query.owner_id, overdue_at=now if query.overdue else None, department=query.department,
+        after_id=after_id, limit=limit))
     return case_outs(db=db, actor=actor, cases=found, now=now)
 
 

@@ -73,8 +73,11 @@ async def case_query(state: Annotated[State | None, Query()] = None,
                      kind: Annotated[CaseKind | None, Query()] = None,
                      owner_id: Annotated[DbInt | None, Query(ge=1)] = None,
                      overdue: Annotated[bool, Query(description="Only open cases past their deadline")] = False,
+                     department: Annotated[str | None, Query(
+                         max_length=60, description="Only cases of this department: its code in the case policy, "
+                                                    "e.g. safety_department")] = None,
                      ) -> CaseQuery:
-    return CaseQuery(state=state, kind=kind, owner_id=owner_id, overdue=overdue)
+    return CaseQuery(state=state, kind=kind, owner_id=owner_id, overdue=overdue, department=department)
 
 
 CaseFilters = Annotated[CaseQuery, Depends(case_query)]

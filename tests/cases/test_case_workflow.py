@@ -122,6 +122,21 @@ def test_request_is_routed_by_size_to_its_department_with_its_survey_deadline(
     assert case["remaining"]["working_days"] == survey_days
 
 
+def test_the_queue_lists_one_departments_cases_and_refuses_a_department_it_does_not_know(desk: Desk) -> None:
+    small = desk.register(connection_body(load_kw=10.0))
+    permit = desk.register(construction_body(FAR))
+    headers = desk.people["approver"].headers
+
+    safety = desk.client.get("/api/v1/cases", params={"department": "safety_department"}, headers=headers)
+    unknown = desk.client.get("/api/v1/cases", params={"department": "safety_dept"}, headers=headers)
+
+    assert safety.status_code == 200, safety.text
+    assert [c["id"] for c in safety.json()["items"]] == [permit["id"]]
+    assert small["department"]["code"] == "customer_service_centre"
+    assert unknown.status_code == 422
+    assert "safety_department" in unknown.json()["detail"]
+
+
 BOWTIE = {"type": "Polygon", "coordinates": [[[NEAR[0] - 1e-4, NEAR[1] - 1e-4], [NEAR[0] + 1e-4, NEAR[1] + 1e-4],
                                               [NEAR[0] + 1e-4, NEAR[1] - 1e-4], [NEAR[0] - 1e-4, NEAR[1] + 1e-4],
                                               [NEAR[0] - 1e-4, NEAR[1] - 1e-4]]]}

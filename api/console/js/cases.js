@@ -26,6 +26,7 @@ function filters() {
   const query = new URLSearchParams({ limit: String(PAGE) });
   if ($("case-state").value) query.set("state", $("case-state").value);
   if ($("case-overdue").checked) query.set("overdue", "true");
+  if ($("case-department").value) query.set("department", $("case-department").value);
   return query;
 }
 
@@ -37,15 +38,14 @@ function caseLine(c) {
     on: { click: () => openCase(c.id).catch(showError) } });
 }
 
-// The list endpoint has no department filter: the queue filters the loaded pages by department.
+// The department choices grow with the departments seen in loaded pages; the API filters by them.
 function renderList() {
-  const department = $("case-department").value;
   const departments = new Map(items.map((c) => [c.department.code, c.department.name]));
   const select = $("case-department");
   for (const [code, name] of departments) {
     if (![...select.options].some((o) => o.value === code)) select.append(el("option", { text: name, attrs: { value: code } }));
   }
-  $("case-list").replaceChildren(...items.filter((c) => !department || c.department.code === department).map(caseLine));
+  $("case-list").replaceChildren(...items.map(caseLine));
   $("case-more").hidden = !cursor;
 }
 
@@ -145,6 +145,6 @@ export function installCases() {
   $("case-state").append(...STATES.map((s) => el("option", { text: label("state", s), attrs: { value: s } })));
   $("case-state").onchange = () => loadCases().catch(showError);
   $("case-overdue").onchange = () => loadCases().catch(showError);
-  $("case-department").onchange = renderList;
+  $("case-department").onchange = () => loadCases().catch(showError);
   $("case-more").onclick = () => loadCases({ more: true }).catch(showError);
 }
