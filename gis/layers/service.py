@@ -274,6 +274,23 @@ def count_features(*, db: Session, layer: TableLayer, filters: dict[str, Any], b
     return found if found <= at_most else None
 
 
+def previous_start(*, db: Session, layer: TableLayer, filters: dict[str, Any], bbox: BBoxFilter | None,
+                   before_id: int, limit: int) -> tuple[bool, int | None]:
+    """Where the page before the one starting at `before_id` starts, for a `prev` link: (False, None)
+    when no feature comes before, (True, None) when that page is the first, else (True, the id to
+    page after). Reads at most `limit + 1` ids of the index backwards, with the page's own filters."""
+    shape = _list_shape(filters, bbox, None, None)
+    model: Any = layer.model
+    stmt = (_matching(layer=layer, columns=[model.id], shape=shape)
+            .where(model.id < bindparam("before_id", type_=BigInteger))
+            .order_by(model.id.desc()).limit(bindparam("limit", type_=Integer)))
+    params = {**_list_params(filters, bbox, None, None, limit + 1), "before_id": before_id}
+    ids = list(db.scalars(stmt, params))
+    if not ids:
+        return False, None
+    return True, (ids[limit] if len(ids) > limit else None)
+
+
 def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:
     """The live row and its record in one query; re-read from the database, never from the session
     cache, so values the database computes (length_m, updated_at) are current after a flush."""

@@ -257,17 +257,20 @@ class _Page:
     features: str  # the Feature texts, comma-joined
     returned: int
     last_key: tuple[int, ...] | None
+    first_key: tuple[int, ...] | None = None
 
 
 def _read(*, db: Session, actor: Actor, layer: AnyLayer, query: PageQuery) -> _Page:
     """One page of `layer`: the generic list SQL for tables, the layer's own for derived layers."""
     if isinstance(layer, ReadOnlyLayer):
         keyed = layer.page(db=db, query=query)
-        return _Page(",".join(text for _, text in keyed), len(keyed), keyed[-1][0] if keyed else None)
+        return _Page(",".join(text for _, text in keyed), len(keyed), keyed[-1][0] if keyed else None,
+                     keyed[0][0] if keyed else None)
     page = layer_service.list_features_for(db=db, actor=actor, layer=layer, filters=query.filters, bbox=query.bbox,
                                            after_id=query.after[0] if query.after else None, limit=query.limit,
                                            output=query.output)
-    return _Page(page.features, len(page.ids), (page.ids[-1],) if page.ids else None)
+    return _Page(page.features, len(page.ids), (page.ids[-1],) if page.ids else None,
+                 (page.ids[0],) if page.ids else None)
 
 
 def items(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, settings: FeaturesSettings, where: Where, fmt: Format, collection_id: str,
@@ -276,7 +279,8 @@ def items(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, settings: Fe
 
     `numberMatched` is given on a first page of a table layer when no more than `count_at_most`
     features match (an exact count stays an index scan of a bounded number of rows); later pages
-    and derived layers leave it out."""
+    and derived layers leave it out. Later pages of table layers link their `prev` page (derived
+    layers page forwards only)."""
     layer = _layer(actor, layers, collection_id)
     filters = _property_filters(layer, query.filters)
     crs_uri, output = parse_crs_uri(query.crs, field="crs")
@@ -292,10 +296,16 @@ def items(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, settings: Fe
                                                 at_most=settings.count_at_most))
     links = _self_links(where, fmt, GEOJSON)
     links.append(_link(f"{where.root}/collections/{layer.name}", "collection", JSON, layer.title))
+    page_type = GEOJSON if fmt == "json" else HTML
     if page.returned == limit and page.last_key is not None:
         cursor = CURSOR_SEPARATOR.join(str(k) for k in page.last_key)
-        links.append(_link(where.with_query(cursor=cursor, f=fmt), "next",
-                           GEOJSON if fmt == "json" else HTML, "the next page"))
+        links.append(_link(where.with_query(cursor=cursor, f=fmt), "next", page_type, "the next page"))
+    if after is not None and page.first_key is not None and not isinstance(layer, ReadOnlyLayer):
+        exists, start = layer_service.previous_start(db=db, layer=layer, filters=filters, bbox=bbox,
+                                                     before_id=page.first_key[0], limit=limit)
+        if exists:
+            links.append(_link(where.with_query(cursor=None if start is None else str(start), f=fmt), "prev",
+                               page_type, "the previous page"))
     headers = {"Content-Crs": f"<{crs_uri}>"}
     stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tail: dict[str, Any] = {"numberReturned": page.returned, "timeStamp": stamp, "links": links}

@@ -91,6 +91,20 @@ def test_items_page_with_next_links_number_matched_and_timestamp(client: TestCli
     second = client.get(following, headers=headers).json()
     assert [f["id"] for f in second["features"]] == [data["lines"][2]["id"]]
     assert "numberMatched" not in second and not [link for link in second["links"] if link["rel"] == "next"]
+    assert not [link for link in body["links"] if link["rel"] == "prev"]
+    back = next(link["href"] for link in second["links"] if link["rel"] == "prev")
+    assert client.get(back, headers=headers).json()["features"] == body["features"]
+
+
+def test_prev_links_walk_back_page_by_page(client: TestClient, auth: Auth, data: dict[str, Any]) -> None:
+    headers = auth(Role.inspector)
+    ids = [line["id"] for line in data["lines"]]
+    last = get(client, headers, "/collections/lines/items", limit=1, cursor=str(ids[1])).json()
+    middle = client.get(next(link["href"] for link in last["links"] if link["rel"] == "prev"), headers=headers).json()
+    first = client.get(next(link["href"] for link in middle["links"] if link["rel"] == "prev"), headers=headers).json()
+
+    assert [f["id"] for f in (*last["features"], *middle["features"], *first["features"])] == ids[::-1]
+    assert "cursor" not in next(link["href"] for link in middle["links"] if link["rel"] == "prev")
 
 
 def test_property_filters_and_their_queryables(client: TestClient, auth: Auth, data: dict[str, Any]) -> None:
