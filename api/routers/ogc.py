@@ -74,14 +74,15 @@ def conformance(request: Request, _actor: CurrentActor, fmt: OutputFormat) -> Re
 
 @router.get("/collections", response_class=Response, responses=DOCUMENT,
             summary="The collections the caller may read")
-def collections(request: Request, layers: Catalogue, actor: CurrentActor, fmt: OutputFormat) -> Response:
-    return _send(service.collections(layers=layers, actor=actor, where=_where(request), fmt=fmt))
+def collections(request: Request, layers: Catalogue, db: DbSession, actor: CurrentActor,
+                fmt: OutputFormat) -> Response:
+    return _send(service.collections(db=db, layers=layers, actor=actor, where=_where(request), fmt=fmt))
 
 
 @router.get("/collections/{collection_id}", response_class=Response, responses=COLLECTION, summary="One collection")
-def collection(collection_id: str, request: Request, layers: Catalogue, actor: CurrentActor,
+def collection(collection_id: str, request: Request, layers: Catalogue, db: DbSession, actor: CurrentActor,
                fmt: OutputFormat) -> Response:
-    return _send(service.collection(layers=layers, actor=actor, where=_where(request), fmt=fmt,
+    return _send(service.collection(layers=layers, db=db, actor=actor, where=_where(request), fmt=fmt,
                                     collection_id=collection_id))
 
 

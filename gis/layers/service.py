@@ -42,7 +42,7 @@ from core.errors import Conflict, NotFound, StaleVersion
 from core.settings import ApiSettings
 from gis.geo.crs import STORAGE_EPSG, STORAGE_OUTPUT, OutputCrs
 from gis.geo.geometry import GeometryLimits, parse_geometry
-from gis.layers.spec import POLYGON, BBoxFilter, Disclosure, LayerSpec, TableLayer
+from gis.layers.spec import POLYGON, AnyLayer, BBoxFilter, Disclosure, LayerSpec, TableLayer
 from gis.network.topology import bump_revision
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -289,6 +289,16 @@ def previous_start(*, db: Session, layer: TableLayer, filters: dict[str, Any], b
     if not ids:
         return False, None
     return True, (ids[limit] if len(ids) > limit else None)
+
+
+def estimated_extent(*, db: Session, layer: AnyLayer) -> tuple[float, float, float, float] | None:
+    """The layer's table's extent (EPSG:4326) from the planner's statistics: free to read, good for a
+    client's "zoom to layer", possibly a little stale; None until the table has been analysed."""
+    model: Any = layer.model
+    box = func.ST_EstimatedExtent(bindparam("table_name", type_=Text), bindparam("column_name", type_=Text))
+    row = db.execute(select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box)),
+                     {"table_name": model.__tablename__, "column_name": layer.geometry_column}).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
 def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:

@@ -128,10 +128,12 @@ def _layer(actor: Actor, layers: Sequence[AnyLayer], collection_id: str) -> AnyL
     return layer
 
 
-def _collection(layer: AnyLayer, root: str) -> dict[str, Any]:
+def _collection(db: Session, layer: AnyLayer, root: str) -> dict[str, Any]:
     base = f"{root}/collections/{layer.name}"
+    extent = layer_service.estimated_extent(db=db, layer=layer)
     return {
         "id": layer.name, "title": layer.title, "itemType": "feature",
+        **({"extent": {"spatial": {"bbox": [list(extent)], "crs": CRS84}}} if extent is not None else {}),
         "crs": list(SUPPORTED_URIS), "storageCrs": CRS84,
         "links": [_link(base, "self", JSON, "this collection"),
                   _link(f"{base}?f=html", "alternate", HTML, "this collection as HTML"),
@@ -142,9 +144,10 @@ def _collection(layer: AnyLayer, root: str) -> dict[str, Any]:
     }
 
 
-def collections(*, actor: Actor, layers: Sequence[AnyLayer], where: Where, fmt: Format) -> Rendered:
-    """The collections of `layers` (the app's catalogue) the caller may read (others are left out)."""
-    found = [_collection(layer, where.root) for layer in _readable(actor, layers)]
+def collections(*, db: Session, actor: Actor, layers: Sequence[AnyLayer], where: Where, fmt: Format) -> Rendered:
+    """The collections of `layers` (the app's catalogue) the caller may read (others are left out),
+    each with its extent where the database's statistics know it."""
+    found = [_collection(db, layer, where.root) for layer in _readable(actor, layers)]
     links = _self_links(where, fmt)
     if fmt == "html":
         rows = [[c["id"], c["title"], c["links"][2]["href"]] for c in found]
@@ -152,8 +155,9 @@ def collections(*, actor: Actor, layers: Sequence[AnyLayer], where: Where, fmt: 
     return _json({"links": links, "collections": found, "crs": list(SUPPORTED_URIS)})
 
 
-def collection(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: Format, collection_id: str) -> Rendered:
-    found = _collection(_layer(actor, layers, collection_id), where.root)
+def collection(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, where: Where, fmt: Format,
+               collection_id: str) -> Rendered:
+    found = _collection(db, _layer(actor, layers, collection_id), where.root)
     if fmt == "html":
         return _html(html.page(title=found["title"], links=found["links"],
                                body=html.document({k: v for k, v in found.items() if k != "links"})))

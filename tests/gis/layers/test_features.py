@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Transformer
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit.models import AuditRecord
@@ -68,6 +68,18 @@ def test_landing_conformance_and_every_layer_as_a_collection(client: TestClient,
         assert found["crs"][0] == CRS84 and EPSG.format(4490) in found["crs"] and EPSG.format(3857) in found["crs"]
         items = next(link["href"] for link in found["links"] if link["rel"] == "items" and link["type"] == GEOJSON)
         assert items.endswith(f"/ogc/collections/{found['id']}/items")
+
+
+def test_a_collection_gives_its_extent_once_the_table_is_analysed(
+        client: TestClient, auth: Auth, data: dict[str, Any], owner_engine: Engine) -> None:
+    with owner_engine.begin() as connection:
+        connection.execute(text("ANALYZE transformers"))
+
+    found = get(client, auth(Role.inspector), "/collections/transformers").json()
+
+    (west, south, east, north), = found["extent"]["spatial"]["bbox"]
+    assert found["extent"]["spatial"]["crs"] == CRS84
+    assert (west, south, east, north) == pytest.approx((117.30, 31.85, 117.30, 31.85), abs=1e-4)
 
 
 def test_every_endpoint_needs_a_signed_in_user(client: TestClient) -> None:
