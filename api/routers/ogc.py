@@ -94,6 +94,14 @@ def queryables(collection_id: str, request: Request, layers: Catalogue, actor: C
                                     collection_id=collection_id))
 
 
+@router.get("/collections/{collection_id}/schema", response_class=Response, responses=COLLECTION,
+            summary="The schema of a collection's features (JSON Schema, typed from its columns)")
+def feature_schema(collection_id: str, request: Request, layers: Catalogue, actor: CurrentActor,
+                   fmt: OutputFormat) -> Response:
+    return _send(service.feature_schema(layers=layers, actor=actor, where=_where(request), fmt=fmt,
+                                        collection_id=collection_id))
+
+
 @router.get("/collections/{collection_id}/items", response_class=Response, responses=FEATURES,
             summary="A page of a collection's features")
 def items(collection_id: str, request: Request, layers: Catalogue, db: DbSession, actor: CurrentActor,

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
 from sqlalchemy.orm import Session
 
 from core.context import Actor
@@ -140,7 +141,11 @@ def _collection(db: Session, layer: AnyLayer, root: str) -> dict[str, Any]:
                   _link(f"{base}/items", "items", GEOJSON, "the features"),
                   _link(f"{base}/items?f=html", "items", HTML, "the features as HTML"),
                   _link(f"{base}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
-                        "the properties items can be filtered by")],
+                        "the properties items can be filtered by"),
+                  # GDAL's OAPIF driver reads field types from `describedBy` (its spelling), OGC names it
+                  # `describedby`; both point at the same schema.
+                  *([_link(f"{base}/schema", rel, SCHEMA_JSON, "the schema of the features")
+                     for rel in ("describedby", "describedBy")] if not isinstance(layer, ReadOnlyLayer) else [])],
     }
 
 
@@ -199,6 +204,45 @@ def queryables(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: F
             "type": "object", "title": layer.title, "properties": properties, "additionalProperties": False}
     if fmt == "html":
         return _html(html.page(title=f"Queryables of {layer.title}", links=_self_links(where, fmt, SCHEMA_JSON),
+                               body=html.document(data)))
+    return _json(data, SCHEMA_JSON)
+
+
+def _column_schema(column: Any) -> dict[str, Any]:
+    """The JSON Schema of a column's values as the list SQL writes them."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return {"type": "boolean"}
+    if isinstance(kind, Integer):
+        return {"type": "integer"}
+    if isinstance(kind, Float | Numeric):
+        return {"type": "number"}
+    if isinstance(kind, DateTime):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(kind, Date):
+        return {"type": "string", "format": "date"}
+    return {"type": "string"}
+
+
+def feature_schema(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: Format,
+                   collection_id: str) -> Rendered:
+    """The JSON Schema of a table layer's features, typed from its columns (the `describedby` link):
+    GIS clients otherwise guess each field's type from the first page, and a kVA of 630 there makes
+    a whole number column that cuts a later 630.5 down to 630. Derived layers have none (404)."""
+    layer = _layer(actor, layers, collection_id)
+    if isinstance(layer, ReadOnlyLayer):
+        raise NotFound(f"{collection_id} is derived data without a fixed schema; its features say their types.")
+    model: Any = layer.model
+    table = model.__table__
+    properties = {name: {"title": name, **_column_schema(table.c[name])} for name in layer.properties}
+    data = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": where.with_query(f=None),
+            "title": layer.title, "type": "object", "required": ["type", "geometry", "properties"],
+            "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                           "id": {"type": "integer"},
+                           "geometry": {"type": "object", "title": "GeoJSON geometry"},
+                           "properties": {"type": "object", "properties": properties}}}
+    if fmt == "html":
+        return _html(html.page(title=f"Schema of {layer.title}", links=_self_links(where, fmt, SCHEMA_JSON),
                                body=html.document(data)))
     return _json(data, SCHEMA_JSON)
 

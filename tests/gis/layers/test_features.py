@@ -82,9 +82,25 @@ def test_a_collection_gives_its_extent_once_the_table_is_analysed(
     assert (west, south, east, north) == pytest.approx((117.30, 31.85, 117.30, 31.85), abs=1e-4)
 
 
+def test_table_layers_describe_their_features_with_a_typed_schema(client: TestClient, auth: Auth) -> None:
+    headers = auth(Role.inspector)
+    lines = get(client, headers, "/collections/lines").json()
+    schema = get(client, headers, "/collections/lines/schema").json()["properties"]["properties"]["properties"]
+    cases = get(client, headers, "/collections/cases/schema").json()["properties"]["properties"]["properties"]
+    zones = client.get(f"{OGC}/collections/zones/schema", headers=headers)
+
+    described = {(link["rel"], link["href"].rsplit("/", 1)[1]) for link in lines["links"] if "escribed" in link["rel"]}
+    assert described == {("describedby", "schema"), ("describedBy", "schema")}
+    assert schema["nominal_kv"]["type"] == "number" and schema["version"]["type"] == "integer"
+    assert schema["updated_at"] == {"title": "updated_at", "type": "string", "format": "date-time"}
+    assert schema["conductor_spread_is_default"]["type"] == "boolean" and schema["name"]["type"] == "string"
+    assert cases["deadline_at"]["format"] == "date-time" and "applicant_phone" not in cases
+    assert zones.status_code == 404
+
+
 def test_every_endpoint_needs_a_signed_in_user(client: TestClient) -> None:
     for path in ("", "/conformance", "/collections", "/collections/lines", "/collections/lines/items",
-                 "/collections/lines/items/1", "/collections/lines/queryables"):
+                 "/collections/lines/items/1", "/collections/lines/queryables", "/collections/lines/schema"):
         assert client.get(OGC + path).status_code == 401, path
 
 
