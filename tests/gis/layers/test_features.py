@@ -98,10 +98,13 @@ def test_table_layers_describe_their_features_with_a_typed_schema(client: TestCl
     assert zones.status_code == 404
 
 
-def test_every_endpoint_needs_a_signed_in_user(client: TestClient) -> None:
+def test_every_endpoint_needs_a_signed_in_user_and_a_browser_is_asked_for_a_token(client: TestClient) -> None:
     for path in ("", "/conformance", "/collections", "/collections/lines", "/collections/lines/items",
                  "/collections/lines/items/1", "/collections/lines/queryables", "/collections/lines/schema"):
-        assert client.get(OGC + path).status_code == 401, path
+        response = client.get(OGC + path, headers={"Accept": "text/html"})
+        assert response.status_code == 401, path
+        assert 'Basic realm="GridWarden"' in response.headers["www-authenticate"], path
+    assert "Basic" not in client.get("/api/v1/network/lines").headers["www-authenticate"]
 
 
 def test_items_page_with_next_links_number_matched_and_timestamp(client: TestClient, auth: Auth,
