@@ -62,12 +62,18 @@ def _status_for(exc: errors.GridWardenError) -> int:
     return 400
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+# Paths a person may open in a browser with a personal access token as the HTTP Basic password (the
+# OGC API's HTML pages): their 401 also offers Basic, so the browser asks for username and token.
+BASIC_CHALLENGE_PREFIXES = ("/ogc",)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.GridWardenError)
     status = _status_for(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, errors.NotAuthenticated):
-        headers["WWW-Authenticate"] = "Bearer"
+        basic = request.url.path.startswith(BASIC_CHALLENGE_PREFIXES)
+        headers["WWW-Authenticate"] = 'Bearer, Basic realm="GridWarden", charset="UTF-8"' if basic else "Bearer"
     if isinstance(exc, errors.ServiceUnavailable | errors.TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after_s)
     extra = dict(exc.extra)

@@ -42,7 +42,7 @@ from core.errors import Conflict, NotFound, StaleVersion
 from core.settings import ApiSettings
 from gis.geo.crs import STORAGE_EPSG, STORAGE_OUTPUT, OutputCrs
 from gis.geo.geometry import GeometryLimits, parse_geometry
-from gis.layers.spec import POLYGON, BBoxFilter, Disclosure, LayerSpec, TableLayer
+from gis.layers.spec import POLYGON, AnyLayer, BBoxFilter, Disclosure, LayerSpec, TableLayer
 from gis.network.topology import bump_revision
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -272,6 +272,33 @@ def count_features(*, db: Session, layer: TableLayer, filters: dict[str, Any], b
     params.pop("limit")
     found = int(db.execute(select(func.count()).select_from(capped), params).scalar_one())
     return found if found <= at_most else None
+
+
+def previous_start(*, db: Session, layer: TableLayer, filters: dict[str, Any], bbox: BBoxFilter | None,
+                   before_id: int, limit: int) -> tuple[bool, int | None]:
+    """Where the page before the one starting at `before_id` starts, for a `prev` link: (False, None)
+    when no feature comes before, (True, None) when that page is the first, else (True, the id to
+    page after). Reads at most `limit + 1` ids of the index backwards, with the page's own filters."""
+    shape = _list_shape(filters, bbox, None, None)
+    model: Any = layer.model
+    stmt = (_matching(layer=layer, columns=[model.id], shape=shape)
+            .where(model.id < bindparam("before_id", type_=BigInteger))
+            .order_by(model.id.desc()).limit(bindparam("limit", type_=Integer)))
+    params = {**_list_params(filters, bbox, None, None, limit + 1), "before_id": before_id}
+    ids = list(db.scalars(stmt, params))
+    if not ids:
+        return False, None
+    return True, (ids[limit] if len(ids) > limit else None)
+
+
+def estimated_extent(*, db: Session, layer: AnyLayer) -> tuple[float, float, float, float] | None:
+    """The layer's table's extent (EPSG:4326) from the planner's statistics: free to read, good for a
+    client's "zoom to layer", possibly a little stale; None until the table has been analysed."""
+    model: Any = layer.model
+    box = func.ST_EstimatedExtent(bindparam("table_name", type_=Text), bindparam("column_name", type_=Text))
+    row = db.execute(select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box)),
+                     {"table_name": model.__tablename__, "column_name": layer.geometry_column}).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
 def _fetch(db: Session, layer: LayerSpec, feature_id: int, *, for_update: bool = False) -> tuple[Any, FeatureRecord]:

@@ -133,7 +133,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
 # OGC API Features (issue 10): every signed-in user; each collection then needs its layer's read
 # permission (tests/gis/layers/test_features_gdal.py).
 for _ogc_path in ("/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{collection_id}",
-                  "/ogc/collections/{collection_id}/queryables", "/ogc/collections/{collection_id}/items",
+                  "/ogc/collections/{collection_id}/queryables", "/ogc/collections/{collection_id}/schema",
+                  "/ogc/collections/{collection_id}/items",
                   "/ogc/collections/{collection_id}/items/{feature_id}"):
     EXPECTED[("GET", _ogc_path)] = ALL
 # Sync push (h/syncpush): a push needs a device token, so with a person's token (this walk) every role

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
 from sqlalchemy.orm import Session
 
 from core.context import Actor
@@ -128,23 +129,30 @@ def _layer(actor: Actor, layers: Sequence[AnyLayer], collection_id: str) -> AnyL
     return layer
 
 
-def _collection(layer: AnyLayer, root: str) -> dict[str, Any]:
+def _collection(db: Session, layer: AnyLayer, root: str) -> dict[str, Any]:
     base = f"{root}/collections/{layer.name}"
+    extent = layer_service.estimated_extent(db=db, layer=layer)
     return {
         "id": layer.name, "title": layer.title, "itemType": "feature",
+        **({"extent": {"spatial": {"bbox": [list(extent)], "crs": CRS84}}} if extent is not None else {}),
         "crs": list(SUPPORTED_URIS), "storageCrs": CRS84,
         "links": [_link(base, "self", JSON, "this collection"),
                   _link(f"{base}?f=html", "alternate", HTML, "this collection as HTML"),
                   _link(f"{base}/items", "items", GEOJSON, "the features"),
                   _link(f"{base}/items?f=html", "items", HTML, "the features as HTML"),
                   _link(f"{base}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA_JSON,
-                        "the properties items can be filtered by")],
+                        "the properties items can be filtered by"),
+                  # GDAL's OAPIF driver reads field types from `describedBy` (its spelling), OGC names it
+                  # `describedby`; both point at the same schema.
+                  *([_link(f"{base}/schema", rel, SCHEMA_JSON, "the schema of the features")
+                     for rel in ("describedby", "describedBy")] if not isinstance(layer, ReadOnlyLayer) else [])],
     }
 
 
-def collections(*, actor: Actor, layers: Sequence[AnyLayer], where: Where, fmt: Format) -> Rendered:
-    """The collections of `layers` (the app's catalogue) the caller may read (others are left out)."""
-    found = [_collection(layer, where.root) for layer in _readable(actor, layers)]
+def collections(*, db: Session, actor: Actor, layers: Sequence[AnyLayer], where: Where, fmt: Format) -> Rendered:
+    """The collections of `layers` (the app's catalogue) the caller may read (others are left out),
+    each with its extent where the database's statistics know it."""
+    found = [_collection(db, layer, where.root) for layer in _readable(actor, layers)]
     links = _self_links(where, fmt)
     if fmt == "html":
         rows = [[c["id"], c["title"], c["links"][2]["href"]] for c in found]
@@ -152,8 +160,9 @@ def collections(*, actor: Actor, layers: Sequence[AnyLayer], where: Where, fmt: 
     return _json({"links": links, "collections": found, "crs": list(SUPPORTED_URIS)})
 
 
-def collection(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: Format, collection_id: str) -> Rendered:
-    found = _collection(_layer(actor, layers, collection_id), where.root)
+def collection(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, where: Where, fmt: Format,
+               collection_id: str) -> Rendered:
+    found = _collection(db, _layer(actor, layers, collection_id), where.root)
     if fmt == "html":
         return _html(html.page(title=found["title"], links=found["links"],
                                body=html.document({k: v for k, v in found.items() if k != "links"})))
@@ -195,6 +204,45 @@ def queryables(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: F
             "type": "object", "title": layer.title, "properties": properties, "additionalProperties": False}
     if fmt == "html":
         return _html(html.page(title=f"Queryables of {layer.title}", links=_self_links(where, fmt, SCHEMA_JSON),
+                               body=html.document(data)))
+    return _json(data, SCHEMA_JSON)
+
+
+def _column_schema(column: Any) -> dict[str, Any]:
+    """The JSON Schema of a column's values as the list SQL writes them."""
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return {"type": "boolean"}
+    if isinstance(kind, Integer):
+        return {"type": "integer"}
+    if isinstance(kind, Float | Numeric):
+        return {"type": "number"}
+    if isinstance(kind, DateTime):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(kind, Date):
+        return {"type": "string", "format": "date"}
+    return {"type": "string"}
+
+
+def feature_schema(*, layers: Sequence[AnyLayer], actor: Actor, where: Where, fmt: Format,
+                   collection_id: str) -> Rendered:
+    """The JSON Schema of a table layer's features, typed from its columns (the `describedby` link):
+    GIS clients otherwise guess each field's type from the first page, and a kVA of 630 there makes
+    a whole number column that cuts a later 630.5 down to 630. Derived layers have none (404)."""
+    layer = _layer(actor, layers, collection_id)
+    if isinstance(layer, ReadOnlyLayer):
+        raise NotFound(f"{collection_id} is derived data without a fixed schema; its features say their types.")
+    model: Any = layer.model
+    table = model.__table__
+    properties = {name: {"title": name, **_column_schema(table.c[name])} for name in layer.properties}
+    data = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": where.with_query(f=None),
+            "title": layer.title, "type": "object", "required": ["type", "geometry", "properties"],
+            "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                           "id": {"type": "integer"},
+                           "geometry": {"type": "object", "title": "GeoJSON geometry"},
+                           "properties": {"type": "object", "properties": properties}}}
+    if fmt == "html":
+        return _html(html.page(title=f"Schema of {layer.title}", links=_self_links(where, fmt, SCHEMA_JSON),
                                body=html.document(data)))
     return _json(data, SCHEMA_JSON)
 
@@ -257,17 +305,20 @@ class _Page:
     features: str  # the Feature texts, comma-joined
     returned: int
     last_key: tuple[int, ...] | None
+    first_key: tuple[int, ...] | None = None
 
 
 def _read(*, db: Session, actor: Actor, layer: AnyLayer, query: PageQuery) -> _Page:
     """One page of `layer`: the generic list SQL for tables, the layer's own for derived layers."""
     if isinstance(layer, ReadOnlyLayer):
         keyed = layer.page(db=db, query=query)
-        return _Page(",".join(text for _, text in keyed), len(keyed), keyed[-1][0] if keyed else None)
+        return _Page(",".join(text for _, text in keyed), len(keyed), keyed[-1][0] if keyed else None,
+                     keyed[0][0] if keyed else None)
     page = layer_service.list_features_for(db=db, actor=actor, layer=layer, filters=query.filters, bbox=query.bbox,
                                            after_id=query.after[0] if query.after else None, limit=query.limit,
                                            output=query.output)
-    return _Page(page.features, len(page.ids), (page.ids[-1],) if page.ids else None)
+    return _Page(page.features, len(page.ids), (page.ids[-1],) if page.ids else None,
+                 (page.ids[0],) if page.ids else None)
 
 
 def items(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, settings: FeaturesSettings, where: Where, fmt: Format, collection_id: str,
@@ -276,7 +327,8 @@ def items(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, settings: Fe
 
     `numberMatched` is given on a first page of a table layer when no more than `count_at_most`
     features match (an exact count stays an index scan of a bounded number of rows); later pages
-    and derived layers leave it out."""
+    and derived layers leave it out. Later pages of table layers link their `prev` page (derived
+    layers page forwards only)."""
     layer = _layer(actor, layers, collection_id)
     filters = _property_filters(layer, query.filters)
     crs_uri, output = parse_crs_uri(query.crs, field="crs")
@@ -292,10 +344,16 @@ def items(*, layers: Sequence[AnyLayer], db: Session, actor: Actor, settings: Fe
                                                 at_most=settings.count_at_most))
     links = _self_links(where, fmt, GEOJSON)
     links.append(_link(f"{where.root}/collections/{layer.name}", "collection", JSON, layer.title))
+    page_type = GEOJSON if fmt == "json" else HTML
     if page.returned == limit and page.last_key is not None:
         cursor = CURSOR_SEPARATOR.join(str(k) for k in page.last_key)
-        links.append(_link(where.with_query(cursor=cursor, f=fmt), "next",
-                           GEOJSON if fmt == "json" else HTML, "the next page"))
+        links.append(_link(where.with_query(cursor=cursor, f=fmt), "next", page_type, "the next page"))
+    if after is not None and page.first_key is not None and not isinstance(layer, ReadOnlyLayer):
+        exists, start = layer_service.previous_start(db=db, layer=layer, filters=filters, bbox=bbox,
+                                                     before_id=page.first_key[0], limit=limit)
+        if exists:
+            links.append(_link(where.with_query(cursor=None if start is None else str(start), f=fmt), "prev",
+                               page_type, "the previous page"))
     headers = {"Content-Crs": f"<{crs_uri}>"}
     stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tail: dict[str, Any] = {"numberReturned": page.returned, "timeStamp": stamp, "links": links}

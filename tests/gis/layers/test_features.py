@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Transformer
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit.models import AuditRecord
@@ -70,10 +70,41 @@ def test_landing_conformance_and_every_layer_as_a_collection(client: TestClient,
         assert items.endswith(f"/ogc/collections/{found['id']}/items")
 
 
-def test_every_endpoint_needs_a_signed_in_user(client: TestClient) -> None:
+def test_a_collection_gives_its_extent_once_the_table_is_analysed(
+        client: TestClient, auth: Auth, data: dict[str, Any], owner_engine: Engine) -> None:
+    with owner_engine.begin() as connection:
+        connection.execute(text("ANALYZE transformers"))
+
+    found = get(client, auth(Role.inspector), "/collections/transformers").json()
+
+    (west, south, east, north), = found["extent"]["spatial"]["bbox"]
+    assert found["extent"]["spatial"]["crs"] == CRS84
+    assert (west, south, east, north) == pytest.approx((117.30, 31.85, 117.30, 31.85), abs=1e-4)
+
+
+def test_table_layers_describe_their_features_with_a_typed_schema(client: TestClient, auth: Auth) -> None:
+    headers = auth(Role.inspector)
+    lines = get(client, headers, "/collections/lines").json()
+    schema = get(client, headers, "/collections/lines/schema").json()["properties"]["properties"]["properties"]
+    cases = get(client, headers, "/collections/cases/schema").json()["properties"]["properties"]["properties"]
+    zones = client.get(f"{OGC}/collections/zones/schema", headers=headers)
+
+    described = {(link["rel"], link["href"].rsplit("/", 1)[1]) for link in lines["links"] if "escribed" in link["rel"]}
+    assert described == {("describedby", "schema"), ("describedBy", "schema")}
+    assert schema["nominal_kv"]["type"] == "number" and schema["version"]["type"] == "integer"
+    assert schema["updated_at"] == {"title": "updated_at", "type": "string", "format": "date-time"}
+    assert schema["conductor_spread_is_default"]["type"] == "boolean" and schema["name"]["type"] == "string"
+    assert cases["deadline_at"]["format"] == "date-time" and "applicant_phone" not in cases
+    assert zones.status_code == 404
+
+
+def test_every_endpoint_needs_a_signed_in_user_and_a_browser_is_asked_for_a_token(client: TestClient) -> None:
     for path in ("", "/conformance", "/collections", "/collections/lines", "/collections/lines/items",
-                 "/collections/lines/items/1", "/collections/lines/queryables"):
-        assert client.get(OGC + path).status_code == 401, path
+                 "/collections/lines/items/1", "/collections/lines/queryables", "/collections/lines/schema"):
+        response = client.get(OGC + path, headers={"Accept": "text/html"})
+        assert response.status_code == 401, path
+        assert 'Basic realm="GridWarden"' in response.headers["www-authenticate"], path
+    assert "Basic" not in client.get("/api/v1/network/lines").headers["www-authenticate"]
 
 
 def test_items_page_with_next_links_number_matched_and_timestamp(client: TestClient, auth: Auth,
@@ -91,6 +122,20 @@ def test_items_page_with_next_links_number_matched_and_timestamp(client: TestCli
     second = client.get(following, headers=headers).json()
     assert [f["id"] for f in second["features"]] == [data["lines"][2]["id"]]
     assert "numberMatched" not in second and not [link for link in second["links"] if link["rel"] == "next"]
+    assert not [link for link in body["links"] if link["rel"] == "prev"]
+    back = next(link["href"] for link in second["links"] if link["rel"] == "prev")
+    assert client.get(back, headers=headers).json()["features"] == body["features"]
+
+
+def test_prev_links_walk_back_page_by_page(client: TestClient, auth: Auth, data: dict[str, Any]) -> None:
+    headers = auth(Role.inspector)
+    ids = [line["id"] for line in data["lines"]]
+    last = get(client, headers, "/collections/lines/items", limit=1, cursor=str(ids[1])).json()
+    middle = client.get(next(link["href"] for link in last["links"] if link["rel"] == "prev"), headers=headers).json()
+    first = client.get(next(link["href"] for link in middle["links"] if link["rel"] == "prev"), headers=headers).json()
+
+    assert [f["id"] for f in (*last["features"], *middle["features"], *first["features"])] == ids[::-1]
+    assert "cursor" not in next(link["href"] for link in middle["links"] if link["rel"] == "prev")
 
 
 def test_property_filters_and_their_queryables(client: TestClient, auth: Auth, data: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ from tests.factories import created, linestring, point
 
 Auth = Callable[[Role], dict[str, str]]
 PHONE = "+86 138 0013 8000"
+TRANSFORMERS = 23  # GDAL's OAPIF driver asks for pages of 10 unless told otherwise (-oo PAGE_SIZE)
 GDAL_TIMEOUT_S = 120
 # What GDAL is told besides the credential: no cached answers between runs, no retries hiding errors.
 GDAL_ENV = {"GDAL_HTTP_TIMEOUT": "30", "GDAL_HTTP_MAX_RETRY": "0", "CPL_VSIL_CURL_NON_CACHED": "/vsicurl/",
@@ -41,12 +42,17 @@ GDAL_ENV = {"GDAL_HTTP_TIMEOUT": "30", "GDAL_HTTP_MAX_RETRY": "0", "CPL_VSIL_CUR
 
 @pytest.fixture
 def data(client: TestClient, auth: Auth) -> dict[str, Any]:
-    """Lines (which derive their protection zones), a transformer, a customer, a manual zone, a case."""
+    """Lines (which derive their protection zones), transformers (more than GDAL's default page of 10,
+    so it follows `next` links), a customer, a manual zone, a case."""
     dispatcher = auth(Role.dispatcher)
     lines = [created(client, dispatcher, "lines", nominal_kv=kv,
                      geometry=linestring((117.2272 + i / 100, 31.8206), (117.2372 + i / 100, 31.8256)))
              for i, kv in enumerate((10.0, 35.0, 10.0))]
-    created(client, dispatcher, "transformers", geometry=point(117.30, 31.85))
+    # Whole kVA on the first page, a fraction on a later one: field types come from the schema, not
+    # from the first page (which would make rated_kva a whole-number column and cut 630.5 to 630).
+    for i in range(TRANSFORMERS):
+        created(client, dispatcher, "transformers", geometry=point(117.30 + i / 1000, 31.85),
+                rated_kva=630.5 if i == TRANSFORMERS - 1 else 630.0)
     created(client, dispatcher, "customers", contact_phone=PHONE, geometry=point(117.31, 31.86))
     square = [[117.25, 31.80], [117.26, 31.80], [117.26, 31.81], [117.25, 31.81], [117.25, 31.80]]
     zone = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [square]},
@@ -169,6 +175,7 @@ def test_a_geopackage_exported_through_oapif_has_the_apis_features_and_coordinat
         for mine, theirs in zip(api, exported, strict=True):
             assert theirs["geometry"] == mine["geometry"], layer.name
             assert same_properties(mine, theirs), layer.name
+    assert [t["properties"]["rated_kva"] for t in gpkg_features(target, "transformers")][-2:] == [630, 630.5]
     customers = gpkg_features(target, "customers")
     assert [c["properties"]["contact_phone"] for c in customers] == [mask_phone(PHONE)]
     assert sum(1 for layer in all_layers() if gpkg_features(target, layer.name)) >= 6
