@@ -5,8 +5,9 @@ that compressed, and mobile devices on weak links pay for every byte.
 Only whole bodies of a compressible type above `min_bytes` are compressed; a streamed body (the
 event stream at /api/v1/events, file downloads) and one already encoded pass untouched. Every
 response of a compressible type says `Vary: Accept-Encoding`, compressed or not, so caches keep
-the variants apart; a compressed one's ETag becomes weak (RFC 9110 §8.8.1: the bytes differ from
-the identity representation), which If-None-Match still matches (weak comparison).
+the variants apart. ETags are left as they are: the API's ETags are record versions that clients
+send back in `If-Match`, which compares strongly, so a weakened (`W/`) one would refuse every write
+of a client that accepts compression; `Vary` already keeps shared caches from mixing encodings.
 
 Plain ASGI middleware (no task per request), like `api.middleware`.
 """
@@ -132,10 +133,7 @@ class CompressionMiddleware:
             await send(body_message)
             return
         compressed = self.compress(body, coding)
-        kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"etag")]
+        kept = [(k, v) for k, v in headers if k.lower() != b"content-length"]
         kept += [(b"content-encoding", coding.encode()), (b"content-length", str(len(compressed)).encode())]
-        etag = _header(headers, b"etag")
-        if etag is not None:
-            kept.append((b"etag", etag if etag.startswith(b"W/") else b"W/" + etag))
         await send({**start, "headers": kept})
         await send({**body_message, "body": compressed})

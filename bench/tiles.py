@@ -33,8 +33,19 @@ import httpx
 import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from bench.common import REPO_ROOT, Floor, Statement, _free_port, api_client, bench_user, percentile, record_sql
+from bench.common import (
+    REPO_ROOT,
+    Floor,
+    Statement,
+    _free_port,
+    api_client,
+    bench_user,
+    percentile,
+    record_sql,
+    timed,
+)
 from bench.network import _list_work
 from core.context import Actor
 from core.database import create_db_engine, create_session_factory, unit_of_work
@@ -43,7 +54,10 @@ from core.settings import Settings
 from gis.customers.layers import CUSTOMERS
 from gis.imports.simbench import default_source_dir, import_simbench
 from gis.layers.tiles.decode import decode
+from gis.layers.tiles.grid import TileId, buffered_bounds, units_to_metres
 from gis.layers.tiles.service import CACHE_PREFIX
+from gis.layers.tiles.spec import tile_layers
+from gis.layers.tiles.sql import BOX, tile_statement
 from gis.network.layers import NETWORK_LAYERS
 
 TIPG_VERSION = "1.6.1"
@@ -161,6 +175,28 @@ def _cold(forget: Callable[[int], None], call: Callable[[int], None], i: int) ->
     call(i)
 
 
+def _one_row(db: Session, statement: Any, params: dict[str, Any]) -> Any:
+    return db.execute(statement, params).one()
+
+
+def every_line(engine: Engine, tiles: list[tuple[int, int, int]]) -> Measured:
+    """Our tile statement drawing every line at every zoom (the low-voltage rule off): what a
+    complete tile of tipg's content costs us, beside tipg's capped one."""
+    layer = tile_layers()["lines"]
+    measured = Measured([], [], [])
+    with unit_of_work(create_session_factory(engine)) as db:
+        for z, x, y in tiles:
+            tile = TileId(z=z, x=x, y=y)
+            params: dict[str, Any] = dict(zip(BOX, buffered_bounds(tile, extent=layer.extent, buffer=layer.buffer),
+                                              strict=True))
+            tolerance = units_to_metres(z, extent=layer.extent, units=layer.tolerance(z))
+            params.update(z=z, x=x, y=y, tolerance=tolerance)
+            row, ms = timed(partial(_one_row, db, tile_statement(layer, (), tolerance > 0), params))
+            measured.ms.append(ms)
+            measured.features.append(sum(len(found.features) for found in decode(bytes(row.tile)).values()))
+    return measured
+
+
 def _interleave(count: int, calls: list[Callable[[int], None]]) -> None:
     for i in range(count):
         order = calls if i % 2 == 0 else calls[::-1]
@@ -191,6 +227,10 @@ def bench_tiles(ours: httpx.Client, tipg: httpx.Client, cache: redis.Redis, engi
             target = 1.0 if phase == "cold" else WARM_SPEEDUP
             verdict = "met" if min(r50, r95) >= target else "MISSED"
             print(f"  z{z:<2} {phase}: tipg/ours p50 {r50:5.1f}x  p95 {r95:5.1f}x   target >= {target:g}x: {verdict}")
+        every = every_line(engine, tiles)
+        print(f"  z{z:<2} ours, every line (no zoom rule; SQL only, no HTTP) n={len(every.ms):<3} "
+              f"p50 {percentile(every.ms, 0.5):7.1f} p95 {percentile(every.ms, 0.95):7.1f} ms  "
+              f"features median {statistics.median(every.features):7.0f} max {max(every.features):6d}")
         capped = sum(1 for n in results["tipg cold"].features if n >= 10_000)
         fewer = sum(1 for a, b in zip(results["ours cold"].features, results["tipg cold"].features, strict=True) if b < a)
         print(f"  z{z:<2} tipg tiles at its 10,000-feature cap: {capped} of {len(tiles)}; "

@@ -5,7 +5,8 @@ with transition tables: one statement of many rows costs one insert here, not on
 truncate trigger. They append the bounding box of each changed row, before and after, to
 `tile_changes`; a statement changing more than `tile_state.bulk_rows` rows appends their common
 extent instead. An update that changes nothing in a row records nothing. The application role may
-read the log and add to it (its writes fire the triggers), never change or delete it.
+read the log and add to it (its writes fire the triggers); the daily prune (its worker) empties it
+and moves the epoch, nothing else changes it.
 
 Revision ID: b7e2c4d1a9f0
 Revises: dacfa195d82f
@@ -78,9 +79,9 @@ DO $$
 DECLARE app_role text := 'gridwarden_app';
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = app_role) AND app_role <> current_user THEN
-        EXECUTE format('GRANT SELECT, INSERT ON tile_changes TO %I', app_role);
+        EXECUTE format('GRANT SELECT, INSERT, DELETE ON tile_changes TO %I', app_role);
         EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE tile_changes_id_seq TO %I', app_role);
-        EXECUTE format('GRANT SELECT ON tile_state TO %I', app_role);
+        EXECUTE format('GRANT SELECT, UPDATE (epoch) ON tile_state TO %I', app_role);
     END IF;
 END $$;
 """

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from api.dependencies import AppSettings, Cache, CurrentActor, DbSession
 from core.bounds import DbInt
-from core.context import Actor
 from core.errors import NotFound, PermissionDenied
 from core.permissions import has_permission
 from gis.layers.tiles import documents, service
@@ -32,7 +31,7 @@ def _layers(request: Request) -> dict[str, TileLayer]:
 
 
 async def require_layer_read(request: Request, actor: CurrentActor,
-                   layer: Annotated[str, Path(description="A tile layer, e.g. lines")]) -> TileLayer:
+                             layer: Annotated[str, Path(description="A tile layer, e.g. lines")]) -> TileLayer:
     """The tile layer named in the path, if the reader may read it (403 otherwise)."""
     found = _layers(request).get(layer)
     if found is None:
@@ -46,18 +45,14 @@ ReadableLayer = Annotated[TileLayer, Depends(require_layer_read)]
 
 
 async def tile_coordinates(settings: AppSettings, z: Annotated[DbInt, Path()], x: Annotated[DbInt, Path()],
-                     y: Annotated[DbInt, Path()]) -> TileId:
+                           y: Annotated[DbInt, Path()]) -> TileId:
     """A tile on the grid (404 otherwise); bounded to 64 bits like every integer a client sends."""
     return tile_id(z=z, x=x, y=y, max_zoom=tile_settings(settings).max_zoom)
 
 
 @router.get("/style.json", summary="MapLibre style of every tile layer the reader may see")
 async def style(request: Request, actor: CurrentActor) -> dict[str, object]:
-    return documents.style(layers=_readable(request, actor), base_url=str(request.base_url))
-
-
-def _readable(request: Request, actor: Actor) -> dict[str, TileLayer]:
-    return {name: layer for name, layer in _layers(request).items() if has_permission(actor.role, layer.read_permission)}
+    return documents.style(layers=_layers(request), role=actor.role, base_url=str(request.base_url))
 
 
 @router.get("/{layer}.json", summary="TileJSON of one tile layer")

@@ -95,7 +95,7 @@ def test_a_small_body_goes_uncompressed_but_still_says_vary(client: TestClient, 
     assert response.headers["vary"] == "Accept-Encoding"
 
 
-def test_a_tile_is_compressed_with_a_weak_etag_that_still_answers_304(
+def test_a_tile_is_compressed_with_its_etag_unchanged_and_answers_304(
         client: TestClient, auth: Auth, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings.section(CompressionSettings), "min_bytes", 0)
     headers = auth(Role.dispatcher)
@@ -109,8 +109,22 @@ def test_a_tile_is_compressed_with_a_weak_etag_that_still_answers_304(
 
     assert plain.content and compressed.content == plain.content
     assert compressed.headers["content-encoding"] == "gzip"
-    assert compressed.headers["etag"] == "W/" + plain.headers["etag"]
+    assert compressed.headers["etag"] == plain.headers["etag"]
     assert again.status_code == 304
+
+
+def test_a_compressed_records_etag_is_the_one_if_match_takes_back(client: TestClient, auth: Auth) -> None:
+    """Browsers accept compression: the ETag they read must work in If-Match (a strong comparison)."""
+    headers = auth(Role.dispatcher)
+    line = created(client, headers, "lines", name="x" * 150, conductor_type="y" * 150,
+                   geometry=linestring(*((BASE_LON + n * 0.0001, BASE_LAT + (n % 2) * 0.0001) for n in range(60))))
+    read = client.get(f"/api/v1/network/lines/{line['id']}", headers={**headers, "Accept-Encoding": "br"})
+    assert read.headers["content-encoding"] == "br"
+
+    written = client.patch(f"/api/v1/network/lines/{line['id']}", json={"properties": {"name": "renamed"}},
+                           headers={**headers, "If-Match": read.headers["etag"]})
+
+    assert written.status_code == 200, written.text
 
 
 def test_the_event_stream_is_never_compressed(app: FastAPI, auth: Auth) -> None:

@@ -126,6 +126,31 @@ def test_moving_a_line_changes_the_tiles_it_left_and_reached(client: TestClient,
     assert all(client.get(tile_url("lines", t), headers=editor).headers["etag"] != before[t] for t in (old, new))
 
 
+def tile_west_edge(z: int, x: int) -> float:
+    return x / 2 ** z * 360.0 - 180.0
+
+
+def test_a_line_in_a_tiles_buffer_is_drawn_there_and_its_edit_changes_that_tile_too(
+        client: TestClient, editor: dict[str, str]) -> None:
+    """A line just west of a tile's edge reaches into the tile's buffer (256 of 4096 units): the
+    tile draws it clipped, so its change must reach that tile's ETag as well as its own tile's."""
+    z, x, y = tile_of(BASE_LON, BASE_LAT, 14)
+    edge = tile_west_edge(z, x)
+    width = 360.0 / 2 ** z
+    line = created(client, editor, "lines", nominal_kv=10.0,
+                   geometry=linestring((edge - width * 0.03, BASE_LAT), (edge - width * 0.01, BASE_LAT)))
+    beside, home = (z, x, y), (z, x - 1, y)
+    before = {t: client.get(tile_url("lines", t), headers=editor) for t in (beside, home)}
+
+    client.patch(f"{url('lines')}/{line['id']}", json={"properties": {"nominal_kv": 20.0}},
+                 headers={**editor, "If-Match": '"1"'})
+    after = {t: client.get(tile_url("lines", t), headers=editor) for t in (beside, home)}
+
+    assert [f.id for f in features(before[beside], "lines")] == [line["id"]]
+    assert all(after[t].headers["etag"] != before[t].headers["etag"] for t in (beside, home))
+    assert [f.properties["nominal_kv"] for f in features(after[beside], "lines")] == [20.0]
+
+
 def test_a_switch_toggle_changes_its_tile(client: TestClient, editor: dict[str, str]) -> None:
     switch = created(client, editor, "switches", geometry=point(BASE_LON, BASE_LAT), is_open=False)
     here = tile_of(BASE_LON, BASE_LAT, 15)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Float, Integer, Numeric
 
+from core.permissions import Role, has_permission
 from gis.layers.tiles.spec import STYLE_PATH, TileLayer
 
 TILEJSON_VERSION = "3.0.0"
@@ -45,9 +46,10 @@ def _style_template() -> dict[str, Any]:
     return template
 
 
-def style(*, layers: dict[str, TileLayer], base_url: str) -> dict[str, Any]:
-    """The MapLibre style: one vector source per tile layer the reader may see, and the style
-    layers drawing them (a style layer of a source the reader may not see is left out)."""
+def style(*, layers: dict[str, TileLayer], role: Role, base_url: str) -> dict[str, Any]:
+    """The MapLibre style for a reader of `role`: one vector source per tile layer that role may
+    read, and the style layers drawing them (a style layer of a source it may not read is left out)."""
+    layers = {name: layer for name, layer in layers.items() if has_permission(role, layer.read_permission)}
     document = copy.deepcopy(_style_template())
     document.pop("_about", None)
     document["sources"] = {name: {"type": "vector", "tiles": [tile_url(base_url, layer)],

@@ -17,6 +17,10 @@ class TileSettings(BaseSettings):
                              description="A cached tile is dropped this long after it was made. Entries are "
                                          "keyed by the tile's version, so one replaced by a change is never "
                                          "served again; the time only bounds what Redis keeps of old versions")
+    # Every tile is drawn again once after the daily prune: at night in the utility's time zone
+    # (Asia/Shanghai 03:00 = 19:00 UTC), when few maps are open.
+    prune_hour_utc: int = Field(default=19, ge=0, le=23, description="Hour (UTC) of the daily change-log prune")
+    prune_minute_utc: int = Field(default=0, ge=0, le=59, description="Minute of that hour")
 
 
 def tile_settings(settings: Settings) -> TileSettings:
