@@ -86,15 +86,23 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return next((value for key, value in headers if key.lower() == name), None)
 
 
+def compress(body: bytes, coding: str, settings: CompressionSettings) -> bytes:
+    """`body` in `coding` (`br` or `gzip`) at the configured effort."""
+    if coding == "br":
+        return bytes(brotli.compress(body, quality=settings.brotli_quality))
+    return gzip.compress(body, compresslevel=settings.gzip_level, mtime=0)
+
+
 class CompressionMiddleware:
+    """Compresses whole bodies of a compressible type; passes through a body a handler already
+    encoded (vector tiles are kept compressed in their cache, `gis.layers.tiles.service`)."""
+
     def __init__(self, app: ASGIApp, settings: CompressionSettings) -> None:
         self.app = app
         self.settings = settings
 
     def compress(self, body: bytes, coding: str) -> bytes:
-        if coding == "br":
-            return bytes(brotli.compress(body, quality=self.settings.brotli_quality))
-        return gzip.compress(body, compresslevel=self.settings.gzip_level, mtime=0)
+        return compress(body, coding, self.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,7 +134,10 @@ class CompressionMiddleware:
             return
         vary = _header(headers, b"vary")
         headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
-        headers.append((b"vary", vary + b", Accept-Encoding" if vary else b"Accept-Encoding"))
+        if vary and b"accept-encoding" in vary.lower():
+            headers.append((b"vary", vary))  # the handler chose by Accept-Encoding itself (tiles)
+        else:
+            headers.append((b"vary", vary + b", Accept-Encoding" if vary else b"Accept-Encoding"))
         body = body_message.get("body", b"")
         if coding is None or body_message.get("more_body", False) or len(body) < self.settings.min_bytes:
             await send({**start, "headers": headers})

@@ -4,10 +4,12 @@ permission, checked here before any cache is consulted."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
+from api.compression import CompressionSettings, choose_encoding, compress
 from api.dependencies import AppSettings, Cache, CurrentActor, DbSession
 from core.bounds import DbInt
 from core.errors import NotFound, PermissionDenied
@@ -60,14 +62,26 @@ async def layer_tilejson(request: Request, layer: ReadableLayer) -> dict[str, ob
     return documents.tilejson(layer=layer, base_url=str(request.base_url))
 
 
+async def tile_encoder(settings: AppSettings,
+                       accept_encoding: Annotated[str | None, Header()] = None) -> service.Encoder | None:
+    """The compression the client accepts, applied by the tile cache once per tile, not per request."""
+    coding = choose_encoding(accept_encoding)
+    if coding is None:
+        return None
+    return service.Encoder(coding, partial(compress, coding=coding, settings=settings.section(CompressionSettings)))
+
+
 @router.get("/{layer}/{z}/{x}/{y}.mvt", summary="One vector tile (Mapbox Vector Tile, Web Mercator XYZ)",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}})
 def tile(layer: ReadableLayer, coordinates: Annotated[TileId, Depends(tile_coordinates)], db: DbSession,
          cache: Cache, settings: AppSettings,
+         encoder: Annotated[service.Encoder | None, Depends(tile_encoder)],
          if_none_match: Annotated[str | None, Header()] = None) -> Response:
     found = service.get_tile(db=db, cache=cache, layer=layer, tile=coordinates, if_none_match=if_none_match,
-                             cache_ttl_s=tile_settings(settings).cache_ttl_s)
-    headers = {"ETag": found.etag, "Cache-Control": REVALIDATE}
+                             cache_ttl_s=tile_settings(settings).cache_ttl_s, encoder=encoder)
+    headers = {"ETag": found.etag, "Cache-Control": REVALIDATE, "Vary": "Accept-Encoding"}
     if found.content is None:
         return Response(status_code=304, headers=headers)
+    if found.encoding:
+        headers["Content-Encoding"] = found.encoding
     return Response(found.content, media_type=MVT, headers=headers)

@@ -9,12 +9,17 @@ index look-up (the version) and no tile.
 
 The caller checks the reader's permission first: tiles hold no personal data (the specs carry no
 such column), so one cached tile serves every reader who may see the layer.
+
+A tile is kept as drawn and, for a client that accepts compression, compressed once beside it
+(`Encoder`): a warm tile is then bytes from Redis with no work per request. Compressing a 60 KiB
+tile on every request cost more than the rest of the warm path (measured: 8.0 against 5.7 ms p50).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +36,20 @@ CACHE_PREFIX = "tile:"
 
 @dataclass(frozen=True)
 class Tile:
-    """A tile's ETag and content; `content` is None when the client's copy is current (304)."""
+    """A tile's ETag and content; `content` is None when the client's copy is current (304).
+    `encoding` is the content's Content-Encoding (None: as drawn)."""
 
     etag: str
     content: bytes | None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """A content coding the client accepts (`br`, `gzip`) and the function applying it."""
+
+    name: str
+    apply: Callable[[bytes], bytes]
 
 
 def _params(layer: TileLayer, tile: TileId) -> dict[str, Any]:
@@ -81,9 +96,19 @@ def _draw(db: Session, layer: TileLayer, tile: TileId) -> tuple[bytes, str]:
     return bytes(row.tile), _etag(layer, tile, row.changes, row.last, row.epoch)
 
 
+def _served(cache: redis.Redis, etag: str, content: bytes, encoder: Encoder | None, ttl_s: int) -> Tile:
+    """The tile in the client's coding, compressed once and kept beside the drawn bytes."""
+    if encoder is None or not content:
+        return Tile(etag=etag, content=content)
+    encoded = encoder.apply(content)
+    _keep(cache, f"{CACHE_PREFIX}{etag}:{encoder.name}", encoded, ttl_s)
+    return Tile(etag=etag, content=encoded, encoding=encoder.name)
+
+
 def get_tile(*, db: Session, cache: redis.Redis, layer: TileLayer, tile: TileId, if_none_match: str | None,
-             cache_ttl_s: int) -> Tile:
-    """The tile (or a 304's ETag). Below the layer's first zoom a tile is empty, like an empty area."""
+             cache_ttl_s: int, encoder: Encoder | None = None) -> Tile:
+    """The tile (or a 304's ETag), compressed by `encoder` if given. Below the layer's first zoom a
+    tile is empty, like an empty area."""
     if tile.z < layer.min_zoom:
         etag = _etag(layer, tile, 0, 0, "empty")
         return Tile(etag=etag, content=None if matches(if_none_match, etag) else b"")
@@ -91,11 +116,15 @@ def get_tile(*, db: Session, cache: redis.Redis, layer: TileLayer, tile: TileId,
     etag = _etag(layer, tile, row.changes, row.last, row.epoch)
     if matches(if_none_match, etag):
         return Tile(etag=etag, content=None)
+    if encoder is not None:
+        encoded = _cached(cache, f"{CACHE_PREFIX}{etag}:{encoder.name}")
+        if encoded is not None:
+            return Tile(etag=etag, content=encoded, encoding=encoder.name)
     found = _cached(cache, CACHE_PREFIX + etag)
     if found is not None:
-        return Tile(etag=etag, content=found)
+        return _served(cache, etag, found, encoder, cache_ttl_s)
     # Drawn in a new snapshot: a change committed since the version was read gives a newer ETag,
     # and the tile is kept under the version it was drawn at.
     content, etag = _draw(db, layer, tile)
     _keep(cache, CACHE_PREFIX + etag, content, cache_ttl_s)
-    return Tile(etag=etag, content=content)
+    return _served(cache, etag, content, encoder, cache_ttl_s)
