@@ -63,6 +63,7 @@ from gis.network.layers import NETWORK_LAYERS
 TIPG_VERSION = "1.6.1"
 TIPG_VENV = REPO_ROOT / ".gw" / "tipg-venv"
 ZOOMS = (10, 12, 14)
+FLOOR_TILE = (0, 0, 0)  # below the lines layer's first zoom: answered empty, no database or cache
 TILES_PER_ZOOM = 60
 PAGES = 60
 PAGE = 1000
@@ -217,6 +218,14 @@ def bench_tiles(ours: httpx.Client, tipg: httpx.Client, cache: redis.Redis, engi
                 partial(_nth, tipg, "/collections/public.lines/tiles/WebMercatorQuad/{}/{}/{}", tiles, _tile_features,
                         theirs)])
             results[f"ours {phase}"], results[f"tipg {phase}"] = mine, theirs
+        # The floor of our stack in the same run: a signed-in request that draws and reads nothing
+        # (a tile below the layer's first zoom), interleaved with tipg's tiles as ours were.
+        floor, theirs = Measured([], [], []), Measured([], [], [])
+        _interleave(len(tiles), [partial(_nth, ours, "/tiles/lines/{}/{}/{}.mvt", [FLOOR_TILE] * len(tiles),
+                                         _tile_features, floor),
+                                 partial(_nth, tipg, "/collections/public.lines/tiles/WebMercatorQuad/{}/{}/{}", tiles,
+                                         _tile_features, theirs)])
+        results["ours floor"] = floor
         for name, measured in results.items():
             print(f"  z{z:<2} {name:<10} n={len(measured.ms):<3} {measured.summary()}")
         print(f"  z{z:<2} {len(set(tiles))} distinct tiles of {len(tiles)} requests")

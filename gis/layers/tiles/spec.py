@@ -1,8 +1,9 @@
 """Tile layer specs: `layers.json` (data) bound to the tables of the layer catalogue.
 
-A tile layer is drawn from a published layer (`gis.layers.catalogue`), or from cases (as points at
-their location). It reads with that layer's permission; its columns are checked against the table
-when the specs load, so a misspelt attribute fails at start-up, not on a map.
+A tile layer is drawn from a published layer of the catalogue (`gis.layers.catalogue`; cases are
+one, as points at their location, declared by the cases domain). It reads with that layer's
+permission; its columns are checked against the table when the specs load, so a misspelt attribute
+fails at start-up, not on a map.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from typing import Any
 
 from sqlalchemy.orm import InstrumentedAttribute
 
-from cases.models import Case
-from cases.permissions import CASES_READ
 from core.permissions import Permission
 from gis.layers.catalogue import all_layers
 
@@ -89,16 +88,12 @@ class TileLayer:
 
 
 def _sources() -> dict[str, Source]:
-    sources = {layer.name: Source(model=layer.model, geometry_column=layer.geometry_column,
-                                  read_permission=layer.read_permission) for layer in all_layers()}
-    sources["cases"] = Source(model=Case, geometry_column="location", read_permission=CASES_READ)
-    return sources
+    return {layer.name: Source(model=layer.model, geometry_column=layer.geometry_column,
+                               read_permission=layer.read_permission) for layer in all_layers()}
 
 
 def _titles() -> dict[str, str]:
-    titles = {layer.name: layer.title for layer in all_layers()}
-    titles["cases"] = "Cases (requests, permits and encroachments) at their location"
-    return titles
+    return {layer.name: layer.title for layer in all_layers()}
 
 
 def _layer(name: str, raw: dict[str, Any], source: Source, title: str, extent: int, buffer: int) -> TileLayer:
