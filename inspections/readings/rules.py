@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 from inspections.policy import local_timezone
 
 RULES_PATH = Path(__file__).resolve().parent / "data" / "readings.json"
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# A billing month, YYYY-MM, of the years 1900-2999: the calendar arithmetic of a reading window
+# (a month's length, the month after) fails for year 0, and no utility bills a year beyond these.
+PERIOD_PATTERN = re.compile(r"^((?:19|2\d)\d{2})-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.bounds import DbId, IsoDateTime, column_length
 from inspections.readings.models import MeterReading
+from inspections.readings.rules import PERIOD_PATTERN
 from inspections.readings.specs import ReadingSpec
 
 Period = Annotated[str, Field(min_length=7, max_length=column_length(MeterReading.period),
-                              pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Billing month, YYYY-MM",
+                              pattern=PERIOD_PATTERN.pattern, description="Billing month, YYYY-MM (1900-2999)",
                               examples=["2026-11"])]
 Code = Annotated[str, Field(min_length=1, max_length=column_length(MeterReading.reason_code))]
 

@@ -50,6 +50,7 @@ def test_readings_of_the_month_are_done_under_the_round(meters: Meters, area: Ar
 
 def test_a_round_needs_a_real_month_and_a_dispatcher(meters: Meters, area: Area) -> None:
     assert meters.open_round(area.book_id, "2026-13").status_code == 422
+    assert meters.open_round(area.book_id, "0000-01").status_code == 422  # no calendar has a year 0
     refused = meters.client.post(f"/api/v1/reading-books/{area.book_id}/rounds", json={"period": "2026-11"},
                                  headers=meters.auth(Role.inspector))
     assert refused.status_code == 403
