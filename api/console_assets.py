@@ -45,7 +45,7 @@ class ConsoleFile:
     etag: str
 
     def matches(self, if_none_match: str | None) -> bool:
-        """Whether the browser's copy is this one (weak comparison: a compressed answer's tag is W/)."""
+        """Whether the browser's copy is this one (RFC 9110 weak comparison, as If-None-Match asks)."""
         if if_none_match is None:
             return False
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
