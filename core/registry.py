@@ -71,6 +71,9 @@ class Domain:
     # Who may see the domain's outbox events: (entity_type, permission) pairs, e.g. ("case", cases:read).
     # Events of an entity type no domain declares are shown to administrators only.
     event_visibility: tuple[tuple[str, Permission], ...] = ()
+    # `module:attribute` of each kind of record photo evidence may be attached to (a
+    # `media.links.LinkProvider`: a case, a field task, a finding, a meter reading).
+    evidence_links: tuple[str, ...] = ()
 
 
 def resolve(reference: str) -> Any:
@@ -171,6 +174,17 @@ class Domains:
             for event_type, reference in domain.event_handlers:
                 handlers[event_type] = (*handlers.get(event_type, ()), resolve(reference))
         return handlers
+
+    def evidence_links(self) -> dict[str, Any]:
+        """The record kinds photo evidence may link to, by kind; a kind is declared once."""
+        found: dict[str, Any] = {}
+        for domain in self.items:
+            for reference in domain.evidence_links:
+                provider = resolve(reference)
+                if provider.kind in found:
+                    raise ValueError(f"evidence link kind {provider.kind!r} is declared twice (domain {domain.name})")
+                found[provider.kind] = provider
+        return found
 
     def reference_tables(self) -> frozenset[str]:
         return frozenset(CORE_REFERENCE_TABLES + tuple(t for domain in self.items for t in domain.reference_tables))

@@ -88,6 +88,10 @@ class S3Settings(BaseSettings):
     secure: bool = False
     region: str = "us-east-1"
     bucket_prefix: str = "gw-"
+    # The address devices use for presigned upload and download URLs when it is not `endpoint`
+    # (the app reaches storage on an internal network, phones through a public name).
+    public_endpoint: str | None = None
+    public_secure: bool | None = None
 
     @field_validator("access_key", "secret_key")
     @classmethod
@@ -101,7 +105,7 @@ class S3Settings(BaseSettings):
 
     @property
     def evidence_bucket(self) -> str:
-        """Field photos and documents (later issues); created now so storage health covers it."""
+        """Field photos (`media`): staging uploads, content-addressed originals, derived images."""
         return f"{self.bucket_prefix}evidence"
 
 

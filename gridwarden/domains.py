@@ -21,6 +21,7 @@ INSTALLED = (
     "cases",
     "inspections",
     "inspections.sync",
+    "media",
     "gis.layers.tiles",
 )
 
