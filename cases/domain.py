@@ -30,4 +30,6 @@ DOMAIN = Domain(
     reference_tables=("working_calendars",),
     # Cases as points for GIS clients (OGC API Features), through the generic list SQL; no REST route.
     layers=("cases.layers:CASES",),
+    # Photos of site surveys, re-inspections and encroachments (`media`).
+    evidence_links=("cases.evidence_links:CASE_LINK",),
 )

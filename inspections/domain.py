@@ -41,4 +41,7 @@ DOMAIN = Domain(
                       ("quality_audit", TASKS_AUDIT)),
     # The default checklist templates, seeded by a migration; supervisors publish new versions.
     reference_tables=("checklist_templates", "checklist_versions"),
+    # Photos of tasks, findings and readings (`media`), by the uuid the device gave the record.
+    evidence_links=("inspections.evidence_links:TASK_LINK", "inspections.evidence_links:FINDING_LINK",
+                    "inspections.evidence_links:READING_LINK"),
 )
