@@ -6,5 +6,6 @@ from media.permissions import EVIDENCE_PERMISSIONS
 DOMAIN = Domain(
     name="media",
     models=("media.models",),
+    routers=("api.routers.evidence:router",),
     permissions=EVIDENCE_PERMISSIONS,
 )
