@@ -144,6 +144,12 @@ def _part_urls(evidence: Evidence, *, storage: ObjectStorage, bucket: str, lifet
             for n in numbers]
 
 
+def _serialise(db: Session, name: str) -> None:
+    """Two declarations of the same record (or uuid), e.g. a device retrying while its first request
+    still runs, wait for each other here, so the second finds the first instead of a duplicate."""
+    db.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
+
+
 def create_upload(*, db: Session, storage: ObjectStorage, settings: Settings, actor: Actor, now: datetime,
                   declaration: Declaration) -> tuple[UploadCreatedOut, bool]:
     """`POST /evidence/uploads`: the evidence and where to PUT its bytes; True when it was created
@@ -153,8 +159,9 @@ def create_upload(*, db: Session, storage: ObjectStorage, settings: Settings, ac
     kind = declaration.kind
     ref, record = access.record_to_attach(db=db, actor=actor, kind=kind, ref=declaration.ref)
     stored_key = _already_stored(db, storage=storage, bucket=bucket, sha256=declaration.sha256)
-    # Two devices (or one retrying) declaring for the same record wait for each other here.
-    db.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"evidence:{kind}:{ref}"))))
+    _serialise(db, f"evidence:{kind}:{ref}")
+    if declaration.evidence_uuid is not None:
+        _serialise(db, f"evidence-uuid:{declaration.evidence_uuid}")
     if (earlier := _earlier(db, actor=actor, kind=kind, ref=ref, declaration=declaration)) is not None:
         upload = _upload_urls(earlier, storage=storage, bucket=bucket, config=config, now=now)
         return UploadCreatedOut(evidence=present(db=db, evidence=earlier), upload=upload), False

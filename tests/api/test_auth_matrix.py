@@ -146,6 +146,15 @@ EXPECTED[("GET", "/api/v1/sync/backlog")] = SYNC_DESK
 EXPECTED[("POST", "/api/v1/sync/backlog/{backlog_id}/resolve")] = SYNC_DESK
 EXPECTED[("GET", "/api/v1/sync/conflicts")] = SYNC_DESK
 EXPECTED[("POST", "/api/v1/sync/conflicts/{conflict_id}/resolve")] = SYNC_DESK
+# Photo evidence (issue 11): those who work on records attach photos, every role reads; whether a
+# person may attach to or see one record's photos is that record's rule (tests/media).
+EVIDENCE_UPLOADERS = frozenset({Role.admin, Role.inspector, Role.dispatcher, Role.supervisor, Role.approver})
+EXPECTED[("POST", "/api/v1/evidence/uploads")] = EVIDENCE_UPLOADERS
+EXPECTED[("GET", "/api/v1/evidence/{evidence_id}/parts")] = EVIDENCE_UPLOADERS
+EXPECTED[("POST", "/api/v1/evidence/{evidence_id}/complete")] = EVIDENCE_UPLOADERS
+EXPECTED[("GET", "/api/v1/evidence/{evidence_id}")] = ALL
+EXPECTED[("GET", "/api/v1/evidence/{evidence_id}/content")] = ALL
+EXPECTED[("GET", "/api/v1/records/{kind}/{ref}/evidence")] = ALL
 for _layer in LAYERS:
     EXPECTED[("GET", f"/api/v1/network/{_layer}")] = ALL
     EXPECTED[("GET", f"/api/v1/network/{_layer}/{{feature_id}}")] = ALL

@@ -4,7 +4,9 @@ declaration can be repeated safely, and every refusal leaves no row behind."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -109,6 +111,24 @@ def test_the_same_uuid_again_is_the_same_evidence_and_with_other_bytes_a_conflic
     assert repeat["upload"]["method"] == "PUT"  # still uploading: a fresh URL for a device that lost the first
     assert problem(other_bytes, 409)["differs"] == ["sha256"]
     assert evidence_rows(owner_engine) == 1
+
+
+def test_the_same_declaration_sent_twice_at_once_is_one_evidence(
+    api: TestClient, people: dict[str, Person], inspector_task: str, owner_engine: Engine,
+) -> None:
+    body, start = declaration(inspector_task, PHOTO), threading.Barrier(2)
+
+    def send(_: int) -> Any:
+        start.wait(timeout=10)
+        return api.post(UPLOADS, json=body, headers=people["inspector"].headers)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(send, [1, 2]))
+
+    assert sorted(r.status_code for r in responses) == [200, 201], [r.text for r in responses]
+    assert responses[0].json()["evidence"]["id"] == responses[1].json()["evidence"]["id"]
+    assert evidence_rows(owner_engine) == 1
+    assert audit_actions(owner_engine, responses[0].json()["evidence"]["id"]) == ["evidence.create"]
 
 
 def test_the_same_file_for_the_same_record_twice_is_one_evidence(
