@@ -26,6 +26,7 @@ from core.settings import Settings, WorkerSettings
 from core.storage import ObjectStorage
 from inspections.models import FieldTask
 from tests.conftest import Person, sign_in_people
+from tests.gis.screening.conftest import HEFEI, point
 from tests.inspections.conftest import make_task
 
 UPLOADS = "/api/v1/evidence/uploads"
@@ -52,6 +53,16 @@ def task_of(session_factory: sessionmaker[Session], person: Person) -> str:
 @pytest.fixture
 def inspector_task(session_factory: sessionmaker[Session], people: dict[str, Person]) -> str:
     return task_of(session_factory, people["inspector"])
+
+
+@pytest.fixture
+def reported_case(api: TestClient, people: dict[str, Person]) -> int:
+    """An encroachment case the inspector reported from a patrol (cases are linked by id); its id."""
+    body = {"location": point(HEFEI), "description": "New shed under the line", "site_address": "5 Xingfu Road",
+            "responsible_party": "Li Si"}
+    response = api.post("/api/v1/cases/encroachments", json=body, headers=people["inspector"].headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
 
 
 @pytest.fixture(scope="session")

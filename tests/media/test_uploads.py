@@ -181,6 +181,21 @@ def test_an_inspector_may_not_attach_photos_to_a_colleagues_task(
     assert evidence_rows(owner_engine) == 0
 
 
+def test_a_cases_photos_are_attached_by_its_id_by_those_who_work_it(
+    api: TestClient, people: dict[str, Person], reported_case: int, owner_engine: Engine,
+) -> None:
+    reporter = declare(api, people["inspector"], declaration(str(reported_case), PHOTO, kind="case"))
+    desk = declare(api, people["dispatcher"], declaration(str(reported_case), make_photo(width=320, seed=8),
+                                                          kind="case"))
+    stranger = api.post(UPLOADS, json=declaration(str(reported_case), make_photo(width=320, seed=9), kind="case"),
+                        headers=people["inspector2"].headers)
+
+    assert reporter["evidence"]["link"] == {"kind": "case", "ref": str(reported_case), "record_id": reported_case}
+    assert desk["evidence"]["link"]["record_id"] == reported_case
+    problem(stranger, 403)
+    assert evidence_rows(owner_engine) == 2
+
+
 def test_a_case_that_does_not_exist_cannot_have_photos(api: TestClient, people: dict[str, Person],
                                                        owner_engine: Engine) -> None:
     refused = api.post(UPLOADS, json=declaration("999999", PHOTO, kind="case"), headers=people["dispatcher"].headers)
