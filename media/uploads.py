@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 VERIFY_TASK = "media.verify"
 # A repeat of one of these declarations starts a new evidence: the earlier one will never be accepted.
 ENDED_STATES = (EvidenceState.deleted, EvidenceState.expired, EvidenceState.rejected)
+# The device's position is stored in the column's own reference system (WGS 84 longitude/latitude).
+POSITION_SRID: int = Evidence.__table__.c.device_position.type.srid  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def create_upload(*, db: Session, storage: ObjectStorage, settings: Settings, ac
                         reasons=[], derived_keys={}, exif={}, verify_attempts=0)
     if declaration.position is not None:
         longitude, latitude, evidence.device_accuracy_m = declaration.position
-        evidence.device_position = func.ST_SetSRID(func.ST_MakePoint(longitude, latitude), 4326)
+        evidence.device_position = func.ST_SetSRID(func.ST_MakePoint(longitude, latitude), POSITION_SRID)
     if stored_key is not None:
         evidence.original_key = stored_key
     else:
