@@ -94,7 +94,9 @@ def _changed_fields(evidence: Evidence, *, kind: str, ref: str, declaration: Dec
 
 def _earlier(db: Session, *, actor: Actor, kind: str, ref: str, declaration: Declaration) -> Evidence | None:
     """The evidence this declaration repeats: the same uuid (409 if declared differently), else the
-    same bytes for the same record that may still be accepted."""
+    same bytes for the same record from the same uploader that may still be accepted (a retry
+    without a uuid). A colleague sending the same bytes makes evidence of their own, answering for
+    their own photo; the bytes are still stored once."""
     if declaration.evidence_uuid is not None:
         same_uuid = db.scalar(select(Evidence).where(Evidence.uuid == declaration.evidence_uuid))
         if same_uuid is not None:
@@ -107,7 +109,7 @@ def _earlier(db: Session, *, actor: Actor, kind: str, ref: str, declaration: Dec
             return same_uuid
     return db.scalar(select(Evidence).where(
         Evidence.link_kind == kind, Evidence.link_ref == ref, Evidence.declared_sha256 == declaration.sha256,
-        Evidence.state.not_in([str(s) for s in ENDED_STATES])).order_by(Evidence.id).limit(1))
+        Evidence.uploaded_by_id == actor.user_id, Evidence.state.not_in([str(s) for s in ENDED_STATES])).order_by(Evidence.id).limit(1))
 
 
 def _already_stored(db: Session, *, storage: ObjectStorage, bucket: str, sha256: str) -> str | None:

@@ -142,6 +142,17 @@ def test_the_same_file_for_the_same_record_twice_is_one_evidence(
     assert evidence_rows(owner_engine) == 1
 
 
+def test_a_colleague_sending_the_same_file_for_the_same_record_makes_evidence_of_their_own(
+    api: TestClient, people: dict[str, Person], inspector_task: str, owner_engine: Engine,
+) -> None:
+    mine = declare(api, people["inspector"], declaration(inspector_task, PHOTO))
+    theirs = declare(api, people["dispatcher"], declaration(inspector_task, PHOTO))
+
+    assert theirs["evidence"]["id"] != mine["evidence"]["id"]
+    assert theirs["evidence"]["uploaded_by"] == people["dispatcher"].username
+    assert evidence_rows(owner_engine) == 2
+
+
 def test_bytes_already_stored_as_verified_evidence_need_no_upload_for_another_record(
     api: TestClient, people: dict[str, Person], session_factory: sessionmaker[Session], owner_engine: Engine,
     storage: ObjectStorage, settings: Settings, broker: Any, verify_queue: str,
