@@ -81,8 +81,9 @@ def _position(db: Session, evidence: Evidence) -> tuple[str, float, float] | Non
 def _distance_m(db: Session, wkt: str, lon: float, lat: float) -> float:
     """Geodesic metres from the point to the record's geometry (to a line itself, not a vertex)."""
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-    return float(db.scalar(select(func.ST_Distance(func.geography(func.ST_GeomFromText(wkt, 4326)),
-                                                   func.geography(point)))))
+    distance = db.scalar(select(func.ST_Distance(func.geography(func.ST_GeomFromText(wkt, 4326)),
+                                                 func.geography(point))))
+    return float(distance if distance is not None else "nan")
 
 
 def _location_reasons(db: Session, evidence: Evidence, record: LinkedRecord) -> list[dict[str, str]]:

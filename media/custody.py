@@ -87,7 +87,7 @@ def append(*, db: Session, evidence: Evidence) -> None:
                       .where(Evidence.link_kind == evidence.link_kind, Evidence.link_ref == evidence.link_ref,
                              Evidence.chain_seq.is_not(None))
                       .order_by(Evidence.chain_seq.desc()).limit(1)).one_or_none()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    seq, prev_hash = ((last[0] or 0) + 1, str(last[1])) if last else (1, GENESIS_HASH)
     db.flush()
     uploader, position = _details(db, evidence.id)
     evidence.chain_seq = seq

@@ -19,7 +19,7 @@ from typing import Any
 
 from core.errors import NotFound
 from core.storage import ObjectStorage
-from media.photos import HEAD_BYTES, UnreadablePhoto, detect_type, read_facts, render_variants
+from media.photos import HEAD_BYTES, VARIANTS, UnreadablePhoto, detect_type, read_facts, render_variants
 
 JPEG = "image/jpeg"
 
@@ -118,7 +118,7 @@ def _accept(storage: ObjectStorage, bucket: str, key: str, data: bytes, sha256: 
     except UnreadablePhoto as exc:
         return _reject("type", f"the {photo_type} photo cannot be read: {exc}", detected_type=str(photo_type),
                        **measured)
-    derived = {variant: derived_key(sha256, variant) for variant in ("large", "thumb")}
+    derived = {variant: derived_key(sha256, variant) for variant in VARIANTS}
     if any(storage.stat(bucket=bucket, key=k) is None for k in derived.values()):
         for variant, jpeg in render_variants(data).items():
             storage.put_bytes(bucket=bucket, key=derived_key(sha256, variant), data=jpeg, content_type=JPEG)
