@@ -6,23 +6,26 @@ round trip through the real Celery worker (`media.verify` sent by name, the row 
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from geoalchemy2 import WKTElement
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.celery_app import create_celery
+from core.context import Actor
 from core.settings import Settings
 from core.storage import ObjectStorage
+from inspections import service
 from inspections.specs import TaskSpec
 from inspections.workflow import TaskType
 from media.models import Evidence, EvidenceState
 from tests.gis.screening.conftest import HEFEI
-from tests.media.photo_factory import point_at
+from tests.media.photo_factory import make_photo, point_at
 
 FINAL = frozenset({EvidenceState.verified, EvidenceState.suspicious, EvidenceState.rejected})
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "heic": "image/heic", "webp": "image/webp"}
@@ -34,13 +37,29 @@ LINE_MIDDLE = point_at(*HEFEI, metres=1000, bearing_deg=90)
 LINE_WKT = f"LINESTRING({LINE_START[0]} {LINE_START[1]}, {LINE_END[0]} {LINE_END[1]})"
 
 
-def line_task_spec(now: datetime, **changes: Any) -> TaskSpec:
-    """A line patrol along the 2 km line, due from a day before `now` to a week after."""
+CHINA = timezone(timedelta(hours=8))
+NORTH = 0.0
+
+
+def create_line_task(session_factory: sessionmaker[Session], now: datetime, **changes: Any) -> tuple[int, str]:
+    """A line patrol along the 2 km line, due from a day before `now` to a week after: (id, uuid)."""
     fields: dict[str, Any] = {"task_type": TaskType.line_patrol, "title": "Patrol the 2 km line",
                               "due_from": now - timedelta(days=1), "due_until": now + timedelta(days=7),
                               "location_wkt": LINE_WKT}
     fields.update(changes)
-    return TaskSpec(**fields)
+    with session_factory() as db, db.begin():
+        task = service.create_task(db=db, actor=Actor.system("tests"), now=now, spec=TaskSpec(**fields))
+        return task.id, str(task.uuid)
+
+
+def photo_near_line(now: datetime, *, metres: float | None = 20, kind: str = "jpeg",
+                    taken: datetime | None = None) -> bytes:
+    """A photo taken an hour before `now` (Beijing time, with its offset) `metres` north of the
+    line's middle (None: no GPS), with pixels of its own (a fresh SHA-256)."""
+    gps = point_at(*LINE_MIDDLE, metres=metres, bearing_deg=NORTH) if metres is not None else None
+    moment = (taken or now - timedelta(hours=1)).astimezone(CHINA)
+    return make_photo(kind, captured_at=moment, offset="+08:00", gps=gps, accuracy_m=5,
+                      seed=random.randrange(1 << 30))
 
 
 @dataclass(frozen=True)

@@ -7,45 +7,25 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
 from core.storage import ObjectStorage
-from inspections import service
 from media.models import Evidence, EvidenceState
-from tests.media.evidence_helpers import LINE_MIDDLE, Staged, codes, line_task_spec, stage, verified
-from tests.media.photo_factory import make_photo, point_at, truncated
+from tests.media.evidence_helpers import LINE_MIDDLE, Staged, codes, create_line_task, photo_near_line, stage, verified
+from tests.media.photo_factory import point_at, truncated
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
-
-CHINA = timezone(timedelta(hours=8))
-NORTH = 0.0
-
 
 @pytest.fixture
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _task(session_factory: sessionmaker[Session], now: datetime, **changes: Any) -> tuple[int, str]:
-    with session_factory() as db, db.begin():
-        task = service.create_task(db=db, actor=Actor.system("tests"), now=now, spec=line_task_spec(now, **changes))
-        return task.id, str(task.uuid)
-
-
-def _photo(now: datetime, *, metres: float | None = 20, kind: str = "jpeg", taken: datetime | None = None) -> bytes:
-    """A photo taken an hour ago (Beijing time, with its offset) `metres` north of the line's middle."""
-    gps = point_at(*LINE_MIDDLE, metres=metres, bearing_deg=NORTH) if metres is not None else None
-    moment = (taken or now - timedelta(hours=1)).astimezone(CHINA)
-    return make_photo(kind, captured_at=moment, offset="+08:00", gps=gps, accuracy_m=5,
-                      seed=random.randrange(1 << 30))
 
 
 @dataclass
@@ -59,7 +39,7 @@ class OnTask:
     now: datetime
 
     def __call__(self, data: bytes, *, task: dict[str, Any] | None = None, **staging: Any) -> tuple[Evidence, Staged]:
-        task_id, task_uuid = _task(self.session_factory, self.now, **(task or {}))
+        task_id, task_uuid = create_line_task(self.session_factory, self.now, **(task or {}))
         staged = stage(self.session_factory, self.storage, self.settings, data, kind="task", ref=task_uuid,
                        record_id=task_id, uploaded_by=self.uploader, **staging)
         return verified(self.settings, self.session_factory, staged.evidence_id), staged
@@ -72,7 +52,7 @@ def on_task(session_factory: sessionmaker[Session], storage: ObjectStorage, sett
 
 
 def test_a_photo_20_m_beside_the_middle_of_a_line_is_verified_measured_to_the_line(on_task: OnTask, now: datetime) -> None:
-    evidence, _ = on_task(_photo(now, metres=20))
+    evidence, _ = on_task(photo_near_line(now, metres=20))
 
     assert (evidence.state, evidence.reasons, evidence.position_source) == (EvidenceState.verified, [], "exif")
     assert evidence.distance_m == pytest.approx(20, abs=0.5)
@@ -82,7 +62,7 @@ def test_a_photo_20_m_beside_the_middle_of_a_line_is_verified_measured_to_the_li
 
 
 def test_a_photo_80_m_from_the_line_is_suspicious_with_distance_and_threshold(on_task: OnTask, now: datetime) -> None:
-    evidence, _ = on_task(_photo(now, metres=80))
+    evidence, _ = on_task(photo_near_line(now, metres=80))
 
     assert evidence.state == EvidenceState.suspicious and codes(evidence) == ["location"]
     assert "80 m" in evidence.reasons[0]["message"] and "50 m" in evidence.reasons[0]["message"]
@@ -91,7 +71,7 @@ def test_a_photo_80_m_from_the_line_is_suspicious_with_distance_and_threshold(on
 
 
 def test_without_exif_gps_the_device_position_is_used_and_flagged(on_task: OnTask, now: datetime) -> None:
-    evidence, _ = on_task(_photo(now, metres=None),
+    evidence, _ = on_task(photo_near_line(now, metres=None),
                           device_position=point_at(*LINE_MIDDLE, metres=30, bearing_deg=180))
 
     assert (evidence.state, codes(evidence), evidence.position_source) == (EvidenceState.verified, ["position"],
@@ -100,7 +80,7 @@ def test_without_exif_gps_the_device_position_is_used_and_flagged(on_task: OnTas
 
 
 def test_without_any_position_the_evidence_is_suspicious(on_task: OnTask, now: datetime) -> None:
-    evidence, _ = on_task(_photo(now, metres=None))
+    evidence, _ = on_task(photo_near_line(now, metres=None))
 
     assert (evidence.state, codes(evidence)) == (EvidenceState.suspicious, ["location"])
     assert "no position" in evidence.reasons[0]["message"]
@@ -114,7 +94,7 @@ def test_without_any_position_the_evidence_is_suspicious(on_task: OnTask, now: d
 def test_a_photo_taken_at_the_wrong_time_is_suspicious(on_task: OnTask, now: datetime, taken_hours: int,
                                                  window_days: tuple[int, int], says: str) -> None:
     window = {"due_from": now + timedelta(days=window_days[0]), "due_until": now + timedelta(days=window_days[1])}
-    evidence, _ = on_task(_photo(now, taken=now + timedelta(hours=taken_hours)), task=window)
+    evidence, _ = on_task(photo_near_line(now, taken=now + timedelta(hours=taken_hours)), task=window)
 
     assert (evidence.state, codes(evidence)) == (EvidenceState.suspicious, ["time"])
     assert says in evidence.reasons[0]["message"]
@@ -122,14 +102,14 @@ def test_a_photo_taken_at_the_wrong_time_is_suspicious(on_task: OnTask, now: dat
 
 @pytest.mark.parametrize("kind", ["png", "heic", "webp"])
 def test_png_heic_and_webp_photos_are_verified(on_task: OnTask, now: datetime, kind: str) -> None:
-    evidence, _ = on_task(_photo(now, kind=kind), declared_type=f"image/{kind}")
+    evidence, _ = on_task(photo_near_line(now, kind=kind), declared_type=f"image/{kind}")
 
     assert (evidence.state, evidence.detected_type, evidence.reasons) == (EvidenceState.verified, kind, [])
     assert evidence.distance_m == pytest.approx(20, abs=0.5)
 
 
 def test_a_png_declared_as_jpeg_is_accepted_and_typed_by_its_content(on_task: OnTask, now: datetime) -> None:
-    evidence, _ = on_task(_photo(now, kind="png"), declared_type="image/jpeg")
+    evidence, _ = on_task(photo_near_line(now, kind="png"), declared_type="image/jpeg")
 
     assert (evidence.state, evidence.detected_type, evidence.declared_type) == (EvidenceState.verified, "png",
                                                                                  "image/jpeg")
@@ -146,7 +126,7 @@ def _pdf() -> bytes:
 def test_what_is_not_a_readable_photo_is_rejected_and_its_bytes_removed(on_task: OnTask, now: datetime, storage: ObjectStorage,
                                                                         settings: Settings,
                                                                         content, code) -> None:
-    data = truncated(_photo(now)) if content == "truncated jpeg" else _pdf()
+    data = truncated(photo_near_line(now)) if content == "truncated jpeg" else _pdf()
     evidence, staged = on_task(data)
 
     assert (evidence.state, codes(evidence)) == (EvidenceState.rejected, [code])
@@ -155,7 +135,7 @@ def test_what_is_not_a_readable_photo_is_rejected_and_its_bytes_removed(on_task:
 
 
 def test_bytes_changed_after_the_hash_was_declared_are_rejected_naming_both_hashes(on_task: OnTask, now: datetime) -> None:
-    declared = _photo(now)
+    declared = photo_near_line(now)
     changed = bytearray(declared)
     changed[-100] ^= 0xFF
     evidence, _ = on_task(declared, upload=bytes(changed))
@@ -172,7 +152,7 @@ def _pixels(storage: ObjectStorage, settings: Settings, key: str) -> Image.Image
 
 def test_derived_images_are_gps_free_jpegs_and_the_original_is_the_exact_bytes(on_task: OnTask, now: datetime,
         storage: ObjectStorage, settings: Settings) -> None:
-    evidence, staged = on_task(_photo(now))
+    evidence, staged = on_task(photo_near_line(now))
     bucket = settings.s3.evidence_bucket
 
     assert evidence.original_key == f"originals/{evidence.sha256}"
@@ -188,7 +168,7 @@ def test_derived_images_are_gps_free_jpegs_and_the_original_is_the_exact_bytes(o
 
 def test_the_same_bytes_twice_are_stored_as_one_original(on_task: OnTask, now: datetime, storage: ObjectStorage,
                                                        settings: Settings) -> None:
-    data = _photo(now)
+    data = photo_near_line(now)
     first, _ = on_task(data)
     second, _ = on_task(data)
 
@@ -201,7 +181,7 @@ def test_the_same_bytes_twice_are_stored_as_one_original(on_task: OnTask, now: d
 
 def test_a_redelivered_verification_changes_nothing(on_task: OnTask, now: datetime, settings: Settings,
                                                session_factory: sessionmaker[Session]) -> None:
-    evidence, _ = on_task(_photo(now))
+    evidence, _ = on_task(photo_near_line(now))
 
     again = verified(settings, session_factory, evidence.id)
 
