@@ -28,12 +28,18 @@ UPLOADS_PREFIX = "uploads/"
 DAYS_PER_YEAR = 365.25
 
 
+def _abort_if_open(storage: ObjectStorage, bucket: str, key: str, upload_id: str) -> bool:
+    """Abort a multipart upload that is still open. Listed first: aborting one already completed or
+    aborted is an S3 error (NoSuchUpload) that must not stop the clean-up."""
+    if not any(u.upload_id == upload_id for u in storage.open_uploads(bucket=bucket, prefix=key)):
+        return False
+    storage.abort_multipart(bucket=bucket, key=key, upload_id=upload_id)
+    return True
+
+
 def _remove_bytes(*, db: Session, storage: ObjectStorage, bucket: str, evidence: Evidence) -> None:
     if evidence.multipart_upload_id and evidence.staging_key:
-        try:
-            storage.abort_multipart(bucket=bucket, key=evidence.staging_key, upload_id=evidence.multipart_upload_id)
-        except NotFound:
-            pass
+        _abort_if_open(storage, bucket, evidence.staging_key, evidence.multipart_upload_id)
     if evidence.staging_key:
         storage.remove(bucket=bucket, key=evidence.staging_key, all_versions=True)
     if evidence.sha256 is None:
@@ -99,11 +105,8 @@ def expire_abandoned(*, db: Session, storage: ObjectStorage, settings: Settings,
     aborted = []
     for upload in storage.open_uploads(bucket=bucket, prefix=UPLOADS_PREFIX):
         old = upload.initiated_at is not None and upload.initiated_at < cutoff
-        if old and upload.upload_id not in uploading:
-            try:
-                storage.abort_multipart(bucket=bucket, key=upload.key, upload_id=upload.upload_id)
-            except NotFound:
-                continue
+        if old and upload.upload_id not in uploading and _abort_if_open(storage, bucket, upload.key,
+                                                                         upload.upload_id):
             aborted.append(upload.key)
     return CleanUp(expired=[e.id for e in stale], aborted_uploads=aborted)
 
