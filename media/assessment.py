@@ -78,12 +78,13 @@ def _position(db: Session, evidence: Evidence) -> tuple[str, float, float] | Non
     return "device", float(lon), float(lat)
 
 
-def _distance_m(db: Session, wkt: str, lon: float, lat: float) -> float:
-    """Geodesic metres from the point to the record's geometry (to a line itself, not a vertex)."""
+def _distance_m(db: Session, wkt: str, lon: float, lat: float) -> float | None:
+    """Geodesic metres from the point to the record's geometry (to a line itself, not a vertex);
+    None when there is nothing to measure to (an empty geometry)."""
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
     distance = db.scalar(select(func.ST_Distance(func.geography(func.ST_GeomFromText(wkt, 4326)),
                                                  func.geography(point))))
-    return float(distance if distance is not None else "nan")
+    return None if distance is None else float(distance)
 
 
 def _location_reasons(db: Session, evidence: Evidence, record: LinkedRecord) -> list[dict[str, str]]:
@@ -98,7 +99,9 @@ def _location_reasons(db: Session, evidence: Evidence, record: LinkedRecord) -> 
     found = []
     if source == "device":
         found.append(_reason("position", "the photo has no GPS position: the device's position was used"))
-    if distance > threshold:
+    if distance is None:
+        found.append(_reason("location", f"the {record.kind} has no place to measure the photo against"))
+    elif distance > threshold:
         found.append(_reason("location", f"taken {distance:.0f} m from the {record.kind}; at most {threshold:.0f} m "
                                          "is expected"))
     return found

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from core.context import Actor
@@ -66,12 +66,15 @@ def entry_hash(*, prev_hash: str, sha256: str, metadata: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + sha256 + canonical).encode()).hexdigest()
 
 
-def _details(db: Session, evidence_id: int) -> tuple[str | None, tuple[float, float] | None]:
-    """The uploader's username and the device position as stored (what the hash covers)."""
-    row = db.execute(select(User.username, func.ST_X(Evidence.device_position), func.ST_Y(Evidence.device_position))
-                     .select_from(Evidence).outerjoin(User, User.id == Evidence.uploaded_by_id)
-                     .where(Evidence.id == evidence_id)).one()
-    return row[0], (row[1], row[2]) if row[1] is not None else None
+def _with_details(db: Session, *where: ColumnElement[bool]) -> list[tuple[Evidence, str | None,
+                                                                          tuple[float, float] | None]]:
+    """Evidence with its uploader's username and its device position as stored (what the hash
+    covers), in chain order, in one query."""
+    rows = db.execute(select(Evidence, User.username, func.ST_X(Evidence.device_position),
+                             func.ST_Y(Evidence.device_position))
+                      .outerjoin(User, User.id == Evidence.uploaded_by_id).where(*where)
+                      .order_by(Evidence.chain_seq, Evidence.id)).all()
+    return [(row[0], row[1], (row[2], row[3]) if row[2] is not None else None) for row in rows]
 
 
 def _lock(db: Session, kind: str, ref: str) -> None:
@@ -89,7 +92,7 @@ def append(*, db: Session, evidence: Evidence) -> None:
                       .order_by(Evidence.chain_seq.desc()).limit(1)).one_or_none()
     seq, prev_hash = ((last[0] or 0) + 1, str(last[1])) if last else (1, GENESIS_HASH)
     db.flush()
-    uploader, position = _details(db, evidence.id)
+    ((_, uploader, position),) = _with_details(db, Evidence.id == evidence.id)
     evidence.chain_seq = seq
     evidence.chain_prev_hash = prev_hash
     evidence.chain_hash = entry_hash(prev_hash=prev_hash, sha256=evidence.sha256 or "",
@@ -99,13 +102,10 @@ def append(*, db: Session, evidence: Evidence) -> None:
 
 def verify_chain(*, db: Session, kind: str, ref: str) -> ChainCheck:
     """Recompute every entry of a record's chain in seq order; the first broken link is named."""
-    rows = db.scalars(select(Evidence).where(Evidence.link_kind == kind, Evidence.link_ref == ref,
-                                             Evidence.chain_seq.is_not(None))
-                      .order_by(Evidence.chain_seq, Evidence.id)).all()
+    rows = _with_details(db, Evidence.link_kind == kind, Evidence.link_ref == ref, Evidence.chain_seq.is_not(None))
     previous = GENESIS_HASH
-    for expected_seq, evidence in enumerate(rows, start=1):
+    for expected_seq, (evidence, uploader, position) in enumerate(rows, start=1):
         seq = evidence.chain_seq or 0
-        uploader, position = _details(db, evidence.id)
         recomputed = entry_hash(prev_hash=evidence.chain_prev_hash or "", sha256=evidence.sha256 or "",
                                 metadata=_metadata(evidence, seq=seq, uploader=uploader, device_lonlat=position))
         reason = ("sequence" if seq != expected_seq else "previous" if evidence.chain_prev_hash != previous

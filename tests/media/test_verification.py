@@ -14,11 +14,21 @@ import pytest
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.celery_app import create_celery
 from core.permissions import Role
 from core.settings import Settings
 from core.storage import ObjectStorage
 from media.models import Evidence, EvidenceState
-from tests.media.evidence_helpers import LINE_MIDDLE, Staged, codes, create_line_task, photo_near_line, stage, verified
+from tests.media.evidence_helpers import (
+    LINE_MIDDLE,
+    Staged,
+    codes,
+    create_line_task,
+    photo_near_line,
+    stage,
+    verified,
+    wait_for_row,
+)
 from tests.media.photo_factory import point_at, truncated
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
@@ -188,3 +198,16 @@ def test_a_redelivered_verification_changes_nothing(on_task: OnTask, now: dateti
     assert (again.state, again.verify_attempts, again.chain_seq) == (evidence.state, 1, 1)
 
 
+
+
+def test_the_relay_sends_a_completed_upload_whose_message_was_lost(
+        session_factory: sessionmaker[Session], storage: ObjectStorage, settings: Settings,
+        role_users: dict[Role, int], now: datetime) -> None:
+    task_id, task_uuid = create_line_task(session_factory, now)
+    staged = stage(session_factory, storage, settings, photo_near_line(now), kind="task", ref=task_uuid,
+                   record_id=task_id, uploaded_by=role_users[Role.dispatcher])  # complete's message never sent
+
+    create_celery(settings).send_task("media.relay")
+
+    evidence = wait_for_row(session_factory, staged.evidence_id, until=lambda e: e.state != EvidenceState.pending)
+    assert (evidence.state, evidence.verify_attempts) == (EvidenceState.verified, 1)
