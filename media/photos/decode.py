@@ -78,14 +78,32 @@ def open_photo(data: bytes, *, max_pixels: int | None = None) -> tuple[PhotoType
 
 
 def _cut_off(photo_type: PhotoType, data: bytes) -> str | None:
-    """Why a WebP or HEIC container is shorter than it declares itself, or None. (Their decoders
-    only say they cannot read such a file; JPEG and PNG decoders report truncation themselves.)"""
+    """Why a PNG, WebP or HEIC file is shorter than its own structure says, or None. (The WebP and
+    HEIC decoders only say they cannot read such a file; Pillow accepts a PNG cut off after its last
+    pixel data, without its IEND chunk. A cut-off JPEG is reported by its decoder.)"""
+    if photo_type is PhotoType.png:
+        return _png_cut_off(data)
     if photo_type is PhotoType.webp:
         declared = int.from_bytes(data[4:8], "little") + 8
         return f"the RIFF container declares {declared} bytes, {len(data)} arrived" if declared > len(data) else None
     if photo_type is PhotoType.heic:
         return _heif_cut_off(data)
     return None
+
+
+def _png_cut_off(data: bytes) -> str | None:
+    """Walk the chunks (length, type, data, CRC) up to IEND, which every complete PNG ends with."""
+    position = 8  # after the signature
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position:position + 4], "big")
+        end = position + 12 + length
+        if end > len(data):
+            chunk = data[position + 4:position + 8].decode("latin-1")
+            return f"the '{chunk}' chunk at byte {position} declares {length + 12} bytes, {len(data) - position} arrived"
+        if data[position + 4:position + 8] == b"IEND":
+            return None
+        position = end
+    return "the file ends before its IEND chunk"
 
 
 def _heif_cut_off(data: bytes) -> str | None:

@@ -27,7 +27,12 @@ def render_variants(data: bytes, variants: Mapping[str, int] = VARIANTS, *,
     the photo should be seen, without EXIF, XMP or ICC data. Raises `UnreadablePhoto`."""
     _, image = open_photo(data, max_pixels=max_pixels)
     with image:
-        upright = _flatten(ImageOps.exif_transpose(image))
+        return variants_of(image, variants)
+
+
+def variants_of(image: Image.Image, variants: Mapping[str, int] = VARIANTS) -> dict[str, bytes]:
+    """The variants of a photo `open_photo` has decoded (for callers that also read its facts)."""
+    upright = _flatten(ImageOps.exif_transpose(image))
     rendered: dict[str, bytes] = {}
     # Largest first, each from the previous one: downscaling an already reduced image is cheaper.
     current = upright

@@ -15,10 +15,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from PIL import Image
+
 from media.photos.decode import UnreadablePhoto, open_photo
 from media.photos.types import PhotoType
 
-__all__ = ["PhotoFacts", "UnreadablePhoto", "read_facts"]
+__all__ = ["PhotoFacts", "UnreadablePhoto", "facts_of", "read_facts"]
 
 # EXIF tags (CIPA DC-008 / Exif 2.32).
 _MAKE, _MODEL, _ORIENTATION, _DATETIME = 271, 272, 274, 306
@@ -63,26 +65,31 @@ def read_facts(data: bytes, *, local_tz: tzinfo, max_pixels: int | None = None) 
     truncated, corrupt, mislabelled or oversized file (`max_pixels`: see `open_photo`)."""
     photo_type, image = open_photo(data, max_pixels=max_pixels)
     with image:
-        exif = image.getexif()
-        exif_ifd = exif.get_ifd(_EXIF_IFD)
-        gps_ifd = exif.get_ifd(_GPS_IFD)
-        position = _position(gps_ifd)
-        orientation = _orientation(photo_type, image.info.get("original_orientation"), exif)
-        width, height = image.size
-        if photo_type is PhotoType.heic and orientation in _QUARTER_TURNS:
-            width, height = height, width  # libheif returned it turned; report the stored size
-        return PhotoFacts(
-            photo_type=photo_type,
-            width=width,
-            height=height,
-            captured_at=_captured_at(exif, exif_ifd, local_tz),
-            longitude=position[0] if position else None,
-            latitude=position[1] if position else None,
-            accuracy_m=_accuracy(gps_ifd),
-            make=_text(exif.get(_MAKE)),
-            model=_text(exif.get(_MODEL)),
-            orientation=orientation,
-        )
+        return facts_of(photo_type, image, local_tz=local_tz)
+
+
+def facts_of(photo_type: PhotoType, image: Image.Image, *, local_tz: tzinfo) -> PhotoFacts:
+    """The facts of a photo `open_photo` has decoded (for callers that also render its variants)."""
+    exif = image.getexif()
+    exif_ifd = exif.get_ifd(_EXIF_IFD)
+    gps_ifd = exif.get_ifd(_GPS_IFD)
+    position = _position(gps_ifd)
+    orientation = _orientation(photo_type, image.info.get("original_orientation"), exif)
+    width, height = image.size
+    if photo_type is PhotoType.heic and orientation in _QUARTER_TURNS:
+        width, height = height, width  # libheif returned it turned; report the stored size
+    return PhotoFacts(
+        photo_type=photo_type,
+        width=width,
+        height=height,
+        captured_at=_captured_at(exif, exif_ifd, local_tz),
+        longitude=position[0] if position else None,
+        latitude=position[1] if position else None,
+        accuracy_m=_accuracy(gps_ifd),
+        make=_text(exif.get(_MAKE)),
+        model=_text(exif.get(_MODEL)),
+        orientation=orientation,
+    )
 
 
 def _orientation(photo_type: PhotoType, heif_original: Any, ifd0: Mapping[int, Any]) -> int | None:

@@ -42,10 +42,12 @@ def make_photo(kind: str = "jpeg", *, width: int = 1600, height: int = 1200,
       Without `offset` a reader must assume the local zone, as for many phones.
     - `gps`: (longitude, latitude) in degrees, written as GPS rationals with N/S and E/W references;
       `accuracy_m` as GPSHPositioningError.
-    - `pad_to_bytes`: grow the file to exactly that many bytes (when it is smaller) and keep it a
-      valid, fully decodable photo: a run of APP15 segments in a JPEG, a private ancillary chunk in
+    - `pad_to_bytes`: grow the file to that many bytes (when it is smaller; exact but for a byte or
+      a chunk header's few) and keep it a valid, fully decodable photo of its type: a run of APP15 segments in a JPEG, a private ancillary chunk in
       a PNG, an unknown RIFF chunk in a WebP, a top-level `free` box in a HEIC. All four kinds.
     - `seed`: other noise, so other bytes and another SHA-256.
+
+    HEIC encoding (x265) is slow: about 1 s per megapixel here, so HEIC tests use small sizes.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")

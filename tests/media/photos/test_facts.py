@@ -117,10 +117,10 @@ def test_a_blank_capture_time_falls_back_to_the_file_time_and_a_zero_date_is_unk
 def test_a_truncated_photo_is_refused_as_truncated(kind: str) -> None:
     photo = make_photo(kind, width=320, height=240, gps=POLE)
 
-    for keep in (0.6, 0.99):
+    for cut_off in (truncated(photo, 0.6), truncated(photo, 0.99), photo[:-1]):
         with pytest.raises(UnreadablePhoto) as refused:
-            read_facts(truncated(photo, keep), local_tz=SHANGHAI)
-        assert refused.value.reason.startswith("truncated: "), refused.value.reason
+            read_facts(cut_off, local_tz=SHANGHAI)
+        assert refused.value.reason.startswith("truncated: "), (len(cut_off), refused.value.reason)
 
 
 def test_a_png_uploaded_as_photo_jpg_is_read_as_the_png_it_is(tmp_path: Path) -> None:
