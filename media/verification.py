@@ -19,7 +19,7 @@ from typing import Any
 
 from core.errors import NotFound
 from core.storage import ObjectStorage
-from media.photos import HEAD_BYTES, VARIANTS, UnreadablePhoto, detect_type, read_facts, render_variants
+from media.photos import HEAD_BYTES, VARIANTS, UnreadablePhoto, detect_type, inspect_photo, read_facts
 
 JPEG = "image/jpeg"
 
@@ -113,15 +113,17 @@ def _accept(storage: ObjectStorage, bucket: str, key: str, data: bytes, sha256: 
     photo_type = detect_type(data[:HEAD_BYTES])
     if photo_type is None:
         return _reject("type", "not a JPEG, PNG, HEIC or WebP photo (by its content)", **measured)
+    derived = {variant: derived_key(sha256, variant) for variant in VARIANTS}
+    missing = any(storage.stat(bucket=bucket, key=k) is None for k in derived.values())
     try:
-        facts = read_facts(data, local_tz=local_tz)
+        # One decode for facts and derived images; the same bytes seen before have theirs already.
+        inspected = inspect_photo(data, local_tz=local_tz) if missing else None
+        facts = inspected.facts if inspected else read_facts(data, local_tz=local_tz)
     except UnreadablePhoto as exc:
         return _reject("type", f"the {photo_type} photo cannot be read: {exc}", detected_type=str(photo_type),
                        **measured)
-    derived = {variant: derived_key(sha256, variant) for variant in VARIANTS}
-    if any(storage.stat(bucket=bucket, key=k) is None for k in derived.values()):
-        for variant, jpeg in render_variants(data).items():
-            storage.put_bytes(bucket=bucket, key=derived_key(sha256, variant), data=jpeg, content_type=JPEG)
+    for variant, jpeg in (inspected.variants if inspected else {}).items():
+        storage.put_bytes(bucket=bucket, key=derived[variant], data=jpeg, content_type=JPEG)
     original = original_key(sha256)
     if key != original and storage.stat(bucket=bucket, key=original) is None:
         storage.copy(bucket=bucket, source_key=key, key=original)
