@@ -45,13 +45,14 @@ def link(*, db: Session, evidence: Evidence, record: LinkedRecord, now: datetime
 
 
 def record_arrived(*, db: Session, kind: str, ref: str) -> list[int]:
-    """Link every evidence waiting for (kind, ref); the ids of those linked."""
-    record = provider_for(kind).find(db=db, ref=ref)
-    if record is None:
-        return []
+    """Link every evidence waiting for (kind, ref); the ids of those linked. Most records arrive with
+    no photo waiting: that is one indexed look-up, and the record itself is read only when needed."""
     waiting = db.scalars(select(Evidence).where(Evidence.link_kind == kind, Evidence.link_ref == ref,
                                                 Evidence.record_id.is_(None), Evidence.state.in_(WAITING))
                          .order_by(Evidence.id).with_for_update()).all()
+    record = provider_for(kind).find(db=db, ref=ref) if waiting else None
+    if record is None:
+        return []
     now = datetime.now(UTC)
     for evidence in waiting:
         link(db=db, evidence=evidence, record=record, now=now)
