@@ -32,6 +32,8 @@ from media.models import Evidence, EvidenceState
 from media.settings import evidence_settings
 
 logger = logging.getLogger(__name__)
+# The backoff doubles from 1 s; past this many doublings the cap (`verify_retry_max_seconds`) applies anyway.
+MAX_DOUBLINGS = 20
 
 
 @cache
@@ -105,7 +107,7 @@ def verify(self: Task[Any, Any], evidence_id: int, request_id: str | None = None
     except ServiceUnavailable as exc:
         with unit_of_work(res.session_factory) as db:
             _note_error(db, evidence_id, f"storage unavailable: {exc.detail}")
-        wait = min(2 ** (attempt.number - 1), limits.verify_retry_max_seconds)
+        wait = min(2 ** min(attempt.number - 1, MAX_DOUBLINGS), limits.verify_retry_max_seconds)
         logger.warning("evidence %s: storage unavailable (attempt %d), retry in %d s", evidence_id,
                        attempt.number, wait)
         raise self.retry(countdown=wait, exc=exc) from exc
