@@ -83,7 +83,7 @@ class ObjectStorage:
         try:
             yield
         except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchBucket"}:
+            if exc.code in {"NoSuchKey", "NoSuchBucket", "NoSuchUpload"}:
                 raise NotFound(f"{what}: object not found.") from exc
             raise ServiceUnavailable(f"Object storage refused {what} ({exc.code}).", service="s3") from exc
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:

@@ -32,7 +32,12 @@ DOMAIN = Domain(
                     ("case.assign_reinspection", "inspections.case_visits:on_visit_assigned"),
                     ("case.record_survey", "inspections.case_visits:on_visit_recorded"),
                     ("case.record_reinspection", "inspections.case_visits:on_visit_recorded"),
-                    ("task.submit", "inspections.case_visits:on_task_submitted")),
+                    ("task.submit", "inspections.case_visits:on_task_submitted"),
+                    # Photos a device uploaded before it pushed their record (`media.linking`).
+                    ("task.created", "media.linking:on_task_created"),
+                    ("finding.reported", "media.linking:on_finding_reported"),
+                    ("reading.recorded", "media.linking:on_reading_recorded"),
+                    ("reading.corrected", "media.linking:on_reading_recorded")),
     # Field work's events reach those who plan the work (dispatchers, supervisors) on the console's
     # stream; an inspector sees only their own tasks (through sync), never a colleague's in a feed.
     # Quality grades are the auditors' (the sample itself is unannounced: it emits nothing).

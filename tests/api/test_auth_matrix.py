@@ -167,6 +167,10 @@ for _zone_layer in ("manual", "built_up_areas"):  # drawn by the GIS team (dispa
     EXPECTED[("POST", f"/api/v1/zones/{_zone_layer}")] = EDITORS
     EXPECTED[("PATCH", f"/api/v1/zones/{_zone_layer}/{{feature_id}}")] = EDITORS
     EXPECTED[("DELETE", f"/api/v1/zones/{_zone_layer}/{{feature_id}}")] = EDITORS
+# Photo evidence (issue 11): deleting is an administrator's act; a record's custody chain is checked
+# by whoever may see that record's photos (the record's own rule, tests/media/test_custody.py).
+EXPECTED[("POST", "/api/v1/evidence/{evidence_id}/deletion")] = frozenset({Role.admin})
+EXPECTED[("GET", "/api/v1/records/{kind}/{ref}/evidence-chain/verify")] = ALL
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:
