@@ -23,6 +23,7 @@ from core.context import Actor
 from core.users.models import User
 from media.access import require_view_record
 from media.models import Evidence
+from media.schemas import BrokenLinkOut, ChainCheckOut, ChainLinkOut
 
 GENESIS_HASH = "0" * 64
 
@@ -117,7 +118,11 @@ def verify_chain(*, db: Session, kind: str, ref: str) -> ChainCheck:
     return ChainCheck(kind=kind, ref=ref, entries=len(rows), first_broken=None)
 
 
-def check_record_chain(*, db: Session, actor: Actor, kind: str, ref: str) -> ChainCheck:
+def check_record_chain(*, db: Session, actor: Actor, kind: str, ref: str) -> ChainCheckOut:
     """The chain check a reader asks for: only of a record whose photos the reader may see (404 else)."""
     canonical = require_view_record(db=db, actor=actor, kind=kind, ref=ref)
-    return verify_chain(db=db, kind=kind, ref=canonical)
+    check = verify_chain(db=db, kind=kind, ref=canonical)
+    broken = check.first_broken
+    return ChainCheckOut(link=ChainLinkOut(kind=check.kind, ref=check.ref), entries=check.entries, intact=check.intact,
+                         first_broken=BrokenLinkOut(seq=broken.seq, evidence_id=broken.evidence_id,
+                                                    reason=broken.reason) if broken else None)

@@ -196,3 +196,27 @@ class EvidenceListOut(BaseModel):
 class ContentUrlOut(BaseModel):
     url: str
     expires_at: datetime
+
+
+class DeletionIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, description="Why the evidence is deleted (audited)")
+
+
+class ChainLinkOut(BaseModel):
+    kind: str
+    ref: str
+
+
+class BrokenLinkOut(BaseModel):
+    seq: int | None
+    evidence_id: int
+    reason: str = Field(description="hash | previous | sequence")
+
+
+class ChainCheckOut(BaseModel):
+    """A record's custody chain recomputed: `intact`, or the first entry that does not verify."""
+
+    link: ChainLinkOut
+    entries: int
+    intact: bool
+    first_broken: BrokenLinkOut | None
