@@ -8,26 +8,23 @@ A verified photo's thumbnail is a real JPEG stored where the worker stores it
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import datetime
 from typing import Any
 
-from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.storage import ObjectStorage
 from inspections.models import FieldTask, Finding
 from media.models import Evidence
+from tests.media.photo_factory import make_photo
 
 THUMB_SIZE = (320, 240)
 
 
 def jpeg(seed: int, size: tuple[int, int] = THUMB_SIZE) -> bytes:
-    """A small JPEG whose bytes differ with `seed`."""
-    buffer = io.BytesIO()
-    Image.new("RGB", size, ((seed * 53) % 256, (seed * 97) % 256, (seed * 31) % 256)).save(buffer, "JPEG")
-    return buffer.getvalue()
+    """A JPEG whose bytes differ with `seed`, without EXIF, as the worker's derived images are."""
+    return make_photo(width=size[0], height=size[1], make=None, model=None, orientation=None, seed=seed)
 
 
 def add_photo(session_factory: sessionmaker[Session], storage: ObjectStorage | None, *, kind: str, ref: str,
