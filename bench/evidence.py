@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,6 +43,7 @@ from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
 from core.settings import Settings
 from core.storage import ObjectStorage
+from gridwarden.domains import installed
 from inspections import service as task_service
 from inspections.specs import TaskSpec
 from inspections.workflow import TaskType
@@ -80,10 +82,13 @@ class Results:
 def celery_worker(settings: Settings, concurrency: int) -> Iterator[None]:
     """A prefork worker (as deployed) on the benchmark's queue, until the block ends."""
     hostname = f"bench-evidence-{os.getpid()}@{socket.gethostname()}"
+    log_dir = REPO_ROOT / ".gw" / "log"
+    log_path = log_dir / "bench-evidence-worker.log" if log_dir.is_dir() else Path(os.devnull)
+    log = log_path.open("ab")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "gridwarden.worker:celery_app", "worker", "--pool=prefork",
          f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={hostname}", "--without-gossip",
-         "--without-mingle"], cwd=REPO_ROOT, env={**os.environ})
+         "--without-mingle"], cwd=REPO_ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT)
     celery = create_celery(settings)
     try:
         deadline = time.monotonic() + 90
@@ -94,6 +99,7 @@ def celery_worker(settings: Settings, concurrency: int) -> Iterator[None]:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+        log.close()
 
 
 def patrol_tasks(settings: Settings, engine: Engine, count: int) -> tuple[list[str], dict[str, str]]:
@@ -254,6 +260,7 @@ def main() -> None:
     # Before any settings are read: the API server and the worker below inherit the environment.
     os.environ["GW_WORKER_QUEUE"] = f"bench-evidence-{os.getpid()}"
     settings = Settings()
+    installed().metadata()  # every domain's models: a task's foreign keys reach cases, users, ...
     owner = create_engine(settings.database.migration_url)
     truncate_data(owner)
     engine = create_db_engine(settings.database)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.storage import ObjectStorage
 from inspections.models import FieldTask, Finding
+from media.access import provider_for
 from media.models import Evidence
 from tests.media.photo_factory import make_photo
 
@@ -32,8 +33,8 @@ def add_photo(session_factory: sessionmaker[Session], storage: ObjectStorage | N
               device_captured_at: datetime | None = None, distance_m: float | None = 12.5,
               reasons: list[dict[str, Any]] | None = None, position_source: str = "exif",
               deleted: bool = False) -> int:
-    """An evidence row of record (`kind`, `ref`) in `state`, with its thumbnail in S3 when `storage`
-    is given; returns its id. `captured_at` is the EXIF time, `device_captured_at` the device's."""
+    """An evidence row of record (`kind`, `ref`) in `state`, linked to the record when it exists, with
+    its thumbnail in S3 when `storage` is given; returns its id. `captured_at` is the EXIF time, `device_captured_at` the device's."""
     original = jpeg(seed, (1600, 1200))
     sha256 = hashlib.sha256(original).hexdigest()
     derived: dict[str, str] = {}
@@ -47,8 +48,10 @@ def add_photo(session_factory: sessionmaker[Session], storage: ObjectStorage | N
     if captured_at is not None:
         exif["captured_at"] = captured_at.isoformat()
     with session_factory() as db, db.begin():
+        record = provider_for(kind).find(db=db, ref=ref)
         evidence = Evidence(
-            link_kind=kind, link_ref=ref, record_id=None, state=state, reasons=reasons or [],
+            link_kind=kind, link_ref=ref, record_id=record.record_id if record else None,
+            linked_at=datetime.now().astimezone() if record else None, state=state, reasons=reasons or [],
             file_name=f"IMG_{seed:04d}.jpg", declared_type="image/jpeg", declared_size=len(original),
             declared_sha256=sha256, device_captured_at=device_captured_at, original_key=f"originals/{sha256}",
             derived_keys=derived, size=len(original), sha256=sha256, detected_type="jpeg", exif=exif,
