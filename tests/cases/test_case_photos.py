@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.storage import ObjectStorage
 from tests.cases.conftest import NEAR, Desk, assert_problem, connection_body, count_rows, pdf_text
 from tests.cases.test_decision_documents_api import storage_down
+from tests.cases.test_site_visits import statements
 from tests.media.case_evidence import add_finding, add_photo, visit_task_uuid
 
-# A storage-down console, as the decision document tests use it; pytest finds it by its name here.
-FIXTURES = (storage_down,)
+# A storage-down console, as the decision document tests use it, and the SQL statement recorder of
+# the site visit tests; pytest finds them by their names here.
+FIXTURES = (storage_down, statements)
 TAKEN = datetime(2026, 11, 29, 6, 30, tzinfo=UTC)  # 14:30 in Hefei (Asia/Shanghai)
 TAKEN_TEXT = {"zh": "2026年11月29日14:30", "en": "2026-11-2914:30"}
 HEADING = {"zh": "现场照片", "en": "Photographicevidence"}
@@ -69,6 +71,19 @@ def test_the_case_page_lists_its_verified_and_suspicious_photos_for_every_reader
     assert verified["large"] == f"/api/v1/evidence/{photos['verified']}/content?variant=large"
     assert suspicious["state"] == "suspicious"
     assert suspicious["reasons"] == [{"code": "location", "message": "212 m from the asset"}]
+
+
+def test_a_page_of_cases_reads_their_photos_in_one_query(desk: Desk, session_factory: sessionmaker[Session],
+                                                         storage: ObjectStorage, statements: list[str]) -> None:
+    photos = [surveyed_with_photos(desk, session_factory, storage)[1] for _ in range(3)]
+    statements.clear()
+
+    response = desk.client.get("/api/v1/cases", headers=desk.people["approver"].headers)
+
+    assert response.status_code == 200
+    assert [[e["id"] for e in c["evidence"]] for c in response.json()["items"]] == [
+        [p["verified"], p["suspicious"]] for p in photos]
+    assert len([s for s in statements if "FROM evidence" in s]) == 1
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
