@@ -16,11 +16,14 @@ from pypdf import PdfReader
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cases.documents import render_decision_pdf
+from cases.documents.photos import PHOTO_LIMIT, DocumentPhoto
 from core.storage import ObjectStorage
 from tests.cases.conftest import NEAR, Desk, assert_problem, connection_body, count_rows, pdf_text
 from tests.cases.test_decision_documents_api import storage_down
+from tests.cases.test_documents import make_document
 from tests.cases.test_site_visits import statements
-from tests.media.case_evidence import add_finding, add_photo, visit_task_uuid
+from tests.media.case_evidence import add_finding, add_photo, jpeg, visit_task_uuid
 
 # A storage-down console, as the decision document tests use it, and the SQL statement recorder of
 # the site visit tests; pytest finds them by their names here.
@@ -148,3 +151,13 @@ def test_with_storage_down_a_decision_with_photos_is_not_taken(
 
     assert failed["service"] == "s3"
     assert desk.get(case)["state"] == "surveyed" and count_rows(owner_engine, "decision_documents") == 0
+
+
+def test_a_document_prints_at_most_six_photos_and_says_how_many_more_the_case_has() -> None:
+    photos = [DocumentPhoto(thumbnail=jpeg(n), captured_at=TAKEN, distance_m=4.0, device_position=False)
+              for n in range(PHOTO_LIMIT)]
+
+    pdf = render_decision_pdf(make_document(language="en", photos=photos, photos_left_out=3))
+
+    assert image_count(pdf) == PHOTO_LIMIT == 6
+    assert "3morephotosareonthecaserecord." in pdf_text(pdf)
