@@ -112,9 +112,11 @@ def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str
                    signed_on: date, zone: tzinfo, issuer: str) -> DecisionDocumentRecord:
     """Number, render, store and record one decision document; `zone` is the utility's time zone,
     in which the photos' capture times are printed."""
+    # The thumbnails are read before the serial is taken: the counter row stays locked until commit,
+    # and other officers' decisions wait on it.
+    photos, photos_left_out = _document_photos(db=db, storage=storage, case_id=case.id, zone=zone)
     serial = next_serial(db, SERIES[kind], signed_on.year)
     zones, lines = _nearby(db, site)
-    photos, photos_left_out = _document_photos(db=db, storage=storage, case_id=case.id, zone=zone)
     document = DecisionDocument(
         kind=kind, language=language, serial_number=serial, request_number=case.number,  # type: ignore[arg-type]
         applicant=case.applicant_name, site_address=case.site_address or "-", request_type=case.request_type,
