@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.errors import NotFound
+from core.settings import S3Settings
 
 CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 PAGE = CONSOLE_DIR / "index.html"
@@ -32,10 +33,18 @@ _MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
                 ".css": "text/css; charset=utf-8", ".json": "application/json", ".map": "application/json"}
 CACHED_FILES = 64  # more than the console has: its own files, MapLibre's script and style (and source maps)
 # The console's own Content-Security-Policy: everything from this origin; MapLibre starts its worker
-# from a blob: URL and draws sprites and glyphs into data:/blob: images.
+# from a blob: URL and draws sprites and glyphs into data:/blob: images; photos are shown from the
+# object store's presigned URLs (`{storage}`: its public origin).
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; "
-                           "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
-                           "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+                           "img-src 'self' data: blob: {storage}; style-src 'self' 'unsafe-inline'; "
+                           "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def content_security_policy(s3: S3Settings) -> str:
+    """The policy with the origin browsers load presigned photo URLs from (an <img> cannot send the
+    API's bearer token, so the console shows a photo by its short-lived presigned URL)."""
+    secure = s3.secure if s3.public_secure is None else s3.public_secure
+    return CONTENT_SECURITY_POLICY.format(storage=f"{'https' if secure else 'http'}://{s3.public_endpoint or s3.endpoint}")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any, cast
 
 from shapely.geometry import shape
@@ -19,10 +19,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from cases.documents import DecisionDocument, FindingRow, render_decision_pdf
+from cases.documents.photos import PHOTO_LIMIT, DocumentPhoto
 from cases.documents.render import Outcome, Verdict
 from cases.models import Case, DecisionDocumentRecord, SerialCounter
+from core.errors import NotFound
 from core.storage import ObjectStorage
 from core.users.models import User
+from media.models import EvidenceState
+from media.summaries import case_photos
 
 SERIES = {"hazard_notice": "HN", "approval_with_clauses": "AP", "refusal": "RF"}
 
@@ -79,9 +83,38 @@ def _finding_rows(findings: list[dict[str, Any]], language: str) -> list[Finding
     return rows
 
 
+def _document_photos(*, db: Session, storage: ObjectStorage, case_id: int, zone: tzinfo
+                     ) -> tuple[list[DocumentPhoto], int]:
+    """The case's first `PHOTO_LIMIT` photos as printed (thumbnails read from S3, capture times in
+    the utility's time zone) and how many more it has. Storage down raises ServiceUnavailable, so
+    the decision fails as a whole like any other storage fault; a thumbnail missing from the
+    bucket is printed as "not available" rather than blocking the decision on a derived image."""
+    photos = case_photos(db=db, case_id=case_id)
+    printed = []
+    for photo in photos[:PHOTO_LIMIT]:
+        thumbnail = None
+        if photo.thumb_key is not None:
+            try:
+                thumbnail = storage.get_bytes(bucket=storage.settings.evidence_bucket, key=photo.thumb_key)
+            except NotFound:
+                thumbnail = None
+        suspicious = photo.state == EvidenceState.suspicious
+        printed.append(DocumentPhoto(
+            thumbnail=thumbnail, captured_at=photo.captured_at.astimezone(zone) if photo.captured_at else None,
+            distance_m=photo.distance_m, device_position=photo.position_source == "device",
+            suspicious_reasons=tuple((str(r.get("code", "")), str(r.get("message", ""))) for r in photo.reasons
+                                     if r.get("code") != "position") if suspicious else ()))
+    return printed, len(photos) - len(printed)
+
+
 def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str, language: str, site: BaseGeometry,
                    findings: list[dict[str, Any]], measures: list[str], rule_set_label: str, signer: User,
-                   signed_on: date, issuer: str) -> DecisionDocumentRecord:
+                   signed_on: date, zone: tzinfo, issuer: str) -> DecisionDocumentRecord:
+    """Number, render, store and record one decision document; `zone` is the utility's time zone,
+    in which the photos' capture times are printed."""
+    # The thumbnails are read before the serial is taken: the counter row stays locked until commit,
+    # and other officers' decisions wait on it.
+    photos, photos_left_out = _document_photos(db=db, storage=storage, case_id=case.id, zone=zone)
     serial = next_serial(db, SERIES[kind], signed_on.year)
     zones, lines = _nearby(db, site)
     document = DecisionDocument(
@@ -89,7 +122,7 @@ def issue_document(*, db: Session, storage: ObjectStorage, case: Case, kind: str
         applicant=case.applicant_name, site_address=case.site_address or "-", request_type=case.request_type,
         verdict=cast(Verdict, case.verdict or "clear"), rule_set=rule_set_label, findings=_finding_rows(findings, language),
         measures=measures, site=site, zones=zones, lines=lines, signed_by=signer.full_name or signer.username,
-        signed_on=signed_on, organisation=issuer)
+        signed_on=signed_on, organisation=issuer, photos=photos, photos_left_out=photos_left_out)
     pdf = render_decision_pdf(document)
     # The case id and a random suffix keep keys unique even if a restored database hands out a
     # serial again: an issued document is evidence and is never overwritten.

@@ -25,17 +25,20 @@ from cases.workflow import CaseKind, State, open_actions, role_actions
 from core.audit import service as audit_service
 from core.context import Actor
 from core.users.models import User
+from media.summaries import PhotoSummary, photos_of_cases
 
 # Where a case's decision documents are read (the cases router); `{document_id}` is filled per document.
 DOCUMENT_HREF = "/api/v1/cases/{case_id}/documents/{{document_id}}"
+# Where a photo's variants are read (the evidence router); filled per photo and variant.
+CONTENT_HREF = "/api/v1/evidence/{evidence_id}/content?variant={variant}"
 # A case in a language its department has no name in (policy.json) shows the English one.
 FALLBACK_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
 class CaseView:
-    """A case with what its page shows: the people on it, its history, its site visits, decisions
-    and documents, and which of its personal fields the caller sees in full (`cases.privacy`)."""
+    """A case with what its page shows: the people on it, its history, its site visits, decisions,
+    documents and photos, and which of its personal fields the caller sees in full (`cases.privacy`)."""
 
     case: Case
     owner: User | None
@@ -45,6 +48,7 @@ class CaseView:
     disclosed: frozenset[str]
     visits: list[SiteVisit]
     decisions: list[CaseDecision]
+    photos: list[PhotoSummary]
 
 
 Row = TypeVar("Row", CaseEvent, issuing.DecisionDocumentRecord, SiteVisit, CaseDecision)
@@ -61,7 +65,7 @@ def _rows_by_case(*, db: Session, model: type[Row], case_ids: Sequence[int]) -> 
 
 
 def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView]:
-    """Views of `cases` as `actor` may see them, in their order, read with five queries however
+    """Views of `cases` as `actor` may see them, in their order, read with six queries however
     many cases a page holds. Call once per response: the personal data it discloses is logged
     in one audit record."""
     ids = [case.id for case in cases]
@@ -71,11 +75,12 @@ def case_views(*, db: Session, actor: Actor, cases: list[Case]) -> list[CaseView
     papers = _rows_by_case(db=db, model=issuing.DecisionDocumentRecord, case_ids=ids)
     site_visits = _rows_by_case(db=db, model=SiteVisit, case_ids=ids)
     decisions = _rows_by_case(db=db, model=CaseDecision, case_ids=ids)
+    photos = photos_of_cases(db=db, case_ids=ids)
     views = [CaseView(case=case, owner=users.get(case.owner_id),
                       assignee=users.get(case.assignee_id) if case.assignee_id else None,
                       events=history[case.id], documents=papers[case.id],
                       disclosed=privacy.disclosed_fields(actor=actor, case=case, events=history[case.id]),
-                      visits=site_visits[case.id], decisions=decisions[case.id])
+                      visits=site_visits[case.id], decisions=decisions[case.id], photos=photos[case.id])
              for case in cases]
     _record_disclosure(db=db, actor=actor, views=views)
     return views
@@ -105,7 +110,7 @@ def case_outs(*, db: Session, actor: Actor, cases: list[Case], now: datetime) ->
             yours=[a.value for a in role_actions(CaseKind(case.kind), State(case.state), actor.role)],
             department_name={"name": department.get(case.language, department[FALLBACK_LANGUAGE]),
                              "name_en": department[FALLBACK_LANGUAGE]},
-            document_href=DOCUMENT_HREF.format(case_id=case.id)))
+            document_href=DOCUMENT_HREF.format(case_id=case.id), content_href=CONTENT_HREF))
     return out
 
 

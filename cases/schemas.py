@@ -149,6 +149,21 @@ class EventOut(BaseModel):
     details: dict[str, Any]
 
 
+class CasePhotoOut(BaseModel):
+    """A verified or suspicious photo of the case, its visit tasks or their findings (`media.summaries`)."""
+
+    id: int
+    state: str = Field(description="verified, or suspicious (shown with its reasons, never dropped)")
+    reasons: list[dict[str, Any]]
+    file_name: str
+    captured_at: datetime | None = Field(description="From the photo's EXIF, else the device's declaration")
+    distance_m: float | None = Field(description="From the photo's position to the linked record's geometry")
+    threshold_m: float | None
+    position_source: str | None = Field(description="exif, or device (weaker: the phone's position at upload)")
+    thumb: str | None = Field(description="The 320 px variant's content route (None until it is made)")
+    large: str | None = Field(description="The 1280 px variant's content route (None until it is made)")
+
+
 class CaseOut(BaseModel):
     id: int
     number: str
@@ -188,6 +203,8 @@ class CaseOut(BaseModel):
     overdue_flagged_at: datetime | None
     created_at: datetime
     documents: list[DocumentOut]
+    evidence: list[CasePhotoOut] = Field(description="The photos of the case, its site visits and their findings, "
+                                                     "oldest capture first")
     history: list[EventOut]
 
 
@@ -199,8 +216,18 @@ def _geometry(value: Any) -> dict[str, Any] | None:
     return None if value is None else dict(mapping(to_shape(value)))
 
 
+def _photo_out(photo: Any, content_href: str) -> CasePhotoOut:
+    def href(key: str | None, variant: str) -> str | None:
+        return None if key is None else content_href.format(evidence_id=photo.evidence_id, variant=variant)
+
+    return CasePhotoOut(id=photo.evidence_id, state=photo.state, reasons=list(photo.reasons),
+                        file_name=photo.file_name, captured_at=photo.captured_at, distance_m=photo.distance_m,
+                        threshold_m=photo.threshold_m, position_source=photo.position_source,
+                        thumb=href(photo.thumb_key, "thumb"), large=href(photo.large_key, "large"))
+
+
 def case_out(*, view: Any, remaining: Any, allowed: list[str], yours: list[str], department_name: dict[str, str],
-             document_href: str) -> CaseOut:
+             document_href: str, content_href: str) -> CaseOut:
     """The one place a stored case becomes its API form; personal data in full only where the
     view says the caller needs it (`view.disclosed`, decided by `cases.privacy`), else masked."""
     case = view.case
@@ -224,6 +251,7 @@ def case_out(*, view: Any, remaining: Any, allowed: list[str], yours: list[str],
                                sha256=d.sha256, size_bytes=d.size_bytes, signed_by=d.signed_by,
                                signed_on=d.signed_on.isoformat(), href=document_href.format(document_id=d.id))
                    for d in view.documents],
+        evidence=[_photo_out(photo, content_href) for photo in view.photos],
         history=[EventOut(at=e.at, actor=e.actor_name, action=e.action, from_state=e.from_state, to_state=e.to_state,
                           details=e.details) for e in view.events])
 

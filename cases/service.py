@@ -294,11 +294,12 @@ def _issue(*, db: Session, actor: Actor, storage: ObjectStorage, case: Case, kin
     findings = [f for s in screenings for f in s.findings]
     rule_sets = {rule_set_service.get_rule_set_by_id(db=db, rule_set_id=s.rule_set_id).label for s in screenings}
     site = to_shape(case.footprint if case.footprint is not None else case.location)
-    local_day = now.astimezone(deadlines.working_calendar(db).timezone).date()
+    zone = deadlines.working_calendar(db).timezone
+    local_day = now.astimezone(zone).date()
     department = case_policy().departments[case.department][language]
     return issuing.issue_document(db=db, storage=storage, case=case, kind=kind, language=language, site=site,
                                   findings=findings, measures=measures, rule_set_label=", ".join(sorted(rule_sets)),
-                                  signer=signer, signed_on=local_day,
+                                  signer=signer, signed_on=local_day, zone=zone,
                                   issuer=f"{case_policy().organisation[language]} · {department}")
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from api import console_assets
 from api.console_assets import ConsoleFile
-from api.dependencies import public
+from api.dependencies import AppSettings, public
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False, dependencies=[Depends(public)])
 # A new deployment must not run yesterday's scripts: browsers revalidate (ETag) on every load.
@@ -26,9 +26,9 @@ def _send(file: ConsoleFile, if_none_match: str | None, headers: dict[str, str] 
 
 
 @router.get("")
-def console_page(if_none_match: IfNoneMatch = None) -> Response:
+def console_page(settings: AppSettings, if_none_match: IfNoneMatch = None) -> Response:
     return _send(console_assets.page(), if_none_match,
-                 {"Content-Security-Policy": console_assets.CONTENT_SECURITY_POLICY})
+                 {"Content-Security-Policy": console_assets.content_security_policy(settings.s3)})
 
 
 @router.get("/{path:path}")

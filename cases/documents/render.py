@@ -33,6 +33,7 @@ from reportlab.platypus.flowables import Flowable
 from shapely.geometry.base import BaseGeometry
 
 from cases.documents.fonts import register_font
+from cases.documents.photos import DocumentPhoto, photo_section
 from cases.documents.site_map import MapLabels, legend_drawing, site_map_drawing
 
 __all__ = ["DecisionDocument", "DocumentTemplate", "FindingRow", "load_template", "render_decision_pdf"]
@@ -100,6 +101,9 @@ class DecisionDocument:
     signed_by: str
     signed_on: date
     organisation: str
+    # The case's site photos to print (already limited) and how many more the case has.
+    photos: Sequence[DocumentPhoto] = ()
+    photos_left_out: int = 0
 
     def __post_init__(self) -> None:
         # Typing is not enforced at run time; a wrong kind or language would otherwise surface as a
@@ -118,7 +122,7 @@ class DecisionDocument:
             raise ValueError(f"A {self.kind.replace('_', ' ')} needs at least one measure or reason from the officer.")
         if self.site.is_empty:
             raise ValueError("A decision document needs the site geometry for its map.")
-        for name in ("findings", "measures", "zones", "lines"):
+        for name in ("findings", "measures", "zones", "lines", "photos"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
@@ -139,6 +143,7 @@ class DocumentTemplate:
     no_findings: str
     distance: str
     standard_clauses: Mapping[str, tuple[str, ...]]
+    photos: Mapping[str, str]
     map: MapLabels
     signoff: Mapping[str, str]
     date_format: str
@@ -281,6 +286,16 @@ def _numbered_list(doc: DecisionDocument, tpl: DocumentTemplate, st: _Styles) ->
     return [Paragraph(_text(item), st.item, bulletText=f"{n}.") for n, item in enumerate(items, start=1)]
 
 
+def _photos(doc: DecisionDocument, tpl: DocumentTemplate, st: _Styles) -> list[Flowable]:
+    """The photographic evidence section; nothing at all when the case has no photos."""
+    if not doc.photos:
+        return []
+    return [Paragraph(_text(tpl.photos["heading"]), st.heading),
+            *photo_section(doc.photos, left_out=doc.photos_left_out, labels=tpl.photos, separator=tpl.separator,
+                           distance=tpl.distance, styles=(st.small, st.conflict), escape_text=_text,
+                           width=A4[0] - 2 * PAGE_MARGIN)]
+
+
 def _map_and_signoff(doc: DecisionDocument, tpl: DocumentTemplate, st: _Styles, font: str) -> Table:
     """The site map with its legend and the sign-off beside it: kept side by side so that a short
     document fits on one page and the signature always sits next to what it approves."""
@@ -351,6 +366,7 @@ def render_decision_pdf(document: DecisionDocument, *, font: str | None = None) 
         _info_table(document, tpl, st, font_name),
         Paragraph(_text(tpl.headings["findings"]), st.heading),
         _findings_table(document, tpl, st, font_name),
+        *_photos(document, tpl, st),
         Paragraph(_text(tpl.measures_headings[document.kind]), st.heading),
         *_numbered_list(document, tpl, st),
         KeepTogether([Paragraph(_text(tpl.headings["map"]), st.heading),

@@ -1,5 +1,5 @@
 // The case queue: filter by state, department and overdue; open a case (its screening, deadline,
-// documents and history) and take the actions the signed-in role may take.
+// documents, photos and history) and take the actions the signed-in role may take.
 import { request, getJson } from "./api.js";
 import { $, definitions, el, showError } from "./dom.js";
 import { currentLanguage, label, t } from "./i18n.js";
@@ -118,11 +118,45 @@ function render(c, etag) {
     on: { click: () => $("case-actions").replaceChildren(actionForm(action)) } })));
   $("case-documents").replaceChildren(...c.documents.map((d) => el("li", {}, [el("a", { text: `${d.serial_number} (${label("document", d.kind)})`,
     attrs: { href: "#", "data-id": d.id }, on: { click: (event) => { event.preventDefault(); openDocument(d).catch(showError); } } })])));
+  showPhotos(c.evidence || []);
   $("case-history").replaceChildren(...c.history.map((h) => el("li", {
     text: `${new Date(h.at).toLocaleString()} · ${h.actor} · ${label("action", h.action)} → ${label("state", h.to_state)}` })));
   setData(window.gw.map, "gw-selected", { type: "FeatureCollection", features: [
     { type: "Feature", properties: {}, geometry: c.location }, ...(c.footprint ? [{ type: "Feature", properties: {}, geometry: c.footprint }] : [])] });
   showScreening(c).catch(showError);
+}
+
+// An <img> cannot send the bearer token: the photo's content route is asked (with the token) for a
+// short-lived presigned URL instead of a redirect, and the image is loaded from there.
+async function presignedUrl(href) {
+  const { data } = await request(`${href}&redirect=false`);
+  return data.url;
+}
+
+function photoItem(photo) {
+  const img = el("img", { attrs: { alt: photo.file_name, width: "160", loading: "lazy" } });
+  if (photo.thumb) presignedUrl(photo.thumb).then((url) => { img.src = url; }).catch(() => img.classList.add("missing"));
+  if (photo.large) {
+    img.classList.add("zoomable");
+    img.addEventListener("click", () => presignedUrl(photo.large).then((url) => window.open(url, "_blank", "noopener"))
+      .catch(showError));
+  }
+  const lines = [el("span", { text: photo.captured_at ? t("cases.taken", { at: new Date(photo.captured_at).toLocaleString() }) : photo.file_name })];
+  if (photo.distance_m !== null && photo.distance_m !== undefined) {
+    lines.push(el("span", { text: t("cases.distance", { distance: photo.distance_m.toFixed(1) })
+      + (photo.position_source === "device" ? t("cases.devicePosition") : "") }));
+  }
+  if (photo.state === "suspicious") {
+    const reasons = photo.reasons.filter((r) => r.code !== "position").map((r) => label("reason", r.code)).join("; ");
+    lines.push(el("span", { className: "badge suspicious", text: `${t("cases.suspicious")}: ${reasons}`,
+      attrs: { title: photo.reasons.map((r) => r.message).join("\n") } }));
+  }
+  return el("li", { className: photo.state, attrs: { "data-id": photo.id, "data-state": photo.state } },
+    [img, el("div", { className: "caption" }, lines)]);
+}
+
+function showPhotos(photos) {
+  $("case-photos").replaceChildren(...(photos.length ? photos.map(photoItem) : [el("li", { text: t("cases.noPhotos") })]));
 }
 
 // The PDF needs the Authorization header, so it is fetched and opened as a blob in a new tab.
