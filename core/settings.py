@@ -88,6 +88,7 @@ class S3Settings(BaseSettings):
     secure: bool = False
     region: str = "us-east-1"
     bucket_prefix: str = "gw-"
+    pool_size: int = Field(default=16, ge=1, le=256, description="Connections kept open to the S3 endpoint")
     # The address devices use for presigned upload and download URLs when it is not `endpoint`
     # (the app reaches storage on an internal network, phones through a public name).
     public_endpoint: str | None = None

@@ -56,7 +56,10 @@ class ObjectStorage:
     def __init__(self, settings: S3Settings) -> None:
         self.settings = settings
         # Short timeouts and few retries: a dead S3 must produce a prompt 503, not a hung request.
+        # One pool of `pool_size` connections per host: the default of one made concurrent requests
+        # (the API's thread pool, a worker's threads) open and drop a connection each time.
         http = urllib3.PoolManager(
+            maxsize=settings.pool_size,
             timeout=urllib3.Timeout(connect=3, read=30),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
         )

@@ -107,18 +107,12 @@ def _location_reasons(db: Session, evidence: Evidence, record: LinkedRecord) -> 
     return found
 
 
-def captured_at(evidence: Evidence) -> datetime | None:
-    """The capture time the checks use: the photo's own (EXIF), else the device's declaration."""
-    exif_time = (evidence.exif or {}).get("captured_at")
-    return datetime.fromisoformat(exif_time) if exif_time else evidence.device_captured_at
-
-
 def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f} h"
 
 
 def _time_reasons(evidence: Evidence, record: LinkedRecord) -> list[dict[str, str]]:
-    taken = captured_at(evidence)
+    taken = evidence.taken_at
     if taken is None:
         return [_reason("time", "no capture time: neither the photo nor the device gave one")]
     limits, uploaded = rules(), evidence.created_at

@@ -17,7 +17,7 @@ The application role may insert and update rows, never delete one (migration `f9
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -128,3 +128,16 @@ class Evidence(Base):
         UniqueConstraint("link_kind", "link_ref", "chain_seq", name="uq_evidence_chain_position"),
         Index("ix_evidence_link", "link_kind", "link_ref"),
     )
+
+    @property
+    def taken_at(self) -> datetime | None:
+        """When the photo was taken: the EXIF time the worker read (always with its offset: the
+        utility's zone where the camera wrote none), else the device's declaration."""
+        value = (self.exif or {}).get("captured_at")
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return self.device_captured_at
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        return self.device_captured_at

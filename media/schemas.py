@@ -143,8 +143,6 @@ class EvidenceOut(BaseModel):
 
     @classmethod
     def build(cls, evidence: Evidence, *, uploaded_by: str | None) -> EvidenceOut:
-        exif_time = evidence.exif.get("captured_at")
-        captured = datetime.fromisoformat(exif_time) if isinstance(exif_time, str) else evidence.device_captured_at
         chain = ChainOut(seq=evidence.chain_seq, hash=evidence.chain_hash) \
             if evidence.chain_seq is not None and evidence.chain_hash is not None else None
         return cls(id=evidence.id, uuid=evidence.uuid,
@@ -152,7 +150,7 @@ class EvidenceOut(BaseModel):
                    state=evidence.state, reasons=list(evidence.reasons), file_name=evidence.file_name,
                    declared_type=evidence.declared_type, size=evidence.size or evidence.declared_size,
                    sha256=evidence.sha256 or evidence.declared_sha256, detected_type=evidence.detected_type,
-                   captured_at=captured, position_source=evidence.position_source, distance_m=evidence.distance_m,
+                   captured_at=evidence.taken_at, position_source=evidence.position_source, distance_m=evidence.distance_m,
                    threshold_m=evidence.threshold_m, exif=dict(evidence.exif), uploaded_by=uploaded_by,
                    created_at=evidence.created_at, completed_at=evidence.completed_at,
                    verified_at=evidence.verified_at, chain=chain, variants=available_variants(evidence),

@@ -21,7 +21,7 @@ from cases.models import Case
 from inspections.models import FieldTask, Finding
 from media.models import Evidence, EvidenceState
 
-__all__ = ["SHOWN_STATES", "PhotoSummary", "captured_at_of", "case_photos", "photos_of_cases"]
+__all__ = ["SHOWN_STATES", "PhotoSummary", "case_photos", "photos_of_cases"]
 
 # Photos that passed verification; a suspicious one is shown with its reasons.
 SHOWN_STATES = (EvidenceState.verified.value, EvidenceState.suspicious.value)
@@ -46,25 +46,11 @@ class PhotoSummary:
     link_ref: str
 
 
-def captured_at_of(evidence: Evidence) -> datetime | None:
-    """When the photo was taken: the EXIF time the worker read (an aware ISO 8601 string; a time
-    without an offset is taken as UTC, as the worker writes it), else the device's declaration."""
-    value = (evidence.exif or {}).get("captured_at")
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-        if moment is not None:
-            return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return evidence.device_captured_at
-
-
 def _summary(evidence: Evidence) -> PhotoSummary:
     derived = evidence.derived_keys or {}
     return PhotoSummary(
         evidence_id=evidence.id, state=evidence.state, file_name=evidence.file_name,
-        captured_at=captured_at_of(evidence), distance_m=evidence.distance_m, threshold_m=evidence.threshold_m,
+        captured_at=evidence.taken_at, distance_m=evidence.distance_m, threshold_m=evidence.threshold_m,
         position_source=evidence.position_source, reasons=tuple(evidence.reasons or ()),
         thumb_key=derived.get("thumb"), large_key=derived.get("large"), link_kind=evidence.link_kind,
         link_ref=evidence.link_ref)
