@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from celery import Task, shared_task
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.context import bind_request_id
@@ -111,6 +111,12 @@ def verify(self: Task[Any, Any], evidence_id: int, request_id: str | None = None
         logger.warning("evidence %s: storage unavailable (attempt %d), retry in %d s", evidence_id,
                        attempt.number, wait)
         raise self.retry(countdown=wait, exc=exc) from exc
+    except Exception as exc:
+        # A fault of ours, not of the photo (a photo that cannot be read is rejected, not raised):
+        # the evidence stays pending with the error named, and the relay tries it again later.
+        with unit_of_work(res.session_factory) as db:
+            _note_error(db, evidence_id, f"failed: {exc.__class__.__name__}; retried by the relay")
+        raise
     with unit_of_work(res.session_factory) as db:
         return _finish(db, evidence_id, found, datetime.now(UTC))
 
@@ -127,7 +133,8 @@ def relay() -> list[int]:
     with unit_of_work(res.session_factory) as db:
         ids = list(db.scalars(select(Evidence.id).where(
             Evidence.state == EvidenceState.pending, Evidence.sha256.is_(None),
-            or_(Evidence.last_attempt_at.is_(None), Evidence.last_attempt_at < datetime.now(UTC) - quiet))
+            # Never tried: its message may still be on its way; judge it from its completion.
+            func.coalesce(Evidence.last_attempt_at, Evidence.completed_at) < datetime.now(UTC) - quiet)
             .order_by(Evidence.id)))
     for evidence_id in ids:
         verify.apply_async(args=[evidence_id, None])

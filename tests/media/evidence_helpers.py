@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from geoalchemy2 import WKTElement
@@ -72,9 +72,10 @@ class Staged:
 def stage(session_factory: sessionmaker[Session], storage: ObjectStorage, settings: Settings, data: bytes, *,
           kind: str, ref: str, uploaded_by: int, record_id: int | None = None, declared_type: str = "image/jpeg",
           declared_sha256: str | None = None, device_captured_at: datetime | None = None,
-          device_position: tuple[float, float] | None = None, upload: bytes | None = None) -> Staged:
+          device_position: tuple[float, float] | None = None, upload: bytes | None = None,
+          completed_at: datetime | None = None) -> Staged:
     """A pending evidence declaring `data` (or `declared_sha256`), with `upload` (default: `data`)
-    stored at its staging key, as after `POST complete`."""
+    stored at its staging key, as after `POST complete` (`completed_at`, default now)."""
     evidence_uuid = uuid.uuid4()
     key = f"uploads/{evidence_uuid}"
     storage.put_bytes(bucket=settings.s3.evidence_bucket, key=key, data=upload if upload is not None else data,
@@ -87,7 +88,8 @@ def stage(session_factory: sessionmaker[Session], storage: ObjectStorage, settin
                             device_captured_at=device_captured_at,
                             device_position=(WKTElement(f"POINT({device_position[0]} {device_position[1]})", srid=4326)
                                              if device_position else None),
-                            staging_key=key, uploaded_by_id=uploaded_by)
+                            staging_key=key, uploaded_by_id=uploaded_by,
+                            completed_at=completed_at or datetime.now(UTC))
         db.add(evidence)
         db.flush()
         return Staged(evidence_id=evidence.id, staging_key=key, data=data)

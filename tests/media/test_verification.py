@@ -204,10 +204,16 @@ def test_the_relay_sends_a_completed_upload_whose_message_was_lost(
         session_factory: sessionmaker[Session], storage: ObjectStorage, settings: Settings,
         role_users: dict[Role, int], now: datetime) -> None:
     task_id, task_uuid = create_line_task(session_factory, now)
+    # Completed an hour ago, and its message never sent (or lost with a worker).
     staged = stage(session_factory, storage, settings, photo_near_line(now), kind="task", ref=task_uuid,
-                   record_id=task_id, uploaded_by=role_users[Role.dispatcher])  # complete's message never sent
+                   record_id=task_id, uploaded_by=role_users[Role.dispatcher],
+                   completed_at=datetime.now(UTC) - timedelta(hours=1))
+    just_completed = stage(session_factory, storage, settings, photo_near_line(now), kind="task",
+                           ref=task_uuid, record_id=task_id, uploaded_by=role_users[Role.dispatcher])
 
-    create_celery(settings).send_task("media.relay")
+    resent = create_celery(settings).send_task("media.relay").get(timeout=60)
 
+    assert resent == [staged.evidence_id]  # the one just completed still has its own message on the way
     evidence = wait_for_row(session_factory, staged.evidence_id, until=lambda e: e.state != EvidenceState.pending)
     assert (evidence.state, evidence.verify_attempts) == (EvidenceState.verified, 1)
+    assert wait_for_row(session_factory, just_completed.evidence_id, until=lambda e: True).state == "pending"
