@@ -2,8 +2,8 @@
 
 The object is streamed once: size and SHA-256 are measured as it arrives (a mismatch with the
 device's declaration rejects it: `integrity`), the type is read from its magic bytes (`type`), the
-EXIF facts are read and the derived images made. Only then is the original copied, server-side, to
-its content-addressed key (`originals/<sha256>`: written once, never overwritten, so the same bytes
+EXIF facts are read and the derived images made. Only then is the original written to
+its content-addressed key from the bytes measured (`originals/<sha256>`: written once, never overwritten, so the same bytes
 are stored once) and the staging object removed.
 
 Why no database here: this is the slow S3 and CPU work, done without holding the evidence row's
@@ -126,6 +126,8 @@ def _accept(storage: ObjectStorage, bucket: str, key: str, data: bytes, sha256: 
         storage.put_bytes(bucket=bucket, key=derived[variant], data=jpeg, content_type=JPEG)
     original = original_key(sha256)
     if key != original and storage.stat(bucket=bucket, key=original) is None:
-        storage.copy(bucket=bucket, source_key=key, key=original)
+        # Written from the bytes just measured (not a server-side copy, which would read them again),
+        # with their type and SHA-256 in the object's metadata.
+        storage.put_bytes(bucket=bucket, key=original, data=data, content_type=photo_type.content_type)
     return Inspection(detected_type=str(photo_type), exif=facts.as_json(), original_key=original,
                       derived_keys=derived, **measured)
