@@ -38,6 +38,7 @@ HOME_TABLES: dict[str, str] = {
     "PushItemIn": "sync_mutations",
     "PlanIn": "inspection_plans",
     "PersonalTokenIn": "personal_access_tokens",
+    "UploadIn": "evidence",
 }
 
 # Fields stored under another name ("Schema.field" -> "table.column").
@@ -52,12 +53,17 @@ STORED_AS: dict[str, str] = {
     "PlanIn.checklist_code": "checklist_templates.code",
     # A plan's qualifications (jsonb) are what a user's certificates are matched against.
     "QualificationNeeded.certificate_type": "user_qualifications.certificate_type",
+    "UploadIn.content_type": "evidence.declared_type",
+    "UploadIn.sha256": "evidence.declared_sha256",
+    "LinkIn.kind": "evidence.link_kind",
+    "LinkIn.ref": "evidence.link_ref",
 }
 
 # Fields that never land in a bounded column, and why.
 NOT_BOUNDED_TEXT: dict[str, str] = {
     "CaseIn.request_type": "one of a fixed catalogue (validated)",
     "CaseIn.description": "text column",
+    "DeletionIn.reason": "text column (evidence.deletion_reason), at most 500 characters",
     "EncroachmentIn.description": "text column",
     "EncroachmentIn.activity": "catalogue name, kept in jsonb",
     "PlannedActivity.activity": "catalogue name, kept in jsonb",

@@ -78,3 +78,21 @@ def test_a_photo_by_someone_who_may_not_attach_to_the_finding_is_rejected_when_i
         evidence = db.get(Evidence, waiting.id)
         assert evidence is not None
         assert (evidence.state, codes(evidence), evidence.chain_seq) == (EvidenceState.rejected, ["link"], None)
+
+
+def test_a_photo_of_a_follow_up_task_made_on_the_device_is_linked_when_the_task_is_pushed(
+        session_factory: sessionmaker[Session], storage: ObjectStorage, settings: Settings,
+        role_users: dict[Role, int]) -> None:
+    now = datetime.now(UTC)
+    task_uuid = str(uuid.uuid4())
+    staged = stage(session_factory, storage, settings, photo_near_line(now), kind="task", ref=task_uuid,
+                   uploaded_by=role_users[Role.dispatcher])
+    send_verify(settings, staged.evidence_id)
+    wait_for_row(session_factory, staged.evidence_id, until=lambda e: e.sha256 is not None)
+
+    task_id, _ = create_line_task(session_factory, now, uuid=uuid.UUID(task_uuid))
+
+    with session_factory() as db:
+        evidence = db.get(Evidence, staged.evidence_id)
+        assert evidence is not None
+        assert (evidence.record_id, evidence.state, evidence.chain_seq) == (task_id, EvidenceState.verified, 1)

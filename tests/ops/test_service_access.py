@@ -152,17 +152,29 @@ def test_s3_without_credentials_is_refused(settings: Settings, storage: ObjectSt
     assert storage.get_bytes(bucket=stored_object.bucket, key=stored_object.key) == stored_object.data
 
 
-def _file_id(service: LocalService, obj: StoredObject) -> str:
-    """The volume file id of `obj`, asked of the filer over gRPC with the installation's certificate
-    (`weed shell` in .gw/weed reads its security.toml), as the S3 gateway itself does."""
+def _weed_shell(service: LocalService, commands: str) -> str:
+    """What `weed shell` answers to `commands`, run in .gw/weed (it reads the installation's
+    security.toml there, so it talks gRPC with the installation's certificate, as the S3 gateway does)."""
     ports = service.ports
     shell = subprocess.run(
         [str(REPO_ROOT / ".venv" / "bin" / "weed"), "shell", f"-master=127.0.0.1:{ports['master']}.{ports['master gRPC']}",
          f"-filer=127.0.0.1:{ports['filer']}.{ports['filer gRPC']}"],
-        input=f"fs.meta.cat /buckets/{obj.bucket}/{obj.key}\n", cwd=GW_DIR / "weed", capture_output=True, text=True,
-        timeout=60, check=False)
-    match = re.search(r'"fileId":\s*"([0-9]+,[0-9a-f]+)"', shell.stdout)
-    assert match, shell.stdout + shell.stderr
+        input=commands, cwd=GW_DIR / "weed", capture_output=True, text=True, timeout=60, check=False)
+    return shell.stdout + shell.stderr
+
+
+def _file_id(service: LocalService, obj: StoredObject) -> str:
+    """The volume file id of `obj`, asked of the filer. In a versioned bucket (the evidence bucket,
+    once the evidence worker has turned versioning on) the object's bytes are its current version's,
+    kept under `<key>.versions/v_<version id>`."""
+    path = f"/buckets/{obj.bucket}/{obj.key}"
+    answer = _weed_shell(service, f"fs.meta.cat {path}\n")
+    if (match := re.search(r'"fileId":\s*"([0-9]+,[0-9a-f]+)"', answer)) is None:
+        versions = re.findall(r"\bv_[0-9a-f]+\b", _weed_shell(service, f"fs.ls {path}.versions/\n"))
+        assert len(versions) == 1, answer
+        answer = _weed_shell(service, f"fs.meta.cat {path}.versions/{versions[0]}\n")
+        match = re.search(r'"fileId":\s*"([0-9]+,[0-9a-f]+)"', answer)
+    assert match, answer
     return match.group(1)
 
 
