@@ -53,7 +53,8 @@ class UploadIn(BaseModel):
     file_name: str = Field(min_length=1, max_length=column_length(Evidence.file_name))
     content_type: str = Field(min_length=1, max_length=column_length(Evidence.declared_type))
     size: int = Field(ge=1, le=INT64_MAX, description="Bytes (larger than the limit: 413)")
-    sha256: str = Field(min_length=64, max_length=64, description="SHA-256 of the bytes, 64 hex digits")
+    sha256: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$",
+                        description="SHA-256 of the bytes, 64 hex digits")
     captured_at: IsoDateTime | None = Field(default=None, description="The device's capture time, with its offset")
     position: PositionIn | None = Field(default=None, description="Where the device was (used when the photo "
                                                                   "has no GPS of its own)")
