@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import outbox
@@ -37,6 +37,30 @@ def _abort_if_open(storage: ObjectStorage, bucket: str, key: str, upload_id: str
     return True
 
 
+# Evidence in these states will never hold bytes again.
+GONE_STATES = (EvidenceState.deleted, EvidenceState.rejected, EvidenceState.expired)
+
+
+def bytes_still_needed(*, db: Session, sha256: str, except_id: int) -> bool:
+    """Whether other evidence holds, or may yet hold, the bytes `sha256` names: accepted evidence
+    measured so, and evidence still uploading or pending that declared so (its worker may have
+    found the original already stored and be about to point at it)."""
+    others = select(func.count()).select_from(Evidence).where(
+        or_(Evidence.sha256 == sha256, Evidence.declared_sha256 == sha256), Evidence.id != except_id,
+        Evidence.state.not_in([str(state) for state in GONE_STATES]))
+    return bool(db.scalar(others))
+
+
+def discard_unclaimed(*, db: Session, storage: ObjectStorage, bucket: str, sha256: str, keys: list[str],
+                      except_id: int) -> bool:
+    """Remove an original and its derived images (every version) unless other evidence needs them."""
+    if bytes_still_needed(db=db, sha256=sha256, except_id=except_id):
+        return False
+    for key in keys:
+        storage.remove(bucket=bucket, key=key, all_versions=True)
+    return True
+
+
 def _remove_bytes(*, db: Session, storage: ObjectStorage, bucket: str, evidence: Evidence) -> None:
     if evidence.multipart_upload_id and evidence.staging_key:
         _abort_if_open(storage, bucket, evidence.staging_key, evidence.multipart_upload_id)
@@ -44,14 +68,9 @@ def _remove_bytes(*, db: Session, storage: ObjectStorage, bucket: str, evidence:
         storage.remove(bucket=bucket, key=evidence.staging_key, all_versions=True)
     if evidence.sha256 is None:
         return
-    shared = db.scalar(select(func.count()).select_from(Evidence)
-                       .where(Evidence.sha256 == evidence.sha256, Evidence.id != evidence.id,
-                              Evidence.state != EvidenceState.deleted))
-    if shared:
-        return
-    for key in (evidence.original_key, *evidence.derived_keys.values()):
-        if key:
-            storage.remove(bucket=bucket, key=key, all_versions=True)
+    keys = [key for key in (evidence.original_key, *evidence.derived_keys.values()) if key]
+    discard_unclaimed(db=db, storage=storage, bucket=bucket, sha256=evidence.sha256, keys=keys,
+                      except_id=evidence.id)
 
 
 def _tombstone(*, db: Session, actor: Actor, storage: ObjectStorage, settings: Settings, evidence: Evidence,

@@ -61,10 +61,13 @@ def _begin(db: Session, evidence_id: int, now: datetime) -> Attempt | None:
                    number=evidence.verify_attempts)
 
 
+DECIDED_ELSEWHERE = "decided elsewhere"
+
+
 def _finish(db: Session, evidence_id: int, found: verification.Inspection, now: datetime) -> str:
     evidence = db.get(Evidence, evidence_id, with_for_update=True)
     if evidence is None or evidence.state != EvidenceState.pending or evidence.sha256 is not None:
-        return "decided elsewhere"
+        return DECIDED_ELSEWHERE
     evidence.size, evidence.sha256, evidence.detected_type = found.size, found.sha256, found.detected_type
     evidence.exif, evidence.last_error = found.exif, None
     if found.original_key:
@@ -118,7 +121,14 @@ def verify(self: Task[Any, Any], evidence_id: int, request_id: str | None = None
             _note_error(db, evidence_id, f"failed: {exc.__class__.__name__}; retried by the relay")
         raise
     with unit_of_work(res.session_factory) as db:
-        return _finish(db, evidence_id, found, datetime.now(UTC))
+        outcome = _finish(db, evidence_id, found, datetime.now(UTC))
+    if outcome == DECIDED_ELSEWHERE and found.original_key and found.sha256:
+        # Deleted (or decided by another delivery) while this attempt stored its bytes: what it
+        # wrote goes, unless other evidence holds or may yet hold the same bytes.
+        with unit_of_work(res.session_factory) as db:
+            lifecycle.discard_unclaimed(db=db, storage=res.storage, bucket=bucket, sha256=found.sha256,
+                                        keys=[found.original_key, *found.derived_keys.values()], except_id=evidence_id)
+    return outcome
 
 
 @shared_task(name="media.relay")

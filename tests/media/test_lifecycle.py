@@ -4,6 +4,7 @@ expires uploads never completed and aborts stale multipart uploads."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit.models import AuditRecord
 from core.celery_app import create_celery
+from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
 from core.storage import ObjectStorage
-from media import lifecycle
+from media import lifecycle, verification
 from media.models import Evidence, EvidenceState
 from tests.media.evidence_helpers import create_line_task, photo_near_line, stage, verified, wait_for_row
 
@@ -80,6 +82,57 @@ def test_bytes_another_evidence_shares_are_kept_when_one_is_deleted(
     client.post(f"/api/v1/evidence/{first.id}/deletion", json={"reason": "attached twice"}, headers=auth(Role.admin))
 
     assert _stored(storage, settings, _keys(second)) == [True, True, True]
+
+
+def test_bytes_another_upload_of_them_still_waits_for_are_kept_when_one_is_deleted(
+        client: TestClient, auth: Auth, storage: ObjectStorage, settings: Settings,
+        session_factory: sessionmaker[Session], role_users: dict[Role, int],
+        accepted: Callable[[bytes | None], Evidence]) -> None:
+    data = photo_near_line(datetime.now(UTC))
+    first = accepted(data)
+    task_id, task_uuid = create_line_task(session_factory, datetime.now(UTC))
+    # The same bytes declared for another record and completed without an upload (they were stored
+    # already): its verification will read the original the first one stored.
+    waiting = stage(session_factory, storage, settings, data, kind="task", ref=task_uuid, record_id=task_id,
+                    uploaded_by=role_users[Role.dispatcher])
+    storage.remove(bucket=settings.s3.evidence_bucket, key=waiting.staging_key, all_versions=True)
+    with session_factory() as db, db.begin():
+        row = db.get(Evidence, waiting.evidence_id)
+        assert row is not None
+        row.staging_key, row.original_key = None, first.original_key
+
+    client.post(f"/api/v1/evidence/{first.id}/deletion", json={"reason": "attached twice"}, headers=auth(Role.admin))
+
+    assert _stored(storage, settings, _keys(first)) == [True, True, True]
+    second = verified(settings, session_factory, waiting.evidence_id)
+    assert second.state == EvidenceState.verified
+    assert storage.get_bytes(bucket=settings.s3.evidence_bucket, key=second.original_key or "") == data
+
+
+def test_what_a_verification_stored_for_evidence_deleted_meanwhile_is_removed(
+        storage: ObjectStorage, settings: Settings, session_factory: sessionmaker[Session],
+        role_users: dict[Role, int]) -> None:
+    now = datetime.now(UTC)
+    task_id, task_uuid = create_line_task(session_factory, now)
+    staged = stage(session_factory, storage, settings, photo_near_line(now), kind="task", ref=task_uuid,
+                   record_id=task_id, uploaded_by=role_users[Role.dispatcher])
+    bucket = settings.s3.evidence_bucket
+    # The worker's attempt has read the bytes and stored the original and derived images ...
+    found = verification.inspect(storage=storage, bucket=bucket, max_size_bytes=10_000_000, local_tz=UTC,
+                                 upload=verification.Upload(source_key=staged.staging_key, staging_key=staged.staging_key,
+                                                            declared_size=len(staged.data),
+                                                            declared_sha256=hashlib.sha256(staged.data).hexdigest()))
+    written = [found.original_key or "", *found.derived_keys.values()]
+    assert _stored(storage, settings, written) == [True, True, True]
+    # ... when an administrator deletes the evidence, before the attempt records its outcome.
+    with session_factory() as db, db.begin():
+        lifecycle.delete_evidence(db=db, actor=Actor.system("tests"), storage=storage, settings=settings,
+                                  evidence_id=staged.evidence_id, reason="uploaded by mistake", now=now)
+    with session_factory() as db, db.begin():
+        removed = lifecycle.discard_unclaimed(db=db, storage=storage, bucket=bucket, sha256=found.sha256 or "",
+                                              keys=written, except_id=staged.evidence_id)
+
+    assert removed and _stored(storage, settings, written) == [False, False, False]
 
 
 @pytest.mark.parametrize("role", [Role.dispatcher, Role.supervisor, Role.inspector, Role.auditor])
