@@ -130,13 +130,20 @@ def expire_abandoned(*, db: Session, storage: ObjectStorage, settings: Settings,
     return CleanUp(expired=[e.id for e in stale], aborted_uploads=aborted)
 
 
-def apply_retention(*, db: Session, storage: ObjectStorage, settings: Settings, now: datetime) -> list[int]:
-    """Delete evidence older than `retention_years` (from verification, else creation)."""
+# Evidence deleted per transaction by the retention job: each deletion also removes objects from S3,
+# so a first run over years of photos commits as it goes instead of holding every row locked.
+RETENTION_BATCH = 200
+
+
+def apply_retention(*, db: Session, storage: ObjectStorage, settings: Settings, now: datetime,
+                    limit: int = RETENTION_BATCH) -> list[int]:
+    """Delete up to `limit` evidence older than `retention_years` (from verification, else
+    creation); the caller repeats, one transaction each, until none is left."""
     years = evidence_settings(settings).retention_years
     cutoff = now - timedelta(days=DAYS_PER_YEAR * years)
     due = db.scalars(select(Evidence).where(Evidence.state != EvidenceState.deleted,
                                             func.coalesce(Evidence.verified_at, Evidence.created_at) < cutoff)
-                     .order_by(Evidence.id).with_for_update(skip_locked=True)).all()
+                     .order_by(Evidence.id).limit(limit).with_for_update(skip_locked=True)).all()
     actor = Actor.system("evidence retention")
     for evidence in due:
         _tombstone(db=db, actor=actor, storage=storage, settings=settings, evidence=evidence,

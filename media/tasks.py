@@ -165,8 +165,13 @@ def cleanup() -> dict[str, list[Any]]:
 
 @shared_task(name="media.retention")
 def retention() -> list[int]:
-    """Daily: delete evidence older than the retention period."""
+    """Daily: delete evidence older than the retention period, a batch per transaction."""
     bind_request_id()
     res = resources()
-    with unit_of_work(res.session_factory) as db:
-        return lifecycle.apply_retention(db=db, storage=res.storage, settings=res.settings, now=datetime.now(UTC))
+    now, deleted = datetime.now(UTC), []
+    while True:
+        with unit_of_work(res.session_factory) as db:
+            batch = lifecycle.apply_retention(db=db, storage=res.storage, settings=res.settings, now=now)
+        deleted.extend(batch)
+        if not batch:
+            return deleted

@@ -168,6 +168,25 @@ def test_retention_deletes_evidence_older_than_the_policy(owner_engine: Engine, 
         assert db.scalar(select(Evidence.state).where(Evidence.id == recent.id)) == EvidenceState.verified
 
 
+def test_retention_deletes_in_batches_each_committed_on_its_own(
+        owner_engine: Engine, settings: Settings, storage: ObjectStorage, session_factory: sessionmaker[Session],
+        accepted: Callable[[bytes | None], Evidence]) -> None:
+    ids = [accepted(None).id for _ in range(3)]
+    with owner_engine.begin() as conn:
+        conn.execute(text("UPDATE evidence SET verified_at = now() - interval '11 years'"))
+
+    batches = []
+    while True:
+        with session_factory() as db, db.begin():
+            batch = lifecycle.apply_retention(db=db, storage=storage, settings=settings, now=datetime.now(UTC),
+                                              limit=2)
+        if not batch:
+            break
+        batches.append(batch)
+
+    assert batches == [ids[:2], ids[2:]]
+
+
 def _uploading(session_factory: sessionmaker[Session], *, key: str, upload_id: str | None, created_at: datetime,
                uploader: int) -> int:
     with session_factory() as db, db.begin():
