@@ -49,11 +49,17 @@ def record_to_attach(*, db: Session, actor: Actor, kind: str, ref: str) -> tuple
     return canonical, record
 
 
+def _viewable_ref(*, db: Session, actor: Actor, kind: str, ref: str) -> tuple[str, bool]:
+    """The canonical reference, and whether the record exists and `actor` may see its photos."""
+    provider = provider_for(kind)
+    canonical = normalised_ref(provider, ref)
+    record = provider.find(db=db, ref=canonical)
+    return canonical, record is not None and provider.may_view(db=db, actor=actor, record=record)
+
+
 def may_view_record(*, db: Session, actor: Actor, kind: str, ref: str) -> bool:
     """May `actor` see the photos of this record (False also when there is no such record)."""
-    provider = provider_for(kind)
-    record = provider.find(db=db, ref=normalised_ref(provider, ref))
-    return record is not None and provider.may_view(db=db, actor=actor, record=record)
+    return _viewable_ref(db=db, actor=actor, kind=kind, ref=ref)[1]
 
 
 def may_view(*, db: Session, actor: Actor, evidence: Evidence) -> bool:
@@ -74,9 +80,7 @@ def viewable_evidence(*, db: Session, actor: Actor, evidence_id: int, for_update
 
 def require_view_record(*, db: Session, actor: Actor, kind: str, ref: str) -> str:
     """The canonical reference of a record whose photos `actor` may see; 404 otherwise."""
-    provider = provider_for(kind)
-    canonical = normalised_ref(provider, ref)
-    record = provider.find(db=db, ref=canonical)
-    if record is None or not provider.may_view(db=db, actor=actor, record=record):
+    canonical, viewable = _viewable_ref(db=db, actor=actor, kind=kind, ref=ref)
+    if not viewable:
         raise NotFound(f"No {kind} {canonical}.")
     return canonical

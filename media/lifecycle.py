@@ -21,7 +21,7 @@ from core.errors import NotFound
 from core.settings import Settings
 from core.storage import ObjectStorage
 from media.assessment import snapshot
-from media.models import Evidence, EvidenceState
+from media.models import ENDED_STATES, Evidence, EvidenceState
 from media.settings import evidence_settings
 
 UPLOADS_PREFIX = "uploads/"
@@ -37,17 +37,13 @@ def _abort_if_open(storage: ObjectStorage, bucket: str, key: str, upload_id: str
     return True
 
 
-# Evidence in these states will never hold bytes again.
-GONE_STATES = (EvidenceState.deleted, EvidenceState.rejected, EvidenceState.expired)
-
-
 def bytes_still_needed(*, db: Session, sha256: str, except_id: int) -> bool:
     """Whether other evidence holds, or may yet hold, the bytes `sha256` names: accepted evidence
     measured so, and evidence still uploading or pending that declared so (its worker may have
     found the original already stored and be about to point at it)."""
     others = select(func.count()).select_from(Evidence).where(
         or_(Evidence.sha256 == sha256, Evidence.declared_sha256 == sha256), Evidence.id != except_id,
-        Evidence.state.not_in([str(state) for state in GONE_STATES]))
+        Evidence.state.not_in(ENDED_STATES))
     return bool(db.scalar(others))
 
 

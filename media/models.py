@@ -55,6 +55,27 @@ class EvidenceState(StrEnum):
     deleted = "deleted"
 
 
+# Accepted: verification passed (a suspicious photo with its reasons); served, shown and chained.
+ACCEPTED_STATES: tuple[str, ...] = (EvidenceState.verified.value, EvidenceState.suspicious.value)
+# Ended without a photo: such evidence never holds or needs stored bytes again.
+ENDED_STATES: tuple[str, ...] = (EvidenceState.rejected.value, EvidenceState.expired.value,
+                                 EvidenceState.deleted.value)
+
+
+def original_key(sha256: str) -> str:
+    """Where accepted bytes live: content-addressed, written once, never overwritten."""
+    return f"originals/{sha256}"
+
+
+def derived_key(sha256: str, variant: str) -> str:
+    return f"derived/{sha256}/{variant}.jpg"
+
+
+def staging_key(evidence_uuid: uuid.UUID) -> str:
+    """Where the device PUTs its bytes: never an original's key, so no client overwrites evidence."""
+    return f"uploads/{evidence_uuid}"
+
+
 class Evidence(Base):
     __tablename__ = "evidence"
 

@@ -20,8 +20,8 @@ from core.settings import Settings
 from core.storage import ObjectStorage
 from core.users.models import User
 from media import access
-from media.models import Evidence
-from media.schemas import ACCEPTED_STATES, EvidenceOut, Variant
+from media.models import ACCEPTED_STATES, Evidence
+from media.schemas import EvidenceOut, Variant
 from media.settings import evidence_settings
 
 DERIVED_TYPE = "image/jpeg"

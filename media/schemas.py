@@ -7,7 +7,6 @@ size limit) and the link are the service's (`media.uploads`)."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -16,12 +15,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.bounds import INT64_MAX, IsoDateTime, column_length
-from media.models import Evidence, EvidenceState
+from media.models import ACCEPTED_STATES, Evidence
 
-SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 # Before digital cameras wrote EXIF dates reliably; a capture time earlier than this is a broken clock.
 EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)
-ACCEPTED_STATES = frozenset({EvidenceState.verified, EvidenceState.suspicious})
 LINK_KIND_MAX = column_length(Evidence.link_kind)
 LINK_REF_MAX = column_length(Evidence.link_ref)
 
@@ -61,11 +58,8 @@ class UploadIn(BaseModel):
 
     @field_validator("sha256")
     @classmethod
-    def _hex(cls, value: str) -> str:
-        value = value.lower()
-        if not SHA256_PATTERN.fullmatch(value):
-            raise ValueError("must be 64 hexadecimal digits")
-        return value
+    def _lower_case(cls, value: str) -> str:
+        return value.lower()  # the pattern has checked it is 64 hex digits
 
     @field_validator("file_name")
     @classmethod

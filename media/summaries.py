@@ -19,12 +19,9 @@ from sqlalchemy.orm import Session
 
 from cases.models import Case
 from inspections.models import FieldTask, Finding
-from media.models import Evidence, EvidenceState
+from media.models import ACCEPTED_STATES, Evidence
 
-__all__ = ["SHOWN_STATES", "PhotoSummary", "case_photos", "photos_of_cases"]
-
-# Photos that passed verification; a suspicious one is shown with its reasons.
-SHOWN_STATES = (EvidenceState.verified.value, EvidenceState.suspicious.value)
+__all__ = ["PhotoSummary", "case_photos", "photos_of_cases"]
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ def photos_of_cases(*, db: Session, case_ids: Sequence[int]) -> dict[int, list[P
     ).subquery()
     stmt = (select(Evidence, refs.c.case_id)
             .join(refs, and_(Evidence.link_kind == refs.c.kind, Evidence.link_ref == refs.c.ref))
-            .where(Evidence.state.in_(SHOWN_STATES), Evidence.deleted_at.is_(None)))
+            .where(Evidence.state.in_(ACCEPTED_STATES)))
     for evidence, case_id in db.execute(stmt):
         found[case_id].append(_summary(evidence))
     never = datetime.max.replace(tzinfo=UTC)

@@ -28,7 +28,7 @@ from core.worker_resources import resources
 from inspections.policy import local_timezone
 from media import assessment, lifecycle, linking, verification
 from media.access import provider_for
-from media.models import Evidence, EvidenceState
+from media.models import Evidence, EvidenceState, original_key
 from media.settings import evidence_settings
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ MAX_DOUBLINGS = 20
 @cache
 def _versioning_on(storage: ObjectStorage, bucket: str) -> bool:
     """Once per worker process (a failure is not cached: the next attempt asks again)."""
-    return verification.ensure_versioning(storage, bucket)
+    return storage.enable_versioning(bucket)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def _begin(db: Session, evidence_id: int, now: datetime) -> Attempt | None:
         return None
     evidence.verify_attempts += 1
     evidence.last_attempt_at = now
-    source = evidence.staging_key or evidence.original_key or verification.original_key(evidence.declared_sha256)
+    source = evidence.staging_key or evidence.original_key or original_key(evidence.declared_sha256)
     return Attempt(upload=verification.Upload(source_key=source, staging_key=evidence.staging_key,
                                               declared_size=evidence.declared_size,
                                               declared_sha256=evidence.declared_sha256),

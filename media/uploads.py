@@ -29,10 +29,9 @@ from core.permissions import Role
 from core.settings import Settings
 from core.storage import ObjectStorage, UploadedPart
 from media import access
-from media.models import Evidence, EvidenceState
+from media.models import ACCEPTED_STATES, ENDED_STATES, Evidence, EvidenceState, original_key, staging_key
 from media.reads import present
 from media.schemas import (
-    ACCEPTED_STATES,
     EvidenceOut,
     MultipartUploadOut,
     PartsOut,
@@ -46,8 +45,6 @@ from media.settings import EvidenceSettings, evidence_settings
 logger = logging.getLogger(__name__)
 
 VERIFY_TASK = "media.verify"
-# A repeat of one of these declarations starts a new evidence: the earlier one will never be accepted.
-ENDED_STATES = (EvidenceState.deleted, EvidenceState.expired, EvidenceState.rejected)
 # The device's position is stored in the column's own reference system (WGS 84 longitude/latitude).
 POSITION_SRID: int = Evidence.__table__.c.device_position.type.srid  # type: ignore[attr-defined]
 
@@ -66,14 +63,6 @@ class Declaration:
     captured_at: datetime | None = None
     # (longitude, latitude, accuracy in metres or None)
     position: tuple[float, float, float | None] | None = None
-
-
-def original_key(sha256: str) -> str:
-    return f"originals/{sha256}"
-
-
-def staging_key(evidence_uuid: uuid.UUID) -> str:
-    return f"uploads/{evidence_uuid}"
 
 
 def _check_declaration(config: EvidenceSettings, declaration: Declaration) -> None:
@@ -109,7 +98,7 @@ def _earlier(db: Session, *, actor: Actor, kind: str, ref: str, declaration: Dec
             return same_uuid
     return db.scalar(select(Evidence).where(
         Evidence.link_kind == kind, Evidence.link_ref == ref, Evidence.declared_sha256 == declaration.sha256,
-        Evidence.uploaded_by_id == actor.user_id, Evidence.state.not_in([str(s) for s in ENDED_STATES])).order_by(Evidence.id).limit(1))
+        Evidence.uploaded_by_id == actor.user_id, Evidence.state.not_in(ENDED_STATES)).order_by(Evidence.id).limit(1))
 
 
 def _already_stored(db: Session, *, storage: ObjectStorage, bucket: str, sha256: str) -> str | None:
@@ -119,7 +108,7 @@ def _already_stored(db: Session, *, storage: ObjectStorage, bucket: str, sha256:
     if storage.stat(bucket=bucket, key=key) is None:
         return None
     accepted = db.scalar(select(Evidence.id).where(Evidence.sha256 == sha256,
-                                                   Evidence.state.in_([str(s) for s in ACCEPTED_STATES])).limit(1))
+                                                   Evidence.state.in_(ACCEPTED_STATES)).limit(1))
     return key if accepted is not None else None
 
 

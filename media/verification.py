@@ -19,6 +19,7 @@ from typing import Any
 
 from core.errors import NotFound
 from core.storage import ObjectStorage
+from media.models import derived_key, original_key
 from media.photos import HEAD_BYTES, VARIANTS, UnreadablePhoto, detect_type, inspect_photo, read_facts
 
 JPEG = "image/jpeg"
@@ -44,19 +45,6 @@ class Inspection:
     derived_keys: dict[str, str] = field(default_factory=dict)
     # Non-empty: the upload is rejected for these reasons ({"code": "integrity"|"type", "message": ...}).
     reasons: list[dict[str, str]] = field(default_factory=list)
-
-
-def original_key(sha256: str) -> str:
-    return f"originals/{sha256}"
-
-
-def derived_key(sha256: str, variant: str) -> str:
-    return f"derived/{sha256}/{variant}.jpg"
-
-
-def ensure_versioning(storage: ObjectStorage, bucket: str) -> bool:
-    """Keep every version of the evidence bucket's objects where the server supports it (False: not)."""
-    return storage.enable_versioning(bucket)
 
 
 def _read(storage: ObjectStorage, bucket: str, key: str, limit: int) -> tuple[bytes, str, bool]:
