@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
+from core.celery_app import create_celery
 from core.context import Actor
 from core.database import create_session_factory, unit_of_work
 from core.permissions import Role
@@ -143,6 +144,33 @@ def timed(call: Callable[[], T]) -> tuple[T, float]:
     started = time.perf_counter()
     result = call()
     return result, (time.perf_counter() - started) * 1000
+
+
+@contextmanager
+def celery_worker(settings: Settings, *, name: str, concurrency: int, log_path: Path) -> Iterator[None]:
+    """A prefork Celery worker (as deployed) on the settings' queue, answering a ping before the
+    block starts and stopped when it ends; its log in `log_path` (nowhere without `.gw/log`)."""
+    hostname = f"{name}-{os.getpid()}@{socket.gethostname()}"
+    target = log_path if log_path.parent.is_dir() else Path(os.devnull)
+    with target.open("ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "gridwarden.worker:celery_app", "worker", "--pool=prefork",
+             f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={hostname}", "--without-gossip",
+             "--without-mingle"], cwd=REPO_ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            celery = create_celery(settings)
+            deadline = time.monotonic() + 90
+            while not celery.control.ping(destination=[hostname], timeout=0.5):
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the Celery worker {hostname} did not start; see {target}")
+            yield
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=30)
 
 
 def _free_port() -> int:

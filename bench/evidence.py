@@ -20,25 +20,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import Engine, create_engine, select
 
-from bench.common import REPO_ROOT, api_client, bench_user, percentile, truncate_data
-from core.celery_app import create_celery
+from bench.common import REPO_ROOT, api_client, bench_user, celery_worker, percentile, truncate_data
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
 from core.settings import Settings
@@ -76,30 +70,6 @@ class Results:
     raw_put_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     evidence_ids: list[int] = field(default_factory=list)
-
-
-@contextmanager
-def celery_worker(settings: Settings, concurrency: int) -> Iterator[None]:
-    """A prefork worker (as deployed) on the benchmark's queue, until the block ends."""
-    hostname = f"bench-evidence-{os.getpid()}@{socket.gethostname()}"
-    log_dir = REPO_ROOT / ".gw" / "log"
-    log_path = log_dir / "bench-evidence-worker.log" if log_dir.is_dir() else Path(os.devnull)
-    log = log_path.open("ab")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "gridwarden.worker:celery_app", "worker", "--pool=prefork",
-         f"--concurrency={concurrency}", "--loglevel=WARNING", f"--hostname={hostname}", "--without-gossip",
-         "--without-mingle"], cwd=REPO_ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT)
-    celery = create_celery(settings)
-    try:
-        deadline = time.monotonic() + 90
-        while not celery.control.ping(destination=[hostname], timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the Celery worker did not start")
-        yield
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
 
 
 def patrol_tasks(settings: Settings, engine: Engine, count: int) -> tuple[list[str], dict[str, str]]:
@@ -266,7 +236,9 @@ def main() -> None:
     engine = create_db_engine(settings.database)
     storage = ObjectStorage(settings.s3)
     tasks, headers = patrol_tasks(settings, engine, args.clients)
-    with celery_worker(settings, args.worker_concurrency), api_client(headers, workers=args.workers) as api:
+    worker_log = REPO_ROOT / ".gw" / "log" / "bench-evidence-worker.log"
+    with celery_worker(settings, name="bench-evidence", concurrency=args.worker_concurrency, log_path=worker_log), \
+            api_client(headers, workers=args.workers) as api:
         results = run(storage, api, tasks, args.photos, args.clients)
     report(results, args.photos, args.clients, args.workers, args.worker_concurrency)
     if not args.keep_objects:

@@ -28,15 +28,21 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
-from bench.common import REPO_ROOT, SCREENING_ACTIVITIES, api_client, bench_headers, percentile, truncate_data
+from bench.common import (
+    REPO_ROOT,
+    SCREENING_ACTIVITIES,
+    api_client,
+    bench_headers,
+    celery_worker,
+    percentile,
+    truncate_data,
+)
 from core.context import Actor
 from core.database import create_db_engine
 from core.permissions import Role
@@ -130,24 +136,6 @@ def probe(seconds: float, anchors_file: Path) -> None:
 
 
 # --- processes the bench owns: the worker, and helpers to find the API's pid and memory.
-
-@contextmanager
-def celery_worker(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "gridwarden.worker:celery_app", "worker", "--concurrency=1",
-             "--loglevel=WARNING", f"--hostname=bench-load-{os.getpid()}@%h"],
-            cwd=REPO_ROOT, env={**os.environ}, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            yield worker
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=30)
-
 
 def listener_pid(port: int) -> int:
     """The pid of the process listening on 127.0.0.1:`port` (the uvicorn server `api_client` started)."""
@@ -325,7 +313,8 @@ def main() -> None:
     seconds = args.minutes * 60
 
     log_path = REPO_ROOT / ".gw" / "log" / "bench-load-worker.log"
-    with celery_worker(log_path), api_client(fixture.headers[Role.dispatcher]) as client:
+    with celery_worker(settings, name="bench-load", concurrency=1, log_path=log_path), \
+            api_client(fixture.headers[Role.dispatcher]) as client:
         port = int(client.base_url.port or 0)
         api_pid = listener_pid(port)
         with subprocess.Popen([sys.executable, "-m", "bench.load", "--probe", str(seconds),
