@@ -43,8 +43,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; worker-src 's
 def content_security_policy(s3: S3Settings) -> str:
     """The policy with the origin browsers load presigned photo URLs from (an <img> cannot send the
     API's bearer token, so the console shows a photo by its short-lived presigned URL)."""
-    secure = s3.secure if s3.public_secure is None else s3.public_secure
-    return CONTENT_SECURITY_POLICY.format(storage=f"{'https' if secure else 'http'}://{s3.public_endpoint or s3.endpoint}")
+    return CONTENT_SECURITY_POLICY.format(storage=s3.device_origin)
 
 
 @dataclass(frozen=True)

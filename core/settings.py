@@ -100,6 +100,20 @@ class S3Settings(BaseSettings):
         return require_credential(cls, value, info)
 
     @property
+    def device_endpoint(self) -> str:
+        """The address presigned URLs name: where phones and browsers reach storage."""
+        return self.public_endpoint or self.endpoint
+
+    @property
+    def device_secure(self) -> bool:
+        return self.secure if self.public_secure is None else self.public_secure
+
+    @property
+    def device_origin(self) -> str:
+        """`scheme://host:port` of presigned URLs (what a page's content-security policy must allow)."""
+        return f"{'https' if self.device_secure else 'http'}://{self.device_endpoint}"
+
+    @property
     def imports_bucket(self) -> str:
         """Uploaded source files of import jobs, kept so every import can be re-run and audited."""
         return f"{self.bucket_prefix}imports"

@@ -74,10 +74,10 @@ class ObjectStorage:
         # Presigned URLs are signed locally (the region is given, so no request is made) for the
         # address devices reach, which may differ from the one the app uses.
         self.presigner = Minio(
-            settings.public_endpoint or settings.endpoint,
+            settings.device_endpoint,
             access_key=settings.access_key,
             secret_key=settings.secret_key.get_secret_value(),
-            secure=settings.secure if settings.public_secure is None else settings.public_secure,
+            secure=settings.device_secure,
             region=settings.region,
         )
 
