@@ -6,7 +6,9 @@ transaction that creates the record (called from the domains' event handlers bel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,19 +61,20 @@ def record_arrived(*, db: Session, kind: str, ref: str) -> list[int]:
     return [evidence.id for evidence in waiting]
 
 
-def on_task_created(*, db: Session, event: OutboxEvent) -> None:
-    task = db.get(FieldTask, int(event.entity_id))
-    if task is not None:
-        record_arrived(db=db, kind="task", ref=str(task.uuid))
+# The records a device makes with a uuid of its own; the event announcing one names its primary key.
+DeviceRecord = TypeVar("DeviceRecord", FieldTask, Finding, MeterReading)
 
 
-def on_finding_reported(*, db: Session, event: OutboxEvent) -> None:
-    finding = db.get(Finding, int(event.entity_id))
-    if finding is not None:
-        record_arrived(db=db, kind="finding", ref=str(finding.uuid))
+def arrival_handler(model: type[DeviceRecord], kind: str) -> Callable[..., None]:
+    """An event handler linking the photos waiting for the record the event announces."""
+    def on_arrival(*, db: Session, event: OutboxEvent) -> None:
+        record = db.get(model, int(event.entity_id))
+        if record is not None:
+            record_arrived(db=db, kind=kind, ref=str(record.uuid))
+
+    return on_arrival
 
 
-def on_reading_recorded(*, db: Session, event: OutboxEvent) -> None:
-    reading = db.get(MeterReading, int(event.entity_id))
-    if reading is not None:
-        record_arrived(db=db, kind="reading", ref=str(reading.uuid))
+on_task_created = arrival_handler(FieldTask, "task")
+on_finding_reported = arrival_handler(Finding, "finding")
+on_reading_recorded = arrival_handler(MeterReading, "reading")
