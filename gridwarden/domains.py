@@ -22,6 +22,7 @@ INSTALLED = (
     "inspections",
     "inspections.sync",
     "media",
+    "routing",
     "gis.layers.tiles",
 )
 
