@@ -1,4 +1,4 @@
-"""The records a pull page sends, as the device stores them: tasks, checklist versions, map features
+"""The records a pull page sends, as the device stores them: tasks, published routes, checklist versions, map features
 of the pulled layers (personal data masked by each layer's own privacy rule, as the map masks it for
 the caller's role) and derived zones. Read by id, in one query per entity type of the page."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import JSON, Text, and_, case, cast, func, join, select, true
@@ -16,8 +17,9 @@ from gis.layers.spec import LayerSpec
 from gis.rule_sets.models import RuleSet
 from gis.zones.models import LineZone
 from inspections.models import ChecklistTemplate, ChecklistVersion, FieldTask
-from inspections.sync.scope import CHECKLIST_VERSION, DERIVED_ZONE, TASK, pulled_layers
+from inspections.sync.scope import CHECKLIST_VERSION, DERIVED_ZONE, ROUTE, TASK, pulled_layers
 from inspections.sync.settings import SyncSettings
+from routing.publish import my_route
 
 Rendered = dict[tuple[str, int], dict[str, Any]]
 
@@ -46,6 +48,17 @@ def _checklists(db: Session, ids: list[int]) -> Rendered:
                                               "template_name": template.name, "task_type": template.task_type,
                                               "version": version.version, "items": version.items}
             for version, template in rows}
+
+
+def _routes(db: Session, actor: Actor, ids: list[int]) -> Rendered:
+    """The caller's published route of each day (id YYYYMMDD), as `GET /my/route` shows it."""
+    found: Rendered = {}
+    for day_id in ids:
+        day = date(day_id // 10000, day_id // 100 % 100, day_id % 100)
+        route = my_route(db=db, actor=actor, day=day, user_id=None)
+        if route.stops:
+            found[(ROUTE, day_id)] = route.model_dump(mode="json")
+    return found
 
 
 def _features(db: Session, actor: Actor, layer: LayerSpec, ids: list[int]) -> Rendered:
@@ -89,6 +102,8 @@ def render(*, db: Session, actor: Actor, settings: SyncSettings, wanted: Iterabl
     found: Rendered = {}
     if TASK in by_type:
         found |= _tasks(db, actor, by_type[TASK])
+    if ROUTE in by_type:
+        found |= _routes(db, actor, by_type[ROUTE])
     if CHECKLIST_VERSION in by_type:
         found |= _checklists(db, by_type[CHECKLIST_VERSION])
     if DERIVED_ZONE in by_type:

@@ -4,6 +4,8 @@
   `pull_recently_closed_days` (the app still shows what was done);
 - the checklist versions those tasks are done against (immutable; the fingerprint follows the
   template's name);
+- their published routes (`route`, one per day from today on: the stops in order with planned times;
+  id = the day as YYYYMMDD, fingerprint = the publishing plan's id and version);
 - the records of the pulled map layers (`pull_layers`: network assets, manual zones, customers) not
   deleted and within `pull_radius_m` of any of those tasks' locations, by geography `ST_DWithin` on
   the `geom::geography` GiST index of each layer (one index probe per task), and the derived protection
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CTE, Select, Text, bindparam, cast, func, literal, or_, select, union_all
+from sqlalchemy import CTE, Integer, Select, Text, bindparam, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gis.layers.catalogue import managed_layers
@@ -32,9 +34,11 @@ from gis.zones.models import LineZone, ManualZone
 from inspections.models import ChecklistTemplate, ChecklistVersion, FieldTask
 from inspections.sync.settings import SyncSettings
 from inspections.workflow import TaskState
+from routing.models import RoutePlan, RouteStop
 
 TASK = "task"
 CHECKLIST_VERSION = "checklist_version"
+ROUTE = "route"
 DERIVED_ZONE = "derived_zone"
 # A task in one of these states is done; it stays on the device for a while, then leaves it.
 FINAL_STATES = (TaskState.closed.value, TaskState.cancelled.value)
@@ -71,7 +75,7 @@ def pulled_layers(settings: SyncSettings) -> tuple[LayerSpec, ...]:
 def entity_order(settings: SyncSettings) -> list[str]:
     """The order a pull sends entity types in: tasks first (what the inspector needs at once), then
     their checklists, then the map around them."""
-    return [TASK, CHECKLIST_VERSION, *(layer.entity_type for layer in pulled_layers(settings)), DERIVED_ZONE]
+    return [TASK, ROUTE, CHECKLIST_VERSION, *(layer.entity_type for layer in pulled_layers(settings)), DERIVED_ZONE]
 
 
 def _tasks() -> CTE:
@@ -95,6 +99,16 @@ def _near(layer: LayerSpec, tasks: CTE) -> Select[str, int, str]:
     return stmt
 
 
+def _routes() -> Select[str, int, str]:
+    """One row per day the user has published stops from today on (a plan replaces a person's day
+    whole, so the day's stops come from one plan)."""
+    return (select(literal(ROUTE), cast(func.to_char(RouteStop.day, "YYYYMMDD"), Integer),
+                   func.min(cast(RoutePlan.id, Text) + literal(":") + cast(RoutePlan.version, Text)))
+            .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
+            .where(RouteStop.user_id == bindparam("scope_user_id"), RouteStop.day >= bindparam("scope_today"))
+            .group_by(RouteStop.day))
+
+
 def scope_statement(settings: SyncSettings) -> Select[Any]:
     """(entity_type, entity_id, fingerprint) of everything in scope; run with `ScopeParams.bind()`."""
     tasks = _tasks()
@@ -106,6 +120,7 @@ def scope_statement(settings: SyncSettings) -> Select[Any]:
                func.md5(ChecklistTemplate.name + literal(":") + cast(ChecklistVersion.version, Text)))
         .join(ChecklistTemplate, ChecklistTemplate.id == ChecklistVersion.template_id)
         .where(ChecklistVersion.id.in_(select(tasks.c.checklist_version_id))),
+        _routes(),
         *(_near(layer, tasks) for layer in layers),
     ]
     line_layer = next((layer for layer in layers if layer.model is Line), None)

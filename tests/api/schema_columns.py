@@ -57,6 +57,8 @@ STORED_AS: dict[str, str] = {
     "UploadIn.sha256": "evidence.declared_sha256",
     "LinkIn.kind": "evidence.link_kind",
     "LinkIn.ref": "evidence.link_ref",
+    # A route plan's ad-hoc job is a published stop's job_ref (route_plans.request keeps it in jsonb too).
+    "JobIn.ref": "route_stops.job_ref",
 }
 
 # Fields that never land in a bounded column, and why.
@@ -80,6 +82,9 @@ NOT_BOUNDED_TEXT: dict[str, str] = {
     "CustomerRef.account_number": "a look-up key, not stored",
     "FeaturePatchIn.type": "literal 'Feature'",
     "QualificationNeed.certificate_type": "kept in jsonb (field_tasks.required_qualifications)",
+    "CrewIn.mode": "one of routing.json's travel modes (validated), kept in jsonb (route_plans.request)",
+    "CrewIn.skills": "kept in jsonb (route_plans.request)",
+    "JobIn.skills": "kept in jsonb (route_plans.request)",
 }
 
 

@@ -171,6 +171,16 @@ for _zone_layer in ("manual", "built_up_areas"):  # drawn by the GIS team (dispa
 # by whoever may see that record's photos (the record's own rule, tests/media/test_custody.py).
 EXPECTED[("POST", "/api/v1/evidence/{evidence_id}/deletion")] = frozenset({Role.admin})
 EXPECTED[("GET", "/api/v1/records/{kind}/{ref}/evidence-chain/verify")] = ALL
+# Route planning (issue 12): dispatchers and supervisors plan, read and publish plans; everyone reads
+# the route published for them (an inspector only their own, tests/routing/test_publish.py).
+ROUTE_PLANNERS = frozenset({Role.admin, Role.dispatcher, Role.supervisor})
+EXPECTED[("POST", "/api/v1/route-plans")] = ROUTE_PLANNERS
+EXPECTED[("GET", "/api/v1/route-plans")] = ROUTE_PLANNERS
+EXPECTED[("GET", "/api/v1/route-plans/{plan_id}")] = ROUTE_PLANNERS
+EXPECTED[("GET", "/api/v1/route-plans/{plan_id}/features")] = ROUTE_PLANNERS
+EXPECTED[("POST", "/api/v1/route-plans/{plan_id}/publish")] = ROUTE_PLANNERS
+EXPECTED[("POST", "/api/v1/route-plans/{plan_id}/replan")] = ROUTE_PLANNERS
+EXPECTED[("GET", "/api/v1/my/route")] = ALL
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:

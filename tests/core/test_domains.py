@@ -57,10 +57,11 @@ def test_each_permission_code_is_declared_once_and_the_worker_runs_every_domains
     assert set(worker.conf.beat_schedule) == {"flag-overdue-cases", "relay-import-jobs", "relay-outbox-events",
                                               "deliver-webhooks", "purge-old-gps-pings", "create-due-inspection-tasks",
                                               "sync-push-backlog", "prune-tile-changes", "relay-evidence-verification",
-                                              "clean-up-abandoned-uploads", "apply-evidence-retention"}
+                                              "clean-up-abandoned-uploads", "apply-evidence-retention",
+                                              "relay-route-plans"}
     assert set(worker.conf.include) == {"core.events.tasks", "gis.imports.tasks", "cases.tasks", "inspections.sync.tasks",
                                         "inspections.sync.push_tasks", "inspections.plan_jobs", "gis.layers.tiles.tasks",
-                                        "media.tasks"}
+                                        "media.tasks", "routing.tasks"}
     assert installed().reference_tables() >= {"alembic_version", "rule_sets", "working_calendars", "topology_state",
                                               "tile_state"}
 

@@ -1,0 +1,165 @@
+"""What the worker does with a queued field plan, in short transactions around a solve that holds
+none: claim it (queued -> solving, only from queued), build the problem again from the stored
+request and the travel matrices, solve (or, for a re-plan, insert the urgent jobs one by one),
+render, and finish (solved, or failed with problem details). Progress goes to
+`route_plans.progress` in its own transactions while the solver runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.database import unit_of_work
+from core.outbox import emit
+from routing.models import PlanState, RoutePlan
+from routing.plan_input import PlanInput, field_input
+from routing.presentation import minutes, result_document
+from routing.problem import Point, Problem, TravelMatrices, TravelMatrix
+from routing.rest_of_day import rest_of_day
+from routing.results import PlanResult
+from routing.schemas import RoutePlanIn
+from routing.solver.planner import solve_plan
+from routing.solver.replan import insert_urgent
+from routing.travel import build_matrices, route_geometry
+
+# Progress is written when it moved by this much (a row update per tick would be noise).
+PROGRESS_STEP = 0.05
+
+
+def claim(db: Session, plan_id: int, now: datetime) -> bool:
+    """queued -> solving; False when the plan is not queued (a repeated delivery does nothing)."""
+    plan = db.get(RoutePlan, plan_id, with_for_update=True)
+    if plan is None or plan.state != PlanState.queued.value:
+        return False
+    plan.state, plan.started_at, plan.progress, plan.version = PlanState.solving.value, now, 0.0, plan.version + 1
+    return True
+
+
+def progress_writer(session_factory: sessionmaker[Session], plan_id: int) -> Callable[[float], None]:
+    written = [0.0]
+
+    def write(fraction: float) -> None:
+        if fraction - written[0] < PROGRESS_STEP and fraction < 1.0:
+            return
+        written[0] = fraction
+        with unit_of_work(session_factory) as db:
+            db.execute(update(RoutePlan).where(RoutePlan.id == plan_id, RoutePlan.state == PlanState.solving.value)
+                       .values(progress=min(max(fraction, 0.0), 1.0)))
+
+    return write
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    plan: PlanInput
+    travel: TravelMatrices
+    urgent_keys: tuple[str, ...]
+
+
+def prepare(db: Session, *, plan: RoutePlan, redis_url: str | None) -> Prepared:
+    """The problem from the stored request (tasks re-read) and its travel matrices."""
+    request = plan.request
+    if request.get("replan"):
+        parent = db.get(RoutePlan, request["replan"]["parent_id"])
+        rest = rest_of_day(db=db, request=request, parent_result=(parent.result if parent else None) or {})
+        plan_input, urgent = rest.plan, rest.urgent_keys
+    else:
+        plan_input, urgent = field_input(db=db, body=RoutePlanIn.model_validate(request["body"])), ()
+    travel = build_matrices(db, points=plan_input.problem.points(), modes=plan_input.modes(), redis_url=redis_url)
+    return Prepared(plan=plan_input, travel=travel, urgent_keys=urgent)
+
+
+def _subset(problem: Problem, travel: TravelMatrices, keep: Sequence[str]) -> tuple[Problem, TravelMatrices]:
+    """The problem with only the jobs of `keep` (crews unchanged) and the matching travel rows."""
+    kept = [n for n, job in enumerate(problem.jobs) if job.key in keep]
+    index = np.array([*range(2 * len(problem.crews)), *(problem.job_index(n) for n in kept)])
+    by_mode = {mode: TravelMatrix(durations_s=m.durations_s[np.ix_(index, index)],
+                                  distances_m=m.distances_m[np.ix_(index, index)]) for mode, m in travel.by_mode.items()}
+    snapped = tuple(travel.snapped_m[i] for i in index) if travel.snapped_m else ()
+    return (dataclasses.replace(problem, jobs=tuple(problem.jobs[n] for n in kept)),
+            TravelMatrices(by_mode=by_mode, source=travel.source, snapped_m=snapped))
+
+
+def _reach(problem: Problem, travel: TravelMatrices, job_key: str) -> list[tuple[str, int]]:
+    """(crew key, seconds from where they are now) for the job, soonest first."""
+    job_no = next(n for n, job in enumerate(problem.jobs) if job.key == job_key)
+    found = [(crew.key, int(travel.for_mode(crew.mode).durations_s[problem.start_index(c), problem.job_index(job_no)]))
+             for c, crew in enumerate(problem.crews) if problem.jobs[job_no].skills <= crew.skills]
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def insert_urgent_jobs(prepared: Prepared, *, time_limit_s: float, seed: int
+                       ) -> tuple[PlanResult, list[dict[str, Any]]]:
+    """Insert the urgent jobs one by one, most urgent first: each goes where `insert_urgent` puts it
+    and stays with that crew member while the next is inserted. Says who got each and why."""
+    problem, travel = prepared.plan.problem, prepared.travel
+    others = [job.key for job in problem.jobs if job.key not in prepared.urgent_keys]
+    chosen: dict[str, str] = {}
+    result: PlanResult | None = None
+    choices = []
+    for n, key in enumerate(prepared.urgent_keys):
+        sub_problem, sub_travel = _subset(problem, travel, [*others, *prepared.urgent_keys[:n + 1]])
+        sub_problem = dataclasses.replace(sub_problem, jobs=tuple(
+            dataclasses.replace(job, pinned_to=chosen[job.key]) if job.key in chosen else job
+            for job in sub_problem.jobs))
+        result, crew = insert_urgent(sub_problem, sub_travel, urgent_key=key, time_limit_s=time_limit_s, seed=seed)
+        chosen[key] = crew
+        reach = _reach(sub_problem, sub_travel, key)
+        member = prepared.plan.members[crew]
+        choices.append({"job_key": key, "user_id": member.user_id, "name": member.name,
+                        "reach_minutes": {prepared.plan.members[k].user_id: minutes(s) for k, s in reach},
+                        "why": f"{member.name} reaches it soonest ({minutes(dict(reach).get(crew, 0))} min from where "
+                               "they are) among those with its skills whose other timed jobs still fit"})
+    assert result is not None
+    return result, choices
+
+
+def solve(prepared: Prepared, *, time_limit_s: float, seed: int,
+          on_progress: Callable[[float], None]) -> tuple[PlanResult, dict[str, Any]]:
+    if prepared.urgent_keys:
+        result, choices = insert_urgent_jobs(prepared, time_limit_s=time_limit_s, seed=seed)
+        on_progress(1.0)
+        return result, {"urgent": choices}
+    return solve_plan(prepared.plan.problem, prepared.travel, time_limit_s=time_limit_s, seed=seed,
+                      on_progress=on_progress), {}
+
+
+def finish(db: Session, *, plan_id: int, prepared: Prepared, result: PlanResult, extra: dict[str, Any],
+           solve_seconds: float, now: datetime) -> bool:
+    plan = db.get(RoutePlan, plan_id, with_for_update=True)
+    if plan is None or plan.state != PlanState.solving.value:
+        return False
+
+    def geometry_of(points: Sequence[Point], mode: str) -> dict[str, Any]:
+        return route_geometry(db, points=points, mode=mode, source=prepared.travel.source)
+
+    plan.result = result_document(plan=prepared.plan, result=result, geometry_of=geometry_of,
+                                  solve_seconds=solve_seconds, extra=extra)
+    plan.state, plan.solved_at, plan.progress = PlanState.solved.value, now, 1.0
+    plan.travel_source, plan.version, plan.error = prepared.travel.source, plan.version + 1, None
+    emit(db=db, event_type="route_plan.solved", entity_type="route_plan", entity_id=plan.id,
+         payload={"date": plan.plan_date.isoformat(), "routes": len(result.routes),
+                  "unassigned": len(result.unassigned), "travel_source": prepared.travel.source})
+    return True
+
+
+def fail(db: Session, *, plan_id: int, error: dict[str, Any], now: datetime) -> None:
+    plan = db.get(RoutePlan, plan_id, with_for_update=True)
+    if plan is None or plan.state not in (PlanState.queued.value, PlanState.solving.value):
+        return
+    plan.state, plan.error, plan.solved_at, plan.version = PlanState.failed.value, error, now, plan.version + 1
+    emit(db=db, event_type="route_plan.failed", entity_type="route_plan", entity_id=plan.id,
+         payload={"date": plan.plan_date.isoformat(), "detail": error.get("detail", "")})
+
+
+def timed(work: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.monotonic()
+    return work(), time.monotonic() - started
