@@ -10,6 +10,7 @@ offset. Shapes only: what needs the database (users, tasks, the road network) is
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
@@ -52,10 +53,12 @@ Place = Annotated[LonLat, BeforeValidator(_place)]
 Skill = Annotated[str, Field(min_length=1, max_length=SKILL_MAX)]
 
 
+_CLOCK = re.compile(r"\d{2}:\d{2}(:\d{2})?")
+
+
 def _clock(value: Any) -> Any:
-    if isinstance(value, str) and len(value) == 5 and value[2] == ":":
-        return value
-    if isinstance(value, time):
+    """HH:MM (HH:MM:SS as stored requests are read back); numbers are not times of day."""
+    if isinstance(value, time) or (isinstance(value, str) and _CLOCK.fullmatch(value)):
         return value
     raise ValueError("must be a local time of day HH:MM, e.g. 08:30")
 
