@@ -93,20 +93,21 @@ def _solver_window(job: Job, lunches: set[Break | None]) -> tuple[int, int] | No
     if job.window is None:
         return None
     start, end = job.window.start, job.window.end
-    early, late = start, end
+    windows = []
     for lunch in lunches:
         if lunch is None:
+            windows.append((start, end))
             continue
         bs, be, d = lunch.window.start, lunch.window.end, lunch.duration_s
         if end < bs:
-            window = (start, end)
+            windows.append((start, end))
         elif start > be:
-            window = (start - d, end - d)
+            windows.append((start - d, end - d))
         elif end - d >= start:
-            window = (start, end - d)
+            windows.append((start, end - d))
         else:
-            window = (start, min(end, be - job.service_s))
-        early, late = max(early, window[0]), min(late, window[1])
+            windows.append((start, min(end, be - job.service_s)))
+    early, late = max(window[0] for window in windows), min(window[1] for window in windows)
     return (early, late) if early <= late else (start, end)
 
 

@@ -141,7 +141,12 @@ def _best(legs: Sequence[_Leg], keys: Sequence[str], leave: int, lunch: Break | 
         found.append(((timed.back, timed.lunch.start if timed.lunch else 0), timed, position))
     if not found:
         assert failure is not None
-        raise failure
+        if lunch is None:
+            raise failure
+        _simulate(legs, keys, leave, None, None)  # raises when the day fails even without lunch
+        raise RouteInfeasible("lunch", f"no place for the {minutes_text(lunch.duration_s)} lunch break starting "
+                                       f"{clock_text(lunch.window.start)}-{clock_text(lunch.window.end)} "
+                                       f"without missing a window")
     _, timed, position = min(found, key=lambda item: item[0])
     return timed, position
 

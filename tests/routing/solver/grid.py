@@ -11,6 +11,8 @@ import numpy as np
 
 from routing.problem import Break, Crew, Job, Point, Problem, TravelMatrices, TravelMatrix, Window
 
+__all__ = ["DEPOT", "ORIGIN", "Point", "at", "crew", "job", "problem", "travel"]
+
 ORIGIN = datetime(2026, 12, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 BLOCK_S = 600
 BLOCK_M = 1000
