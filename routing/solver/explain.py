@@ -13,7 +13,14 @@ from collections.abc import Sequence
 
 from routing.problem import Crew, Job, Problem, TravelMatrices
 from routing.results import Reason, Unassigned
-from routing.solver.schedule import RouteInfeasible, clock_text, minutes_text, schedule_route, usable_lunch
+from routing.solver.schedule import (
+    RouteInfeasible,
+    clock_text,
+    minutes_text,
+    problem_index,
+    schedule_route,
+    usable_lunch,
+)
 
 
 def _fits_alone(problem: Problem, travel: TravelMatrices, crew: Crew, job: Job) -> RouteInfeasible | None:
@@ -33,8 +40,8 @@ def _without_window(problem: Problem, job: Job) -> Problem:
 
 
 def _round_trip_s(problem: Problem, travel: TravelMatrices, crew: Crew, job: Job) -> int:
-    crew_no = problem.crews.index(crew)
-    job_index = problem.job_index(problem.jobs.index(job))
+    index = problem_index(problem)
+    crew_no, job_index = index.crew_no[crew.key], problem.job_index(index.job_no[job.key])
     durations = travel.for_mode(crew.mode).durations_s
     return int(durations[problem.start_index(crew_no), job_index] + durations[job_index, problem.end_index(crew_no)])
 
@@ -51,12 +58,12 @@ def _usable_shift_s(crew: Crew) -> int:
 
 def _window_detail(problem: Problem, travel: TravelMatrices, crews: Sequence[Crew], job: Job) -> str:
     assert job.window is not None
+    index = problem_index(problem)
     arrivals = []
     for crew in crews:
-        crew_no = problem.crews.index(crew)
         durations = travel.for_mode(crew.mode).durations_s
-        arrivals.append((crew.shift_start + int(durations[problem.start_index(crew_no),
-                                                          problem.job_index(problem.jobs.index(job))]), crew))
+        arrivals.append((crew.shift_start + int(durations[problem.start_index(index.crew_no[crew.key]),
+                                                          problem.job_index(index.job_no[job.key])]), crew))
     arrival, crew = min(arrivals, key=lambda item: item[0])
     window = f"{clock_text(job.window.start)}-{clock_text(job.window.end)}"
     if arrival > job.window.end:

@@ -35,6 +35,31 @@ class RouteInfeasible(ValueError):
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class ProblemIndex:
+    """Where each job and crew member sits in the problem (and so in the matrices), by key."""
+
+    job_no: dict[str, int]
+    crew_no: dict[str, int]
+
+
+_recent_indexes: dict[int, tuple[Problem, ProblemIndex]] = {}
+
+
+def problem_index(problem: Problem) -> ProblemIndex:
+    """The problem's index, built once per problem object: explaining a thousand left-out stops
+    schedules thousands of one-job days on the same problem."""
+    hit = _recent_indexes.get(id(problem))
+    if hit is not None and hit[0] is problem:
+        return hit[1]
+    index = ProblemIndex(job_no={job.key: no for no, job in enumerate(problem.jobs)},
+                         crew_no={crew.key: no for no, crew in enumerate(problem.crews)})
+    if len(_recent_indexes) >= 8:
+        _recent_indexes.pop(next(iter(_recent_indexes)))
+    _recent_indexes[id(problem)] = (problem, index)
+    return index
+
+
 def usable_lunch(crew: Crew) -> Break | None:
     """The lunch break still to be taken: None without one, or when its window closed before the
     shift starts (a re-planned afternoon: lunch is behind them)."""
@@ -68,8 +93,9 @@ class _Timed:
 def _legs(problem: Problem, travel: TravelMatrices, crew_no: int, jobs: Sequence[Job]) -> list[_Leg]:
     crew = problem.crews[crew_no]
     matrix = travel.for_mode(crew.mode)
-    index = {job.key: problem.job_index(no) for no, job in enumerate(problem.jobs)}
-    places = [problem.start_index(crew_no)] + [index[job.key] for job in jobs] + [problem.end_index(crew_no)]
+    job_no = problem_index(problem).job_no
+    places = ([problem.start_index(crew_no)] + [problem.job_index(job_no[job.key]) for job in jobs]
+              + [problem.end_index(crew_no)])
     return [_Leg(job=jobs[no] if no < len(jobs) else None,
                  travel_s=int(matrix.durations_s[a, b]), travel_m=int(matrix.distances_m[a, b]))
             for no, (a, b) in enumerate(pairwise(places))]
@@ -154,13 +180,13 @@ def _best(legs: Sequence[_Leg], keys: Sequence[str], leave: int, lunch: Break | 
 def schedule_route(problem: Problem, travel: TravelMatrices, *, crew_key: str, job_keys: Sequence[str]) -> CrewRoute:
     """The crew member's day doing `job_keys` in this order; raises `RouteInfeasible` when a window,
     the lunch window, the shift's end or the maximum working time cannot be kept."""
-    crew_no = next(no for no, crew in enumerate(problem.crews) if crew.key == crew_key)
+    index = problem_index(problem)
+    crew_no = index.crew_no[crew_key]
     crew = problem.crews[crew_no]
     if not job_keys:
         return CrewRoute(crew_key=crew_key, leave_start=crew.shift_start, return_end=crew.shift_start, stops=(),
                          lunch=None, travel_s=0, travel_m=0, service_s=0, wait_s=0)
-    jobs_by_key = {job.key: job for job in problem.jobs}
-    jobs = [jobs_by_key[key] for key in job_keys]
+    jobs = [problem.jobs[index.job_no[key]] for key in job_keys]
     legs = _legs(problem, travel, crew_no, jobs)
     lunch = usable_lunch(crew)
     positions: list[_Position | None] = (
