@@ -15,7 +15,7 @@ MIB = 1024 * 1024
 class RoutingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GW_ROUTING_", extra="ignore")
 
-    max_road_file_bytes: int = Field(default=512 * MIB, ge=1024,
+    max_road_file_bytes: int = Field(default=200 * MIB, ge=1024,
                                      description="Largest road-network file (.osm.pbf or .gpkg) accepted")
     travel_cache_seconds: int = Field(default=7 * 24 * 3600, ge=60,
                                       description="How long a travel matrix stays in Redis; a new road "
