@@ -14,11 +14,12 @@ def beat(settings: Settings) -> dict[str, dict[str, object]]:
 DOMAIN = Domain(
     name="routing",
     models=("routing.models",),
-    routers=("api.routers.route_plans:router",),
+    routers=("api.routers.route_plans:router", "api.routers.roads:router"),
     tasks=("routing.tasks",),
     beat=beat,
     on_worker_ready=("routing.relay",),
     permissions=ROUTING_PERMISSIONS,
     # A plan solved or published is news for the dispatch desk.
     event_visibility=(("route_plan", ROUTES_PLAN),),
+    commands=("routing.roads.cli:add_commands",),
 )
