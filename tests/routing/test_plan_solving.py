@@ -52,12 +52,17 @@ def test_one_inspector_visits_the_morning_appointment_first_at_times_that_add_up
     route = route_of(plan, inspector)
     assert task_ids_of(route) == [morning, afternoon]
     first, second = route["stops"]
-    # 3 km x 1.3 at 30 km/h = 7.8 min; the window opens at 09:00: wait, then half an hour on the line.
-    assert at(first["start"]) == local("09:00")
+    # 3 km x 1.3 at 30 km/h = 7.8 min from the depot; service inside its window, half an hour on the line.
     assert first["travel_minutes"] == pytest.approx(estimated_s(depot, east) / 60, abs=0.2)
+    assert at(first["arrival"]) - at(route["leave_start"]) == pytest.approx(
+        timedelta(seconds=estimated_s(depot, east)), abs=timedelta(seconds=60))
+    assert local("09:00") <= at(first["start"]) <= local("10:00")
     assert at(first["departure"]) - at(first["start"]) == SERVICE_LINE_PATROL
     assert abs((at(second["arrival"]) - at(first["departure"])).total_seconds() - estimated_s(east, north)) <= 60
+    # The afternoon window opens at 14:00: service starts then, and the day ends on the way back.
     assert at(second["start"]) == local("14:00")
+    waited = (at(second["start"]) - at(second["arrival"])).total_seconds() / 60
+    assert waited == pytest.approx(second["wait_minutes"], abs=0.1) and waited > 0
     assert at(route["return_end"]) - at(second["departure"]) == pytest.approx(
         timedelta(seconds=estimated_s(north, depot)), abs=timedelta(seconds=60))
     assert route["totals"]["service_minutes"] == 60
