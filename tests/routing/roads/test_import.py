@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import Actor
 from core.errors import InvalidInput, PayloadTooLarge
-from routing.roads.service import RoadImportReport, import_roads, network_status, read_limited
+from routing.roads.schemas import RoadImportOut
+from routing.roads.service import import_roads, network_status, read_limited
 from routing.rules import routing_rules
 from routing.travel import build_matrices
 from tests.routing.road_files import grid_gpkg, write_gpkg, write_osm_pbf
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[3]
 LAST = SIZE - 1
 
 
-def _import(session_factory: sessionmaker[Session], actor: Actor, path: Path) -> RoadImportReport:
+def _import(session_factory: sessionmaker[Session], actor: Actor, path: Path) -> RoadImportOut:
     with session_factory() as db, db.begin():
         return import_roads(db=db, actor=actor, data=path.read_bytes(), filename=path.name)
 
