@@ -40,7 +40,7 @@ def _append(line: Coordinates, coordinates: Coordinates) -> None:
 
 def _road_line(db: Session, *, points: Sequence[Point], mode: str) -> Coordinates:
     snapped = snap_all(db, points=points, modes=[mode])[mode]
-    load_speed_table(db, speeds=mode_speeds(db, mode=mode))
+    load_speed_table(db, speeds=mode_speeds(mode))
     line: Coordinates = []
     for leg, (a, b) in enumerate(pairwise(snapped)):
         _append(line, [[points[leg].lon, points[leg].lat]])

@@ -8,10 +8,13 @@ speed for the mode (excluded, or 0 km/h) has no row there: the join leaves its r
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from routing.models import Road, RoadImport
+from routing.models import RoadImport
+from routing.roads.lines import known_classes
 from routing.rules import routing_rules
 from routing.travel.estimate import metres_per_second
 
@@ -41,12 +44,13 @@ def network_version(db: Session) -> int | None:
     return int(latest.id)
 
 
-def mode_speeds(db: Session, *, mode: str) -> dict[str, float]:
-    """Metres per second on each road class of the network that the mode may use."""
+@cache
+def mode_speeds(mode: str) -> dict[str, float]:
+    """Metres per second on each road class the mode may use. An import keeps only the classes
+    `routing.json` knows (`known_classes`), so these cover every road of the network."""
     speeds = routing_rules().mode(mode)
-    classes = db.scalars(select(Road.road_class).distinct()).all()
     return {road_class: metres_per_second(speeds.kmh(road_class))
-            for road_class in classes if speeds.kmh(road_class) > 0}
+            for road_class in sorted(known_classes()) if speeds.kmh(road_class) > 0}
 
 
 def load_speed_table(db: Session, *, speeds: dict[str, float]) -> None:
