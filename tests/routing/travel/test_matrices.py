@@ -63,6 +63,15 @@ def test_a_oneway_street_is_driven_only_in_its_direction(grid: Session) -> None:
     assert car.distances_m[1, 0] == round(path_metres(*around_by_column_5))
 
 
+def test_on_foot_a_oneway_street_is_walked_both_ways(grid: Session) -> None:
+    south_end, north_end = node_point(LAST, 0), node_point(LAST, LAST)
+
+    foot = build_matrices(grid, points=[south_end, north_end], modes=["foot"]).for_mode("foot")
+
+    along = [(LAST, r) for r in range(SIZE)]
+    assert foot.durations_s[1, 0] == foot.durations_s[0, 1] == round(path_metres(*along) / mps("foot", "residential"))
+
+
 def test_a_point_beside_a_street_adds_its_access_leg_at_the_streets_speed(grid: Session) -> None:
     corner, far_corner = node_point(0, 0), node_point(LAST, 0)
     # 30 % along the first block of row 0, 20 m north of it: it joins the graph at the corner (0, 0).
