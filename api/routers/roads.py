@@ -3,7 +3,6 @@ Thin: each operation is one call into `routing.roads.service`."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile, status
@@ -39,10 +38,10 @@ def import_roads(
     report = road_service.import_roads(db=db, actor=actor, data=data, filename=file.filename or "")
     if report.unchanged:
         response.status_code = status.HTTP_200_OK
-    return RoadImportOut.model_validate(asdict(report))
+    return report
 
 
 @router.get("", response_model=RoadNetworkOut)
 def road_network(db: DbSession,
                  _actor: Annotated[Actor, Depends(require_planner_or_importer)]) -> RoadNetworkOut:
-    return RoadNetworkOut.model_validate(asdict(road_service.network_status(db=db)))
+    return road_service.network_status(db=db)

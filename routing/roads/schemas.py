@@ -1,4 +1,4 @@
-"""The road network's API bodies."""
+"""What an import did and which road network is in use: the service's answers and the API's bodies."""
 
 from __future__ import annotations
 

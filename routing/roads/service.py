@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import PurePath
 from typing import Any, BinaryIO
 
@@ -26,6 +24,7 @@ from routing.models import Road, RoadImport
 from routing.roads.gpkg import read_gpkg
 from routing.roads.lines import ParsedRoads
 from routing.roads.osm import read_osm
+from routing.roads.schemas import RoadImportOut, RoadNetworkOut
 from routing.roads.topology import RoadGraph, build_graph
 
 FORMATS = {".pbf": "osm_pbf", ".gpkg": "gpkg"}
@@ -42,30 +41,6 @@ INSERT_ROADS = text(
     "FROM unnest(CAST(:ext AS text[]), CAST(:cls AS text[]), CAST(:name AS text[]), CAST(:oneway AS boolean[]), "
     "CAST(:source AS bigint[]), CAST(:target AS bigint[]), CAST(:wkt AS text[])) "
     "AS r(ext, cls, name, oneway, source, target, wkt)")
-
-
-@dataclass(frozen=True)
-class RoadImportReport:
-    import_id: int
-    unchanged: bool
-    filename: str
-    file_format: str
-    sha256: str
-    edges: int
-    vertices: int
-    skipped: dict[str, int]
-
-
-@dataclass(frozen=True)
-class RoadNetworkStatus:
-    version: int | None
-    filename: str | None
-    file_format: str | None
-    edges: int
-    vertices: int
-    skipped: dict[str, int]
-    imported_at: datetime | None
-    bbox: tuple[float, float, float, float] | None
 
 
 def file_format(filename: str) -> str:
@@ -86,8 +61,8 @@ def read_limited(source: BinaryIO, *, max_bytes: int) -> bytes:
     return data
 
 
-def _report(row: RoadImport, *, unchanged: bool) -> RoadImportReport:
-    return RoadImportReport(import_id=row.id, unchanged=unchanged, filename=row.filename, file_format=row.file_format,
+def _report(row: RoadImport, *, unchanged: bool) -> RoadImportOut:
+    return RoadImportOut(import_id=row.id, unchanged=unchanged, filename=row.filename, file_format=row.file_format,
                             sha256=row.sha256, edges=row.edges, vertices=row.vertices, skipped=dict(row.skipped))
 
 
@@ -119,7 +94,7 @@ def _write_graph(db: Session, *, graph: RoadGraph, import_id: int) -> None:
             "target": [ids[e.target] for e in edges], "wkt": [_wkt(e.coordinates) for e in edges]})
 
 
-def import_roads(*, db: Session, actor: Actor, data: bytes, filename: str) -> RoadImportReport:
+def import_roads(*, db: Session, actor: Actor, data: bytes, filename: str) -> RoadImportOut:
     """Replace the road network with the file's (see the module docstring)."""
     fmt = file_format(filename)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -146,16 +121,16 @@ def import_roads(*, db: Session, actor: Actor, data: bytes, filename: str) -> Ro
     return _report(row, unchanged=False)
 
 
-def network_status(*, db: Session) -> RoadNetworkStatus:
+def network_status(*, db: Session) -> RoadNetworkOut:
     """The network in use: its version (the latest import), counts, when it was imported, its extent."""
     latest = _latest(db)
     if latest is None:
-        return RoadNetworkStatus(version=None, filename=None, file_format=None, edges=0, vertices=0, skipped={},
+        return RoadNetworkOut(version=None, filename=None, file_format=None, edges=0, vertices=0, skipped={},
                                  imported_at=None, bbox=None)
-    extent: Any = db.execute(select(func.ST_XMin(func.ST_Extent(Road.geom)), func.ST_YMin(func.ST_Extent(Road.geom)),
-                                    func.ST_XMax(func.ST_Extent(Road.geom)),
-                                    func.ST_YMax(func.ST_Extent(Road.geom)))).one()
-    bbox = None if extent[0] is None else (float(extent[0]), float(extent[1]), float(extent[2]), float(extent[3]))
-    return RoadNetworkStatus(version=latest.id, filename=latest.filename, file_format=latest.file_format,
+    extent = select(func.ST_Extent(Road.geom)).scalar_subquery()
+    box: Any = db.execute(select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
+                                 func.ST_YMax(extent))).one()
+    bbox = None if box[0] is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+    return RoadNetworkOut(version=latest.id, filename=latest.filename, file_format=latest.file_format,
                              edges=latest.edges, vertices=latest.vertices, skipped=dict(latest.skipped),
                              imported_at=latest.created_at, bbox=bbox)

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from routing.problem import Point
-from routing.travel.graph import edges_sql, load_speed_table, mode_speeds
+from routing.travel.graph import edges_sql, load_speed_table
 from routing.travel.snap import snap_all
 
 # The path's edges in order, each as its list of [lon, lat] turned to the direction of travel.
@@ -40,7 +40,7 @@ def _append(line: Coordinates, coordinates: Coordinates) -> None:
 
 def _road_line(db: Session, *, points: Sequence[Point], mode: str) -> Coordinates:
     snapped = snap_all(db, points=points, modes=[mode])[mode]
-    load_speed_table(db, speeds=mode_speeds(db, mode=mode))
+    load_speed_table(db, mode=mode)
     line: Coordinates = []
     for leg, (a, b) in enumerate(pairwise(snapped)):
         _append(line, [[points[leg].lon, points[leg].lat]])

@@ -8,18 +8,22 @@ speed for the mode (excluded, or 0 km/h) has no row there: the join leaves its r
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from routing.models import Road, RoadImport
+from routing.models import RoadImport
+from routing.roads.lines import known_classes
 from routing.rules import routing_rules
 from routing.travel.estimate import metres_per_second
 
-# cost in seconds = metres / (metres per second); reverse_cost -1 = not traversable backwards.
+# cost in seconds = metres / (metres per second); reverse_cost -1 = not traversable backwards (a oneway
+# road, for a mode that keeps to oneway rules: a walking meter reader does not).
 EDGES_SQL = (
     "SELECT r.id, r.source_vertex AS source, r.target_vertex AS target, "
-    "r.{measure} AS cost, CASE WHEN r.oneway THEN -1 ELSE r.{measure} END AS reverse_cost "
-    "FROM (SELECT r.id, r.source_vertex, r.target_vertex, r.oneway, r.length_m AS length, "
+    "r.{measure} AS cost, CASE WHEN r.oneway AND r.respects_oneway THEN -1 ELSE r.{measure} END AS reverse_cost "
+    "FROM (SELECT r.id, r.source_vertex, r.target_vertex, r.oneway, s.respects_oneway, r.length_m AS length, "
     "r.length_m / s.mps AS duration FROM roads r JOIN pg_temp.routing_speeds s ON s.road_class = r.road_class) r"
 )
 
@@ -41,20 +45,24 @@ def network_version(db: Session) -> int | None:
     return int(latest.id)
 
 
-def mode_speeds(db: Session, *, mode: str) -> dict[str, float]:
-    """Metres per second on each road class of the network that the mode may use."""
+@cache
+def mode_speeds(mode: str) -> dict[str, float]:
+    """Metres per second on each road class the mode may use. An import keeps only the classes
+    `routing.json` knows (`known_classes`), so these cover every road of the network."""
     speeds = routing_rules().mode(mode)
-    classes = db.scalars(select(Road.road_class).distinct()).all()
     return {road_class: metres_per_second(speeds.kmh(road_class))
-            for road_class in classes if speeds.kmh(road_class) > 0}
+            for road_class in sorted(known_classes()) if speeds.kmh(road_class) > 0}
 
 
-def load_speed_table(db: Session, *, speeds: dict[str, float]) -> None:
-    """Fill `pg_temp.routing_speeds` (class, metres per second) for the edges SQL, with bound values."""
-    db.execute(text("CREATE TEMP TABLE IF NOT EXISTS routing_speeds (road_class text PRIMARY KEY, mps float8) "
-                    "ON COMMIT DROP"))
+def load_speed_table(db: Session, *, mode: str) -> None:
+    """Fill `pg_temp.routing_speeds` (class, metres per second, whether oneway roads bind the mode)
+    for the edges SQL, with bound values."""
+    speeds = mode_speeds(mode)
+    db.execute(text("CREATE TEMP TABLE IF NOT EXISTS routing_speeds (road_class text PRIMARY KEY, mps float8, "
+                    "respects_oneway boolean) ON COMMIT DROP"))
     db.execute(text("TRUNCATE pg_temp.routing_speeds"))
     if speeds:
-        db.execute(text("INSERT INTO pg_temp.routing_speeds (road_class, mps) "
-                        "SELECT * FROM unnest(CAST(:classes AS text[]), CAST(:mps AS float8[]))"),
-                   {"classes": list(speeds), "mps": list(speeds.values())})
+        db.execute(text("INSERT INTO pg_temp.routing_speeds (road_class, mps, respects_oneway) "
+                        "SELECT c, m, :oneway FROM unnest(CAST(:classes AS text[]), CAST(:mps AS float8[])) AS s(c, m)"),
+                   {"classes": list(speeds), "mps": list(speeds.values()),
+                    "oneway": routing_rules().mode(mode).respects_oneway})

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
 from routing.problem import Point, TravelMatrices, TravelMatrix
-from routing.travel.graph import edges_sql, load_speed_table, mode_speeds
+from routing.travel.graph import edges_sql, load_speed_table
 from routing.travel.snap import SnappedPoint, snap_all
 
 COST_MATRIX_SQL = text("SELECT start_vid, end_vid, agg_cost "
@@ -40,7 +40,7 @@ def _vertex_costs(db: Session, *, measure: str, vertices: list[int]) -> dict[tup
 
 def _mode_matrix(db: Session, *, points: Sequence[Point], snapped: list[SnappedPoint],
                  mode: str) -> tuple[TravelMatrix, list[tuple[int, int]]]:
-    load_speed_table(db, speeds=mode_speeds(db, mode=mode))
+    load_speed_table(db, mode=mode)
     vertices = sorted({s.vertex for s in snapped})
     seconds = _vertex_costs(db, measure="duration", vertices=vertices)
     metres = _vertex_costs(db, measure="length", vertices=vertices)
@@ -76,6 +76,7 @@ def road_matrices(db: Session, *, points: Sequence[Point], modes: Collection[str
                 errors=[{"field": f"points[{j}]", "message": f"cannot be reached from points[{i}] by {mode}"}
                         for i, j in named])
         by_mode[mode] = matrix
+    # With several modes a point may join the graph at different roads: the farthest snap is reported.
     snapped_m = tuple(max(mode_points[i].snapped_m for mode_points in snapped.values())
                       for i in range(len(points))) if snapped else ()
     return TravelMatrices(by_mode=by_mode, source="roads", snapped_m=snapped_m)

@@ -70,15 +70,15 @@ class SnappedPoint:
 def snap_points(db: Session, *, points: Sequence[Point], mode: str) -> list[SnappedPoint | float]:
     """Each point snapped for the mode, or (a float) its distance to the nearest usable road when
     beyond the limit. One statement for all points."""
-    speeds = mode_speeds(db, mode=mode)
-    if not speeds:
-        raise InvalidInput(f"The road network has no road a {mode} may use.",
-                           errors=[{"field": "modes", "message": f"no road in the network is usable by {mode}"}])
+    speeds = mode_speeds(mode)
     rows = db.execute(SNAP_SQL, {"lons": [p.lon for p in points], "lats": [p.lat for p in points],
                                  "classes": list(speeds), "candidates": KNN_CANDIDATES}).all()
     limit = routing_rules().snap_max_m
     snapped: list[SnappedPoint | float] = []
     for row in rows:
+        if row.distance_m is None:  # no road at all the mode may use (a footpath network, and a car)
+            raise InvalidInput(f"The road network has no road a {mode} may use.",
+                               errors=[{"field": "modes", "message": f"no road in the network is usable by {mode}"}])
         if row.distance_m > limit:
             snapped.append(float(row.distance_m))
             continue

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import Actor
 from core.errors import InvalidInput, PayloadTooLarge
-from routing.roads.service import RoadImportReport, import_roads, network_status, read_limited
+from routing.roads.schemas import RoadImportOut
+from routing.roads.service import import_roads, network_status, read_limited
 from routing.rules import routing_rules
 from routing.travel import build_matrices
 from tests.routing.road_files import grid_gpkg, write_gpkg, write_osm_pbf
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[3]
 LAST = SIZE - 1
 
 
-def _import(session_factory: sessionmaker[Session], actor: Actor, path: Path) -> RoadImportReport:
+def _import(session_factory: sessionmaker[Session], actor: Actor, path: Path) -> RoadImportOut:
     with session_factory() as db, db.begin():
         return import_roads(db=db, actor=actor, data=path.read_bytes(), filename=path.name)
 
@@ -169,3 +170,27 @@ def test_the_command_line_imports_a_road_file(owner_engine: Engine, tmp_path: Pa
     assert "skipped 1: highway=proposed is not a road class" in first.stdout
     assert again.returncode == 0 and "nothing changed" in again.stdout
     assert _rows(owner_engine, "SELECT count(*) FROM roads WHERE road_class = 'primary'") == [(SIZE - 1,)]
+
+
+def test_osm_directions_are_read_from_oneway_and_roundabout_tags(
+        session_factory: sessionmaker[Session], owner_engine: Engine, system_actor: Actor, tmp_path: Path) -> None:
+    pbf = tmp_path / "directions.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for node, lon in ((1, 113.0), (2, 113.001), (3, 113.002)):
+            writer.add_node(osmium.osm.mutable.Node(id=node, location=(lon, 28.0), version=1))
+        ways = ((1, [1, 2], {"oneway": "-1"}), (2, [2, 3], {"junction": "roundabout"}),
+                (3, [3, 1], {"oneway": "no", "junction": "roundabout"}), (4, [3, 99], {}))
+        for way, nodes, tags in ways:
+            writer.add_way(osmium.osm.mutable.Way(id=way, nodes=nodes, tags={"highway": "tertiary", **tags},
+                                                  version=1))
+
+    report = _import(session_factory, system_actor, pbf)
+
+    assert report.skipped == {"a node is missing from the extract": 1}
+    assert _rows(owner_engine, "SELECT r.external_id, r.oneway, ST_X(s.geom), ST_X(t.geom) FROM roads r "
+                               "JOIN road_vertices s ON s.id = r.source_vertex "
+                               "JOIN road_vertices t ON t.id = r.target_vertex ORDER BY r.external_id") == [
+        ("w1", True, 113.001, 113.0),     # oneway=-1: driven against the drawing
+        ("w2", True, 113.001, 113.002),   # a roundabout is oneway
+        ("w3", False, 113.002, 113.0),    # unless tagged oneway=no
+    ]

@@ -9,7 +9,8 @@ from tests.routing.road_grid import insert_grid
 
 
 @pytest.fixture
-def db(session_factory: sessionmaker[Session], owner_engine: object) -> Iterator[Session]:
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session on the test database; the tables start empty (tests/conftest.py)."""
     with session_factory() as session:
         yield session
 

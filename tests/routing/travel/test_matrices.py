@@ -12,7 +12,7 @@ from core.errors import InvalidInput
 from routing.problem import Point
 from routing.rules import routing_rules
 from routing.travel import OffRoadNetwork, build_matrices, check_points
-from tests.routing.road_grid import PRIMARY_ROW, SIZE, insert_grid, node_point, path_metres
+from tests.routing.road_grid import GEOD, PRIMARY_ROW, SIZE, insert_grid, node_id, node_point, path_metres
 
 LAST = SIZE - 1
 
@@ -61,6 +61,15 @@ def test_a_oneway_street_is_driven_only_in_its_direction(grid: Session) -> None:
     assert car.durations_s[0, 1] == round(path_metres(*with_the_flow) / mps("car", "residential"))
     assert car.durations_s[1, 0] == round(path_metres(*around_by_column_5) / mps("car", "residential"))
     assert car.distances_m[1, 0] == round(path_metres(*around_by_column_5))
+
+
+def test_on_foot_a_oneway_street_is_walked_both_ways(grid: Session) -> None:
+    south_end, north_end = node_point(LAST, 0), node_point(LAST, LAST)
+
+    foot = build_matrices(grid, points=[south_end, north_end], modes=["foot"]).for_mode("foot")
+
+    along = [(LAST, r) for r in range(SIZE)]
+    assert foot.durations_s[1, 0] == foot.durations_s[0, 1] == round(path_metres(*along) / mps("foot", "residential"))
 
 
 def test_a_point_beside_a_street_adds_its_access_leg_at_the_streets_speed(grid: Session) -> None:
@@ -120,3 +129,21 @@ def test_points_with_no_path_between_them_are_refused_naming_them(grid: Session)
     assert not isinstance(refused.value, OffRoadNetwork)
     assert {e["field"] for e in refused.value.errors} == {"points[0]", "points[1]"}
     assert "no path" in refused.value.detail
+
+
+def test_a_footway_is_walked_but_not_driven(grid: Session) -> None:
+    # A footpath straight across the first block, from corner (0, 0) to corner (1, 1).
+    a, b = node_point(0, 0), node_point(1, 1)
+    grid.execute(text("INSERT INTO roads (import_id, external_id, name, road_class, oneway, length_m, source_vertex, "
+                      "target_vertex, geom) VALUES (1, 'w901', 'Shortcut', 'footway', false, :length, :a, :b, "
+                      "ST_SetSRID(ST_MakeLine(ST_MakePoint(:ax, :ay), ST_MakePoint(:bx, :by)), 4326))"),
+                 {"length": GEOD.inv(a.lon, a.lat, b.lon, b.lat)[2], "a": node_id(0, 0), "b": node_id(1, 1),
+                  "ax": a.lon, "ay": a.lat, "bx": b.lon, "by": b.lat})
+
+    travel = build_matrices(grid, points=[a, b], modes=["car", "foot"])
+
+    diagonal = GEOD.inv(a.lon, a.lat, b.lon, b.lat)[2]
+    assert travel.for_mode("foot").durations_s[0, 1] == round(diagonal / (routing_rules().mode("foot").default_kmh
+                                                                           / 3.6))
+    assert travel.for_mode("car").durations_s[0, 1] == round(path_metres((0, 0), (1, 0), (1, 1))
+                                                             / mps("car", "residential"))
