@@ -4,13 +4,15 @@ a plan whose input went bad meanwhile fails with the reason, and a repeated mess
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.celery_app import create_celery
 from core.context import Actor
+from core.outbox import OutboxEvent
 from core.settings import Settings
 from inspections import service as task_service
 from inspections.workflow import TaskAction
@@ -135,3 +137,29 @@ def test_a_repeated_message_for_a_solved_plan_changes_nothing(plans: Plans, sess
     outcome = create_celery(settings).send_task("routing.solve_plan", args=[plan["id"], None]).get(timeout=60)
     assert outcome == "nothing to do"
     assert plans.get(plan["id"]) == plan
+
+
+def test_a_plan_left_solving_by_a_lost_worker_is_solved_again_by_the_relay(
+        plans: Plans, session_factory: sessionmaker[Session], settings: Settings) -> None:
+    task_id = day_task(session_factory, place(east_m=500))
+    body = plan_body([crew_member(plans.crew["inspector"])], task_ids=[task_id])
+    with session_factory() as db, db.begin():
+        # Claimed by a worker that died an hour ago, beyond its time limit and margin.
+        plan = RoutePlan(kind="field", state="solving", plan_date=NOW.date(), seed=7, time_limit_s=1,
+                         started_at=datetime.now(UTC) - timedelta(hours=1),
+                         request={"kind": "field", "body": body})
+        db.add(plan)
+        db.flush()
+        plan_id = plan.id
+    resent = create_celery(settings).send_task("routing.relay").get(timeout=60)
+    assert plan_id in resent
+    assert plans.wait(plan_id)["state"] == "solved"
+
+
+def test_solved_and_failed_plans_are_announced(plans: Plans, session_factory: sessionmaker[Session]) -> None:
+    plan = plans.solved(plan_body([crew_member(plans.crew["inspector"])],
+                                  task_ids=[day_task(session_factory, place(east_m=500))]))
+    with session_factory() as db:
+        events = db.execute(select(OutboxEvent.event_type, OutboxEvent.entity_id)
+                            .where(OutboxEvent.entity_type == "route_plan")).all()
+    assert [tuple(e) for e in events] == [("route_plan.solved", str(plan["id"]))]

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.outbox import OutboxEvent
 from core.permissions import Role
 from routing.models import RoutePlan, RouteStop
 from tests.inspections.conftest import NOW
@@ -78,6 +79,9 @@ def test_publishing_assigns_the_tasks_in_route_order_and_the_inspector_sees_the_
     assert [datetime.fromisoformat(s["planned_start"]) for s in mine["stops"]] == \
         [datetime.fromisoformat(s["start"]) for s in planned]
     assert mine["stops"][0]["location"]["type"] == "Point"
+    with session_factory() as db:
+        announced = db.scalars(select(OutboxEvent.event_type).where(OutboxEvent.entity_type == "route_plan")).all()
+    assert announced == ["route_plan.solved", "route_plan.published"]
     # The dispatcher reads anyone's; another inspector has no route and may not read this one.
     assert my_route(plans, "dispatcher", user_id=inspector.id)["stops"] == mine["stops"]
     assert my_route(plans, "inspector2")["stops"] == []
