@@ -5,13 +5,14 @@ returns it. Times are local ISO 8601 with the offset; durations in minutes (one 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from routing.models import RoutePlan
 from routing.plan_day import PlanDay
 from routing.plan_input import PlanInput
-from routing.problem import Point
+from routing.problem import Crew, Job, Point
 from routing.results import CrewRoute, PlanResult
 from routing.schemas import RoutePlanOut
 
@@ -29,14 +30,26 @@ def geojson_point(point: Point) -> dict[str, Any]:
 
 def _stop_ref(plan: PlanInput, key: str) -> dict[str, Any]:
     stop = plan.stops[key]
-    return {"job_key": key, "task_id": stop.task_id, "job_ref": stop.job_ref, "title": stop.title}
+    return {"job_key": key, "task_id": stop.task_id, "customer_id": None, "job_ref": stop.job_ref,
+            "title": stop.title}
 
 
-def _route(plan: PlanInput, route: CrewRoute, geometry_of: GeometryOf) -> dict[str, Any]:
-    day: PlanDay = plan.day
-    member = plan.members[route.crew_key]
-    jobs = {job.key: job for job in plan.problem.jobs}
-    stops = [{"position": n, **_stop_ref(plan, stop.job_key), "location": geojson_point(jobs[stop.job_key].point),
+@dataclass(frozen=True)
+class RouteContext:
+    """What one route's document needs besides the solver's route: the day its seconds count on,
+    who drives it, where each job is, and what each job is in the product (`refs`)."""
+
+    day: PlanDay
+    user_id: int
+    name: str
+    crew: Crew
+    jobs: Mapping[str, Job]
+    refs: Callable[[str], dict[str, Any]]
+
+
+def route_document(context: RouteContext, route: CrewRoute, geometry_of: GeometryOf) -> dict[str, Any]:
+    day, jobs, crew = context.day, context.jobs, context.crew
+    stops = [{"position": n, **context.refs(stop.job_key), "location": geojson_point(jobs[stop.job_key].point),
               "arrival": day.moment(stop.arrival).isoformat(), "start": day.moment(stop.start).isoformat(),
               "departure": day.moment(stop.departure).isoformat(), "wait_minutes": minutes(stop.wait_s),
               "travel_minutes": minutes(stop.travel_s), "travel_m": stop.travel_m}
@@ -44,15 +57,21 @@ def _route(plan: PlanInput, route: CrewRoute, geometry_of: GeometryOf) -> dict[s
     lunch = None if route.lunch is None else {
         "start": day.moment(route.lunch.start).isoformat(), "end": day.moment(route.lunch.end).isoformat(),
         "after_job": route.lunch.after_job}
-    crew = member.crew
     path = [crew.start, *(jobs[stop.job_key].point for stop in route.stops), crew.end]
-    return {"user_id": member.user_id, "name": member.name, "crew_key": crew.key, "mode": crew.mode,
-            "leave_start": day.moment(route.leave_start).isoformat(),
+    return {"user_id": context.user_id, "name": context.name, "date": day.day.isoformat(), "crew_key": crew.key,
+            "mode": crew.mode, "leave_start": day.moment(route.leave_start).isoformat(),
             "return_end": day.moment(route.return_end).isoformat(), "stops": stops, "lunch": lunch,
-            "totals": _totals([route]), "geometry": geometry_of(path, crew.mode) if route.stops else None}
+            "totals": totals([route]), "geometry": geometry_of(path, crew.mode) if route.stops else None}
 
 
-def _totals(routes: Sequence[CrewRoute]) -> dict[str, Any]:
+def _field_route(plan: PlanInput, route: CrewRoute, geometry_of: GeometryOf) -> dict[str, Any]:
+    member = plan.members[route.crew_key]
+    context = RouteContext(day=plan.day, user_id=member.user_id, name=member.name, crew=member.crew,
+                           jobs={job.key: job for job in plan.problem.jobs}, refs=lambda key: _stop_ref(plan, key))
+    return route_document(context, route, geometry_of)
+
+
+def totals(routes: Sequence[CrewRoute]) -> dict[str, Any]:
     used = [r for r in routes if r.stops]
     return {"stops": sum(len(r.stops) for r in routes), "travel_minutes": minutes(sum(r.travel_s for r in used)),
             "travel_m": sum(r.travel_m for r in used), "service_minutes": minutes(sum(r.service_s for r in used)),
@@ -65,10 +84,10 @@ def result_document(*, plan: PlanInput, result: PlanResult, geometry_of: Geometr
     return {"date": plan.day.day.isoformat(), "travel_source": result.travel_source,
             "estimate": result.travel_source != "roads", "engine": result.engine, "seed": result.seed,
             "solve_seconds": round(solve_seconds, 2),
-            "routes": [_route(plan, route, geometry_of) for route in result.routes],
+            "routes": [_field_route(plan, route, geometry_of) for route in result.routes],
             "unassigned": [{**_stop_ref(plan, u.job_key), "reason": str(u.reason), "detail": u.detail}
                            for u in result.unassigned],
-            "totals": _totals(result.routes), **(extra or {})}
+            "totals": totals(result.routes), **(extra or {})}
 
 
 def features(result: dict[str, Any] | None) -> dict[str, Any]:

@@ -44,12 +44,14 @@ def _assign(db: Session, *, actor: Actor, now: datetime, task_id: int, user_id: 
                        task_id=task_id, user_id=user_id) from None
 
 
-def _replace_stops(db: Session, *, plan: RoutePlan, users: list[int]) -> list[int]:
-    """Drop those people's stops of the day from earlier plans; the earlier plans left with none are
-    superseded (their ids)."""
-    earlier = set(db.scalars(select(RouteStop.plan_id).where(RouteStop.user_id.in_(users),
-                                                             RouteStop.day == plan.plan_date)))
-    db.execute(delete(RouteStop).where(RouteStop.user_id.in_(users), RouteStop.day == plan.plan_date))
+def _replace_stops(db: Session, *, plan: RoutePlan, people_days: set[tuple[int, date]]) -> list[int]:
+    """Drop those people's stops of those days from earlier plans; the earlier plans left with none
+    are superseded (their ids)."""
+    earlier: set[int] = set()
+    for user_id, day in sorted(people_days):
+        mine = (RouteStop.user_id == user_id, RouteStop.day == day)
+        earlier |= set(db.scalars(select(RouteStop.plan_id).where(*mine)))
+        db.execute(delete(RouteStop).where(*mine))
     superseded = []
     for plan_id in sorted(earlier - {plan.id}):
         if not db.scalar(select(exists().where(RouteStop.plan_id == plan_id))):
@@ -57,6 +59,11 @@ def _replace_stops(db: Session, *, plan: RoutePlan, users: list[int]) -> list[in
             old.state, old.version = PlanState.superseded.value, old.version + 1
             superseded.append(plan_id)
     return superseded
+
+
+def _day_of(plan: RoutePlan, route: dict[str, Any]) -> date:
+    """A route's day: its own (a reading window's rounds span days), else the plan's."""
+    return date.fromisoformat(route["date"]) if route.get("date") else plan.plan_date
 
 
 def publish(*, db: Session, actor: Actor, now: datetime, plan_id: int, expected_version: int) -> RoutePlanOut:
@@ -72,12 +79,13 @@ def publish(*, db: Session, actor: Actor, now: datetime, plan_id: int, expected_
             if stop["task_id"] is not None:
                 _assign(db, actor=actor, now=now, task_id=stop["task_id"], user_id=route["user_id"],
                         name=route["name"])
-    superseded = _replace_stops(db, plan=plan, users=[route["user_id"] for route in plan.result["routes"]])
+    superseded = _replace_stops(db, plan=plan, people_days={(route["user_id"], _day_of(plan, route))
+                                                            for route in plan.result["routes"]})
     for route in routes:
         for stop in route["stops"]:
-            db.add(RouteStop(plan_id=plan.id, user_id=route["user_id"], day=plan.plan_date, position=stop["position"],
-                             task_id=stop["task_id"], customer_id=stop.get("customer_id"),
-                             job_ref=stop["job_ref"] if stop["task_id"] is None else None,
+            db.add(RouteStop(plan_id=plan.id, user_id=route["user_id"], day=_day_of(plan, route),
+                             position=stop["position"], task_id=stop["task_id"], customer_id=stop.get("customer_id"),
+                             job_ref=stop["job_ref"],
                              planned_arrival=datetime.fromisoformat(stop["arrival"]),
                              planned_start=datetime.fromisoformat(stop["start"]),
                              planned_departure=datetime.fromisoformat(stop["departure"]), note=stop["title"]))
@@ -108,15 +116,16 @@ def my_route(*, db: Session, actor: Actor, day: date, user_id: int | None) -> My
     if not rows:
         return MyRouteOut(user_id=who, date=day, plan_id=None, plan_version=None, stops=[])
     first, version, result = rows[0]
-    places = planned_places(result, who)
+    places = planned_places(result, user_id=who, day=day)
     return MyRouteOut(user_id=who, date=day, plan_id=first.plan_id, plan_version=version,
                       stops=[stop_out(stop, places.get(stop.position, {})) for stop, _, _ in rows])
 
 
-def planned_places(result: dict[str, Any] | None, user_id: int) -> dict[int, dict[str, Any]]:
-    """position -> the stop's GeoJSON point in a plan's result, for one person."""
+def planned_places(result: dict[str, Any] | None, *, user_id: int, day: date) -> dict[int, dict[str, Any]]:
+    """position -> the stop's GeoJSON point in a plan's result, for one person's day."""
     return {stop["position"]: stop["location"] for route in (result or {}).get("routes", [])
-            if route["user_id"] == user_id for stop in route["stops"]}
+            if route["user_id"] == user_id and route.get("date", day.isoformat()) == day.isoformat()
+            for stop in route["stops"]}
 
 
 def stop_out(stop: RouteStop, location: dict[str, Any]) -> MyStopOut:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -132,22 +132,33 @@ def solve(prepared: Prepared, *, time_limit_s: float, seed: int,
                       on_progress=on_progress), {}
 
 
-def finish(db: Session, *, plan_id: int, prepared: Prepared, result: PlanResult, extra: dict[str, Any],
-           solve_seconds: float, now: datetime) -> bool:
+Render = Callable[[Session], dict[str, Any]]
+
+
+def field_document(prepared: Prepared, result: PlanResult, extra: dict[str, Any], solve_seconds: float) -> Render:
+    """The result document of a field plan, rendered in the finishing transaction (route geometry
+    reads the road network)."""
+    def render(db: Session) -> dict[str, Any]:
+        def geometry_of(points: Sequence[Point], mode: str) -> dict[str, Any]:
+            return route_geometry(db, points=points, mode=mode, source=prepared.travel.source)
+
+        return result_document(plan=prepared.plan, result=result, geometry_of=geometry_of,
+                               solve_seconds=solve_seconds, extra=extra)
+
+    return render
+
+
+def finish(db: Session, *, plan_id: int, render: Render, travel_source: str, now: datetime) -> bool:
+    """solving -> solved with the rendered result; False when the plan is no longer solving."""
     plan = db.get(RoutePlan, plan_id, with_for_update=True)
     if plan is None or plan.state != PlanState.solving.value:
         return False
-
-    def geometry_of(points: Sequence[Point], mode: str) -> dict[str, Any]:
-        return route_geometry(db, points=points, mode=mode, source=prepared.travel.source)
-
-    plan.result = result_document(plan=prepared.plan, result=result, geometry_of=geometry_of,
-                                  solve_seconds=solve_seconds, extra=extra)
-    plan.state, plan.solved_at, plan.progress = PlanState.solved.value, now, 1.0
-    plan.travel_source, plan.version, plan.error = prepared.travel.source, plan.version + 1, None
+    document = render(db)
+    plan.result, plan.state, plan.solved_at, plan.progress = document, PlanState.solved.value, now, 1.0
+    plan.travel_source, plan.version, plan.error = travel_source, plan.version + 1, None
     emit(db=db, event_type="route_plan.solved", entity_type="route_plan", entity_id=plan.id,
-         payload={"date": plan.plan_date.isoformat(), "routes": len(result.routes),
-                  "unassigned": len(result.unassigned), "travel_source": prepared.travel.source})
+         payload={"date": plan.plan_date.isoformat(), "routes": len(document["routes"]),
+                  "unassigned": len(document["unassigned"]), "travel_source": travel_source})
     return True
 
 
@@ -160,6 +171,17 @@ def fail(db: Session, *, plan_id: int, error: dict[str, Any], now: datetime) -> 
          payload={"date": plan.plan_date.isoformat(), "detail": error.get("detail", "")})
 
 
-def timed(work: Callable[[], Any]) -> tuple[Any, float]:
+def run_field(session_factory: sessionmaker[Session], plan_id: int, redis_url: str | None) -> None:
+    """Solve a claimed field plan: prepare in one transaction, solve in none, finish in another."""
+    with unit_of_work(session_factory) as db:
+        plan = db.get(RoutePlan, plan_id)
+        assert plan is not None
+        seed, time_limit = plan.seed, plan.time_limit_s
+        prepared = prepare(db, plan=plan, redis_url=redis_url)
     started = time.monotonic()
-    return work(), time.monotonic() - started
+    result, extra = solve(prepared, time_limit_s=time_limit, seed=seed,
+                          on_progress=progress_writer(session_factory, plan_id))
+    seconds = time.monotonic() - started
+    with unit_of_work(session_factory) as db:
+        finish(db, plan_id=plan_id, render=field_document(prepared, result, extra, seconds),
+               travel_source=prepared.travel.source, now=datetime.now(UTC))

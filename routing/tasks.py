@@ -26,6 +26,8 @@ from routing.models import PlanKind, PlanState, RoutePlan
 from routing.worker_limits import HARD_MARGIN_S, celery_limits
 
 logger = logging.getLogger(__name__)
+# How each kind of plan is solved: (session factory, plan id, Redis URL of the travel cache).
+RUNS = {PlanKind.field.value: solving.run_field}
 
 
 def _problem(exc: Exception) -> dict[str, Any]:
@@ -45,19 +47,11 @@ def solve_plan(plan_id: int, request_id: str | None = None) -> str:
             return "nothing to do"
     try:
         with unit_of_work(res.session_factory) as db:
-            plan = db.get(RoutePlan, plan_id)
-            assert plan is not None
-            if plan.kind != PlanKind.field.value:
-                raise InvalidInput(f"Plans of kind {plan.kind} are not solved by this worker yet.")
-            seed, time_limit = plan.seed, plan.time_limit_s
-            redis_url = res.settings.redis.url.get_secret_value() or None
-            prepared = solving.prepare(db, plan=plan, redis_url=redis_url)
-        (result, extra), seconds = solving.timed(lambda: solving.solve(
-            prepared, time_limit_s=time_limit, seed=seed,
-            on_progress=solving.progress_writer(res.session_factory, plan_id)))
-        with unit_of_work(res.session_factory) as db:
-            solving.finish(db, plan_id=plan_id, prepared=prepared, result=result, extra=extra, solve_seconds=seconds,
-                           now=datetime.now(UTC))
+            kind = db.scalar(select(RoutePlan.kind).where(RoutePlan.id == plan_id))
+        run = RUNS.get(str(kind))
+        if run is None:
+            raise InvalidInput(f"Plans of kind {kind} are not solved by this worker.")
+        run(res.session_factory, plan_id, res.settings.redis.url.get_secret_value() or None)
         return "solved"
     except Exception as exc:  # every failure ends the plan as failed, with its reason
         if not isinstance(exc, InvalidInput):
