@@ -64,7 +64,7 @@ def _gps_places(db: Session, at: datetime) -> dict[int, Point]:
 
 
 def _moved(crew: Crew, *, place: Point, free_at: int) -> Crew:
-    start = max(crew.shift_start, free_at)
+    start = min(max(crew.shift_start, free_at), crew.shift_end)  # past the shift: a day with no time left
     lunch = crew.lunch
     if lunch is not None:
         lunch = None if lunch.window.end < start else dataclasses.replace(
