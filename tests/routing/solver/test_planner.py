@@ -123,7 +123,7 @@ def test_the_urgent_job_is_kept_when_the_day_has_room_for_only_one() -> None:
     assert "fits alone in user:1's day" in item.detail
 
 
-def test_one_urgent_job_outweighs_any_number_of_less_urgent_ones() -> None:
+def test_one_urgent_job_outweighs_a_few_less_urgent_ones() -> None:
     result = plan([job("minor1", 1, priority=3), job("minor2", 2, priority=3), job("urgent", -4, priority=2)],
                   [crew("user:1", shift=(at(8), at(9, 30)))])
 
