@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from threading import Lock
 
 from routing.problem import Break, Crew, Job, Problem, TravelMatrices
 from routing.results import CrewRoute, ScheduledBreak, ScheduledStop
@@ -44,20 +45,22 @@ class ProblemIndex:
 
 
 _recent_indexes: dict[int, tuple[Problem, ProblemIndex]] = {}
+_recent_lock = Lock()
 
 
 def problem_index(problem: Problem) -> ProblemIndex:
     """The problem's index, built once per problem object: explaining a thousand left-out stops
     schedules thousands of one-job days on the same problem."""
-    hit = _recent_indexes.get(id(problem))
-    if hit is not None and hit[0] is problem:
-        return hit[1]
-    index = ProblemIndex(job_no={job.key: no for no, job in enumerate(problem.jobs)},
-                         crew_no={crew.key: no for no, crew in enumerate(problem.crews)})
-    if len(_recent_indexes) >= 8:
-        _recent_indexes.pop(next(iter(_recent_indexes)))
-    _recent_indexes[id(problem)] = (problem, index)
-    return index
+    with _recent_lock:
+        hit = _recent_indexes.get(id(problem))
+        if hit is not None and hit[0] is problem:  # the problem is held here, so its id is not reused
+            return hit[1]
+        index = ProblemIndex(job_no={job.key: no for no, job in enumerate(problem.jobs)},
+                             crew_no={crew.key: no for no, crew in enumerate(problem.crews)})
+        if len(_recent_indexes) >= 8:
+            _recent_indexes.pop(next(iter(_recent_indexes)))
+        _recent_indexes[id(problem)] = (problem, index)
+        return index
 
 
 def usable_lunch(crew: Crew) -> Break | None:
