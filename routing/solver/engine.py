@@ -11,9 +11,9 @@ How a `Problem` becomes a PyVRP model (`PyVrpEngine`):
 - Skills and pinning are profiles: one per distinct (mode, skill set, the crew itself when jobs are
   pinned to it). A profile's duration matrix makes travel into a job its crews may not do longer than
   any shift, so the engine can never keep such a visit.
-- Priorities: every job is optional, with a prize (see `_prizes`) worth more than serving it can
-  cost, ten times more for each level of urgency: the most urgent work is kept first, then as many
-  jobs as fit, then time (or distance) is minimised.
+- Priorities: every job is optional, with a prize worth more than serving it can cost, and the
+  search runs by urgency (`urgency.solve_by_urgency`): the most urgent work is kept first, then as
+  many jobs as fit, then time (or distance) is minimised.
 - Capacity: one load dimension when any crew has a capacity (the Solomon benchmark).
 - Lunch: reserved in "solver time", in which the break lasts no time (see `_solver_window`): the
   crew's latest return and maximum working time are reduced by the break, and job windows are moved
@@ -34,10 +34,9 @@ import pyvrp
 from routing.problem import Assignment, Break, Crew, Job, Problem, TravelMatrices
 from routing.solver.schedule import usable_lunch
 from routing.solver.search import run_search
+from routing.solver.urgency import Search, solve_by_urgency, urgency_prizes
 
 OBJECTIVES = ("duration", "distance")
-# Each priority level's prize is this many times the next less urgent level's (see `_prizes`).
-URGENCY_FACTOR = 4
 
 
 class Engine(Protocol):
@@ -111,60 +110,21 @@ def _solver_window(job: Job, lunches: set[Break | None]) -> tuple[int, int] | No
     return (early, late) if early <= late else (start, end)
 
 
-def _prizes(problem: Problem, job_value: int) -> dict[int, int]:
-    """Prize per priority: the least urgent level present gets `job_value` (more than serving any one
-    job can cost, so every job that fits is served), and each more urgent level present
-    `URGENCY_FACTOR` (4) times the next: a job is left out for less urgent work only when that serves
-    four or more of them instead.
-
-    Why not strictly lexicographic (each level worth more than all less urgent jobs together)? PyVRP's
-    search prices lateness at most 100,000 per second (`PenaltyParams.max_penalty`); prizes far above
-    that make a late plan look better than leaving anything out, and the search ends with no workable
-    plan. Measured at 1 s (400 jobs over 5 levels, 4 crews): lexicographic and x10 prizes gave no
-    feasible plan, x2-x4 did (132 jobs served at x4, 151 with equal prizes). Largest prize: 256 x
-    `job_value`."""
-    levels = sorted({job.priority for job in problem.jobs}, reverse=True)
-    return {priority: job_value * URGENCY_FACTOR**rank for rank, priority in enumerate(levels)}
-
-
-def _lateness(data: pyvrp.ProblemData, visits: Sequence[int], vehicle_type: int) -> int:
-    """How far the route is from workable in the engine's model: seconds late plus load over capacity."""
-    route = pyvrp.Route(data, list(visits), vehicle_type)
-    return int(route.time_warp()) + sum(int(load) for load in route.excess_load())
-
-
-def _workable(data: pyvrp.ProblemData, solution: pyvrp.Solution,
-              priorities: Sequence[int]) -> list[tuple[int, list[int]]]:
-    """Each route's clients, with visits left out until the route keeps every window, shift and
-    capacity in the engine's model. The search normally returns such a solution; when it found none
-    in time, the visits whose removal helps most are dropped, least urgent first."""
-    routes = []
-    for route in solution.routes():
-        visits = [activity.idx for activity in route.schedule() if activity.is_client()]
-        vehicle_type = route.vehicle_type()
-        while visits and not pyvrp.Route(data, visits, vehicle_type).is_feasible():
-            before = _lateness(data, visits, vehicle_type)
-            after = [_lateness(data, visits[:no] + visits[no + 1:], vehicle_type) for no in range(len(visits))]
-            visits.pop(min(range(len(visits)),
-                           key=lambda no: (after[no] >= before, -priorities[visits[no]], after[no])))
-        routes.append((vehicle_type, visits))
-    return routes
-
-
 class PyVrpEngine:
     """PyVRP's hybrid genetic search over the model described in the module docstring.
 
     objective: "duration" (field work: minimise working time) or "distance" (the Solomon benchmark's
-    measure). all_required: every job must be served (the benchmark's instances always fit); leaves
-    out prizes, which lets the search work on the plain problem."""
+    measure). all_required: every job must be served (the benchmark's instances always fit). search:
+    the search to run (`search.run_search`; see `urgency.solve_by_urgency` for what a warm start adds)."""
 
     name = "pyvrp"
 
-    def __init__(self, *, objective: str = "duration", all_required: bool = False) -> None:
+    def __init__(self, *, objective: str = "duration", all_required: bool = False, search: Search = run_search) -> None:
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
         self.objective = objective
         self.all_required = all_required
+        self.search = search
 
     def solve(self, problem: Problem, travel: TravelMatrices, *, time_limit_s: float, seed: int,
               on_progress: Callable[[float], None] | None = None) -> Assignment:
@@ -174,9 +134,11 @@ class PyVrpEngine:
             return Assignment(routes={crew.key: () for crew in problem.crews},
                               unassigned=tuple(job.key for job in problem.jobs))
         data, crews_by_type = self._model(problem, travel)
-        solution = run_search(data, time_limit_s=time_limit_s, seed=seed, on_progress=on_progress)
+        workable = solve_by_urgency(data, [job.priority for job in problem.jobs], search=self.search,
+                                    all_required=self.all_required, time_limit_s=time_limit_s, seed=seed,
+                                    on_progress=on_progress)
         visits_by_type: dict[int, list[tuple[int, ...]]] = {}
-        for vehicle_type, clients in _workable(data, solution, [job.priority for job in problem.jobs]):
+        for vehicle_type, clients in workable:
             if clients:
                 visits_by_type.setdefault(vehicle_type, []).append(tuple(clients))
         routes: dict[str, tuple[str, ...]] = {crew.key: () for crew in problem.crews}
@@ -217,7 +179,8 @@ class PyVrpEngine:
         total_demand = sum(job.demand for job in problem.jobs)
         vehicle_types = [self._vehicle_type(signature, len(keys), with_load, total_demand)
                          for signature, keys in signatures.items()]
-        prizes = _prizes(problem, self._job_value(problem, durations, distances, prohibitive))
+        prizes = urgency_prizes([job.priority for job in problem.jobs],
+                                self._job_value(problem, durations, distances, prohibitive))
         lunches = {usable_lunch(crew) for crew in problem.crews}
         clients = []
         for job_no, job in enumerate(problem.jobs):

@@ -7,8 +7,9 @@ import pytest
 import pyvrp
 
 from routing.problem import Problem
-from routing.solver.engine import PyVrpEngine, _prizes, _workable, default_engine
+from routing.solver.engine import PyVrpEngine, default_engine
 from routing.solver.schedule import schedule_route
+from routing.solver.urgency import urgency_prizes, workable
 from tests.routing.solver.grid import Point, at, crew, job, problem, travel
 
 
@@ -65,13 +66,13 @@ def test_a_problem_without_jobs_or_crews_needs_no_search() -> None:
 
 
 def test_each_level_of_urgency_is_worth_four_of_the_next_and_any_job_more_than_it_costs() -> None:
-    prizes = _prizes(scattered(50, 2), 40_000)
+    prizes = urgency_prizes([j.priority for j in scattered(50, 2).jobs], 40_000)
 
     assert prizes == {5: 40_000, 4: 160_000, 3: 640_000, 2: 2_560_000, 1: 10_240_000}
 
 
 def test_only_the_levels_present_count() -> None:
-    prizes = _prizes(problem([job("a", 1, priority=1), job("b", 2, priority=5)], [crew("user:1")]), 40_000)
+    prizes = urgency_prizes([1, 5, 5], 40_000)
 
     assert prizes == {5: 40_000, 1: 160_000}
 
@@ -86,7 +87,7 @@ def test_a_late_route_from_a_search_cut_short_is_made_workable_by_leaving_out_th
     late = pyvrp.Solution(data, [pyvrp.Route(data, [0, 1, 2], 0)])
     assert not late.is_feasible()
 
-    [(_, visits)] = _workable(data, late, [j.priority for j in case.jobs])
+    [(_, visits)] = workable(data, late, [j.priority for j in case.jobs])
 
     assert visits == [0, 2]
 
