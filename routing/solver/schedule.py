@@ -9,8 +9,9 @@ Rules it applies:
 - Service starts at the earliest moment: on arrival, or when the job's window opens.
 - The lunch break is taken between two stops, wherever the crew member is: either on leaving a place
   (before travelling on) or on arriving at the next one (before service, using the wait for a window
-  when there is one). Every such position is tried and the one giving the earliest return is kept
-  (ties: the earliest break). When the lunch window closes before the shift starts (re-planning in
+  when there is one). The positions worth trying (`_positions`) are tried and the one giving the
+  earliest return is kept (ties: the earliest break). A day over before the lunch window opens has
+  lunch at the end place. When the lunch window closes before the shift starts (re-planning in
   the afternoon) there is no lunch left to place.
 - Leaving: as late as possible without returning later, so time spent waiting at the first windows is
   spent at the start place instead (working time = return - leave, what `max_work_s` caps).
