@@ -103,11 +103,10 @@ def task_job(row: TaskRow, day: PlanDay, *, field: str, pinned_to: str | None = 
 def ad_hoc_job(spec: JobIn, day: PlanDay, *, field: str) -> tuple[Job, Stop]:
     window = None
     if spec.window is not None:
-        start, end = day.seconds(spec.window.start), day.seconds(spec.window.end)
-        if end < 0 or start > day.length_s:
+        if spec.window.end < day.origin or spec.window.start > day.end:
             raise InvalidInput(f"Job {spec.ref!r}: its window is not on the plan day {day.day}.",
                                errors=[{"field": f"{field}.window", "message": "not on the plan day"}])
-        window = Window(max(0, start), min(day.length_s, end))
+        window = Window(day.seconds(day.clip(spec.window.start)), day.seconds(day.clip(spec.window.end)))
     minutes = spec.service_minutes if spec.service_minutes is not None else routing_rules().service_minutes_default
     job = Job(key=job_key(spec.ref), point=point_of(spec.location), service_s=round(60 * minutes),
               priority=spec.priority, window=window, skills=frozenset(spec.skills))

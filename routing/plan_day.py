@@ -28,6 +28,11 @@ class PlanDay:
     def length_s(self) -> int:
         return self.seconds(self.end)
 
+    def clip(self, moment: datetime) -> datetime:
+        """The moment, or the day's start or end if it lies before or after the day (compared, not
+        converted: a moment in year 1 is before any plan day, not an overflow)."""
+        return min(max(moment, self.origin), self.end)
+
     def at(self, clock: time) -> int:
         """Seconds since the origin of a local time of day on this day."""
         return self.seconds(datetime.combine(self.day, clock, self.origin.tzinfo))

@@ -82,7 +82,7 @@ def rest_of_day(*, db: Session, request: Mapping[str, Any], parent_result: Mappi
     replan = RePlanIn.model_validate(replan_fields)
     assert replan.at is not None  # the service fills it in
     day = PlanDay.of(body.date)
-    at_s = min(max(day.seconds(replan.at), 0), day.length_s)
+    at_s = day.seconds(day.clip(replan.at))
     check_refs(replan.urgent_jobs, field="urgent_jobs")
     urgent_rows = read_tasks(db, replan.urgent_task_ids, field="urgent_task_ids")
     check_plannable(urgent_rows, field="urgent_task_ids")

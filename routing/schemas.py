@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from core.bounds import DbId, IsoDate, IsoDateTime, column_length
 from routing.models import RouteStop
@@ -64,6 +64,16 @@ def _clock(value: Any) -> Any:
 
 
 ClockTime = Annotated[time, BeforeValidator(_clock)]
+
+
+def _has_a_next_day(value: date) -> date:
+    """A plan day ends at the next local midnight, so the last calendar day cannot be one."""
+    if value >= date.max:
+        raise ValueError("the plan day must be before 9999-12-31")
+    return value
+
+
+PlanDate = Annotated[IsoDate, AfterValidator(_has_a_next_day)]
 
 
 class ShiftIn(_In):
@@ -136,7 +146,7 @@ class RoutePlanIn(_In):
     """A day's plan for some crew members over field tasks (`task_ids`) and ad-hoc `jobs`."""
 
     uuid: UUID | None = Field(default=None, description="Sent again with the same body: the same plan (200)")
-    date: IsoDate
+    date: PlanDate
     crews: list[CrewIn] = Field(min_length=1, max_length=MAX_CREWS)
     task_ids: list[DbId] = Field(default_factory=list, max_length=MAX_JOBS)
     jobs: list[JobIn] = Field(default_factory=list, max_length=MAX_JOBS)
@@ -152,6 +162,19 @@ class RePlanIn(_In):
     urgent_jobs: list[JobIn] = Field(default_factory=list, max_length=50)
     positions: dict[str, Place] = Field(default_factory=dict, max_length=MAX_CREWS,
                                         description="user id -> where they are now (default: GPS, else plan)")
+
+
+class ReadingPlanIn(_In):
+    """A reading window's rounds: every customer of the books (default: all with customers) read by
+    these inspectors over the window's days (`inspections/readings` rules: the 20th to the 23rd)."""
+
+    uuid: UUID | None = Field(default=None, description="Sent again with the same body: the same plan (200)")
+    period: str = Field(pattern=r"^\d{4}-\d{2}$", max_length=7, description="The month read, YYYY-MM")
+    reader_ids: list[DbId] = Field(min_length=1, max_length=MAX_CREWS)
+    book_ids: list[DbId] | None = Field(default=None, max_length=10_000)
+    depot: Place | None = Field(default=None, description="Every reader's start and end (default: their books')")
+    time_limit_s: float | None = Field(default=None, gt=0, description="Default and maximum: routing.json solver")
+    seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
 
 
 class RoutePlanOut(BaseModel):

@@ -69,12 +69,17 @@ def test_the_same_person_twice_is_refused(plans: Plans) -> None:
     ({"location": {"type": "Point", "coordinates": [117.2, -91]}}, "jobs.0.location.lat"),
     ({"window": {"start": "2026-12-01T14:00:00+08:00", "end": "2026-12-01T10:00:00+08:00"}}, "jobs.0.window"),
     ({"window": {"start": "2026-12-03T10:00:00+08:00", "end": "2026-12-03T11:00:00+08:00"}}, "jobs[0].window"),
+    ({"window": {"start": "0001-01-01T00:00:00+05:00", "end": "0001-01-01T01:00:00+05:00"}}, "jobs[0].window"),
     ({"priority": 9}, "jobs.0.priority"),
 ], ids=["no location", "not a point", "latitude out of range", "GeoJSON latitude out of range",
-        "window ends before it starts", "window not on the plan day", "priority out of range"])
+        "window ends before it starts", "window not on the plan day", "window in year 1", "priority out of range"])
 def test_a_job_that_cannot_be_planned_is_named(plans: Plans, job_changes: dict[str, Any], field: str) -> None:
     body = {k: v for k, v in job(**job_changes).items() if v is not None}
     assert field in plans.fields(plan_body(one_crew(plans), jobs=[body]))
+
+
+def test_the_last_calendar_day_cannot_be_planned(plans: Plans) -> None:
+    assert plans.fields(plan_body(one_crew(plans), jobs=[job()], date="9999-12-31")) == ["date"]
 
 
 def test_duplicate_job_refs_are_refused(plans: Plans) -> None:
