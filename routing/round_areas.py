@@ -29,11 +29,18 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
-# Beardwood-Halton-Hammersley: a shortest tour through n random points of an area A is about
-# 0.7124 * sqrt(n * A) long, while the mean nearest-neighbour distance is 0.5 / sqrt(n / A); a stop's
-# share of its round's walk is therefore about 0.7124 / 0.5 times its nearest-neighbour distance.
+# A round's walk is estimated as its stops' minimum spanning tree plus the way from the start to
+# the round's centre and back: over the 16 rounds of two generated 400-stop districts the sequenced
+# walk was 0.91-1.33 times that (median 1.0; the high ones are rounds over two villages, whose gap a
+# round trip crosses twice and a tree once). A single stop's share of the walk (what leaving it out
+# saves) is its nearest-neighbour distance times 0.7124 / 0.5: for random points a shortest tour is
+# 0.7124 * sqrt(n * A) long (Beardwood-Halton-Hammersley), the mean nearest-neighbour distance
+# 0.5 * sqrt(A / n).
+TOUR_PER_SPANNING_TREE = 1.0
 TOUR_PER_NEAREST_NEIGHBOUR = 0.7124 / 0.5
 MAX_ITERATIONS = 25
+# How far an area's size may stray from its target to follow the lie of the land (see `_assign`).
+SIZE_TOLERANCE = 0.05
 _CHUNK = 512
 
 
@@ -63,10 +70,15 @@ def nearest_neighbour_m(xy: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True)
 class Demand:
-    """What the split balances: each stop's estimated seconds, and the walking pace (s per straight metre)."""
+    """What the split balances: each stop's service seconds, its estimated seconds with its share of
+    the walk (what leaving it out saves), and the walking pace (seconds per straight-line metre)."""
 
+    service_s: FloatArray
     stop_s: FloatArray
     s_per_m: float
+
+    def subset(self, members: IntArray) -> Demand:
+        return Demand(service_s=self.service_s[members], stop_s=self.stop_s[members], s_per_m=self.s_per_m)
 
 
 @dataclass(frozen=True)
@@ -161,15 +173,21 @@ def _target_sizes(xy: FloatArray, demand: Demand, labels: IntArray, centres: Flo
 
 
 def _assign(xy: FloatArray, centres: FloatArray, sizes: IntArray) -> IntArray:
-    """Each stop to an area, area o taking exactly sizes[o] stops, at least total squared distance."""
+    """Each stop to an area, area o taking sizes[o] stops give or take `SIZE_TOLERANCE`, at least total
+    squared distance. The slack lets a boundary follow the gap between two villages rather than
+    send one meter across it to make a number exact: the first `low` stops of an area earn a bonus
+    larger than any difference of distances, the next ones up to `high` none."""
     n, k = len(xy), len(centres)
-    flow = min_cost_flow.SimpleMinCostFlow()
     d2 = np.rint(((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)).astype(np.int64)
+    low = np.floor(sizes * (1 - SIZE_TOLERANCE)).astype(np.int64)
+    high = np.maximum(np.ceil(sizes * (1 + SIZE_TOLERANCE)).astype(np.int64), low)
+    bonus = -(k + 1) * int(d2.max(initial=0)) - 1
     stop_nodes, area_nodes, sink = np.arange(n), n + np.arange(k), n + k
-    tails = np.concatenate([np.repeat(stop_nodes, k), area_nodes])
-    heads = np.concatenate([np.tile(area_nodes, n), np.full(k, sink)])
-    capacities = np.concatenate([np.ones(n * k, dtype=np.int64), sizes])
-    costs = np.concatenate([d2.ravel(), np.zeros(k, dtype=np.int64)])
+    tails = np.concatenate([np.repeat(stop_nodes, k), area_nodes, area_nodes])
+    heads = np.concatenate([np.tile(area_nodes, n), np.full(2 * k, sink)])
+    capacities = np.concatenate([np.ones(n * k, dtype=np.int64), low, high - low])
+    costs = np.concatenate([d2.ravel(), np.full(k, bonus, dtype=np.int64), np.zeros(k, dtype=np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
     flow.set_nodes_supplies(np.arange(n + k + 1), np.concatenate([np.ones(n, dtype=np.int64),
                                                                    np.zeros(k, dtype=np.int64), [-n]]))
@@ -181,12 +199,33 @@ def _assign(xy: FloatArray, centres: FloatArray, sizes: IntArray) -> IntArray:
 
 
 def _estimate(xy: FloatArray, demand: Demand, labels: IntArray, anchors: FloatArray, trips: int) -> FloatArray:
-    """Each owner's estimated seconds: its stops' weights plus the walks from its anchor to the area's centre."""
+    """Each owner's estimated seconds: its stops' service, the walk through its area (spanning tree),
+    and `trips` walks from its anchor to the area's centre and back."""
     out = np.zeros(len(anchors))
     for o in range(len(anchors)):
         members = labels == o
         if members.any():
             centre = xy[members].mean(axis=0)
-            leg = 2 * trips * demand.s_per_m * float(np.sqrt(((centre - anchors[o]) ** 2).sum()))
-            out[o] = float(demand.stop_s[members].sum()) + leg
+            leg = 2 * trips * float(np.sqrt(((centre - anchors[o]) ** 2).sum()))
+            walk = TOUR_PER_SPANNING_TREE * spanning_tree_m(xy[members])
+            out[o] = float(demand.service_s[members].sum()) + demand.s_per_m * (walk + leg)
     return out
+
+
+def spanning_tree_m(xy: FloatArray) -> float:
+    """Length of a minimum spanning tree of the points (Prim, O(n^2) in numpy: ~10 ms for 500 points)."""
+    n = len(xy)
+    if n < 2:
+        return 0.0
+    in_tree = np.zeros(n, dtype=bool)
+    in_tree[0] = True
+    nearest = np.sqrt(((xy - xy[0]) ** 2).sum(axis=1))
+    nearest[0] = np.inf
+    total = 0.0
+    for _ in range(n - 1):
+        nxt = int(np.argmin(nearest))
+        total += float(nearest[nxt])
+        in_tree[nxt] = True
+        nearest = np.minimum(nearest, np.sqrt(((xy - xy[nxt]) ** 2).sum(axis=1)))
+        nearest[in_tree] = np.inf
+    return total

@@ -110,7 +110,7 @@ def plan_rounds(*, origin_days: Sequence[datetime], stops: Sequence[Job], reader
             on_progress(PARTITION_PROGRESS + (1 - PARTITION_PROGRESS) * (1 - remaining / max(1, len(stops))))
     return RoundsResult(rounds=tuple(rounds), unassigned=tuple(unassigned),
                         balance=balance(rounds, readers),
-                        travel_source="estimate" if "estimate" in sources or not sources else sorted(sources)[0])
+                        travel_source="estimate" if "estimate" in sources or not sources else min(sources))
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,8 @@ def _partition(stops: Sequence[Job], readers: Sequence[Crew], *, days: int, seed
     # Seconds per straight-line metre: the estimate's circuity at the readers' mean walking speed.
     s_per_m = rules.circuity * statistics.fmean(3.6 / rules.mode(r.mode).default_kmh for r in readers)
     walk_s = round_areas.nearest_neighbour_m(stop_xy) * round_areas.TOUR_PER_NEAREST_NEIGHBOUR * s_per_m
-    demand = round_areas.Demand(stop_s=np.array([job.service_s for job in stops], dtype=np.float64) + walk_s,
-                                s_per_m=s_per_m)
+    service_s = np.array([job.service_s for job in stops], dtype=np.float64)
+    demand = round_areas.Demand(service_s=service_s, stop_s=service_s + walk_s, s_per_m=s_per_m)
     daily = np.array([daily_capacity_s(reader) for reader in readers], dtype=np.float64)
     areas = round_areas.split(stop_xy, demand, anchors=anchors, capacity_s=daily * days, trips=days, seed=seed)
     needed_s, available_s = float(areas.estimated_s.sum()), float(daily.sum() * days)
@@ -137,8 +137,7 @@ def _partition(stops: Sequence[Job], readers: Sequence[Crew], *, days: int, seed
     left_out: list[int] = []
     for reader_no in range(len(readers)):
         members = np.flatnonzero(areas.labels == reader_no)
-        sub = round_areas.Demand(stop_s=demand.stop_s[members], s_per_m=s_per_m)
-        day_areas = round_areas.split(stop_xy[members], sub, anchors=np.repeat(anchors[reader_no:reader_no + 1], days,
+        day_areas = round_areas.split(stop_xy[members], demand.subset(members), anchors=np.repeat(anchors[reader_no:reader_no + 1], days,
                                                                                 axis=0),
                                       capacity_s=np.full(days, daily[reader_no]), trips=1, seed=seed)
         for day_no in range(days):
