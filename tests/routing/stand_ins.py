@@ -1,4 +1,6 @@
-"""An `Engine` for the rounds tests until `routing.solver.engine.PyVrpEngine` lands on main: the same
+"""Stand-ins for the rounds tests (and `bench/rounds.py`) until the solver and travel helpers' modules
+land on main: `straight_walk`, the issue's travel estimate (straight line x circuity at the mode's
+speed, `routing.travel.estimate_matrices` when it exists), and `StandInEngine`, an `Engine` running the same
 search (`routing.solver.search.run_search`) on a PyVRP model of one crew member's day (start and end
 depots, the shift as the vehicle's time window, the shift minus lunch as its duration limit, stops
 optional with a prize so an over-full day leaves some out rather than breaking the shift).
@@ -6,16 +8,27 @@ The tests then check what the rounds make of the engine's answer, not the engine
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pyvrp
 
-from routing.problem import Assignment, Problem, TravelMatrices
+from routing.problem import Assignment, Point, Problem, TravelMatrices, TravelMatrix
+from routing.round_areas import projected
+from routing.rules import routing_rules
 from routing.solver.search import run_search
 
 # Worth more than any day's travel: leaving a stop out is always worse than walking to it.
 PRIZE = 10_000_000
+
+
+def straight_walk(points: Sequence[Point], modes: Collection[str]) -> TravelMatrices:
+    rules = routing_rules()
+    xy = projected(list(points))
+    metres = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)) * rules.circuity
+    return TravelMatrices(by_mode={mode: TravelMatrix(
+        durations_s=np.rint(metres * 3.6 / rules.mode(mode).default_kmh).astype(np.int64),
+        distances_m=np.rint(metres).astype(np.int64)) for mode in modes}, source="estimate")
 
 
 class StandInEngine:
@@ -36,8 +49,10 @@ class StandInEngine:
                                 required=False) for n, job in enumerate(problem.jobs)]
         data = pyvrp.ProblemData(locations=locations, clients=clients,
                                  depots=[pyvrp.Depot(location=0), pyvrp.Depot(location=1)],
-                                 vehicle_types=[vehicle], distance_matrices=[durations],
-                                 duration_matrices=[durations])
+                                 vehicle_types=[vehicle],
+                                 # pyvrp's stubs type a matrix as ndarray[int]; any int64 matrix does.
+                                 distance_matrices=[durations],  # type: ignore[list-item]
+                                 duration_matrices=[durations])  # type: ignore[list-item]
         best = run_search(data, time_limit_s=time_limit_s, seed=seed, on_progress=on_progress)
         visited = [problem.jobs[activity.idx].key for route in best.routes() for activity in route
                    if activity.is_client()]
