@@ -209,14 +209,22 @@ def _estimate(xy: FloatArray, demand: Demand, labels: IntArray, anchors: FloatAr
     for o in range(len(anchors)):
         members = labels == o
         if members.any():
-            centre = xy[members].mean(axis=0)
-            leg = 2 * trips * float(np.sqrt(((centre - anchors[o]) ** 2).sum()))
             if walk_by_tree:
-                walk_s = demand.s_per_m * TOUR_PER_SPANNING_TREE * spanning_tree_m(xy[members])
+                out[o] = area_estimate_s(xy, demand, np.flatnonzero(members), anchor=anchors[o], trips=trips)
             else:
-                walk_s = float((demand.stop_s[members] - demand.service_s[members]).sum())
-            out[o] = float(demand.service_s[members].sum()) + walk_s + demand.s_per_m * leg
+                leg = 2 * trips * float(np.hypot(*(xy[members].mean(axis=0) - anchors[o])))
+                out[o] = float(demand.stop_s[members].sum()) + demand.s_per_m * leg
     return out
+
+
+def area_estimate_s(xy: FloatArray, demand: Demand, members: IntArray, *, anchor: FloatArray, trips: int) -> float:
+    """One area's estimated seconds: service, the walk along its spanning tree, and `trips` walks from
+    the anchor to its centre and back."""
+    if len(members) == 0:
+        return 0.0
+    leg = 2 * trips * float(np.hypot(*(xy[members].mean(axis=0) - anchor)))
+    walk = TOUR_PER_SPANNING_TREE * spanning_tree_m(xy[members])
+    return float(demand.service_s[members].sum()) + demand.s_per_m * (walk + leg)
 
 
 def spanning_tree_m(xy: FloatArray) -> float:

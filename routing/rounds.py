@@ -34,6 +34,7 @@ import numpy as np
 from routing import round_areas
 from routing.problem import Crew, Job, Point, Problem, TravelMatrices
 from routing.results import CrewRoute, Reason, Unassigned
+from routing.round_balance import rebalanced
 from routing.round_schedule import scheduled_route
 from routing.rules import routing_rules
 
@@ -132,14 +133,18 @@ def _partition(stops: Sequence[Job], readers: Sequence[Crew], *, days: int, seed
     demand = round_areas.Demand(service_s=service_s, stop_s=service_s + walk_s, s_per_m=s_per_m)
     daily = np.array([daily_capacity_s(reader) for reader in readers], dtype=np.float64)
     areas = round_areas.split(stop_xy, demand, anchors=anchors, capacity_s=daily * days, trips=days, seed=seed)
+    areas = rebalanced(stop_xy, demand, areas, anchors=anchors, capacity_s=daily * days, trips=days)
     needed_s, available_s = float(areas.estimated_s.sum()), float(daily.sum() * days)
     rounds: list[tuple[int, int, list[int]]] = []
     left_out: list[int] = []
     for reader_no in range(len(readers)):
         members = np.flatnonzero(areas.labels == reader_no)
-        day_areas = round_areas.split(stop_xy[members], demand.subset(members), anchors=np.repeat(anchors[reader_no:reader_no + 1], days,
-                                                                                axis=0),
-                                      capacity_s=np.full(days, daily[reader_no]), trips=1, seed=seed)
+        home = np.repeat(anchors[reader_no:reader_no + 1], days, axis=0)
+        day_capacity = np.full(days, daily[reader_no])
+        day_areas = round_areas.split(stop_xy[members], demand.subset(members), anchors=home,
+                                      capacity_s=day_capacity, trips=1, seed=seed)
+        day_areas = rebalanced(stop_xy[members], demand.subset(members), day_areas, anchors=home,
+                               capacity_s=day_capacity, trips=1)
         for day_no in range(days):
             in_day = members[day_areas.labels == day_no]
             kept, dropped = _fit(in_day, demand.stop_s, estimated_s=float(day_areas.estimated_s[day_no]),
