@@ -1,11 +1,12 @@
 """Meter-reading rounds (issue 12 §1): every customer of the books due in the window, split into
 balanced daily rounds per reader, each round sequenced by the routing engine. Pure: no database.
 
-Three steps, because a whole window (thousands of stops, readers x days routes) is far too large
-for one routing search within a minute, while each of its rounds (~100-150 stops) is an easy one:
+Three steps, because a whole window (thousands of stops, readers x days routes) is too large for
+one routing search within a minute, while each of its rounds (~100-150 stops) is an easy one:
 1. Reader areas: `round_areas.split` (capacitated k-means, OR-Tools min-cost flow assignment)
    gives each reader a compact area whose *estimated* working time (reads plus the walk, plus the
-   walk from their start every day) is the same share of their days.
+   walk from their start every day) is the same share of their days; `round_balance.rebalanced`
+   then evens the areas out on the closer spanning-tree estimate.
 2. Days: each reader's area split the same way into the window's days.
 3. Each round sequenced by the `Engine` (one Crew: the reader on that day; one Job per stop), with
    the travel `travel_for` gives (pgRouting or the estimate), and then scheduled with the lunch.
@@ -13,10 +14,14 @@ Stops that cannot fit in the window at all (the estimate of a round beyond the r
 left out, the most time-costly first, as `no_capacity` with the time needed against the time there
 is; a stop the engine still leaves out of its round gets the same reason.
 
-Why this split and not a single routing search with shift limits: measured on `./gw bench rounds`
-(5,000 SimBench customers, 10 readers, 4 days, on foot, 2 cores) the split takes well under a second
-and leaves the search time to the 40 rounds, while the reference figure there (the same rounds cut
-naively by account-number order) shows what compactness is worth in walking time.
+Measured (`./gw bench rounds`: 5,000 SimBench customers, 10 readers from one office, 4 days, on
+foot, estimate travel, 2 cores at load average ~6, PyVRP search): this split and sequencing take
+38 s for a 45 s limit (the split 2 s), walk 296 km, and working time per reader is 22.7-23.9 h
+(max/min 1.06), per round 5.4-6.0 h (1.11). The naive split (reading order cut into equal runs)
+with the same engine and time walks 492 km, readers 1.21, rounds 1.30. One PyVRP search over the
+whole window instead (40 reader-days as vehicles with the 8 h limit, 45 s limit) walks less
+(233 km: it fills 29 days to 7.7-8.0 h and leaves 11 empty, so fewer walks from the office) but
+took 62 s for its 45 s limit on 5,000 stops, and balances nothing: rounds of 4.4-8.0 h.
 """
 
 from __future__ import annotations
