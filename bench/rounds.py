@@ -36,7 +36,9 @@ from inspections.readings.models import ReadingBook
 from routing.problem import Job, Problem
 from routing.reading_problem import ReadingInput, reading_stops
 from routing.round_schedule import scheduled_route
-from routing.rounds import Round, RoundsResult, balance, plan_rounds
+from routing.rounds import Round, RoundsResult, TravelFor, balance, plan_rounds
+from routing.travel import build_matrices, estimate_matrices
+from routing.travel.graph import network_version
 
 STOPS, READERS, PERIOD, SEED = 5000, 10, "2026-11", 1
 TARGET_S = 60.0
@@ -44,15 +46,14 @@ TARGET_S = 60.0
 TIME_LIMIT_S = 45.0
 
 
-def engine_and_travel() -> tuple[Any, Any, str]:
-    """The product's engine and estimate once merged; the tests' stand-ins before."""
+def sequencing_engine() -> tuple[Any, str]:
+    """The product's engine once merged; the tests' stand-in (the same search) before."""
     try:
         from routing.solver.engine import default_engine  # type: ignore[import-not-found,unused-ignore]
-        from routing.travel import estimate_matrices  # type: ignore[import-not-found,attr-defined,unused-ignore]
-        return default_engine(), estimate_matrices, "routing.solver.engine.default_engine"
+        return default_engine(), "routing.solver.engine.default_engine"
     except ImportError:
-        from tests.routing.stand_ins import StandInEngine, straight_walk
-        return StandInEngine(), straight_walk, "tests.routing.stand_ins (engine and estimate not on main yet)"
+        from tests.routing.stand_ins import StandInEngine
+        return StandInEngine(), "tests.routing.stand_ins.StandInEngine (the solver's engine is not on main yet)"
 
 
 def window(settings: Settings) -> ReadingInput:
@@ -124,13 +125,8 @@ def naive(problem: ReadingInput, stops: list[Job], engine: Any, travel_for: Any,
                         travel_source="estimate")
 
 
-def main() -> None:
-    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    problem = window(Settings())
-    stops = sample(problem.stops)
-    engine, travel_for, engine_name = engine_and_travel()
-    print(f"engine: {engine_name}; {len(stops)} stops, {READERS} readers, {len(problem.origin_days)} days; "
-          f"planner limit {TIME_LIMIT_S:.0f} s")
+def planned(name: str, problem: ReadingInput, stops: list[Job], engine: Any, travel_for: TravelFor) -> float:
+    """Plan and print one run; the seconds per stop its search had (for the reference run)."""
     progress: list[tuple[float, float]] = []
     started = time.perf_counter()
     result = plan_rounds(origin_days=problem.origin_days, stops=stops, readers=problem.readers,
@@ -138,14 +134,34 @@ def main() -> None:
                          on_progress=lambda f: progress.append((f, time.perf_counter() - started)))
     wall = time.perf_counter() - started
     split_s = progress[0][1] if progress else float("nan")
-    verdict = "met" if wall <= TARGET_S else "MISSED"
-    show("balanced rounds", result, wall, problem)
-    print(f"  split into areas and days: {split_s:.2f} s; target {TARGET_S:.0f} s: {verdict}")
+    show(f"{name} ({result.travel_source})", result, wall, problem)
+    print(f"  split into areas and days: {split_s:.2f} s; target {TARGET_S:.0f} s: "
+          f"{'met' if wall <= TARGET_S else 'MISSED'}")
     sizes = [len(r.route.stops) for r in result.rounds]
     print(f"  stops per round: min {min(sizes)}, median {statistics.median(sizes):.0f}, max {max(sizes)}")
+    return (wall - split_s) / max(1, len(stops))
+
+
+def main() -> None:
+    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    settings = Settings()
+    problem = window(settings)
+    stops = sample(problem.stops)
+    engine, engine_name = sequencing_engine()
+    print(f"engine: {engine_name}; {len(stops)} stops, {READERS} readers, {len(problem.origin_days)} days; "
+          f"planner limit {TIME_LIMIT_S:.0f} s")
+    per_stop_s = planned("balanced rounds", problem, stops, engine, estimate_matrices)
     started = time.perf_counter()
-    reference = naive(problem, stops, engine, travel_for, (wall - split_s) / max(1, len(stops)))
+    reference = naive(problem, stops, engine, estimate_matrices, per_stop_s)
     show("reference: reading order cut into equal runs", reference, time.perf_counter() - started, problem)
+    db_engine = create_db_engine(settings.database)
+    with create_session_factory(db_engine)() as db:
+        if network_version(db) is None:
+            print("no road network loaded (./gw roads import FILE): estimate only")
+        else:
+            planned("balanced rounds", problem, stops, engine,
+                    lambda points, modes: build_matrices(db, points=points, modes=modes))
+    db_engine.dispose()
 
 
 if __name__ == "__main__":

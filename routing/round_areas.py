@@ -25,11 +25,11 @@ import numpy.typing as npt
 from ortools.graph.python import linear_sum_assignment, min_cost_flow
 
 from routing.problem import Point
+from routing.travel.estimate import EARTH_RADIUS_M
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 # A round's walk is estimated as its stops' minimum spanning tree plus the way from the start to
 # the round's centre and back: over the 16 rounds of two generated 400-stop districts the sequenced
 # walk was 0.91-1.33 times that (median 1.0; the high ones are rounds over two villages, whose gap a

@@ -1,34 +1,21 @@
-"""Stand-ins for the rounds tests (and `bench/rounds.py`) until the solver and travel helpers' modules
-land on main: `straight_walk`, the issue's travel estimate (straight line x circuity at the mode's
-speed, `routing.travel.estimate_matrices` when it exists), and `StandInEngine`, an `Engine` running the same
-search (`routing.solver.search.run_search`) on a PyVRP model of one crew member's day (start and end
+"""A stand-in for the rounds tests (and `bench/rounds.py`) until the solver helper's engine lands on
+main: `StandInEngine`, an `Engine` running the same search (`routing.solver.search.run_search`) on a PyVRP model of one crew member's day (start and end
 depots, the shift as the vehicle's time window, the shift minus lunch as its duration limit, stops
 optional with a prize so an over-full day leaves some out rather than breaking the shift).
 The tests then check what the rounds make of the engine's answer, not the engine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import pyvrp
 
-from routing.problem import Assignment, Point, Problem, TravelMatrices, TravelMatrix
-from routing.round_areas import projected
-from routing.rules import routing_rules
+from routing.problem import Assignment, Problem, TravelMatrices
 from routing.solver.search import run_search
 
 # Worth more than any day's travel: leaving a stop out is always worse than walking to it.
 PRIZE = 10_000_000
-
-
-def straight_walk(points: Sequence[Point], modes: Collection[str]) -> TravelMatrices:
-    rules = routing_rules()
-    xy = projected(list(points))
-    metres = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)) * rules.circuity
-    return TravelMatrices(by_mode={mode: TravelMatrix(
-        durations_s=np.rint(metres * 3.6 / rules.mode(mode).default_kmh).astype(np.int64),
-        distances_m=np.rint(metres).astype(np.int64)) for mode in modes}, source="estimate")
 
 
 class StandInEngine:
