@@ -19,7 +19,6 @@ import statistics
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 
@@ -35,8 +34,10 @@ from inspections.readings.books import rebuild_books
 from inspections.readings.models import ReadingBook
 from routing.problem import Job, Problem
 from routing.reading_problem import ReadingInput, reading_stops
-from routing.round_schedule import scheduled_route
+from routing.results import Unassigned
 from routing.rounds import Round, RoundsResult, TravelFor, balance, plan_rounds
+from routing.solver.engine import Engine, default_engine
+from routing.solver.planner import solve_plan
 from routing.travel import build_matrices, estimate_matrices
 from routing.travel.graph import network_version
 
@@ -44,16 +45,6 @@ STOPS, READERS, PERIOD, SEED = 5000, 10, "2026-11", 1
 TARGET_S = 60.0
 # The planner's own limit: the rest of the minute is margin for a loaded machine.
 TIME_LIMIT_S = 45.0
-
-
-def sequencing_engine() -> tuple[Any, str]:
-    """The product's engine once merged; the tests' stand-in (the same search) before."""
-    try:
-        from routing.solver.engine import default_engine  # type: ignore[import-not-found,unused-ignore]
-        return default_engine(), "routing.solver.engine.default_engine"
-    except ImportError:
-        from tests.routing.stand_ins import StandInEngine
-        return StandInEngine(), "tests.routing.stand_ins.StandInEngine (the solver's engine is not on main yet)"
 
 
 def window(settings: Settings) -> ReadingInput:
@@ -107,25 +98,26 @@ def show(name: str, result: RoundsResult, wall_s: float, problem: ReadingInput) 
               f"stdev {b[f'{who}_work_stdev_s'] / hours:.2f} h, max/min {b[f'{who}_work_max_over_min']:.2f}")
 
 
-def naive(problem: ReadingInput, stops: list[Job], engine: Any, travel_for: Any, time_per_stop_s: float
+def naive(problem: ReadingInput, stops: list[Job], engine: Engine, travel_for: TravelFor, time_per_stop_s: float
           ) -> RoundsResult:
     """Reading order cut into readers x days equal runs, each sequenced by the same engine."""
     days = len(problem.origin_days)
     runs = READERS * days
-    rounds = []
+    rounds: list[Round] = []
+    unassigned: list[Unassigned] = []
     for n in range(runs):
         chunk = stops[n * len(stops) // runs:(n + 1) * len(stops) // runs]
         reader = problem.readers[n // days]
         one = Problem(origin=problem.origin_days[n % days], jobs=tuple(chunk), crews=(reader,))
         travel = travel_for(one.points(), {reader.mode})
-        assignment = engine.solve(one, travel, time_limit_s=time_per_stop_s * len(chunk), seed=SEED)
-        route = scheduled_route(one, travel, crew_no=0, job_keys=assignment.routes.get(reader.key, ()))
-        rounds.append(Round(reader_key=reader.key, day_no=n % days, route=route))
-    return RoundsResult(rounds=tuple(rounds), unassigned=(), balance=balance(rounds, problem.readers),
+        day = solve_plan(one, travel, engine=engine, time_limit_s=time_per_stop_s * len(chunk), seed=SEED)
+        rounds.extend(Round(reader_key=reader.key, day_no=n % days, route=route) for route in day.routes)
+        unassigned.extend(day.unassigned)
+    return RoundsResult(rounds=tuple(rounds), unassigned=tuple(unassigned), balance=balance(rounds, problem.readers),
                         travel_source="estimate")
 
 
-def planned(name: str, problem: ReadingInput, stops: list[Job], engine: Any, travel_for: TravelFor) -> float:
+def planned(name: str, problem: ReadingInput, stops: list[Job], engine: Engine, travel_for: TravelFor) -> float:
     """Plan and print one run; the seconds per stop its search had (for the reference run)."""
     progress: list[tuple[float, float]] = []
     started = time.perf_counter()
@@ -147,7 +139,8 @@ def main() -> None:
     settings = Settings()
     problem = window(settings)
     stops = sample(problem.stops)
-    engine, engine_name = sequencing_engine()
+    engine = default_engine()
+    engine_name = engine.name
     print(f"engine: {engine_name}; {len(stops)} stops, {READERS} readers, {len(problem.origin_days)} days; "
           f"planner limit {TIME_LIMIT_S:.0f} s")
     per_stop_s = planned("balanced rounds", problem, stops, engine, estimate_matrices)

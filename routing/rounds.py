@@ -8,11 +8,12 @@ one routing search within a minute, while each of its rounds (~100-150 stops) is
    walk from their start every day) is the same share of their days; `round_balance.rebalanced`
    then evens the areas out on the closer spanning-tree estimate.
 2. Days: each reader's area split the same way into the window's days.
-3. Each round sequenced by the `Engine` (one Crew: the reader on that day; one Job per stop), with
-   the travel `travel_for` gives (pgRouting or the estimate), and then scheduled with the lunch.
+3. Each round planned by `routing.solver.planner.solve_plan` with the `Engine` (one Crew: the
+   reader on that day; one Job per stop) on the travel `travel_for` gives (pgRouting or the
+   estimate): sequenced, scheduled with the lunch, explained, and checked by the independent check.
 Stops that cannot fit in the window at all (the estimate of a round beyond the reader's day) are
 left out, the most time-costly first, as `no_capacity` with the time needed against the time there
-is; a stop the engine still leaves out of its round gets the same reason.
+is; a stop the planner still leaves out of its round comes with the planner's own reason.
 
 Measured (`./gw bench rounds`: 5,000 SimBench customers, 10 readers from one office, 4 days, on
 foot, estimate travel, 2 cores at load average ~6, PyVRP search): this split and sequencing take
@@ -32,7 +33,6 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,11 +40,9 @@ from routing import round_areas
 from routing.problem import Crew, Job, Point, Problem, TravelMatrices
 from routing.results import CrewRoute, Reason, Unassigned
 from routing.round_balance import rebalanced
-from routing.round_schedule import scheduled_route
 from routing.rules import routing_rules
-
-if TYPE_CHECKING:
-    from routing.solver.engine import Engine
+from routing.solver.engine import Engine, default_engine
+from routing.solver.planner import solve_plan
 
 TravelFor = Callable[[Sequence[Point], Collection[str]], TravelMatrices]
 # Part of the time limit spent on searches; the rest is margin for the travel matrices and schedules.
@@ -86,9 +84,7 @@ def plan_rounds(*, origin_days: Sequence[datetime], stops: Sequence[Job], reader
     if not readers or not origin_days:
         raise ValueError("rounds need at least one reader and one day")
     started = time.monotonic()
-    if engine is None:
-        from routing.solver.engine import default_engine
-        engine = default_engine()
+    engine = engine or default_engine()
     plan = _partition(stops, readers, days=len(origin_days), seed=seed)
     if on_progress is not None:
         on_progress(PARTITION_PROGRESS)
@@ -105,12 +101,9 @@ def plan_rounds(*, origin_days: Sequence[datetime], stops: Sequence[Job], reader
         sources.add(travel.source)
         left = started + time_limit_s * SEARCH_SHARE - time.monotonic()
         budget = max(0.05, left * len(members) / remaining)
-        assignment = engine.solve(problem, travel, time_limit_s=budget, seed=seed)
-        route = scheduled_route(problem, travel, crew_no=0, job_keys=assignment.routes.get(reader.key, ()))
-        rounds.append(Round(reader_key=reader.key, day_no=day_no, route=route))
-        unassigned.extend(Unassigned(job_key=key, reason=Reason.no_capacity, detail=(
-            f"the round of {reader.key} on day {day_no + 1} is full: its {len(members)} stops need more than "
-            f"the {daily_capacity_s(reader) / 3600:.1f} h of work in the day")) for key in assignment.unassigned)
+        day = solve_plan(problem, travel, engine=engine, time_limit_s=budget, seed=seed)
+        rounds.extend(Round(reader_key=reader.key, day_no=day_no, route=route) for route in day.routes)
+        unassigned.extend(day.unassigned)
         remaining -= len(members)
         if on_progress is not None:
             on_progress(PARTITION_PROGRESS + (1 - PARTITION_PROGRESS) * (1 - remaining / max(1, len(stops))))

@@ -1,7 +1,7 @@
 """Meter-reading rounds: who reads which meters on which day of the window, and in what order.
 
 Travel is the issue's estimate (`routing.travel.estimate_matrices`: great circle x 1.3, walking 4.5 km/h);
-the sequencing engine is `StandInEngine` (the same PyVRP search the product's engine runs).
+each round is planned by the product's planner and engine (`solve_plan`, `PyVrpEngine`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from routing.problem import Break, Crew, Job, Point, Window
 from routing.results import Reason
 from routing.rounds import RoundsResult, plan_rounds
 from routing.travel import estimate_matrices
-from tests.routing.stand_ins import StandInEngine
 
 HOUR = 3600
 FIRST_DAY = datetime(2026, 11, 19, 16, 0, tzinfo=UTC)  # 20 November, local midnight in Beijing
@@ -42,7 +41,7 @@ def days(count: int) -> list[datetime]:
 def plan(stops: list[Job], readers: list[Crew], day_count: int, *, time_limit_s: float = 4, seed: int = 1
          ) -> RoundsResult:
     return plan_rounds(origin_days=days(day_count), stops=stops, readers=readers, travel_for=estimate_matrices,
-                       engine=StandInEngine(), time_limit_s=time_limit_s, seed=seed)
+                       time_limit_s=time_limit_s, seed=seed)
 
 
 def keys_of(result: RoundsResult, reader_key: str) -> set[str]:
@@ -156,6 +155,6 @@ def test_the_same_seed_gives_the_same_rounds() -> None:
 def test_progress_is_reported_up_to_done() -> None:
     seen: list[float] = []
     plan_rounds(origin_days=days(1), stops=village("a", VILLAGE_A, 20, seed=7), readers=[reader("user:1", VILLAGE_A)],
-                travel_for=estimate_matrices, engine=StandInEngine(), time_limit_s=1, seed=1, on_progress=seen.append)
+                travel_for=estimate_matrices, time_limit_s=1, seed=1, on_progress=seen.append)
 
     assert seen == sorted(seen) and seen[-1] == 1.0
