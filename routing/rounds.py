@@ -17,9 +17,9 @@ is; a stop the planner still leaves out of its round comes with the planner's ow
 
 Measured (`./gw bench rounds`: 5,000 SimBench customers, 10 readers from one office, 4 days, on
 foot, estimate travel, 2 cores at load average ~6, PyVRP search): this split and sequencing take
-38 s for a 45 s limit (the split 2 s), walk 296 km, and working time per reader is 22.7-23.9 h
+38 s for a 45 s limit (the split 2 s), walk 295 km, and working time per reader is 22.6-23.9 h
 (max/min 1.06), per round 5.4-6.0 h (1.11). The naive split (reading order cut into equal runs)
-with the same engine and time walks 492 km, readers 1.21, rounds 1.30. One PyVRP search over the
+with the same engine and time walks 493 km, readers 1.21, rounds 1.31. One PyVRP search over the
 whole window instead (40 reader-days as vehicles with the 8 h limit, 45 s limit) walks less
 (233 km: it fills 29 days to 7.7-8.0 h and leaves 11 empty, so fewer walks from the office) but
 took 62 s for its 45 s limit on 5,000 stops, and balances nothing: rounds of 4.4-8.0 h.
@@ -107,6 +107,8 @@ def plan_rounds(*, origin_days: Sequence[datetime], stops: Sequence[Job], reader
         remaining -= len(members)
         if on_progress is not None:
             on_progress(PARTITION_PROGRESS + (1 - PARTITION_PROGRESS) * (1 - remaining / max(1, len(stops))))
+    if on_progress is not None and not plan.rounds:
+        on_progress(1.0)
     return RoundsResult(rounds=tuple(rounds), unassigned=tuple(unassigned),
                         balance=balance(rounds, readers),
                         travel_source="estimate" if "estimate" in sources or not sources else min(sources))

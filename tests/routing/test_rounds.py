@@ -158,3 +158,12 @@ def test_progress_is_reported_up_to_done() -> None:
                 travel_for=estimate_matrices, time_limit_s=1, seed=1, on_progress=seen.append)
 
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_a_window_with_nothing_to_read_has_no_rounds_and_is_done() -> None:
+    seen: list[float] = []
+    result = plan_rounds(origin_days=days(4), stops=[], readers=[reader("user:1", VILLAGE_A)],
+                         travel_for=estimate_matrices, time_limit_s=1, seed=1, on_progress=seen.append)
+
+    assert (result.rounds, result.unassigned) == ((), ())
+    assert result.balance["reader_work_max_s"] == 0 and seen[-1] == 1.0
