@@ -11,9 +11,9 @@ How a `Problem` becomes a PyVRP model (`PyVrpEngine`):
 - Skills and pinning are profiles: one per distinct (mode, skill set, the crew itself when jobs are
   pinned to it). A profile's duration matrix makes travel into a job its crews may not do longer than
   any shift, so the engine can never keep such a visit.
-- Priorities: every job is optional, with a prize (see `_prizes`) that makes serving it worth more
-  than any travel, and serving one job of a priority worth more than all less urgent jobs together:
-  the most urgent work is kept first, then time (or distance) is minimised.
+- Priorities: every job is optional, with a prize worth more than serving it can cost, and the
+  search runs by urgency (`urgency.solve_by_urgency`): the most urgent work is kept first, then as
+  many jobs as fit, then time (or distance) is minimised.
 - Capacity: one load dimension when any crew has a capacity (the Solomon benchmark).
 - Lunch: reserved in "solver time", in which the break lasts no time (see `_solver_window`): the
   crew's latest return and maximum working time are reduced by the break, and job windows are moved
@@ -34,10 +34,9 @@ import pyvrp
 from routing.problem import Assignment, Break, Crew, Job, Problem, TravelMatrices
 from routing.solver.schedule import usable_lunch
 from routing.solver.search import run_search
+from routing.solver.urgency import Search, solve_by_urgency, urgency_prizes
 
 OBJECTIVES = ("duration", "distance")
-# Prizes and costs stay below this, far from int64's 2**63 where PyVRP sums them.
-_PRIZE_CEILING = 2**60
 
 
 class Engine(Protocol):
@@ -111,41 +110,21 @@ def _solver_window(job: Job, lunches: set[Break | None]) -> tuple[int, int] | No
     return (early, late) if early <= late else (start, end)
 
 
-def _prizes(problem: Problem, cost_bound: int) -> dict[int, int]:
-    """Prize per priority: the least urgent level present gets `cost_bound + 1` (serving any job beats
-    any travel cost); each more urgent level gets more than all less urgent jobs together plus the cost
-    bound, so one urgent job is never dropped for any number of less urgent ones. The prizes grow as the
-    product of the level sizes; if they would pass `_PRIZE_CEILING`, the cost bound is scaled down
-    (urgency still ordered, every job still worth serving, the lexicographic guarantee weakened)."""
-    counts: dict[int, int] = {}
-    for job in problem.jobs:
-        counts[job.priority] = counts.get(job.priority, 0) + 1
-    bound = max(1, cost_bound)
-    while True:
-        prizes: dict[int, int] = {}
-        below = 0  # total prize of all less urgent jobs
-        for priority in sorted(counts, reverse=True):
-            prizes[priority] = below + bound + 1
-            below += counts[priority] * prizes[priority]
-        if below < _PRIZE_CEILING or bound == 1:
-            return prizes
-        bound = max(1, bound // 1024)
-
-
 class PyVrpEngine:
     """PyVRP's hybrid genetic search over the model described in the module docstring.
 
     objective: "duration" (field work: minimise working time) or "distance" (the Solomon benchmark's
-    measure). all_required: every job must be served (the benchmark's instances always fit); leaves
-    out prizes, which lets the search work on the plain problem."""
+    measure). all_required: every job must be served (the benchmark's instances always fit). search:
+    the search to run (`search.run_search`; see `urgency.solve_by_urgency` for what a warm start adds)."""
 
     name = "pyvrp"
 
-    def __init__(self, *, objective: str = "duration", all_required: bool = False) -> None:
+    def __init__(self, *, objective: str = "duration", all_required: bool = False, search: Search = run_search) -> None:
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
         self.objective = objective
         self.all_required = all_required
+        self.search = search
 
     def solve(self, problem: Problem, travel: TravelMatrices, *, time_limit_s: float, seed: int,
               on_progress: Callable[[float], None] | None = None) -> Assignment:
@@ -155,12 +134,13 @@ class PyVrpEngine:
             return Assignment(routes={crew.key: () for crew in problem.crews},
                               unassigned=tuple(job.key for job in problem.jobs))
         data, crews_by_type = self._model(problem, travel)
-        solution = run_search(data, time_limit_s=time_limit_s, seed=seed, on_progress=on_progress)
+        workable = solve_by_urgency(data, [job.priority for job in problem.jobs], search=self.search,
+                                    all_required=self.all_required, time_limit_s=time_limit_s, seed=seed,
+                                    on_progress=on_progress)
         visits_by_type: dict[int, list[tuple[int, ...]]] = {}
-        for route in solution.routes():
-            visits = tuple(activity.idx for activity in route.schedule() if activity.is_client())
-            if visits:
-                visits_by_type.setdefault(route.vehicle_type(), []).append(visits)
+        for vehicle_type, clients in workable:
+            if clients:
+                visits_by_type.setdefault(vehicle_type, []).append(tuple(clients))
         routes: dict[str, tuple[str, ...]] = {crew.key: () for crew in problem.crews}
         for type_no, crew_keys in enumerate(crews_by_type):
             for crew_key, visits in zip(crew_keys, sorted(visits_by_type.get(type_no, [])), strict=False):
@@ -199,7 +179,8 @@ class PyVrpEngine:
         total_demand = sum(job.demand for job in problem.jobs)
         vehicle_types = [self._vehicle_type(signature, len(keys), with_load, total_demand)
                          for signature, keys in signatures.items()]
-        prizes = _prizes(problem, self._cost_bound(problem, distances))
+        prizes = urgency_prizes([job.priority for job in problem.jobs],
+                                self._job_value(problem, durations, distances, prohibitive))
         lunches = {usable_lunch(crew) for crew in problem.crews}
         clients = []
         for job_no, job in enumerate(problem.jobs):
@@ -239,14 +220,17 @@ class PyVrpEngine:
             unit_distance_cost=1 if self.objective == "distance" else 0,
             unit_duration_cost=1 if self.objective == "duration" else 0)
 
-    def _cost_bound(self, problem: Problem, distances: Sequence[np.ndarray]) -> int:
-        """More than any solution's cost: every crew's whole working time (duration), or every arc of
-        the longest kind used once per job and once per crew's return (distance)."""
-        if self.objective == "duration":
-            return sum(crew.max_work_s if crew.max_work_s is not None else crew.shift_end - crew.shift_start
-                       for crew in problem.crews)
-        longest = max(int(matrix.max()) for matrix in distances)
-        return (len(problem.jobs) + len(problem.crews)) * longest
+    def _job_value(self, problem: Problem, durations: Sequence[np.ndarray], distances: Sequence[np.ndarray],
+                   prohibitive: int) -> int:
+        """More than serving any one job can add to the objective: its way in and out at their
+        longest (and for working time its service, and waiting up to a whole working day)."""
+        if self.objective == "distance":
+            return 2 * max(int(matrix.max()) for matrix in distances) + 1
+        usable = [np.where(matrix >= prohibitive, 0, matrix) for matrix in durations]
+        longest_leg = max(int(matrix.max()) for matrix in usable)
+        longest_day = max(crew.max_work_s if crew.max_work_s is not None else crew.shift_end - crew.shift_start
+                          for crew in problem.crews)
+        return 2 * longest_leg + max(job.service_s for job in problem.jobs) + longest_day + 1
 
 
 def default_engine() -> Engine:

@@ -69,8 +69,8 @@ def _window_detail(problem: Problem, travel: TravelMatrices, crews: Sequence[Cre
     if arrival > job.window.end:
         return (f"earliest arrival {clock_text(arrival)} ({crew.key}) is after the window's end "
                 f"{clock_text(job.window.end)}")
-    problem_ = _fits_alone(problem, travel, crew, job)
-    because = f": {problem_.detail}" if problem_ else ""
+    refusal = _fits_alone(problem, travel, crew, job)
+    because = f": {refusal.detail}" if refusal else ""
     return f"no crew member can serve it inside its window {window} and be back within the shift{because}"
 
 
@@ -102,7 +102,7 @@ def _explain_one(problem: Problem, travel: TravelMatrices, job: Job) -> Unassign
     fitting = next((crew for crew in sized if _fits_alone(problem, travel, crew, job) is None), sized[0])
     return Unassigned(job.key, Reason.no_capacity,
                       f"it fits alone in {fitting.key}'s day, but the crews' days are full with other work "
-                      f"of priority {job.priority} or more urgent")
+                      f"(more urgent, or more of it fits)")
 
 
 def explain(problem: Problem, travel: TravelMatrices, *, unassigned: Sequence[str]) -> tuple[Unassigned, ...]:

@@ -88,7 +88,8 @@ def _without_job(problem: Problem, travel: TravelMatrices, job_no: int) -> Trave
     keep = [index for index in range(len(problem.points())) if index != problem.job_index(job_no)]
     return replace(travel, by_mode={mode: replace(matrix, durations_s=matrix.durations_s[keep][:, keep],
                                                   distances_m=matrix.distances_m[keep][:, keep])
-                                    for mode, matrix in travel.by_mode.items()})
+                                    for mode, matrix in travel.by_mode.items()},
+                   snapped_m=tuple(travel.snapped_m[index] for index in keep) if travel.snapped_m else ())
 
 
 def _checked(plan: PlanResult, problem: Problem, travel: TravelMatrices) -> PlanResult:

@@ -9,8 +9,9 @@ Rules it applies:
 - Service starts at the earliest moment: on arrival, or when the job's window opens.
 - The lunch break is taken between two stops, wherever the crew member is: either on leaving a place
   (before travelling on) or on arriving at the next one (before service, using the wait for a window
-  when there is one). Every such position is tried and the one giving the earliest return is kept
-  (ties: the earliest break). When the lunch window closes before the shift starts (re-planning in
+  when there is one). The positions worth trying (`_positions`) are tried and the one giving the
+  earliest return is kept (ties: the earliest break). A day over before the lunch window opens has
+  lunch at the end place. When the lunch window closes before the shift starts (re-planning in
   the afternoon) there is no lunch left to place.
 - Leaving: as late as possible without returning later, so time spent waiting at the first windows is
   spent at the start place instead (working time = return - leave, what `max_work_s` caps).
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from threading import Lock
 
 from routing.problem import Break, Crew, Job, Problem, TravelMatrices
 from routing.results import CrewRoute, ScheduledBreak, ScheduledStop
@@ -44,20 +46,22 @@ class ProblemIndex:
 
 
 _recent_indexes: dict[int, tuple[Problem, ProblemIndex]] = {}
+_recent_lock = Lock()
 
 
 def problem_index(problem: Problem) -> ProblemIndex:
     """The problem's index, built once per problem object: explaining a thousand left-out stops
     schedules thousands of one-job days on the same problem."""
-    hit = _recent_indexes.get(id(problem))
-    if hit is not None and hit[0] is problem:
-        return hit[1]
-    index = ProblemIndex(job_no={job.key: no for no, job in enumerate(problem.jobs)},
-                         crew_no={crew.key: no for no, crew in enumerate(problem.crews)})
-    if len(_recent_indexes) >= 8:
-        _recent_indexes.pop(next(iter(_recent_indexes)))
-    _recent_indexes[id(problem)] = (problem, index)
-    return index
+    with _recent_lock:
+        hit = _recent_indexes.get(id(problem))
+        if hit is not None and hit[0] is problem:  # the problem is held here, so its id is not reused
+            return hit[1]
+        index = ProblemIndex(job_no={job.key: no for no, job in enumerate(problem.jobs)},
+                             crew_no={crew.key: no for no, crew in enumerate(problem.crews)})
+        if len(_recent_indexes) >= 8:
+            _recent_indexes.pop(next(iter(_recent_indexes)))
+        _recent_indexes[id(problem)] = (problem, index)
+        return index
 
 
 def usable_lunch(crew: Crew) -> Break | None:

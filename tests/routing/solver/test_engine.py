@@ -1,12 +1,15 @@
 """The PyVRP engine: identical crews shared out in a fixed way, the same plan for the same seed,
-the benchmark's objective and capacities, and prizes that keep urgency first without overflowing."""
+the benchmark's objective and capacities, and prizes that keep urgency first and plans workable."""
 
 from __future__ import annotations
 
 import pytest
+import pyvrp
 
-from routing.problem import LEAST_URGENT, MOST_URGENT, Problem
-from routing.solver.engine import PyVrpEngine, _prizes, default_engine
+from routing.problem import Problem
+from routing.solver.engine import PyVrpEngine, default_engine
+from routing.solver.schedule import schedule_route
+from routing.solver.urgency import urgency_prizes, workable
 from tests.routing.solver.grid import Point, at, crew, job, problem, travel
 
 
@@ -62,21 +65,40 @@ def test_a_problem_without_jobs_or_crews_needs_no_search() -> None:
     assert (assignment.routes, assignment.unassigned) == ({}, ("a",))
 
 
-def test_a_prize_outweighs_every_less_urgent_job_and_the_whole_cost() -> None:
-    case = scattered(50, 2)
-    cost_bound = 2 * 9 * 3600
+def test_each_level_of_urgency_is_worth_four_of_the_next_and_any_job_more_than_it_costs() -> None:
+    prizes = urgency_prizes([j.priority for j in scattered(50, 2).jobs], 40_000)
 
-    prizes = _prizes(case, cost_bound)
-
-    for priority in range(MOST_URGENT, LEAST_URGENT):
-        less_urgent = sum(prizes[j.priority] for j in case.jobs if j.priority > priority)
-        assert prizes[priority] > less_urgent + cost_bound
+    assert prizes == {5: 40_000, 4: 160_000, 3: 640_000, 2: 2_560_000, 1: 10_240_000}
 
 
-def test_prizes_stay_far_from_overflow_on_thousands_of_jobs() -> None:
-    case = scattered(5000, 1)
+def test_only_the_levels_present_count() -> None:
+    prizes = urgency_prizes([1, 5, 5], 40_000)
 
-    prizes = _prizes(case, 10 * 9 * 3600)
+    assert prizes == {5: 40_000, 1: 160_000}
 
-    assert sum(prizes[j.priority] for j in case.jobs) < 2**61
-    assert [prizes[p] for p in range(MOST_URGENT, LEAST_URGENT + 1)] == sorted(prizes.values(), reverse=True)
+
+def test_a_late_route_from_a_search_cut_short_is_made_workable_by_leaving_out_the_least_urgent_culprit() -> None:
+    # Both at 08:10, 1 block either side of the depot: one must go. The least urgent job of all ("any",
+    # no window) stays: leaving it out would not help.
+    case = problem([job("urgent", 1, window=(at(8, 10), at(8, 10)), priority=1),
+                    job("minor", -1, window=(at(8, 10), at(8, 10)), priority=4), job("any", 2, priority=5)],
+                   [crew("user:1")])
+    data, _ = PyVrpEngine()._model(case, travel(case))
+    late = pyvrp.Solution(data, [pyvrp.Route(data, [0, 1, 2], 0)])
+    assert not late.is_feasible()
+
+    [(_, visits)] = workable(data, late, [j.priority for j in case.jobs])
+
+    assert visits == [0, 2]
+
+
+def test_hundreds_of_stops_at_every_priority_are_solved_within_their_shifts() -> None:
+    # Lexicographic prizes made PyVRP prefer late plans to leaving jobs out; these must not.
+    case = scattered(400, 4)
+
+    assignment = default_engine().solve(case, travel(case), time_limit_s=1, seed=1)
+
+    served = [key for keys in assignment.routes.values() for key in keys]
+    assert 0 < len(served) < 400
+    for crew_key, keys in assignment.routes.items():
+        schedule_route(case, travel(case), crew_key=crew_key, job_keys=keys)  # raises if a window or shift breaks

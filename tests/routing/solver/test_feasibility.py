@@ -68,6 +68,7 @@ BROKEN: list[tuple[str, Problem, PlanResult, str]] = [
     ("lunch forgotten", CASE, with_route(lunch=None), "lunch"),
     ("totals that do not add up", CASE, with_route(travel_s=ROUTE.travel_s + 1), "totals"),
     ("a crew member not in the problem", CASE, with_route(crew_key="user:9"), "unknown_crew"),
+    ("a job not in the problem", replace(CASE, jobs=CASE.jobs[1:]), PLAN, "unknown_job"),
 ]
 
 

@@ -4,7 +4,7 @@ order, who does what, what is left out and why. Every plan returned has passed t
 from __future__ import annotations
 
 from routing.results import PlanResult, Reason
-from routing.solver.planner import solve_plan
+from routing.solver.planner import solve_plan, workable_route
 from tests.routing.solver.grid import Point, at, crew, job, problem, travel
 
 HV = frozenset({"hv_live_work"})
@@ -123,7 +123,7 @@ def test_the_urgent_job_is_kept_when_the_day_has_room_for_only_one() -> None:
     assert "fits alone in user:1's day" in item.detail
 
 
-def test_one_urgent_job_outweighs_any_number_of_less_urgent_ones() -> None:
+def test_one_urgent_job_outweighs_a_few_less_urgent_ones() -> None:
     result = plan([job("minor1", 1, priority=3), job("minor2", 2, priority=3), job("urgent", -4, priority=2)],
                   [crew("user:1", shift=(at(8), at(9, 30)))])
 
@@ -146,3 +146,21 @@ def test_progress_is_reported_to_the_caller() -> None:
     solve_plan(case, travel(case), time_limit_s=0.1, seed=1, on_progress=seen.append)
 
     assert seen and seen[-1] == 1.0
+
+
+def test_an_order_that_cannot_be_worked_loses_its_least_urgent_job_rather_than_breaking_a_rule() -> None:
+    # user:1 has 1 h 20 min: a (urgent) then b then c (least urgent) does not fit; without c it does.
+    case = problem([job("a", 1, priority=1), job("b", 2, priority=2), job("c", 3, priority=5)],
+                   [crew("user:1", shift=(at(8), at(9, 20)))])
+
+    route, dropped = workable_route(case, travel(case), crew=case.crews[0], job_keys=["a", "b", "c"])
+
+    assert dropped == ["c"]
+    assert [stop.job_key for stop in route.stops] == ["a", "b"]
+
+
+def test_a_load_larger_than_every_van_is_explained_as_such() -> None:
+    result = plan([job("pallet", 1, demand=12)], [crew("van:1", capacity=10)])
+
+    [item] = result.unassigned
+    assert (item.reason, item.detail) == (Reason.no_capacity, "demand 12 exceeds every capacity (largest 10)")
