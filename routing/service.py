@@ -20,7 +20,7 @@ from celery import Celery
 from kombu.exceptions import KombuError
 from pydantic import BaseModel
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import service as audit_service
@@ -30,9 +30,10 @@ from core.errors import Conflict, InvalidInput, NotFound
 from routing.models import PlanKind, PlanState, RoutePlan
 from routing.plan_input import check_time_limit, checked_source, field_input
 from routing.presentation import features, plan_out
+from routing.reading_plans import checked_reading_source, reading_input
 from routing.rest_of_day import rest_of_day_input
 from routing.rules import routing_rules
-from routing.schemas import RePlanIn, RoutePlanIn, RoutePlanOut
+from routing.schemas import ReadingPlanIn, RePlanIn, RoutePlanIn, RoutePlanOut
 from routing.worker_limits import celery_limits
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ def _body(body: BaseModel) -> dict[str, Any]:
 def _same_uuid(db: Session, plan_uuid: uuid_module.UUID | None, request: dict[str, Any]) -> RoutePlan | None:
     if plan_uuid is None:
         return None
+    # Two requests with the same uuid at once: the second waits for the first, then answers its plan.
+    db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"route_plan:{plan_uuid}", 0))))
     earlier = db.scalar(select(RoutePlan).where(RoutePlan.uuid == plan_uuid))
     if earlier is not None and earlier.request != request:
         raise Conflict(f"Plan {plan_uuid} was asked for with a different request; a new plan needs a new uuid.",
@@ -99,6 +102,20 @@ def ask_for_plan(*, db: Session, celery: Celery, actor: Actor, body: RoutePlanIn
     source = checked_source(db=db, plan=plan_input)
     plan = _new_plan(db, celery=celery, actor=actor, kind=PlanKind.field, plan_date=body.date, request=request,
                      plan_uuid=body.uuid, seed=body.seed, time_limit_s=time_limit, travel_source=source)
+    return Asked(plan_out(plan), created=True)
+
+
+def ask_for_rounds(*, db: Session, celery: Celery, actor: Actor, body: ReadingPlanIn) -> Asked:
+    """`POST /route-plans/meter-reading`: a reading window's rounds, checked now, solved by the worker."""
+    request = {"kind": PlanKind.meter_reading.value, "body": _body(body)}
+    if (earlier := _same_uuid(db, body.uuid, request)) is not None:
+        return Asked(plan_out(earlier), created=False)
+    time_limit = check_time_limit(body.time_limit_s)
+    reading = reading_input(db, body)
+    source = checked_reading_source(db, reading)
+    plan = _new_plan(db, celery=celery, actor=actor, kind=PlanKind.meter_reading,
+                     plan_date=reading.origin_days[0].date(), request=request, plan_uuid=body.uuid, seed=body.seed,
+                     time_limit_s=time_limit, travel_source=source)
     return Asked(plan_out(plan), created=True)
 
 

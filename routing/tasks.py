@@ -23,11 +23,12 @@ from core.errors import InvalidInput
 from core.worker_resources import resources
 from routing import solving
 from routing.models import PlanKind, PlanState, RoutePlan
+from routing.reading_plans import run_rounds
 from routing.worker_limits import HARD_MARGIN_S, celery_limits
 
 logger = logging.getLogger(__name__)
 # How each kind of plan is solved: (session factory, plan id, Redis URL of the travel cache).
-RUNS = {PlanKind.field.value: solving.run_field}
+RUNS = {PlanKind.field.value: solving.run_field, PlanKind.meter_reading.value: run_rounds}
 
 
 def _problem(exc: Exception) -> dict[str, Any]:

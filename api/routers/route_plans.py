@@ -14,7 +14,7 @@ from core.context import Actor
 from routing import publish, service
 from routing.models import PlanState
 from routing.permissions import ROUTES_PLAN, ROUTES_READ_OWN
-from routing.schemas import MyRouteOut, RePlanIn, RoutePlanIn, RoutePlanOut, RoutePlanPage
+from routing.schemas import MyRouteOut, ReadingPlanIn, RePlanIn, RoutePlanIn, RoutePlanOut, RoutePlanPage
 
 router = APIRouter(tags=["route planning"])
 Planner = Annotated[Actor, Depends(require(ROUTES_PLAN))]
@@ -34,6 +34,16 @@ def _plan(out: RoutePlanOut, response: Response, *, created: bool = False) -> Ro
 def ask_for_plan(body: RoutePlanIn, db: DbSession, actor: Planner, celery: CeleryApp,
                  response: Response) -> RoutePlanOut:
     asked = service.ask_for_plan(db=db, celery=celery, actor=actor, body=body)
+    if not asked.created:
+        response.status_code = status.HTTP_200_OK
+    return _plan(asked.plan, response, created=True)
+
+
+@router.post(f"{PLANS}/meter-reading", response_model=RoutePlanOut, status_code=status.HTTP_202_ACCEPTED,
+             summary="Ask for a reading window's rounds (one route per reader and day); the same uuid again: 200")
+def ask_for_rounds(body: ReadingPlanIn, db: DbSession, actor: Planner, celery: CeleryApp,
+                   response: Response) -> RoutePlanOut:
+    asked = service.ask_for_rounds(db=db, celery=celery, actor=actor, body=body)
     if not asked.created:
         response.status_code = status.HTTP_200_OK
     return _plan(asked.plan, response, created=True)

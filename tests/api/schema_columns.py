@@ -85,6 +85,7 @@ NOT_BOUNDED_TEXT: dict[str, str] = {
     "CrewIn.mode": "one of routing.json's travel modes (validated), kept in jsonb (route_plans.request)",
     "CrewIn.skills": "kept in jsonb (route_plans.request)",
     "JobIn.skills": "kept in jsonb (route_plans.request)",
+    "ReadingPlanIn.period": "a month YYYY-MM (pattern), kept in jsonb (route_plans.request)",
 }
 
 

@@ -178,6 +178,7 @@ EXPECTED[("GET", "/api/v1/records/{kind}/{ref}/evidence-chain/verify")] = ALL
 # the route published for them (an inspector only their own, tests/routing/test_publish.py).
 ROUTE_PLANNERS = frozenset({Role.admin, Role.dispatcher, Role.supervisor})
 EXPECTED[("POST", "/api/v1/route-plans")] = ROUTE_PLANNERS
+EXPECTED[("POST", "/api/v1/route-plans/meter-reading")] = ROUTE_PLANNERS
 EXPECTED[("GET", "/api/v1/route-plans")] = ROUTE_PLANNERS
 EXPECTED[("GET", "/api/v1/route-plans/{plan_id}")] = ROUTE_PLANNERS
 EXPECTED[("GET", "/api/v1/route-plans/{plan_id}/features")] = ROUTE_PLANNERS
