@@ -4,7 +4,9 @@ body a 409; only planners ask."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -134,6 +136,20 @@ def test_the_same_uuid_and_body_answer_the_first_plan_and_another_body_is_a_conf
     changed = plans.ask({**body, "jobs": [job(priority=1)]})
     assert changed.status_code == 409
     assert body["uuid"] in changed.json()["detail"]
+
+
+def test_the_same_uuid_sent_twice_at_once_is_one_plan(plans: Plans) -> None:
+    body = plan_body(one_crew(plans), jobs=[job()], uuid=str(uuid.uuid4()))
+    start = threading.Barrier(2)
+
+    def send(_: int) -> Any:
+        start.wait()
+        return plans.ask(body)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(send, range(2)))
+    assert sorted(a.status_code for a in answers) == [200, 202]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
 
 
 def test_an_inspector_cannot_ask_for_plans(plans: Plans) -> None:
