@@ -68,6 +68,21 @@ def test_an_urgent_task_goes_to_the_crew_member_who_reaches_it_soonest(
     assert all(stop["arrival"] >= "2026-12-01T09:00" for route in new["result"]["routes"] for stop in route["stops"])
 
 
+def test_a_position_given_moves_the_crew_member_and_an_urgent_ad_hoc_job_follows_it(
+        plans: Plans, session_factory: sessionmaker[Session]) -> None:
+    plan, _, _ = published_day(plans, session_factory)
+    inspector = plans.crew["inspector"]
+    # The west inspector has driven east and is now beside the urgent job.
+    urgent = {"ref": "pole-down", "location": place(east_m=2500), "priority": 1, "service_minutes": 15}
+    new = replan(plans, plan, at=NOW.isoformat(), urgent_jobs=[urgent],
+                 positions={str(inspector.id): place(east_m=2400)})
+    (choice,) = new["result"]["urgent"]
+    assert (choice["job_key"], choice["user_id"]) == ("job:pole-down", inspector.id)
+    first = route_of(new, inspector)["stops"][0]
+    assert first["job_ref"] == "pole-down"
+    assert first["travel_minutes"] < 1  # 100 m from where they are, not 6.5 km from their morning start
+
+
 def test_work_done_is_left_out_and_work_under_way_holds_its_inspector_there(
         plans: Plans, session_factory: sessionmaker[Session]) -> None:
     plan, west, east = published_day(plans, session_factory)
