@@ -29,24 +29,25 @@ def _plan(out: RoutePlanOut, response: Response, *, created: bool = False) -> Ro
     return out
 
 
+def _asked(asked: service.Asked, response: Response) -> RoutePlanOut:
+    """202 for a plan queued now; 200 for the same uuid and body again (the first plan, as it is now)."""
+    if not asked.created:
+        response.status_code = status.HTTP_200_OK
+    return _plan(asked.plan, response, created=True)
+
+
 @router.post(PLANS, response_model=RoutePlanOut, status_code=status.HTTP_202_ACCEPTED,
              summary="Ask for a day's routes (checked now, solved by the worker); the same uuid again: 200")
 def ask_for_plan(body: RoutePlanIn, db: DbSession, actor: Planner, celery: CeleryApp,
                  response: Response) -> RoutePlanOut:
-    asked = service.ask_for_plan(db=db, celery=celery, actor=actor, body=body)
-    if not asked.created:
-        response.status_code = status.HTTP_200_OK
-    return _plan(asked.plan, response, created=True)
+    return _asked(service.ask_for_plan(db=db, celery=celery, actor=actor, body=body), response)
 
 
 @router.post(f"{PLANS}/meter-reading", response_model=RoutePlanOut, status_code=status.HTTP_202_ACCEPTED,
              summary="Ask for a reading window's rounds (one route per reader and day); the same uuid again: 200")
 def ask_for_rounds(body: ReadingPlanIn, db: DbSession, actor: Planner, celery: CeleryApp,
                    response: Response) -> RoutePlanOut:
-    asked = service.ask_for_rounds(db=db, celery=celery, actor=actor, body=body)
-    if not asked.created:
-        response.status_code = status.HTTP_200_OK
-    return _plan(asked.plan, response, created=True)
+    return _asked(service.ask_for_rounds(db=db, celery=celery, actor=actor, body=body), response)
 
 
 @router.get(PLANS, response_model=RoutePlanPage, summary="Plans, oldest first; follow `next_cursor`")

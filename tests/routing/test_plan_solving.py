@@ -5,6 +5,7 @@ a plan whose input went bad meanwhile fails with the reason, and a repeated mess
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -39,6 +40,17 @@ SERVICE_LINE_PATROL = timedelta(minutes=30)  # routing.json service_minutes.line
 
 def at(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
+
+
+def stored_plan(plans: Plans, session_factory: sessionmaker[Session], task_id: int, **fields: Any) -> int:
+    """A plan row for one task, as the API stores it, in the state `fields` say (a worker's view)."""
+    body = plan_body([crew_member(plans.crew["inspector"])], task_ids=[task_id])
+    with session_factory() as db, db.begin():
+        plan = RoutePlan(kind="field", plan_date=NOW.date(), seed=7, time_limit_s=1,
+                         request={"kind": "field", "body": body}, **fields)
+        db.add(plan)
+        db.flush()
+        return plan.id
 
 
 def test_one_inspector_visits_the_morning_appointment_first_at_times_that_add_up(
@@ -113,14 +125,9 @@ def test_plans_are_listed_by_day_and_state(plans: Plans, session_factory: sessio
 def test_a_task_cancelled_before_the_worker_solves_fails_the_plan_naming_it(
         plans: Plans, session_factory: sessionmaker[Session], settings: Settings) -> None:
     task_id = day_task(session_factory, place(east_m=500))
-    body = plan_body([crew_member(plans.crew["inspector"])], task_ids=[task_id])
+    # What the API stores for this body, queued; the task is cancelled before the message arrives.
+    plan_id = stored_plan(plans, session_factory, task_id, state="queued")
     with session_factory() as db, db.begin():
-        # What the API stores for this body, queued; the task is cancelled before the message arrives.
-        plan = RoutePlan(kind="field", state="queued", plan_date=NOW.date(), seed=7, time_limit_s=1,
-                         request={"kind": "field", "body": {**body, "task_ids": [task_id]}})
-        db.add(plan)
-        db.flush()
-        plan_id = plan.id
         task_service.act(db=db, actor=Actor.system("tests"), now=NOW, task_id=task_id, action=TaskAction.cancel,
                          expected_version=None, reason="storm")
     create_celery(settings).send_task("routing.solve_plan", args=[plan_id, None]).get(timeout=60)
@@ -142,15 +149,9 @@ def test_a_repeated_message_for_a_solved_plan_changes_nothing(plans: Plans, sess
 def test_a_plan_left_solving_by_a_lost_worker_is_solved_again_by_the_relay(
         plans: Plans, session_factory: sessionmaker[Session], settings: Settings) -> None:
     task_id = day_task(session_factory, place(east_m=500))
-    body = plan_body([crew_member(plans.crew["inspector"])], task_ids=[task_id])
-    with session_factory() as db, db.begin():
-        # Claimed by a worker that died an hour ago, beyond its time limit and margin.
-        plan = RoutePlan(kind="field", state="solving", plan_date=NOW.date(), seed=7, time_limit_s=1,
-                         started_at=datetime.now(UTC) - timedelta(hours=1),
-                         request={"kind": "field", "body": body})
-        db.add(plan)
-        db.flush()
-        plan_id = plan.id
+    # Claimed by a worker that died an hour ago, beyond its time limit and margin.
+    plan_id = stored_plan(plans, session_factory, task_id, state="solving",
+                          started_at=datetime.now(UTC) - timedelta(hours=1))
     resent = create_celery(settings).send_task("routing.relay").get(timeout=60)
     assert plan_id in resent
     assert plans.wait(plan_id)["state"] == "solved"
