@@ -68,6 +68,17 @@ def test_an_urgent_task_goes_to_the_crew_member_who_reaches_it_soonest(
     assert all(stop["arrival"] >= "2026-12-01T09:00" for route in new["result"]["routes"] for stop in route["stops"])
 
 
+def test_several_urgent_tasks_are_inserted_most_urgent_first_each_to_the_nearest(
+        plans: Plans, session_factory: sessionmaker[Session]) -> None:
+    plan, _, _ = published_day(plans, session_factory)
+    west_fault = day_task(session_factory, place(east_m=-3000), priority=2, title="Leaning pole")
+    east_fault = day_task(session_factory, place(east_m=3000), priority=1, title="Line down")
+    new = replan(plans, plan, at=NOW.isoformat(), urgent_task_ids=[west_fault, east_fault])
+    chosen = [(c["job_key"], c["user_id"]) for c in new["result"]["urgent"]]
+    assert chosen == [(f"task:{east_fault}", plans.crew["inspector2"].id),
+                      (f"task:{west_fault}", plans.crew["inspector"].id)]
+
+
 def test_a_position_given_moves_the_crew_member_and_an_urgent_ad_hoc_job_follows_it(
         plans: Plans, session_factory: sessionmaker[Session]) -> None:
     plan, _, _ = published_day(plans, session_factory)
