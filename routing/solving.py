@@ -88,12 +88,16 @@ def _subset(problem: Problem, travel: TravelMatrices, keep: Sequence[str]) -> tu
             TravelMatrices(by_mode=by_mode, source=travel.source, snapped_m=snapped))
 
 
-def _reach(problem: Problem, travel: TravelMatrices, job_key: str) -> list[tuple[str, int]]:
-    """(crew key, seconds from where they are now) for the job, soonest first."""
+def _reach(problem: Problem, travel: TravelMatrices, job_key: str) -> dict[str, tuple[int, int]]:
+    """crew key -> (seconds of travel from where they are, earliest arrival: free then travel), for
+    the crew members with the job's skills."""
     job_no = next(n for n, job in enumerate(problem.jobs) if job.key == job_key)
-    found = [(crew.key, int(travel.for_mode(crew.mode).durations_s[problem.start_index(c), problem.job_index(job_no)]))
-             for c, crew in enumerate(problem.crews) if problem.jobs[job_no].skills <= crew.skills]
-    return sorted(found, key=lambda pair: pair[1])
+    found = {}
+    for c, crew in enumerate(problem.crews):
+        if problem.jobs[job_no].skills <= crew.skills:
+            seconds = int(travel.for_mode(crew.mode).durations_s[problem.start_index(c), problem.job_index(job_no)])
+            found[crew.key] = (seconds, crew.shift_start + seconds)
+    return found
 
 
 def insert_urgent_jobs(prepared: Prepared, *, time_limit_s: float, seed: int
@@ -112,12 +116,16 @@ def insert_urgent_jobs(prepared: Prepared, *, time_limit_s: float, seed: int
             for job in sub_problem.jobs))
         result, crew = insert_urgent(sub_problem, sub_travel, urgent_key=key, time_limit_s=time_limit_s, seed=seed)
         chosen[key] = crew
-        reach = _reach(sub_problem, sub_travel, key)
+        reach, day = _reach(sub_problem, sub_travel, key), prepared.plan.day
         member = prepared.plan.members[crew]
+        travel_s, arrival = reach.get(crew, (0, 0))
         choices.append({"job_key": key, "user_id": member.user_id, "name": member.name,
-                        "reach_minutes": {prepared.plan.members[k].user_id: minutes(s) for k, s in reach},
-                        "why": f"{member.name} reaches it soonest ({minutes(dict(reach).get(crew, 0))} min from where "
-                               "they are) among those with its skills whose other timed jobs still fit"})
+                        "reach_minutes": {prepared.plan.members[k].user_id: minutes(s) for k, (s, _) in reach.items()},
+                        "earliest_arrival": {prepared.plan.members[k].user_id: day.moment(a).isoformat()
+                                             for k, (_, a) in reach.items()},
+                        "why": f"{member.name} can be there soonest (at {day.moment(arrival):%H:%M}, "
+                               f"{minutes(travel_s)} min from where they are) among those with its skills whose "
+                               "other timed jobs still fit"})
     assert result is not None
     return result, choices
 

@@ -60,6 +60,8 @@ def test_an_urgent_task_goes_to_the_crew_member_who_reaches_it_soonest(
     assert (choice["job_key"], choice["user_id"]) == (f"task:{fault}", inspector2.id)
     reach = {int(user): minutes for user, minutes in choice["reach_minutes"].items()}
     assert reach[inspector2.id] < reach[inspector.id]
+    arrival = {int(user): at for user, at in choice["earliest_arrival"].items()}
+    assert arrival[inspector2.id] < arrival[inspector.id]
     assert "soonest" in choice["why"]
     assert fault in task_ids_of(route_of(new, inspector2))
     # The assigned work stays with each person; nobody is planned before the re-plan's moment.
