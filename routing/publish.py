@@ -29,7 +29,9 @@ from routing.presentation import plan_out
 from routing.schemas import MyRouteOut, MyStopOut, RoutePlanOut
 from routing.service import get_plan
 
-ALREADY_THEIRS = frozenset({TaskState.assigned.value, TaskState.accepted.value})
+# A task in one of these states with its assignee is that person's already (a re-plan keeps work sent
+# back for correction with them): publishing leaves it as it is rather than assigning it again.
+ALREADY_THEIRS = frozenset({TaskState.assigned.value, TaskState.accepted.value, TaskState.sent_back.value})
 
 
 def _assign(db: Session, *, actor: Actor, now: datetime, task_id: int, user_id: int, name: str) -> None:
