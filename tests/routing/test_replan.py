@@ -107,6 +107,23 @@ def test_work_done_is_left_out_and_work_under_way_holds_its_inspector_there(
     assert sorted(task_ids_of(route_of(new, plans.crew["inspector2"]))) == sorted(east)
 
 
+def test_work_sent_back_stays_with_its_inspector_and_the_re_plan_publishes(
+        plans: Plans, session_factory: sessionmaker[Session]) -> None:
+    plan, west, _ = published_day(plans, session_factory)
+    inspector, supervisor = plans.crew["inspector"], plans.crew["supervisor"]
+    act(session_factory, inspector, west[0], TaskAction.accept, TaskAction.start, TaskAction.submit)
+    reviewer = Actor(user_id=supervisor.id, username=supervisor.username, role=supervisor.role)
+    with session_factory() as db, db.begin():
+        task_service.act(db=db, actor=reviewer, now=NOW, task_id=west[0], action=TaskAction.send_back,
+                         expected_version=None, reason="photo of the pole number missing")
+    new = replan(plans, plan, at=NOW.isoformat())
+    assert west[0] in task_ids_of(route_of(new, inspector))
+    assert plans.publish(new).status_code == 200
+    task = plans.client.get(f"/api/v1/tasks/{west[0]}", headers=plans.headers("inspector")).json()
+    assert (task["state"], task["assignee"]["id"]) == ("sent_back", inspector.id)
+    assert plans.get(plan["id"])["state"] == "superseded"
+
+
 def test_only_a_published_plan_is_replanned_and_positions_name_crew_members(
         plans: Plans, session_factory: sessionmaker[Session]) -> None:
     plan = plans.solved(plan_body([crew_member(plans.crew["inspector"])],
