@@ -7,7 +7,7 @@ From the moment `at`:
 - tasks assigned or accepted (and sent back: in the inspector's hands) stay with their person
   (`pinned_to`); planned ones go to whoever fits;
 - each crew member is where the request says (`positions`), else at their latest GPS position if
-  it is recent (`RECENT_POSITION_S`), else at their last done stop of the parent plan, else at
+  it is recent (`replan.recent_position_minutes` in routing.json), else at their last done stop of the parent plan, else at
   their start; nobody is planned before `at`, and a lunch whose window has passed is dropped;
 - the urgent tasks and jobs are in the problem; `urgent_keys` lists them, most urgent first (the
   order they are inserted in, one by one, by `routing.solver.replan.insert_urgent`).
@@ -35,10 +35,6 @@ from routing.schemas import RePlanIn, RoutePlanIn
 
 DONE_STATES = frozenset({TaskState.submitted, TaskState.approved, TaskState.closed, TaskState.cancelled})
 KEPT_WITH_ASSIGNEE = frozenset({TaskState.assigned, TaskState.accepted, TaskState.sent_back})
-# A GPS fix older than this says where someone was, not where they are: the plan's places are used.
-# (Operational default; a candidate for routing.json beside the snapping limit.)
-RECENT_POSITION_S = 30 * 60
-
 
 @dataclasses.dataclass(frozen=True)
 class RestOfDay:
@@ -60,7 +56,7 @@ def _last_done_places(parent_result: Mapping[str, Any], done: set[int]) -> dict[
 def _gps_places(db: Session, at: datetime) -> dict[int, Point]:
     found = latest_positions(db=db, actor=Actor.system("routing"), now=at)
     return {p.user_id: Point(lon=p.lon, lat=p.lat) for p in found
-            if timedelta(0) <= at - p.server_time <= timedelta(seconds=RECENT_POSITION_S)}
+            if timedelta(0) <= at - p.server_time <= timedelta(seconds=routing_rules().recent_position_s)}
 
 
 def _moved(crew: Crew, *, place: Point, free_at: int) -> Crew:

@@ -48,6 +48,7 @@ class RoutingRules:
     time_limit_s: float
     max_time_limit_s: float
     default_seed: int
+    recent_position_s: int
 
     def mode(self, name: str) -> ModeSpeeds:
         """The mode's speeds; an unknown name is a caller's mistake (validated at the edge)."""
@@ -85,4 +86,5 @@ def routing_rules() -> RoutingRules:
         time_limit_s=float(solver["time_limit_s"]),
         max_time_limit_s=float(solver["max_time_limit_s"]),
         default_seed=int(solver["default_seed"]),
+        recent_position_s=round(60 * float(raw["replan"]["recent_position_minutes"])),
     )

@@ -32,6 +32,8 @@ from gis.rule_sets.models import RuleSet
 from gis.zones.layers import MANUAL_ZONES
 from gis.zones.models import LineZone, ManualZone
 from inspections.models import ChecklistTemplate, ChecklistVersion, FieldTask
+from inspections.plan_runs import local_today
+from inspections.policy import local_timezone
 from inspections.sync.settings import SyncSettings
 from inspections.workflow import TaskState
 from routing.models import RoutePlan, RouteStop
@@ -50,13 +52,13 @@ class ScopeParams:
 
     user_id: int
     closed_since: datetime
-    today: Any  # date: manual zones expired before it are out of scope
+    today: Any  # the utility's local date: manual zones expired before it and routes of earlier days are out
     radius_m: float
 
     @classmethod
     def of(cls, *, user_id: int, now: datetime, settings: SyncSettings) -> ScopeParams:
         return cls(user_id=user_id, closed_since=now - timedelta(days=settings.pull_recently_closed_days),
-                   today=now.date(), radius_m=settings.pull_radius_m)
+                   today=local_today(now, local_timezone()), radius_m=settings.pull_radius_m)
 
     def bind(self) -> dict[str, Any]:
         return {"scope_user_id": self.user_id, "scope_closed_since": self.closed_since, "scope_today": self.today,

@@ -26,4 +26,4 @@ class RoadNetworkOut(BaseModel):
     vertices: int
     skipped: dict[str, int]
     imported_at: datetime | None
-    bbox: tuple[float, float, float, float] | None = Field(description="[west, south, east, north], EPSG:4326")
+    bbox: list[float] | None = Field(min_length=4, max_length=4, description="[west, south, east, north], EPSG:4326")

@@ -130,7 +130,7 @@ def network_status(*, db: Session) -> RoadNetworkOut:
     extent = select(func.ST_Extent(Road.geom)).scalar_subquery()
     box: Any = db.execute(select(func.ST_XMin(extent), func.ST_YMin(extent), func.ST_XMax(extent),
                                  func.ST_YMax(extent))).one()
-    bbox = None if box[0] is None else (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+    bbox = None if box[0] is None else [float(value) for value in box]
     return RoadNetworkOut(version=latest.id, filename=latest.filename, file_format=latest.file_format,
                              edges=latest.edges, vertices=latest.vertices, skipped=dict(latest.skipped),
                              imported_at=latest.created_at, bbox=bbox)
