@@ -4,7 +4,7 @@ beside OR-Tools' guided local search at the same time limit. Run with `./gw benc
 
 Interleaved instance by instance in one process (ours, then OR-Tools), so both see the same machine
 load; the cores and the load average are printed with the figures. Ours goes through the product's
-interface (`bench.solomon.to_problem` -> `PyVrpEngine(objective="distance")` -> `run_search`);
+interface (`bench.solomon.to_problem` -> `PyVrpEngine(objective="distance", all_required=True)` -> `run_search`);
 `--direct` solves the same instance as plain PyVRP data with `run_search` (the search alone, without
 the product's modelling). OR-Tools: capacity and time dimensions (waiting allowed), one vehicle per
 instance vehicle, first solution PATH_CHEAPEST_ARC then GUIDED_LOCAL_SEARCH for the same wall time,
@@ -43,7 +43,9 @@ def solve_ours(instance: Instance, *, time_limit_s: float, seed: int, direct: bo
         from routing.solver.engine import PyVrpEngine
 
         problem, travel = solomon.to_problem(instance)
-        assignment = PyVrpEngine(objective="distance").solve(problem, travel, time_limit_s=time_limit_s, seed=seed)
+        # all_required: the instances always fit, so no customer is an optional, prize-collecting client.
+        engine = PyVrpEngine(objective="distance", all_required=True)
+        assignment = engine.solve(problem, travel, time_limit_s=time_limit_s, seed=seed)
         routes = solomon.assignment_routes(assignment.routes)
     return Outcome(routes=routes, wall_s=time.perf_counter() - started)
 

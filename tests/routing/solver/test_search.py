@@ -20,9 +20,11 @@ def test_a_solomon_instance_solved_briefly_is_feasible_and_near_the_best_known()
     instance = solomon.load("R101")
     progress: list[float] = []
 
-    solution = run_search(solomon.problem_data(instance), time_limit_s=1.0, seed=1, on_progress=progress.append)
+    # A fixed budget (about a third of a benchmark run's) keeps the outcome independent of the machine's load.
+    solution = run_search(solomon.problem_data(instance), time_limit_s=60, seed=1, max_iterations=800,
+                          on_progress=progress.append)
 
     routes = solomon.solution_routes(solution)
     assert solomon.violations(instance, routes) == []
-    assert solomon.gap_pct(solomon.cost(instance, routes), solomon.best_known("R101")) < 3.0
+    assert solomon.gap_pct(solomon.cost(instance, routes), solomon.best_known("R101")) < 1.5
     assert progress == sorted(progress) and progress[-1] == 1.0
