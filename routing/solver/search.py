@@ -1,17 +1,28 @@
 """The search every PyVRP-backed plan runs: one place to tune it for the quality the benchmark
-measures (`./gw bench routing`, the 56 Solomon VRPTW instances at <= 2 s each).
+measures (`./gw bench routing`: the 56 Solomon VRPTW instances, <= 2 s each, beside OR-Tools).
 
 Deterministic: the product promises that the same input and seed give the same plan, so the search
-stops on an ITERATION budget, not on the clock. The budget is the time limit times the iterations
-per second this machine does (calibrated below), so the search ends near the limit; a wall-clock cap
-at the limit itself is only a safety net for an overloaded machine (then, and only then, the result
-may depend on timing).
+stops on an ITERATION budget, not on the clock. The budget is the time limit times the iterations per
+second this machine does for a problem of that size (ITERATIONS_PER_S_BY_CLIENTS), aiming at 90% of
+the limit; a wall-clock cap at the limit itself is only a safety net for an overloaded machine (then,
+and only then, the plan may depend on timing: on 2 cores shared by several jobs at load 4-8 it does).
 
-What was measured (PyVRP 0.14.1, 2 cores shared with other jobs; quality at a fixed iteration budget
-does not depend on the load, so parameters were compared at equal iterations, then timed):
-- PyVRP's defaults are made for long runs (history 300 for late acceptance, 150,000 iterations
-  before a restart): in ~3,000 iterations the late-acceptance history barely turns over.
-  See SEARCH_PARAMS for the values chosen and their figures.
+What was measured (PyVRP 0.14.1, all 56 instances, seed 1; quality at a fixed iteration budget does
+not depend on the load, so settings were compared at equal iterations, mean gap to the distance-only
+best known, with R109 / without):
+- PyVRP's defaults are made for long runs (late-acceptance history 300): 0.70 / 0.62% at 2,400
+  iterations, 0.55 / 0.47% at 3,000.
+- History 100: 0.51 / 0.43% at 2,400, 0.46 / 0.38% at 3,000. History 50 (0.57% at 3,000) and 150
+  (0.59%) are worse: about 1/30 of the budget is best, so the history is budget / 30, from 100 up to
+  PyVRP's 300 for long runs (not measured beyond 3,000 iterations).
+- Not kept (equal or worse within the noise of one seed, about +-0.05 on the mean): restarts after 500
+  iterations without improvement, no exhaustive search on a new best, lower initial penalties
+  (max_penalty 100 or 1,000, updates every 100), 30 or 40 neighbours, at most 10 or 15 perturbations
+  (faster iterations, worse per second), fewer operators (3 or 5 of the 6; up to 1.7x the iterations
+  for the same CPU time, no better), two seeds in parallel (the lead: worse on 2 loaded cores).
+- Speed: 1,300-2,400 iterations per CPU second at 100 clients depending on the other jobs' load, so
+  what a 1.9 s limit buys varies by 2x on this machine; the remaining gap is mostly R1/RC1 instances
+  that need more iterations.
 """
 
 from __future__ import annotations
@@ -24,9 +35,10 @@ import pyvrp
 from pyvrp import SolveParams
 from pyvrp.IteratedLocalSearch import IteratedLocalSearchParams
 
-# Late-acceptance history for short runs (see the module doc).
-SEARCH_PARAMS = SolveParams(ils=IteratedLocalSearchParams(history_length=100))
-# Iterations per CPU second of SEARCH_PARAMS on this machine by number of clients (Solomon R101,
+# Late-acceptance history: budget / HISTORY_SHARE, within [MIN_HISTORY, MAX_HISTORY] (module doc).
+HISTORY_SHARE = 30
+MIN_HISTORY, MAX_HISTORY = 100, 300
+# Iterations per CPU second of the search (history 100) on this machine by number of clients (Solomon R101,
 # RC201 and C104 cut to their first n customers, 1,500 iterations, the lowest of the three, rounded
 # down): the work per iteration grows with the size but not in proportion (the perturbation touches
 # at most 25 clients). Interpolated between; beyond the last, taken as inversely proportional.
@@ -68,6 +80,12 @@ def iteration_budget(data: pyvrp.ProblemData, *, time_limit_s: float) -> int:
     return max(1, int(time_limit_s * TARGET_SHARE_OF_LIMIT * iterations_per_s(data.num_clients)))
 
 
+def search_params(budget: int) -> SolveParams:
+    """PyVRP's iterated local search with the late-acceptance history sized to the budget."""
+    history = min(MAX_HISTORY, max(MIN_HISTORY, budget // HISTORY_SHARE))
+    return SolveParams(ils=IteratedLocalSearchParams(history_length=history))
+
+
 def run_search(data: pyvrp.ProblemData, *, time_limit_s: float, seed: int,
                on_progress: Callable[[float], None] | None = None, max_iterations: int | None = None
                ) -> pyvrp.Solution:
@@ -76,7 +94,8 @@ def run_search(data: pyvrp.ProblemData, *, time_limit_s: float, seed: int,
     `max_iterations` fixes the budget instead (a plan that does not depend on the machine's speed)."""
     budget = max_iterations if max_iterations is not None else iteration_budget(data, time_limit_s=time_limit_s)
     stop = _Budget(iterations=budget, wall_cap_s=time_limit_s, on_progress=on_progress)
-    result = pyvrp.solve(data, stop=stop, seed=seed, params=SEARCH_PARAMS, collect_stats=False, display=False)
+    result = pyvrp.solve(data, stop=stop, seed=seed, params=search_params(budget), collect_stats=False,
+                         display=False)
     if on_progress is not None:
         on_progress(1.0)
     return result.best
