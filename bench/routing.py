@@ -20,6 +20,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from bench import solomon
@@ -58,21 +59,15 @@ def solve_ortools(instance: Instance, *, time_limit_s: float) -> Outcome:
     manager = pywrapcp.RoutingIndexManager(instance.customers + 1, instance.vehicles, 0)
     model = pywrapcp.RoutingModel(manager)
 
-    def distance(i: int, j: int) -> int:
-        return int(distances[manager.IndexToNode(i), manager.IndexToNode(j)])
-
-    def travel_and_service(i: int, j: int) -> int:
-        a, b = manager.IndexToNode(i), manager.IndexToNode(j)
-        return int(instance.service[a] * scale + durations[a, b])
-
-    def demand(i: int) -> int:
-        return instance.demand[manager.IndexToNode(i)]
-
-    model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitCallback(distance))
-    model.AddDimensionWithVehicleCapacity(model.RegisterUnaryTransitCallback(demand), 0,
-                                          [instance.capacity] * instance.vehicles, True, "Load")
+    # Matrices and vectors by node handed over whole (read in C++, no Python callback): OR-Tools at its fastest.
+    service = np.array(instance.service, dtype=np.int64)[:, None] * scale
+    distance = model.RegisterTransitMatrix(distances.tolist())
+    travel_and_service = model.RegisterTransitMatrix((durations + service).tolist())
+    demand = model.RegisterUnaryTransitVector(list(instance.demand))
+    model.SetArcCostEvaluatorOfAllVehicles(distance)
+    model.AddDimensionWithVehicleCapacity(demand, 0, [instance.capacity] * instance.vehicles, True, "Load")
     horizon = instance.due[0] * scale
-    model.AddDimension(model.RegisterTransitCallback(travel_and_service), horizon, horizon, False, "Time")
+    model.AddDimension(travel_and_service, horizon, horizon, False, "Time")
     time_dim = model.GetDimensionOrDie("Time")
     for node in range(1, instance.customers + 1):
         time_dim.CumulVar(manager.NodeToIndex(node)).SetRange(instance.ready[node] * scale, instance.due[node] * scale)
