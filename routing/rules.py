@@ -22,6 +22,8 @@ class ModeSpeeds:
     default_kmh: float
     kmh_by_class: dict[str, float]
     excluded_classes: frozenset[str]
+    # Whether oneway roads bind the mode (vehicles); a person on foot walks a oneway street both ways.
+    respects_oneway: bool = True
 
     def kmh(self, road_class: str) -> float:
         if road_class in self.excluded_classes:
@@ -58,7 +60,8 @@ class RoutingRules:
 def _modes(raw: dict[str, Any]) -> dict[str, ModeSpeeds]:
     return {name: ModeSpeeds(name=name, default_kmh=float(spec["default_kmh"]),
                              kmh_by_class={k: float(v) for k, v in spec["kmh_by_class"].items()},
-                             excluded_classes=frozenset(spec["excluded_classes"]))
+                             excluded_classes=frozenset(spec["excluded_classes"]),
+                             respects_oneway=bool(spec.get("respects_oneway", True)))
             for name, spec in raw.items() if name != "source"}
 
 

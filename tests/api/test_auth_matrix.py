@@ -129,6 +129,9 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/users/me/tokens"): ALL,
     ("GET", "/api/v1/users/me/tokens"): ALL,
     ("DELETE", "/api/v1/users/me/tokens/{token_id}"): ALL,
+    # Route planning (issue 12): administrators replace the road network; planners see which one is in use.
+    ("POST", "/api/v1/roads/imports"): frozenset({Role.admin}),
+    ("GET", "/api/v1/roads"): frozenset({Role.admin, Role.dispatcher, Role.supervisor}),
 }
 # OGC API Features (issue 10): every signed-in user; each collection then needs its layer's read
 # permission (tests/gis/layers/test_features_gdal.py).

@@ -46,7 +46,7 @@ def test_every_api_route_comes_from_core_or_an_installed_domain(settings: Settin
     paths = set(create_app(settings).openapi()["paths"])
     for expected in ("/api/v1/network/lines", "/api/v1/customers", "/api/v1/zones", "/api/v1/screenings",
                      "/api/v1/cases", "/api/v1/imports/geo", "/api/v1/rule-sets", "/api/v1/calendars/{code}",
-                     "/api/v1/auth/token", "/api/v1/health"):
+                     "/api/v1/auth/token", "/api/v1/health", "/api/v1/roads"):
         assert expected in paths
 
 
