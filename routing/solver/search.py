@@ -87,15 +87,17 @@ def search_params(budget: int) -> SolveParams:
 
 
 def run_search(data: pyvrp.ProblemData, *, time_limit_s: float, seed: int,
-               on_progress: Callable[[float], None] | None = None, max_iterations: int | None = None
-               ) -> pyvrp.Solution:
+               on_progress: Callable[[float], None] | None = None, max_iterations: int | None = None,
+               initial_solution: pyvrp.Solution | None = None) -> pyvrp.Solution:
     """The best solution found in the iteration budget for `time_limit_s`, for `seed`: the same data
     and seed give the same solution unless the machine is so loaded that the wall cap cuts in.
-    `max_iterations` fixes the budget instead (a plan that does not depend on the machine's speed)."""
+    `max_iterations` fixes the budget instead (a plan that does not depend on the machine's speed).
+    `initial_solution`: where the search starts (a warm start, e.g. the previous urgency stage's
+    routes, `routing.solver.urgency`); otherwise from a random solution improved by local search."""
     budget = max_iterations if max_iterations is not None else iteration_budget(data, time_limit_s=time_limit_s)
     stop = _Budget(iterations=budget, wall_cap_s=time_limit_s, on_progress=on_progress)
     result = pyvrp.solve(data, stop=stop, seed=seed, params=search_params(budget), collect_stats=False,
-                         display=False)
+                         display=False, initial_solution=initial_solution)
     if on_progress is not None:
         on_progress(1.0)
     return result.best
