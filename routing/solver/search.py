@@ -17,9 +17,11 @@ best known, with R109 / without):
   PyVRP's 300 for long runs (not measured beyond 3,000 iterations).
 - Not kept (equal or worse within the noise of one seed, about +-0.05 on the mean): restarts after 500
   iterations without improvement, no exhaustive search on a new best, lower initial penalties
-  (max_penalty 100 or 1,000, updates every 100), 30 or 40 neighbours, at most 10 or 15 perturbations
-  (faster iterations, worse per second), fewer operators (3 or 5 of the 6; up to 1.7x the iterations
-  for the same CPU time, no better), two seeds in parallel (the lead: worse on 2 loaded cores).
+  (max_penalty 100 or 1,000, updates every 100), 30, 40 or 70 neighbours (at equal CPU time: 40
+  -0.03, 70 +0.16), waiting weighted 0.5 in the neighbourhood (-0.04 at equal CPU time: noise, not
+  kept), at most 10, 15 or 40 perturbations or at least 5 (worse per second), fewer operators (3 or
+  5 of the 6; up to 1.7x the iterations for the same CPU time, no better), two seeds in parallel (the
+  lead: worse on 2 loaded cores).
 - Speed: 1,300-2,400 iterations per CPU second at 100 clients depending on the other jobs' load, so
   what a 1.9 s limit buys varies by 2x on this machine; the remaining gap is mostly R1/RC1 instances
   that need more iterations.
