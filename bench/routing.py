@@ -11,14 +11,13 @@ instance vehicle, first solution PATH_CHEAPEST_ARC then GUIDED_LOCAL_SEARCH for 
 on the same scaled integer matrices. Every route of both is checked and costed in floats
 (`bench.solomon.violations`, `bench.solomon.cost`); the gap is to the distance-only best known cost.
 
-Figures (2026-11-30, 2 cores shared with other helpers' tests, load 1.0-3.8, time limit 1.9 s, seed 1),
-mean / median / max gap, with R109 | without:
-- ours via PyVrpEngine: 56/56 feasible, 0.520 / 0.093 / 4.78% | 0.443 / 0.071 / 2.37% (RC103); wall
-  mean 1.68 s, max 1.92 s. `--direct` (load 1.3-1.8): the same to 0.001 (0.520 | 0.442), wall mean 1.57 s.
+Figures (2026-11-30, 2 cores shared with other helpers' tests, load 3.7 falling to 1.0, time limit
+1.9 s, seed 1), mean / median / max gap, with R109 | without:
+- ours via PyVrpEngine: 56/56 feasible, 0.491 / 0.040 / 4.91% | 0.410 / 0.027 / 2.49% (R104); wall
+  mean 1.45 s, max 1.92 s (12 of 56 stopped by the 1.9 s wall cap, not by their iteration budget).
 - OR-Tools GLS, same run: 49/56 (no first solution for R101, R102, R103, R105, R106, RC101, RC105),
-  5.53 / 4.35 / 21.9% (RC108) on the 49 | 5.39 / 4.30%; wall mean 1.91 s.
-Target (mean <= 0.5%, aim 0.4%) NOT met: 0.52% (0.44% without R109); 16 of 56 searches reach the 1.9 s
-wall cap before their iteration budget even at load 1.3 (R1 and RC2 mostly).
+  5.40 / 4.35 / 21.9% (RC108) on the 49 | 5.25 / 4.30%; wall mean 1.91 s.
+Target mean <= 0.5%: met without margin (0.49%; 0.41% without R109); the seed alone moves it ~0.06.
 """
 
 from __future__ import annotations
