@@ -111,11 +111,11 @@ def _solver_window(job: Job, lunches: set[Break | None]) -> tuple[int, int] | No
 
 
 class PyVrpEngine:
-    """PyVRP's hybrid genetic search over the model described in the module docstring.
+    """PyVRP's iterated local search over the model described in the module docstring.
 
     objective: "duration" (field work: minimise working time) or "distance" (the Solomon benchmark's
     measure). all_required: every job must be served (the benchmark's instances always fit). search:
-    the search to run (`search.run_search`; see `urgency.solve_by_urgency` for what a warm start adds)."""
+    the search to run (`search.run_search`; `urgency.solve_by_urgency` runs it by stages of urgency)."""
 
     name = "pyvrp"
 
