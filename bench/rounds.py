@@ -47,6 +47,11 @@ TARGET_S = 60.0
 TIME_LIMIT_S = 45.0
 
 
+def _ratio(value: float | None) -> str:
+    """max/min working time; absent when someone had no work at all."""
+    return "n/a (someone has no work)" if value is None else f"{value:.2f}"
+
+
 def window(settings: Settings) -> ReadingInput:
     engine = create_db_engine(settings.database)
     started = time.perf_counter()
@@ -95,7 +100,7 @@ def show(name: str, result: RoundsResult, wall_s: float, problem: ReadingInput) 
     for who in ("reader", "round"):
         print(f"  working time per {who} (walk + read): min {b[f'{who}_work_min_s'] / hours:.2f} h, "
               f"mean {b[f'{who}_work_mean_s'] / hours:.2f} h, max {b[f'{who}_work_max_s'] / hours:.2f} h, "
-              f"stdev {b[f'{who}_work_stdev_s'] / hours:.2f} h, max/min {b[f'{who}_work_max_over_min']:.2f}")
+              f"stdev {b[f'{who}_work_stdev_s'] / hours:.2f} h, max/min {_ratio(b.get(f'{who}_work_max_over_min'))}")
 
 
 def naive(problem: ReadingInput, stops: list[Job], engine: Engine, travel_for: TravelFor, time_per_stop_s: float

@@ -27,7 +27,6 @@ took 62 s for its 45 s limit on 5,000 stops, and balances nothing: rounds of 4.4
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -172,7 +171,8 @@ def _fit(members: np.ndarray, stop_s: np.ndarray, *, estimated_s: float,
 
 
 def balance(rounds: Sequence[Round], readers: Sequence[Crew]) -> dict[str, float]:
-    """min / max / mean / stdev / max-over-min of working time per reader and per round (seconds)."""
+    """min / max / mean / stdev / max-over-min of working time per reader and per round (seconds).
+    max-over-min is left out when someone has no work at all (no finite ratio; JSON has no infinity)."""
     per_round = [float(r.route.travel_s + r.route.service_s) for r in rounds]
     per_reader = {reader.key: 0.0 for reader in readers}
     for one, work in zip(rounds, per_round, strict=True):
@@ -184,6 +184,8 @@ def _summary(name: str, values: list[float]) -> dict[str, float]:
     if not values:
         values = [0.0]
     low, high = min(values), max(values)
-    return {f"{name}_work_min_s": low, f"{name}_work_max_s": high, f"{name}_work_mean_s": statistics.fmean(values),
-            f"{name}_work_stdev_s": statistics.pstdev(values),
-            f"{name}_work_max_over_min": high / low if low > 0 else math.inf}
+    summary = {f"{name}_work_min_s": low, f"{name}_work_max_s": high, f"{name}_work_mean_s": statistics.fmean(values),
+               f"{name}_work_stdev_s": statistics.pstdev(values)}
+    if low > 0:
+        summary[f"{name}_work_max_over_min"] = high / low
+    return summary

@@ -6,6 +6,7 @@ each round is planned by the product's planner and engine (`solve_plan`, `PyVrpE
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -167,3 +168,5 @@ def test_a_window_with_nothing_to_read_has_no_rounds_and_is_done() -> None:
 
     assert (result.rounds, result.unassigned) == ((), ())
     assert result.balance["reader_work_max_s"] == 0 and seen[-1] == 1.0
+    # Nobody worked: there is no max-over-min ratio to report (and none that JSON could not hold).
+    assert "reader_work_max_over_min" not in result.balance and json.loads(json.dumps(result.balance, allow_nan=False))
