@@ -117,8 +117,10 @@ def test_clicking_a_switch_shows_what_it_feeds_and_opening_it_changes_the_trace(
     assert external_id in console.text_of("asset-title")
     listed = [int(li.get_attribute("data-id")) for li in console.element("trace-transformers").find_elements(By.TAG_NAME, "li")]
     assert listed == [t["id"] for t in expected["transformers"]] and listed
-    highlighted = console.js("return window.gw.map.getFilter('gw-trace-transformers')[2][1];")
-    assert sorted(highlighted) == sorted(listed)
+    # The map's highlight is set after the panel's list is drawn: wait for it rather than race it.
+    console.wait(lambda d: sorted(console.js("const f = window.gw.map.getFilter('gw-trace-transformers');"
+                                             "return f ? f[2][1] : [];")) == sorted(listed),
+                 "the transformers the switch feeds are highlighted on the map")
     assert len(console.element("trace-customers").find_elements(By.TAG_NAME, "li")) == expected["customer_count"] > 0
 
     toggle = console.element("switch-toggle")
@@ -127,7 +129,8 @@ def test_clicking_a_switch_shows_what_it_feeds_and_opening_it_changes_the_trace(
     try:
         console.wait(lambda d: summary.get_attribute("data-customers") == "0", "an open switch feeds nobody")
         assert client.get(f"/api/v1/network/switches/{switch_id}", headers=headers).json()["properties"]["is_open"]
-        assert console.js("return window.gw.map.getFilter('gw-trace-transformers')[2][1];") == []
+        console.wait(lambda d: console.js("return window.gw.map.getFilter('gw-trace-transformers')[2][1];") == [],
+                     "nothing is highlighted once the switch is open")
         console.wait(lambda d: toggle.text == "Close switch")
         console.wait(lambda d: (console.drawn("switches", switch_id) or {}).get("is_open") is True,
                      "the map draws the switch open (its tile was fetched again)")
