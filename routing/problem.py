@@ -13,7 +13,8 @@ engine agree to the second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -139,6 +140,22 @@ class TravelMatrices:
 
     def for_mode(self, mode: str) -> TravelMatrix:
         return self.by_mode[mode]
+
+    def taken(self, indexes: Sequence[int]) -> TravelMatrices:
+        """The travel between the points at `indexes` only, in that order (rows and columns picked)."""
+        pick = np.ix_(indexes, indexes)
+        return replace(self, by_mode={mode: TravelMatrix(durations_s=matrix.durations_s[pick],
+                                                         distances_m=matrix.distances_m[pick])
+                                      for mode, matrix in self.by_mode.items()},
+                       snapped_m=tuple(self.snapped_m[i] for i in indexes) if self.snapped_m else ())
+
+
+def only_jobs(problem: Problem, travel: TravelMatrices, keep: Collection[str]) -> tuple[Problem, TravelMatrices]:
+    """The problem with only the jobs whose keys are in `keep` (in the problem's order, crews
+    unchanged), and the travel between its points."""
+    kept = [no for no, job in enumerate(problem.jobs) if job.key in keep]
+    indexes = [*range(2 * len(problem.crews)), *(problem.job_index(no) for no in kept)]
+    return replace(problem, jobs=tuple(problem.jobs[no] for no in kept)), travel.taken(indexes)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,12 +21,12 @@ from core.outbox import emit
 from routing.models import PlanState, RoutePlan
 from routing.plan_input import PlanInput, field_input
 from routing.presentation import minutes, result_document
-from routing.problem import Point, Problem, TravelMatrices, TravelMatrix
+from routing.problem import Point, TravelMatrices, only_jobs
 from routing.rest_of_day import rest_of_day
 from routing.results import PlanResult
 from routing.schemas import RoutePlanIn
 from routing.solver.planner import solve_plan
-from routing.solver.replan import insert_urgent
+from routing.solver.replan import direct_arrivals, insert_urgent
 from routing.travel import build_matrices, route_geometry
 
 # Progress is written when it moved by this much (a row update per tick would be noise).
@@ -77,29 +76,6 @@ def prepare(db: Session, *, plan: RoutePlan, redis_url: str | None) -> Prepared:
     return Prepared(plan=plan_input, travel=travel, urgent_keys=urgent)
 
 
-def _subset(problem: Problem, travel: TravelMatrices, keep: Sequence[str]) -> tuple[Problem, TravelMatrices]:
-    """The problem with only the jobs of `keep` (crews unchanged) and the matching travel rows."""
-    kept = [n for n, job in enumerate(problem.jobs) if job.key in keep]
-    index = np.array([*range(2 * len(problem.crews)), *(problem.job_index(n) for n in kept)])
-    by_mode = {mode: TravelMatrix(durations_s=m.durations_s[np.ix_(index, index)],
-                                  distances_m=m.distances_m[np.ix_(index, index)]) for mode, m in travel.by_mode.items()}
-    snapped = tuple(travel.snapped_m[i] for i in index) if travel.snapped_m else ()
-    return (dataclasses.replace(problem, jobs=tuple(problem.jobs[n] for n in kept)),
-            TravelMatrices(by_mode=by_mode, source=travel.source, snapped_m=snapped))
-
-
-def _reach(problem: Problem, travel: TravelMatrices, job_key: str) -> dict[str, tuple[int, int]]:
-    """crew key -> (seconds of travel from where they are, earliest arrival: free then travel), for
-    the crew members with the job's skills."""
-    job_no = next(n for n, job in enumerate(problem.jobs) if job.key == job_key)
-    found = {}
-    for c, crew in enumerate(problem.crews):
-        if problem.jobs[job_no].skills <= crew.skills:
-            seconds = int(travel.for_mode(crew.mode).durations_s[problem.start_index(c), problem.job_index(job_no)])
-            found[crew.key] = (seconds, crew.shift_start + seconds)
-    return found
-
-
 def insert_urgent_jobs(prepared: Prepared, *, time_limit_s: float, seed: int
                        ) -> tuple[PlanResult, list[dict[str, Any]]]:
     """Insert the urgent jobs one by one, most urgent first: each goes where `insert_urgent` puts it
@@ -110,13 +86,13 @@ def insert_urgent_jobs(prepared: Prepared, *, time_limit_s: float, seed: int
     result: PlanResult | None = None
     choices = []
     for n, key in enumerate(prepared.urgent_keys):
-        sub_problem, sub_travel = _subset(problem, travel, [*others, *prepared.urgent_keys[:n + 1]])
+        sub_problem, sub_travel = only_jobs(problem, travel, {*others, *prepared.urgent_keys[:n + 1]})
         sub_problem = dataclasses.replace(sub_problem, jobs=tuple(
             dataclasses.replace(job, pinned_to=chosen[job.key]) if job.key in chosen else job
             for job in sub_problem.jobs))
         result, crew = insert_urgent(sub_problem, sub_travel, urgent_key=key, time_limit_s=time_limit_s, seed=seed)
         chosen[key] = crew
-        reach, day = _reach(sub_problem, sub_travel, key), prepared.plan.day
+        reach, day = direct_arrivals(sub_problem, sub_travel, key), prepared.plan.day
         member = prepared.plan.members[crew]
         travel_s, arrival = reach.get(crew, (0, 0))
         choices.append({"job_key": key, "user_id": member.user_id, "name": member.name,

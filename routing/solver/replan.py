@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.errors import Conflict
-from routing.problem import MOST_URGENT, Crew, Job, Problem, TravelMatrices, Window
+from routing.problem import MOST_URGENT, Problem, TravelMatrices, Window, only_jobs
 from routing.results import PlanResult
 from routing.solver.engine import Engine, default_engine, may_do
 from routing.solver.explain import explain
@@ -34,10 +34,17 @@ class UrgentJobUnplaceable(Conflict):
     title = "Urgent job cannot be placed"
 
 
-def _direct_arrival(problem: Problem, travel: TravelMatrices, crew: Crew, urgent: Job) -> int:
-    crew_no = problem.crews.index(crew)
-    durations = travel.for_mode(crew.mode).durations_s
-    return crew.shift_start + int(durations[problem.start_index(crew_no), problem.job_index(problem.jobs.index(urgent))])
+def direct_arrivals(problem: Problem, travel: TravelMatrices, job_key: str) -> dict[str, tuple[int, int]]:
+    """For each crew member allowed the job, in crew order: (seconds of travel straight from where they
+    are, earliest arrival: free, then that travel)."""
+    job_no = next(no for no, job in enumerate(problem.jobs) if job.key == job_key)
+    found = {}
+    for crew_no, crew in enumerate(problem.crews):
+        if may_do(crew, problem.jobs[job_no]):
+            seconds = int(travel.for_mode(crew.mode).durations_s[problem.start_index(crew_no),
+                                                                  problem.job_index(job_no)])
+            found[crew.key] = (seconds, crew.shift_start + seconds)
+    return found
 
 
 def _served_by(plan: PlanResult, job_key: str) -> str | None:
@@ -53,16 +60,17 @@ def insert_urgent(problem: Problem, travel: TravelMatrices, *, urgent_key: str, 
     urgent_no = next(no for no, job in enumerate(problem.jobs) if job.key == urgent_key)
     urgent = problem.jobs[urgent_no]
     others = tuple(job for job in problem.jobs if job.key != urgent_key)
-    baseline = solve_plan(replace(problem, jobs=others), _without_job(problem, travel, urgent_no),
+    baseline = solve_plan(*only_jobs(problem, travel, {job.key for job in others}),
                           engine=engine, time_limit_s=time_limit_s, seed=seed)
     timed = {job.key for job in others if job.window is not None}
     kept = {stop.job_key for route in baseline.routes for stop in route.stops if stop.job_key in timed}
 
-    candidates = sorted(((_direct_arrival(problem, travel, crew, urgent), crew_no, crew)
-                         for crew_no, crew in enumerate(problem.crews) if may_do(crew, urgent)),
-                        key=lambda item: item[:2])
+    crews = {crew.key: crew for crew in problem.crews}
+    # Soonest first; on a tie, in crew order (the sort is stable).
+    candidates = sorted(((arrival, crews[key]) for key, (_, arrival) in
+                         direct_arrivals(problem, travel, urgent_key).items()), key=lambda item: item[0])
     passed_over = []
-    for arrival, _, crew in candidates:
+    for arrival, crew in candidates:
         due = max(arrival, urgent.window.start) if urgent.window else arrival
         if urgent.window is not None and due > urgent.window.end:
             passed_over.append(f"{crew.key} arrives at {clock_text(arrival)}, after its window")
@@ -81,15 +89,6 @@ def insert_urgent(problem: Problem, travel: TravelMatrices, *, urgent_key: str, 
         raise UrgentJobUnplaceable(f"{urgent_key}: {reason.detail}", reason=str(reason.reason))
     raise UrgentJobUnplaceable(f"{urgent_key}: no crew member can take it and keep every appointment: "
                                + "; ".join(passed_over))
-
-
-def _without_job(problem: Problem, travel: TravelMatrices, job_no: int) -> TravelMatrices:
-    """The matrices of `problem` without one job's row and column (the baseline's points)."""
-    keep = [index for index in range(len(problem.points())) if index != problem.job_index(job_no)]
-    return replace(travel, by_mode={mode: replace(matrix, durations_s=matrix.durations_s[keep][:, keep],
-                                                  distances_m=matrix.distances_m[keep][:, keep])
-                                    for mode, matrix in travel.by_mode.items()},
-                   snapped_m=tuple(travel.snapped_m[index] for index in keep) if travel.snapped_m else ())
 
 
 def _checked(plan: PlanResult, problem: Problem, travel: TravelMatrices) -> PlanResult:
