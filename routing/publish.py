@@ -112,15 +112,16 @@ def my_route(*, db: Session, actor: Actor, day: date, user_id: int | None) -> My
     who = actor.user_id if user_id is None else user_id
     if who is None or (who != actor.user_id and not has_permission(actor.role, ROUTES_PLAN)):
         raise PermissionDenied("An inspector sees only their own route.")
-    rows = list(db.execute(select(RouteStop, RoutePlan.version, RoutePlan.result)
-                           .join(RoutePlan, RoutePlan.id == RouteStop.plan_id)
-                           .where(RouteStop.user_id == who, RouteStop.day == day).order_by(RouteStop.position)))
-    if not rows:
+    stops = list(db.scalars(select(RouteStop).where(RouteStop.user_id == who, RouteStop.day == day)
+                            .order_by(RouteStop.position)))
+    if not stops:
         return MyRouteOut(user_id=who, date=day, plan_id=None, plan_version=None, stops=[])
-    first, version, result = rows[0]
+    # Publishing replaces a person's whole day, so the stops are one plan's: its document is read once.
+    version, result = db.execute(select(RoutePlan.version, RoutePlan.result)
+                                 .where(RoutePlan.id == stops[0].plan_id)).one()
     places = planned_places(result, user_id=who, day=day)
-    return MyRouteOut(user_id=who, date=day, plan_id=first.plan_id, plan_version=version,
-                      stops=[stop_out(stop, places.get(stop.position, {})) for stop, _, _ in rows])
+    return MyRouteOut(user_id=who, date=day, plan_id=stops[0].plan_id, plan_version=version,
+                      stops=[stop_out(stop, places.get(stop.position, {})) for stop in stops])
 
 
 def planned_places(result: dict[str, Any] | None, *, user_id: int, day: date) -> dict[int, dict[str, Any]]:
