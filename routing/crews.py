@@ -21,7 +21,7 @@ from inspections.qualifications import check_assignee
 from routing.plan_day import PlanDay
 from routing.problem import Break, Crew, Point, Window
 from routing.rules import routing_rules
-from routing.schemas import CrewIn, LonLat
+from routing.schemas import CrewIn, LonLat, first_repeat
 
 
 def skill_of(requirement: Mapping[str, Any]) -> str:
@@ -50,10 +50,9 @@ def point_of(place: LonLat) -> Point:
 
 def _users(db: Session, crews: Sequence[CrewIn]) -> dict[int, User]:
     ids = [c.user_id for c in crews]
-    for i, user_id in enumerate(ids):
-        if ids.index(user_id) != i:
-            raise InvalidInput(f"User {user_id} is in the crew twice.",
-                               errors=[{"field": f"crews[{i}].user_id", "message": "listed twice"}])
+    if (i := first_repeat(ids)) is not None:
+        raise InvalidInput(f"User {ids[i]} is in the crew twice.",
+                           errors=[{"field": f"crews[{i}].user_id", "message": "listed twice"}])
     users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids))
                                          .options(selectinload(User.qualifications)))}
     for i, user_id in enumerate(ids):

@@ -27,7 +27,7 @@ from routing.crews import point_of, skill_of
 from routing.plan_day import PlanDay
 from routing.problem import Job, Point, Window
 from routing.rules import routing_rules
-from routing.schemas import JobIn
+from routing.schemas import JobIn, first_repeat
 
 # A plan may give these to someone (the `assign` action's source states): not yet begun.
 PLANNABLE_STATES = frozenset({TaskState.planned, TaskState.assigned, TaskState.accepted})
@@ -65,8 +65,9 @@ def read_tasks(db: Session, task_ids: Sequence[int], *, field: str = "task_ids")
     spot = func.ST_PointOnSurface(FieldTask.location)
     rows = {task.id: TaskRow(task=task, point=Point(lon=float(lon), lat=float(lat))) for task, lon, lat in
             db.execute(select(FieldTask, func.ST_X(spot), func.ST_Y(spot)).where(FieldTask.id.in_(task_ids)))}
-    for i, task_id in enumerate(task_ids):
-        if task_ids.index(task_id) != i:
+    repeat = first_repeat(task_ids)
+    for i, task_id in enumerate(task_ids):  # the first wrong entry in request order is named
+        if i == repeat:
             raise InvalidInput(f"Task {task_id} is listed twice.",
                                errors=[{"field": f"{field}[{i}]", "message": "listed twice"}])
         if task_id not in rows:
@@ -115,9 +116,8 @@ def ad_hoc_job(spec: JobIn, day: PlanDay, *, field: str) -> tuple[Job, Stop]:
 
 def check_refs(jobs: Sequence[JobIn], *, field: str = "jobs") -> None:
     refs = [job.ref for job in jobs]
-    for i, ref in enumerate(refs):
-        if refs.index(ref) != i:
-            raise InvalidInput(f"Job ref {ref!r} is used twice.", errors=[{"field": f"{field}[{i}].ref",
+    if (i := first_repeat(refs)) is not None:
+        raise InvalidInput(f"Job ref {refs[i]!r} is used twice.", errors=[{"field": f"{field}[{i}].ref",
                                                                             "message": "duplicate ref"}])
 
 

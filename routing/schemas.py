@@ -11,6 +11,7 @@ offset. Shapes only: what needs the database (users, tasks, the road network) is
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Sequence
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from uuid import UUID
@@ -26,6 +27,17 @@ SKILL_MAX = 100
 MAX_CREWS = 200
 MAX_JOBS = 2000
 SEED_MAX = 2**31 - 1
+
+
+def first_repeat(values: Sequence[Hashable]) -> int | None:
+    """The position of the first value that was already listed earlier, or None: the one place the
+    request's lists (crew members, tasks, job refs) are checked for an entry given twice."""
+    seen: set[Hashable] = set()
+    for position, value in enumerate(values):
+        if value in seen:
+            return position
+        seen.add(value)
+    return None
 
 
 class _In(BaseModel):
