@@ -27,6 +27,7 @@ from core.audit import service as audit_service
 from core.context import Actor, current_request_id
 from core.database import after_commit
 from core.errors import Conflict, InvalidInput, NotFound
+from core.settings import Settings
 from routing.models import PlanKind, PlanState, RoutePlan
 from routing.plan_input import check_time_limit, checked_source, field_input
 from routing.presentation import features, plan_out
@@ -34,7 +35,7 @@ from routing.reading_plans import checked_reading_source, reading_input
 from routing.rest_of_day import rest_of_day_input
 from routing.rules import routing_rules
 from routing.schemas import ReadingPlanIn, RePlanIn, RoutePlanIn, RoutePlanOut
-from routing.worker_limits import celery_limits
+from routing.settings import routing_settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +64,10 @@ def _same_uuid(db: Session, plan_uuid: uuid_module.UUID | None, request: dict[st
     return earlier
 
 
-def enqueue_solve(*, celery: Celery, plan_id: int, time_limit_s: float) -> bool:
+def enqueue_solve(*, celery: Celery, settings: Settings, plan_id: int, time_limit_s: float) -> bool:
     """Send a committed plan to the worker (an after-commit callback). A broker failure does not fail
     the request: the plan stays queued and the relay (`routing.relay`) sends it."""
-    soft, hard = celery_limits(time_limit_s)
+    soft, hard = routing_settings(settings).solve_limits(time_limit_s)
     try:
         celery.send_task(SOLVE_TASK, args=[plan_id, current_request_id()], soft_time_limit=soft, time_limit=hard)
     except (KombuError, RedisError, OSError) as exc:
@@ -76,7 +77,7 @@ def enqueue_solve(*, celery: Celery, plan_id: int, time_limit_s: float) -> bool:
     return True
 
 
-def _new_plan(db: Session, *, celery: Celery, actor: Actor, kind: PlanKind, plan_date: date, request: dict[str, Any],
+def _new_plan(db: Session, *, celery: Celery, settings: Settings, actor: Actor, kind: PlanKind, plan_date: date, request: dict[str, Any],
               plan_uuid: uuid_module.UUID | None, seed: int | None, time_limit_s: float, travel_source: str | None,
               parent_id: int | None = None) -> RoutePlan:
     plan = RoutePlan(uuid=plan_uuid or uuid_module.uuid4(), kind=kind.value, state=PlanState.queued.value, version=1,
@@ -88,11 +89,11 @@ def _new_plan(db: Session, *, celery: Celery, actor: Actor, kind: PlanKind, plan
     audit_service.record(db=db, actor=actor, action="route_plan.create", entity_type="route_plan", entity_id=plan.id,
                          before=None, after={"kind": plan.kind, "date": plan_date.isoformat(), "parent_id": parent_id})
     plan_id, limit = plan.id, plan.time_limit_s
-    after_commit(db, lambda: enqueue_solve(celery=celery, plan_id=plan_id, time_limit_s=limit))
+    after_commit(db, lambda: enqueue_solve(celery=celery, settings=settings, plan_id=plan_id, time_limit_s=limit))
     return plan
 
 
-def ask_for_plan(*, db: Session, celery: Celery, actor: Actor, body: RoutePlanIn) -> Asked:
+def ask_for_plan(*, db: Session, celery: Celery, settings: Settings, actor: Actor, body: RoutePlanIn) -> Asked:
     """`POST /route-plans`: checked now (422 naming the field, nothing written), solved by the worker."""
     request = {"kind": PlanKind.field.value, "body": _body(body)}
     if (earlier := _same_uuid(db, body.uuid, request)) is not None:
@@ -100,12 +101,12 @@ def ask_for_plan(*, db: Session, celery: Celery, actor: Actor, body: RoutePlanIn
     time_limit = check_time_limit(body.time_limit_s)
     plan_input = field_input(db=db, body=body)
     source = checked_source(db=db, plan=plan_input)
-    plan = _new_plan(db, celery=celery, actor=actor, kind=PlanKind.field, plan_date=body.date, request=request,
+    plan = _new_plan(db, celery=celery, settings=settings, actor=actor, kind=PlanKind.field, plan_date=body.date, request=request,
                      plan_uuid=body.uuid, seed=body.seed, time_limit_s=time_limit, travel_source=source)
     return Asked(plan_out(plan), created=True)
 
 
-def ask_for_rounds(*, db: Session, celery: Celery, actor: Actor, body: ReadingPlanIn) -> Asked:
+def ask_for_rounds(*, db: Session, celery: Celery, settings: Settings, actor: Actor, body: ReadingPlanIn) -> Asked:
     """`POST /route-plans/meter-reading`: a reading window's rounds, checked now, solved by the worker."""
     request = {"kind": PlanKind.meter_reading.value, "body": _body(body)}
     if (earlier := _same_uuid(db, body.uuid, request)) is not None:
@@ -113,7 +114,7 @@ def ask_for_rounds(*, db: Session, celery: Celery, actor: Actor, body: ReadingPl
     time_limit = check_time_limit(body.time_limit_s)
     reading = reading_input(db, body)
     source = checked_reading_source(db, reading)
-    plan = _new_plan(db, celery=celery, actor=actor, kind=PlanKind.meter_reading,
+    plan = _new_plan(db, celery=celery, settings=settings, actor=actor, kind=PlanKind.meter_reading,
                      plan_date=reading.origin_days[0].date(), request=request, plan_uuid=body.uuid, seed=body.seed,
                      time_limit_s=time_limit, travel_source=source)
     return Asked(plan_out(plan), created=True)
@@ -148,7 +149,7 @@ def list_plans(*, db: Session, plan_date: date | None, state: PlanState | None, 
     return [plan_out(plan) for plan in db.scalars(stmt)]
 
 
-def ask_for_replan(*, db: Session, celery: Celery, actor: Actor, now: datetime, plan_id: int,
+def ask_for_replan(*, db: Session, celery: Celery, settings: Settings, actor: Actor, now: datetime, plan_id: int,
                    body: RePlanIn) -> RoutePlanOut:
     """`POST /route-plans/{id}/replan`: the rest of a published field plan's day as a new plan
     (`parent_id`), queued; the worker builds it from what is done, under way and promised by then."""
@@ -166,7 +167,7 @@ def ask_for_replan(*, db: Session, celery: Celery, actor: Actor, now: datetime, 
     # Checked now like a new plan: unknown or finished urgent tasks, off-network places (422).
     plan_input = rest_of_day_input(db=db, request=request, parent_result=parent.result or {})
     source = checked_source(db=db, plan=plan_input)
-    plan = _new_plan(db, celery=celery, actor=actor, kind=PlanKind.field, plan_date=parent.plan_date, request=request,
+    plan = _new_plan(db, celery=celery, settings=settings, actor=actor, kind=PlanKind.field, plan_date=parent.plan_date, request=request,
                      plan_uuid=None, seed=parent.seed, time_limit_s=parent.time_limit_s, travel_source=source,
                      parent_id=parent.id)
     return plan_out(plan)

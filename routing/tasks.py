@@ -24,7 +24,7 @@ from core.worker_resources import resources
 from routing import solving
 from routing.models import PlanKind, PlanState, RoutePlan
 from routing.reading_plans import run_rounds
-from routing.worker_limits import HARD_MARGIN_S, celery_limits
+from routing.settings import routing_settings
 
 logger = logging.getLogger(__name__)
 # How each kind of plan is solved: (session factory, plan id, Redis URL of the travel cache).
@@ -70,9 +70,11 @@ def relay() -> list[int]:
     res = resources()
     now = datetime.now(UTC)
     queued_before = now - timedelta(seconds=res.settings.worker.relay_after_s)
+    limits = routing_settings(res.settings)
     with unit_of_work(res.session_factory) as db:
         # make_interval(years, months, weeks, days, hours, mins, secs)
-        given_up_at = RoutePlan.started_at + func.make_interval(0, 0, 0, 0, 0, 0, RoutePlan.time_limit_s + HARD_MARGIN_S)
+        given_up_at = RoutePlan.started_at + func.make_interval(0, 0, 0, 0, 0, 0,
+                                                                RoutePlan.time_limit_s + limits.solve_hard_margin_s)
         stale = given_up_at < now
         db.execute(update(RoutePlan).where(RoutePlan.state == PlanState.solving.value, stale)
                    .values(state=PlanState.queued.value, version=RoutePlan.version + 1))
@@ -80,7 +82,7 @@ def relay() -> list[int]:
             RoutePlan.state == PlanState.queued.value,
             or_(RoutePlan.started_at.is_not(None), RoutePlan.created_at < queued_before)).order_by(RoutePlan.id)))
     for plan_id, time_limit in plans:
-        soft, hard = celery_limits(time_limit)
+        soft, hard = limits.solve_limits(time_limit)
         solve_plan.apply_async(args=[plan_id, None], soft_time_limit=soft, time_limit=hard)
     if plans:
         logger.warning("relay: route plans %s sent to the solver again", [p for p, _ in plans])

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.dependencies import CeleryApp, DbSession, ExpectedVersion, Now, Page, next_cursor, require
+from api.dependencies import AppSettings, CeleryApp, DbSession, ExpectedVersion, Now, Page, next_cursor, require
 from api.http import etag
 from core.bounds import DbId, IsoDate
 from core.context import Actor
@@ -38,16 +38,16 @@ def _asked(asked: service.Asked, response: Response) -> RoutePlanOut:
 
 @router.post(PLANS, response_model=RoutePlanOut, status_code=status.HTTP_202_ACCEPTED,
              summary="Ask for a day's routes (checked now, solved by the worker); the same uuid again: 200")
-def ask_for_plan(body: RoutePlanIn, db: DbSession, actor: Planner, celery: CeleryApp,
+def ask_for_plan(body: RoutePlanIn, db: DbSession, actor: Planner, celery: CeleryApp, settings: AppSettings,
                  response: Response) -> RoutePlanOut:
-    return _asked(service.ask_for_plan(db=db, celery=celery, actor=actor, body=body), response)
+    return _asked(service.ask_for_plan(db=db, celery=celery, settings=settings, actor=actor, body=body), response)
 
 
 @router.post(f"{PLANS}/meter-reading", response_model=RoutePlanOut, status_code=status.HTTP_202_ACCEPTED,
              summary="Ask for a reading window's rounds (one route per reader and day); the same uuid again: 200")
-def ask_for_rounds(body: ReadingPlanIn, db: DbSession, actor: Planner, celery: CeleryApp,
+def ask_for_rounds(body: ReadingPlanIn, db: DbSession, actor: Planner, celery: CeleryApp, settings: AppSettings,
                    response: Response) -> RoutePlanOut:
-    return _asked(service.ask_for_rounds(db=db, celery=celery, actor=actor, body=body), response)
+    return _asked(service.ask_for_rounds(db=db, celery=celery, settings=settings, actor=actor, body=body), response)
 
 
 @router.get(PLANS, response_model=RoutePlanPage, summary="Plans, oldest first; follow `next_cursor`")
@@ -78,10 +78,10 @@ def publish_plan(plan_id: DbId, db: DbSession, actor: Planner, expected_version:
 
 @router.post(f"{PLANS}/{{plan_id}}/replan", response_model=RoutePlanOut, status_code=status.HTTP_202_ACCEPTED,
              summary="Re-plan the rest of a published plan's day around urgent work (a new plan)")
-def replan(plan_id: DbId, body: RePlanIn, db: DbSession, actor: Planner, celery: CeleryApp, now: Now,
-           response: Response) -> RoutePlanOut:
-    return _plan(service.ask_for_replan(db=db, celery=celery, actor=actor, now=now, plan_id=plan_id, body=body),
-                 response, created=True)
+def replan(plan_id: DbId, body: RePlanIn, db: DbSession, actor: Planner, celery: CeleryApp, settings: AppSettings,
+           now: Now, response: Response) -> RoutePlanOut:
+    return _plan(service.ask_for_replan(db=db, celery=celery, settings=settings, actor=actor, now=now,
+                                        plan_id=plan_id, body=body), response, created=True)
 
 
 @router.get("/my/route", response_model=MyRouteOut,
