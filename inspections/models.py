@@ -208,6 +208,10 @@ class Finding(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     device_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     follow_up_task_id: Mapped[int | None] = mapped_column(ForeignKey("field_tasks.id"))
+    # A tree measured too close to a line: the tree clearance rule of the rule set in force applied
+    # to the measurement (rule, both distances, which governed, whether it is broken), as screening
+    # applies it to a planting request. None for every other finding.
+    clearance_check: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())

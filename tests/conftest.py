@@ -98,6 +98,9 @@ def truncate_data(engine: Engine) -> None:
             if not isinstance(exc.orig, psycopg.errors.DeadlockDetected) or attempt == RESET_ATTEMPTS:
                 raise
 
+# The shipped default rule set, as the migrations leave it.
+DEFAULT_RULE_SET = ("CN-EPP", "2011.2")
+
 
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
@@ -108,8 +111,11 @@ def _reset(engine: Engine) -> None:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in data_tables) + " RESTART IDENTITY CASCADE"))
         conn.execute(text("UPDATE topology_state SET revision = revision + 1"))
         conn.execute(text("DELETE FROM rule_sets WHERE loaded_by NOT LIKE 'migration %'"))
-        conn.execute(text("UPDATE rule_sets SET is_default = false WHERE code <> 'CN-EPP'"))
-        conn.execute(text("UPDATE rule_sets SET is_default = true WHERE code = 'CN-EPP'"))
+        shipped_default = {"code": DEFAULT_RULE_SET[0], "version": DEFAULT_RULE_SET[1]}
+        conn.execute(text("UPDATE rule_sets SET is_default = false WHERE (code, version) <> (:code, :version)"),
+                     shipped_default)
+        conn.execute(text("UPDATE rule_sets SET is_default = true WHERE (code, version) = (:code, :version)"),
+                     shipped_default)
         # A test that edited the calendar leaves the shipped one behind it, as the migration seeded it.
         shipped = json.loads(SHIPPED_CALENDAR.read_text(encoding="utf-8"))
         conn.execute(text("UPDATE working_calendars SET document = CAST(:document AS jsonb), sha256 = :sha256, "

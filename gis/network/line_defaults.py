@@ -1,5 +1,5 @@
 """Per-voltage typical values for line properties the source data often lacks (conductor spread,
-wind swing). They are data (`gis/data/*_defaults.json`, each row with its source) and always
+wind swing, the conductor's lowest height above ground). They are data (`gis/data/*_defaults.json`, each row with its source) and always
 flagged as defaults where they are used, so nobody mistakes them for surveyed values."""
 
 from __future__ import annotations
@@ -37,3 +37,19 @@ def default_spread_m(kv: float) -> float | None:
 def default_wind_swing_m(kv: float) -> float | None:
     """Typical horizontal conductor swing at maximum wind (wind_swing_defaults.json)."""
     return _lookup("wind_swing_defaults.json", "wind_swing_m", kv)
+
+
+def default_conductor_height_m(kv: float) -> float | None:
+    """The lowest height a compliant conductor may hang at for its voltage, at maximum sag
+    (conductor_height_defaults.json): what vertical clearances use when a line has no recorded
+    minimum ground clearance."""
+    return _lookup("conductor_height_defaults.json", "height_m", kv)
+
+
+def conductor_height(*, nominal_kv: float, min_ground_clearance_m: float | None) -> tuple[float, bool]:
+    """(height of the lowest conductor above ground, whether it is the per-voltage default). A line
+    beyond the defaults table (above 800 kV) without a recorded value is taken at ground level,
+    so that no vertical clearance is ever assumed kept."""
+    if min_ground_clearance_m is not None:
+        return min_ground_clearance_m, False
+    return default_conductor_height_m(nominal_kv) or 0.0, True

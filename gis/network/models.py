@@ -14,6 +14,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Computed,
     DateTime,
     Enum,
@@ -93,7 +94,9 @@ class Line(ManagedRecord, Base):
     """An overhead line or underground cable section between two nodes."""
 
     __tablename__ = "lines"
-    __table_args__ = (geography_index("lines"),)
+    __table_args__ = (geography_index("lines"),
+                      CheckConstraint("min_ground_clearance_m IS NULL OR min_ground_clearance_m > 0",
+                                      name="min_ground_clearance_positive"))
 
     name: Mapped[str] = mapped_column(String(200), default="")
     construction: Mapped[Construction] = mapped_column(
@@ -109,6 +112,10 @@ class Line(ManagedRecord, Base):
     # Horizontal conductor swing at maximum wind (overhead). In built-up areas the zone is this swing
     # plus the safety distance (实施细则 §5); None means the per-voltage default applies.
     wind_swing_m: Mapped[float | None] = mapped_column(Float)
+    # Height of the lowest conductor above the ground at maximum sag (overhead), surveyed. Vertical
+    # clearances (cranes, buildings, trees, vehicles) are measured down from it; None means the
+    # per-voltage default (gis/data/conductor_height_defaults.json), flagged in every finding.
+    min_ground_clearance_m: Mapped[float | None] = mapped_column(Float)
     feeder: Mapped[str | None] = mapped_column(String(100), index=True)
     subnet: Mapped[str | None] = mapped_column(String(100), index=True)
     node_a_id: Mapped[int | None] = mapped_column(ForeignKey("network_nodes.id"), index=True)

@@ -32,6 +32,9 @@ class TransformerProps(LayerProps):
 # line's outer conductor or wind swing can reach beyond what a screening searches.
 MAX_CONDUCTOR_SPREAD_M = 60.0
 MAX_WIND_SWING_M = 30.0
+# The tallest lowest-conductor height a line may record (a long river crossing hangs far higher
+# than any line's span elsewhere).
+MAX_GROUND_CLEARANCE_M = 300.0
 
 
 class LineProps(LayerProps):
@@ -43,6 +46,9 @@ class LineProps(LayerProps):
                                              description="Outermost-conductor spread (overhead lines)")
     wind_swing_m: float | None = Field(default=None, ge=0, le=MAX_WIND_SWING_M,
                                        description="Conductor swing at maximum wind (overhead); default per voltage")
+    min_ground_clearance_m: float | None = Field(
+        default=None, gt=0, le=MAX_GROUND_CLEARANCE_M,
+        description="Lowest conductor height above ground at maximum sag (overhead); default per voltage")
     feeder: str | None = Field(default=None, max_length=100)
     subnet: str | None = Field(default=None, max_length=100)
 

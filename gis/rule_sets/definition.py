@@ -5,6 +5,12 @@ A rule names a *kind* of geometric test that the screening engine knows how to m
 voltage band with the legal source. Which rules apply to which activity, and whether breaking
 them is a conflict or a condition, is also data (`activities`), so a utility can bring its own
 jurisdiction without code changes.
+
+A clearance rule may also give a *vertical* clearance (from the lowest conductor down to the top
+of a building, boom, tree or vehicle) and say how the two distances combine (`Vertical.beside`);
+`gis.rule_sets.clearance` applies them. A rule may apply only to objects taller than a threshold
+(`object_taller_than_m`: the 4 m of 实施细则 §14) and may name the decision documents' clause that
+goes with it (`clause`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ class Activity(StrEnum):
     crane = "crane"
     tree_planting = "tree_planting"
     blasting = "blasting"
+    kite_flying = "kite_flying"
+    vehicle_passage = "vehicle_passage"
 
 
 class _Strict(BaseModel):
@@ -47,9 +55,55 @@ class Band(_Strict):
     max_exclusive: bool = False
     distance_m: float | None = Field(default=None, ge=0)
     note: str | None = None
+    # The law is silent for this band and the value is the utility's own (its note says where it
+    # comes from); findings made with it say so.
+    utility_value: bool = False
 
     def covers(self, kv: float) -> bool:
         return kv < self.max_kv if self.max_exclusive else kv <= self.max_kv
+
+
+def _ascending(bands: tuple[Band, ...], what: str) -> None:
+    limits = [b.max_kv for b in bands]
+    if limits != sorted(limits):
+        raise ValueError(f"{what}: bands must be in ascending max_kv")
+
+
+def band_for(bands: tuple[Band, ...], kv: float | None) -> Band | None:
+    """The band of a nominal voltage; None beyond the table (the rule set does not cover it)."""
+    return next((band for band in bands if band.covers(kv or 0.0)), None)
+
+
+class Beside(StrEnum):
+    """How a vertical clearance combines with the horizontal one when the object is not under the
+    conductors (under them, the vertical clearance always decides)."""
+
+    # Beside the line the horizontal distance alone decides, whatever the object's height: JGJ 46
+    # gives buildings and cranes a horizontal distance to keep beside a line.
+    horizontal = "horizontal"
+    # Keeping either distance is enough: an object whose top stays the vertical clearance below the
+    # conductor is clear beside the line too (trees at maximum sag, vehicles passing, OSHA's
+    # distances in any direction).
+    either = "either"
+
+
+class Vertical(_Strict):
+    """The vertical clearance of a clearance rule: lowest conductor (at maximum sag) to the top of
+    the object, per voltage band."""
+
+    source: str = Field(min_length=1)
+    measured_from: str
+    beside: Beside
+    bands: tuple[Band, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bands_ascend(self) -> Vertical:
+        _ascending(self.bands, "vertical clearance")
+        return self
+
+    def distance_for(self, kv: float | None) -> float | None:
+        band = band_for(self.bands, kv)
+        return band.distance_m if band else None
 
 
 class Rule(_Strict):
@@ -63,25 +117,35 @@ class Rule(_Strict):
     source: str = Field(min_length=1)
     measured_from: str
     bands: tuple[Band, ...] = Field(min_length=1)
+    vertical: Vertical | None = None
+    # The rule applies only to objects taller than this (实施细则 §14: vehicles over 4 m).
+    object_taller_than_m: float | None = Field(default=None, gt=0)
+    # The decision documents' clause printed when a finding of this rule is on a case
+    # (`cases/documents/templates/*.json`, `rule_clauses`).
+    clause: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$")
 
     @model_validator(mode="after")
     def _bands_ascend(self) -> Rule:
-        limits = [b.max_kv for b in self.bands]
-        if limits != sorted(limits):
-            raise ValueError(f"rule {self.code}: bands must be in ascending max_kv")
+        _ascending(self.bands, f"rule {self.code}")
         if self.kind == RuleKind.zone and self.setting is None:
             raise ValueError(f"rule {self.code}: a zone rule needs a setting (general, built_up or cable)")
+        if (self.vertical or self.object_taller_than_m) and (self.kind != RuleKind.clearance
+                                                             or self.construction != "overhead"):
+            raise ValueError(f"rule {self.code}: a vertical clearance or a height threshold needs a clearance "
+                             "rule on overhead lines")
+        if self.plus_wind_swing and (self.kind not in (RuleKind.zone, RuleKind.clearance)
+                                     or self.construction == "cable"):
+            raise ValueError(f"rule {self.code}: wind swing applies to zones and clearances of overhead lines")
         return self
+
+    def band_for(self, kv: float | None) -> Band | None:
+        return band_for(self.bands, kv)
 
     def distance_for(self, kv: float | None) -> float | None:
         """The distance for a nominal voltage; None when the rule sets none for it (e.g. no zone
         below 1 kV) or the voltage is beyond the table (the rule set does not cover it)."""
-        if kv is None:
-            kv = 0.0
-        for band in self.bands:
-            if band.covers(kv):
-                return band.distance_m
-        return None
+        band = self.band_for(kv)
+        return band.distance_m if band else None
 
     @property
     def largest_distance(self) -> float:
@@ -105,6 +169,8 @@ class RuleSetDefinition(_Strict):
     is_default: bool = False
     sources: dict[str, str] = Field(default_factory=dict)
     voltage_bands: str = ""
+    # How the set's vertical clearances are measured (prose for the reader of the file).
+    vertical_clearances: str = ""
     rules: tuple[Rule, ...] = Field(min_length=1)
     activities: dict[Activity, tuple[ActivityRule, ...]]
 

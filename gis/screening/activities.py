@@ -37,11 +37,21 @@ class CraneParams(_Params):
 
 
 class TreePlantingParams(_Params):
-    mature_height_m: float | None = Field(default=None, gt=0, le=150)
+    mature_height_m: float | None = Field(
+        default=None, gt=0, le=150,
+        description="The species' height when grown; without it a tree is taken to reach the conductor")
 
 
 class BlastingParams(_Params):
     charge_kg: float = Field(gt=0, le=1_000_000, description="Explosive charge per blast")
+
+
+class KiteFlyingParams(_Params):
+    """Nothing beyond the place: the 300 m of 条例 §14 hold whatever the kite."""
+
+
+class VehiclePassageParams(_Params):
+    height_m: float = Field(gt=0, le=30, description="Height of the vehicle or machinery with its load")
 
 
 PARAMETERS: dict[Activity, type[_Params]] = {
@@ -51,7 +61,30 @@ PARAMETERS: dict[Activity, type[_Params]] = {
     Activity.crane: CraneParams,
     Activity.tree_planting: TreePlantingParams,
     Activity.blasting: BlastingParams,
+    Activity.kite_flying: KiteFlyingParams,
+    Activity.vehicle_passage: VehiclePassageParams,
 }
+
+# The geometry an activity is described by, where not any: a kite is flown at a point or over an
+# area, a vehicle passes along a route.
+GEOMETRY_TYPES: dict[Activity, frozenset[str]] = {
+    Activity.kite_flying: frozenset({"Point", "MultiPoint", "Polygon", "MultiPolygon"}),
+    Activity.vehicle_passage: frozenset({"LineString", "MultiLineString"}),
+}
+
+
+def object_top_m(parameters: BaseModel) -> float | None:
+    """The height of the object's top the activity puts near a line, for vertical clearances."""
+    match parameters:
+        case BuildingParams():
+            return parameters.height_m
+        case CraneParams():
+            return parameters.max_height_m
+        case TreePlantingParams():
+            return parameters.mature_height_m
+        case VehiclePassageParams():
+            return parameters.height_m
+    return None
 
 
 def parse_activity(value: str, *, field: str = "activity") -> Activity:

@@ -3,7 +3,9 @@
 Pure rule logic over rows the queries in `gis.screening.sql` return. For every asset near a
 request and every rule its activity triggers, the required distance comes from the rule set (by
 the asset's voltage), the measured distance from PostGIS, and a finding is made when the
-measured distance is at or within the required one. The verdict is the worst outcome found.
+measured distance is at or within the required one. Clearance rules to overhead lines go through
+`gis.rule_sets.clearance`, which adds the vertical test (conductor height minus the object's top)
+where the rule has one. The verdict is the worst outcome found.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
+from gis.network.line_defaults import conductor_height
 from gis.network.schemas import MAX_CONDUCTOR_SPREAD_M, MAX_WIND_SWING_M
+from gis.rule_sets import clearance
 from gis.rule_sets.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
 from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import sql
 from gis.screening.settings import ScreeningSettings
-from gis.zones.service import default_spread_bands, line_offset_m
+from gis.zones.service import default_spread_bands, line_offset_m, line_wind_swing_m
 
 CLEAR = "clear"
 # Extra search distance beyond the largest rule distance, for the conductor offset (half the
@@ -44,6 +48,9 @@ class Subject:
     requested_load_kw: float | None = None
     # The request is the geodesic circle of this radius around `geometry` (a crane's point).
     buffer_m: float = 0.0
+    # Height of the object's top above the ground (building, boom or load, tree at maturity,
+    # vehicle with its load), for vertical clearances; None when the activity gives none.
+    object_top_m: float | None = None
 
 
 @dataclass
@@ -88,8 +95,13 @@ class ScreeningOutcome:
 
 
 def _rule_info(rule: Rule, language: str = "en") -> dict[str, Any]:
-    return {"code": rule.code, "kind": rule.kind.value, "title": rule.title_in(language),
+    info = {"code": rule.code, "kind": rule.kind.value, "title": rule.title_in(language),
             "title_zh": rule.title.get("zh"), "source": rule.source, "measured_from": rule.measured_from}
+    if rule.vertical is not None:
+        info.update(vertical_source=rule.vertical.source, vertical_measured_from=rule.vertical.measured_from)
+    if rule.clause is not None:
+        info["clause"] = rule.clause
+    return info
 
 
 def _round(value: float) -> float:
@@ -103,8 +115,11 @@ class _Collector:
         self.best: list[dict[tuple[str, int, str], Finding]] = [{} for _ in range(count)]
 
     def add(self, idx: int, *, layer: str, asset: dict[str, Any], rule: Rule, outcome: Outcome,
-            required: float, measured: float, connector: str | None, extra: dict[str, Any] | None = None) -> None:
-        if measured > required:
+            required: float, measured: float, connector: str | None, extra: dict[str, Any] | None = None,
+            broken: bool | None = None) -> None:
+        """A finding when `measured` is at or within `required`, or when `broken` says so (a
+        clearance check that weighed two distances)."""
+        if not (measured <= required if broken is None else broken):
             return
         key = (layer, int(asset["id"]), rule.code)
         finding = Finding(asset={"layer": layer, **asset}, rule={**_rule_info(rule), **(extra or {})},
@@ -147,11 +162,13 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
     exact = {"exact_below_m": settings.exact_check_below_m}
     base = {"idx": list(range(len(subjects))), "wkb": wkbs, "buffer": buffers, **exact}
 
+    def subset(wanted: list[int]) -> dict[str, Any]:
+        return {"idx": wanted, "wkb": [wkbs[i] for i in wanted], "buffer": [buffers[i] for i in wanted], **exact}
+
     def needing(kind: RuleKind) -> dict[str, Any]:
         """The request arrays restricted to the subjects whose activity has rules of `kind`, so a
         batch mixing activities only searches what each activity needs."""
-        wanted = [i for i in range(len(subjects)) if rules_of(i, kind)]
-        return {"idx": wanted, "wkb": [wkbs[i] for i in wanted], "buffer": [buffers[i] for i in wanted], **exact}
+        return subset([i for i in range(len(subjects)) if rules_of(i, kind)])
 
     found = _Collector(len(subjects))
     unlisted: dict[int, int] = {}
@@ -175,21 +192,10 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
                           extra={"setting": row.setting, "width_m": width, "wind_swing_m": _round(swing),
                                  "conductor_offset_m": _round(row.conductor_offset_m)})
 
-    clearance_radius = _largest(per_subject, [RuleKind.clearance])
-    if clearance_radius is not None:
-        for row in _rows(db, sql.LINES, {**needing(RuleKind.clearance),
-                                         "radius_m": (clearance_radius + OFFSET_MARGIN_M) * SPHERE_SLACK,
+    for radius, wanted in _clearance_groups(per_subject).items():
+        for row in _rows(db, sql.LINES, {**subset(wanted), "radius_m": (radius + OFFSET_MARGIN_M) * SPHERE_SLACK,
                                          "constructions": _constructions(per_subject, RuleKind.clearance)}):
-            asset = _line_asset(row.id, row)
-            offset = line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv,
-                                   conductor_spread_m=row.conductor_spread_m)
-            for rule, outcome in rules_of(row.idx, RuleKind.clearance):
-                required = rule.distance_for(row.nominal_kv)
-                if required is None or (rule.construction and rule.construction != row.construction):
-                    continue
-                found.add(row.idx, layer="lines", asset=asset, rule=rule, outcome=outcome, required=required,
-                          measured=max(0.0, row.centre_m - offset), connector=row.connector,
-                          extra={"conductor_offset_m": _round(offset)})
+            _add_clearances(found, row, subjects[row.idx], rules_of(row.idx, RuleKind.clearance))
 
     foundation_radius = _largest(per_subject, [RuleKind.foundation])
     if foundation_radius is not None:
@@ -238,6 +244,44 @@ def evaluate(*, db: Session, rule_set: LoadedRuleSet, subjects: Sequence[Subject
         outcomes[idx].unlisted_findings = count
     _add_transformers(db, base, subjects, outcomes, settings)
     return outcomes
+
+
+def _clearance_groups(per_subject: list[list[tuple[Rule, Outcome]]]) -> dict[float, list[int]]:
+    """The subjects with clearance rules, grouped by how far their rules reach: a kite's 300 m
+    must not make a crane in the same batch search 300 m of lines."""
+    groups: dict[float, list[int]] = {}
+    for idx, rules in enumerate(per_subject):
+        reach = [rule.largest_distance for rule, _ in rules if rule.kind == RuleKind.clearance]
+        if reach:
+            groups.setdefault(max(reach), []).append(idx)
+    return groups
+
+
+def _add_clearances(found: _Collector, row: Any, subject: Subject, rules: list[tuple[Rule, Outcome]]) -> None:
+    """Every clearance rule of the subject's activity applied to one line near it."""
+    asset = _line_asset(row.id, row)
+    offset = line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv,
+                           conductor_spread_m=row.conductor_spread_m)
+    height, height_is_default = conductor_height(nominal_kv=row.nominal_kv,
+                                                 min_ground_clearance_m=row.min_ground_clearance_m)
+    placement = clearance.Placement(
+        horizontal_m=max(0.0, row.centre_m - offset), object_top_m=subject.object_top_m,
+        conductor_height_m=height, conductor_height_is_default=height_is_default,
+        wind_swing_m=line_wind_swing_m(nominal_kv=row.nominal_kv, wind_swing_m=row.wind_swing_m)
+        if row.construction == "overhead" else 0.0)
+    for rule, outcome in rules:
+        if rule.construction and rule.construction != row.construction:
+            continue
+        result = clearance.check(rule, nominal_kv=row.nominal_kv, placement=placement)
+        if result is None:
+            continue
+        extra: dict[str, Any] = {"conductor_offset_m": _round(offset)}
+        if rule.vertical is not None or rule.plus_wind_swing:
+            extra.update(result.details())
+        if rule.object_taller_than_m is not None:
+            extra.update(object_top_m=subject.object_top_m, taller_than_m=rule.object_taller_than_m)
+        found.add(row.idx, layer="lines", asset=asset, rule=rule, outcome=outcome, required=result.required_m,
+                  measured=result.measured_m, connector=row.connector, extra=extra, broken=result.broken)
 
 
 def _line_asset(line_id: int, row: Any) -> dict[str, Any]:

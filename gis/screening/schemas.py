@@ -18,7 +18,8 @@ class ScreeningItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     geometry: GeoJSONGeometry = Field(description="GeoJSON Point, LineString or Polygon (or Multi*) in `crs`")
-    activity: str = Field(description="connection, building, excavation, crane, tree_planting or blasting")
+    activity: str = Field(description="connection, building, excavation, crane, tree_planting, blasting, "
+                                      "kite_flying or vehicle_passage")
     parameters: dict[str, Any] = Field(default_factory=dict)
     reference: str | None = Field(default=None, max_length=200, description="The caller's own label")
 

@@ -37,7 +37,14 @@ from gis.geo.geometry import (
 from gis.rule_sets.definition import Activity
 from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import engine
-from gis.screening.activities import ConnectionParams, CraneParams, parse_activity, parse_parameters
+from gis.screening.activities import (
+    GEOMETRY_TYPES,
+    ConnectionParams,
+    CraneParams,
+    object_top_m,
+    parse_activity,
+    parse_parameters,
+)
 from gis.screening.models import Screening
 from gis.screening.settings import ScreeningSettings
 
@@ -91,8 +98,8 @@ def validate_one(*, raw: RawScreening, epsg: int, rule_set: LoadedRuleSet, limit
         raise InvalidInput(f"Rule set {rule_set.label} has no rules for {activity.value}; it covers: {covered}.",
                            errors=[{"field": f"{prefix}activity", "message": "not covered by the rule set"}])
     parameters = parse_parameters(activity, raw.parameters, field=f"{prefix}parameters")
-    geometry = parse_geometry(raw.geometry, epsg=epsg, allowed_types=SCREENABLE_TYPES, field=f"{prefix}geometry",
-                              limits=screening_limits(limits))
+    geometry = parse_geometry(raw.geometry, epsg=epsg, allowed_types=GEOMETRY_TYPES.get(activity, SCREENABLE_TYPES),
+                              field=f"{prefix}geometry", limits=screening_limits(limits))
     if isinstance(parameters, CraneParams) and isinstance(geometry, Point):
         if parameters.working_radius_m is None:
             raise InvalidInput("A crane given by its standing point needs parameters.working_radius_m "
@@ -162,7 +169,8 @@ def run(*, db: Session, actor: Actor, items: Sequence[ScreeningInput], rule_set:
     stored with the fingerprint of the request it came with (see `previous_submission`)."""
     on = on_date or date.today()
     subjects = [engine.Subject(geometry=item.centre or item.geometry, buffer_m=item.buffer_m,
-                               activity=item.activity, requested_load_kw=requested_load(item.parameters))
+                               activity=item.activity, requested_load_kw=requested_load(item.parameters),
+                               object_top_m=object_top_m(item.parameters))
                 for item in items]
     outcomes = engine.evaluate(db=db, rule_set=rule_set, subjects=subjects, on_date=on, settings=limits)
     batch_id = uuid.uuid4().hex if batch else None

@@ -74,7 +74,7 @@ SELECT r.idx, z.line_id, l.external_id, l.name, l.construction, z.nominal_kv, z.
 LINES = text(f"""
 WITH {REQUESTS}
 SELECT r.idx, l.id, l.external_id, l.name, l.construction, l.nominal_kv, l.conductor_spread_m,
-       {_measured("l.geom")} - r.b AS centre_m,
+       l.wind_swing_m, l.min_ground_clearance_m, {_measured("l.geom")} - r.b AS centre_m,
        {_connector("l.geom")} AS connector
   FROM requests r
   JOIN lines l ON ST_DWithin(l.geom::geography, r.gg, :radius_m + r.b, false) AND l.deleted_at IS NULL

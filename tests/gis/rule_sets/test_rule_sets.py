@@ -17,10 +17,12 @@ from gis.rule_sets.definition import Activity
 from gis.rule_sets.service import parse_definition
 from tests.gis.screening.conftest import (
     CN_FILE,
+    CN_FILE_2011_1,
     HEFEI,
     NORTH,
     RULE_SETS,
     US_FILE,
+    US_FILE_2010_1,
     Auth,
     Desk,
     assert_problem,
@@ -59,25 +61,42 @@ def listed(client: TestClient, headers: dict[str, str]) -> dict[str, dict[str, A
     return {f"{r['code']}@{r['version']}": r for r in response.json()}
 
 
+SHIPPED = {"CN-EPP@2011.1": CN_FILE_2011_1, "US-OSHA@2010.1": US_FILE_2010_1, "CN-EPP@2011.2": CN_FILE,
+           "US-OSHA@2010.2": US_FILE}
+
+
 def test_shipped_files_parse_and_every_activity_refers_to_rules_with_a_legal_source() -> None:
     cn, us = parse_definition(read_rule_file(CN_FILE)), parse_definition(read_rule_file(US_FILE))
 
     assert set(cn.activities) == set(Activity)
-    assert set(us.activities) == {Activity.crane, Activity.excavation}
+    assert set(us.activities) == {Activity.crane, Activity.excavation, Activity.vehicle_passage}
     for definition in (cn, us):
         for activity in definition.activities:
-            assert all(rule.source for rule, _ in definition.rules_for(activity))
+            for rule, _ in definition.rules_for(activity):
+                assert rule.source and (rule.vertical is None or rule.vertical.source)
 
 
-def test_migration_loads_both_shipped_files_with_cn_as_the_default(client: TestClient, desk: Desk) -> None:
+def test_the_new_versions_keep_the_earlier_zone_and_excavation_rules_unchanged() -> None:
+    """The migration re-labels the derived zones to CN-EPP 2011.2 instead of rebuilding them: that is
+    only right while its zone rules are 2011.1's."""
+    for new, old in ((CN_FILE, CN_FILE_2011_1), (US_FILE, US_FILE_2010_1)):
+        before = {rule["code"]: rule for rule in read_rule_file(old)["rules"]}
+        after = {rule["code"]: rule for rule in read_rule_file(new)["rules"]}
+        for code, rule in before.items():
+            if rule["kind"] in ("zone", "manual_zone", "foundation", "facility_radius") or "excavation" in code:
+                assert after[code] == rule, code
+
+
+def test_migrations_load_the_shipped_files_with_the_newest_cn_set_as_the_default(client: TestClient,
+                                                                                  desk: Desk) -> None:
     rule_sets = listed(client, desk.headers)
 
-    assert set(rule_sets) == {"CN-EPP@2011.1", "US-OSHA@2010.1"}
-    assert rule_sets["CN-EPP@2011.1"]["is_default"] and not rule_sets["US-OSHA@2010.1"]["is_default"]
-    assert rule_sets["CN-EPP@2011.1"]["sha256"] == json_fingerprint(read_rule_file(CN_FILE))
-    assert rule_sets["US-OSHA@2010.1"]["sha256"] == json_fingerprint(read_rule_file(US_FILE))
+    assert set(rule_sets) == set(SHIPPED)
+    assert [name for name, r in rule_sets.items() if r["is_default"]] == ["CN-EPP@2011.2"]
+    for name, path in SHIPPED.items():
+        assert rule_sets[name]["sha256"] == json_fingerprint(read_rule_file(path))
     assert all(r["loaded_by"].startswith("migration") for r in rule_sets.values())
-    one = client.get(f"{RULE_SETS}/CN-EPP/2011.1", headers=desk.headers).json()
+    one = client.get(f"{RULE_SETS}/CN-EPP/2011.2", headers=desk.headers).json()
     assert one["definition"] == read_rule_file(CN_FILE)
 
 
@@ -88,17 +107,17 @@ def test_loading_the_same_file_again_changes_nothing(client: TestClient, admin: 
     response = client.post(RULE_SETS, json=read_rule_file(CN_FILE), headers=admin)
 
     assert response.status_code == 200, response.text
-    assert response.json()["id"] == before["CN-EPP@2011.1"]["id"]
-    assert listed(client, admin) == before and count_rows(owner_engine, "rule_sets") == 2
+    assert response.json()["id"] == before["CN-EPP@2011.2"]["id"]
+    assert listed(client, admin) == before and count_rows(owner_engine, "rule_sets") == len(SHIPPED)
 
 
 def test_same_code_and_version_with_other_content_is_a_conflict(client: TestClient, admin: dict[str, str]) -> None:
-    changed = cn_version("2011.1", general_10kv_m=8.0, is_default=True, effective_date="2011-01-08")
+    changed = cn_version("2011.2", general_10kv_m=8.0, is_default=True, effective_date="2011-01-08")
 
     response = client.post(RULE_SETS, json=changed, headers=admin)
 
     assert "new version" in assert_problem(response, 409)["detail"]
-    stored = client.get(f"{RULE_SETS}/CN-EPP/2011.1", headers=admin).json()
+    stored = client.get(f"{RULE_SETS}/CN-EPP/2011.2", headers=admin).json()
     assert stored["definition"] == read_rule_file(CN_FILE)
 
 
@@ -110,15 +129,16 @@ def test_new_version_is_created_and_a_screening_can_name_it(client: TestClient, 
     response = client.post(RULE_SETS, json=cn_version("2024.1", general_10kv_m=8.0, is_default=False), headers=admin)
 
     assert response.status_code == 201, response.text
-    assert response.json()["is_default"] is False and listed(client, admin)["CN-EPP@2011.1"]["is_default"]
+    assert response.json()["is_default"] is False and listed(client, admin)["CN-EPP@2011.2"]["is_default"]
     named = desk.screen(spot, "connection", rule_set="CN-EPP@2024.1")
     assert named["rule_set"]["version"] == "2024.1" and named["verdict"] == "conditional"
     assert named["findings"][0]["required_m"] == 8.0
     assert named["findings"][0]["measured_m"] == pytest.approx(7.5, abs=0.05)
     latest = desk.screen(spot, "connection", rule_set="CN-EPP")  # the newest version in force today
     assert latest["rule_set"]["version"] == "2024.1"
-    for default in (desk.screen(spot, "connection"), desk.screen(spot, "connection", rule_set="CN-EPP@2011.1")):
-        assert default["rule_set"]["version"] == "2011.1" and default["verdict"] == "clear"
+    for version, default in (("2011.2", desk.screen(spot, "connection")),
+                             ("2011.1", desk.screen(spot, "connection", rule_set="CN-EPP@2011.1"))):
+        assert default["rule_set"]["version"] == version and default["verdict"] == "clear"
 
 
 def test_stored_screening_is_reproduced_after_a_newer_default_is_loaded(client: TestClient, admin: dict[str, str],
@@ -126,7 +146,7 @@ def test_stored_screening_is_reproduced_after_a_newer_default_is_loaded(client: 
     line = desk.line(geodesic_line(HEFEI, NORTH), nominal_kv=10.0, conductor_spread_m=3.0)
     spot = point(beside(HEFEI, NORTH, 6.0))
     made = desk.screen(spot, "connection")
-    assert made["rule_set"]["version"] == "2011.1" and made["findings"][0]["required_m"] == 5.0
+    assert made["rule_set"]["version"] == "2011.2" and made["findings"][0]["required_m"] == 5.0
 
     loaded = client.post(RULE_SETS, json=cn_version("2024.1", general_10kv_m=8.0, is_default=True), headers=admin)
 
@@ -146,7 +166,7 @@ def _without_rules(content: dict[str, Any]) -> None:
 
 
 def _unknown_rule_in_activity(content: dict[str, Any]) -> None:
-    content["activities"]["crane"].append({"rule": "clearance.kite", "outcome": "conflict"})
+    content["activities"]["crane"].append({"rule": "clearance.fishing_rod", "outcome": "conflict"})
 
 
 def _bands_out_of_order(content: dict[str, Any]) -> None:
@@ -177,8 +197,8 @@ def test_invalid_rule_set_file_is_refused_and_nothing_is_loaded(client: TestClie
     response = client.post(RULE_SETS, json=content, headers=admin)
 
     assert field in error_fields(response)
-    assert count_rows(owner_engine, "rule_sets") == 2
-    assert listed(client, admin)["CN-EPP@2011.1"]["is_default"]
+    assert count_rows(owner_engine, "rule_sets") == len(SHIPPED)
+    assert listed(client, admin)["CN-EPP@2011.2"]["is_default"]
 
 
 @pytest.mark.parametrize("role", [Role.dispatcher, Role.approver, Role.inspector, Role.auditor])
@@ -188,12 +208,12 @@ def test_only_an_administrator_may_load_a_rule_set(client: TestClient, auth: Aut
                            headers=auth(role))
 
     assert_problem(response, 403)
-    assert count_rows(owner_engine, "rule_sets") == 2
+    assert count_rows(owner_engine, "rule_sets") == len(SHIPPED)
 
 
 def test_screening_that_names_an_unknown_rule_set_is_refused_and_not_stored(desk: Desk,
                                                                            owner_engine: Engine) -> None:
     response = desk.screen_response(point(HEFEI), "connection", rule_set="CN-EPP@1999.9")
 
-    assert "CN-EPP@2011.1" in assert_problem(response, 404)["detail"]
+    assert "CN-EPP@2011.2" in assert_problem(response, 404)["detail"]
     assert count_rows(owner_engine, "screenings") == 0

@@ -36,8 +36,10 @@ SCREENINGS = "/api/v1/screenings"
 ZONES = "/api/v1/zones"
 RULE_SETS = "/api/v1/rule-sets"
 RULE_SET_DIR = Path(__file__).resolve().parents[3] / "gis" / "data" / "rule_sets"
-CN_FILE = RULE_SET_DIR / "cn-epp-2011.1.json"
-US_FILE = RULE_SET_DIR / "us-osha-2010.1.json"
+CN_FILE = RULE_SET_DIR / "cn-epp-2011.2.json"
+CN_FILE_2011_1 = RULE_SET_DIR / "cn-epp-2011.1.json"
+US_FILE = RULE_SET_DIR / "us-osha-2010.2.json"
+US_FILE_2010_1 = RULE_SET_DIR / "us-osha-2010.1.json"
 
 # Reference points: equator, southern mid-latitude, Hammerfest (69.6° N) and Svalbard-like 80° N.
 EQUATOR: LonLat = (10.0, 0.0)

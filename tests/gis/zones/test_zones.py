@@ -82,7 +82,7 @@ def test_overhead_zone_is_half_the_spread_plus_five_metres_each_side(desk: Desk,
 
     assert_includes(zone["properties"], {
         "line_id": line["id"], "setting": "general", "rule_code": "zone.overhead.general", "conductor_offset_m": 1.5,
-        "width_m": 5.0, "wind_swing_m": 0.0, "half_width_m": 6.5, "rule_set": "CN-EPP 2011.1",
+        "width_m": 5.0, "wind_swing_m": 0.0, "half_width_m": 6.5, "rule_set": "CN-EPP 2011.2",
         "legal_source": "电力设施保护条例 §10(1)"})
     assert_half_width(zone, origin, bearing, 6.5)
 
