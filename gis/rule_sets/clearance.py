@@ -54,6 +54,8 @@ class ClearanceCheck:
     vertical_gap_m: float | None
     placement: Placement
     utility_value: bool
+    # The line's wind swing was added to the horizontal distance (a rule measured at maximum wind swing).
+    plus_wind_swing: bool = False
 
     @property
     def shortfall_m(self) -> float:
@@ -61,12 +63,11 @@ class ClearanceCheck:
 
     def details(self) -> dict[str, Any]:
         """What a finding shows beside its governing distance (rounded to the millimetre)."""
-        out: dict[str, Any] = {
-            "governing": self.governing,
-            "horizontal": {"required_m": round(self.horizontal_required_m, 3),
-                           "measured_m": round(self.horizontal_measured_m, 3),
-                           "wind_swing_m": round(self.placement.wind_swing_m, 3)},
-        }
+        horizontal = {"required_m": round(self.horizontal_required_m, 3),
+                      "measured_m": round(self.horizontal_measured_m, 3)}
+        if self.plus_wind_swing:
+            horizontal["wind_swing_m"] = round(self.placement.wind_swing_m, 3)
+        out: dict[str, Any] = {"governing": self.governing, "horizontal": horizontal}
         if self.vertical_required_m is not None:
             out["vertical"] = {
                 "required_m": round(self.vertical_required_m, 3),
@@ -102,7 +103,7 @@ def check(rule: Rule, *, nominal_kv: float, placement: Placement) -> ClearanceCh
         return ClearanceCheck(broken=h_broken, governing="horizontal", required_m=h_required, measured_m=h_measured,
                               horizontal_required_m=h_required, horizontal_measured_m=h_measured,
                               vertical_required_m=None, vertical_gap_m=None, placement=placement,
-                              utility_value=band.utility_value)
+                              utility_value=band.utility_value, plus_wind_swing=rule.plus_wind_swing)
     v_required = v_band.distance_m
     top = placement.object_top_m
     # Unknown height: taken to reach the conductor, so the gap cannot be shown to be kept.
@@ -119,5 +120,6 @@ def check(rule: Rule, *, nominal_kv: float, placement: Placement) -> ClearanceCh
     return ClearanceCheck(broken=broken, governing=governing, required_m=required, measured_m=measured,
                           horizontal_required_m=h_required, horizontal_measured_m=h_measured,
                           vertical_required_m=v_required, vertical_gap_m=gap if top is not None else None,
-                          placement=placement, utility_value=band.utility_value or v_band.utility_value)
+                          placement=placement, utility_value=band.utility_value or v_band.utility_value,
+                          plus_wind_swing=rule.plus_wind_swing)
 

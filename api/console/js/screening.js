@@ -1,5 +1,6 @@
-// Draw a point or a polygon, pick an activity and screen it: the verdict, each finding's required
-// and measured distance, and the nearest-point lines drawn on the map.
+// Draw a point, a route or a polygon, pick an activity and screen it: the verdict, each finding's
+// required and measured distance (and which one governed, for vertical clearances), and the
+// nearest-point lines drawn on the map.
 import { request } from "./api.js";
 import { $, el, showError } from "./dom.js";
 import { label, t } from "./i18n.js";
@@ -12,24 +13,27 @@ const ACTIVITIES = {
   crane: [["max_height_m", true], ["working_radius_m", false]],
   tree_planting: [["mature_height_m", false]],
   blasting: [["charge_kg", true]],
+  kite_flying: [],
+  vehicle_passage: [["height_m", true]],
   connection: [["requested_load_kw", false]],
 };
-const MIN_POLYGON_VERTICES = 3;
-let mode = null; // "point" | "polygon" | null
+const MIN_VERTICES = { polygon: 3, line: 2 };
+let mode = null; // "point" | "line" | "polygon" | null
 let vertices = [];
 let geometry = null;
 
 function drawn() {
   if (mode === "polygon" && vertices.length) {
-    const ring = vertices.length >= MIN_POLYGON_VERTICES ? [...vertices, vertices[0]] : vertices;
-    return vertices.length >= MIN_POLYGON_VERTICES ? { type: "Polygon", coordinates: [ring] } : { type: "LineString", coordinates: ring };
+    const closed = vertices.length >= MIN_VERTICES.polygon;
+    return closed ? { type: "Polygon", coordinates: [[...vertices, vertices[0]]] } : { type: "LineString", coordinates: vertices };
   }
+  if (mode === "line" && vertices.length) return { type: "LineString", coordinates: vertices };
   return geometry;
 }
 
 function redraw(map) {
   const shape = drawn();
-  const points = mode === "polygon" ? vertices.map((c) => ({ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: c } })) : [];
+  const points = mode === "polygon" || mode === "line" ? vertices.map((c) => ({ type: "Feature", properties: {}, geometry: { type: "Point", coordinates: c } })) : [];
   setData(map, "gw-draw", { type: "FeatureCollection",
     features: [...(shape && vertices.length !== 1 ? [{ type: "Feature", properties: {}, geometry: shape }] : []), ...points] });
   $("screen").disabled = !geometry;
@@ -41,7 +45,7 @@ function start(map, wanted) {
   geometry = null;
   window.gw.drawing = true;
   map.getCanvas().style.cursor = "crosshair";
-  $("draw-finish").hidden = wanted !== "polygon";
+  $("draw-finish").hidden = wanted === "point";
   setData(map, "gw-nearest", null);
   redraw(map);
 }
@@ -53,9 +57,9 @@ function stop(map) {
   $("draw-finish").hidden = true;
 }
 
-function finishPolygon(map) {
-  if (vertices.length < MIN_POLYGON_VERTICES) return;
-  geometry = { type: "Polygon", coordinates: [[...vertices, vertices[0]]] };
+function finishShape(map) {
+  if (!MIN_VERTICES[mode] || vertices.length < MIN_VERTICES[mode]) return;
+  geometry = mode === "polygon" ? { type: "Polygon", coordinates: [[...vertices, vertices[0]]] } : { type: "LineString", coordinates: vertices };
   stop(map);
   redraw(map);
 }
@@ -79,9 +83,11 @@ function showResult(map, result) {
   $("screening-verdict").textContent = t("screening.verdict", { verdict: label("verdict", result.verdict), total: result.findings_total });
   $("screening-verdict").dataset.verdict = result.verdict;
   $("screening-verdict").dataset.id = String(result.id);
-  const rows = result.findings.map((f) => el("tr", { className: f.outcome, attrs: { "data-layer": f.asset.layer, "data-id": f.asset.id } }, [
+  const rows = result.findings.map((f) => el("tr", { className: f.outcome,
+    attrs: { "data-layer": f.asset.layer, "data-id": f.asset.id, ...(f.rule.governing ? { "data-governing": f.rule.governing } : {}) } }, [
     el("td", { text: `${label("layer", f.asset.layer)} ${f.asset.name || f.asset.external_id}` }),
-    el("td", { text: f.rule.title || f.rule.code, attrs: { title: f.rule.source || "" } }),
+    el("td", { text: (f.rule.title || f.rule.code) + (f.rule.governing ? ` (${label("governing", f.rule.governing)})` : ""),
+      attrs: { title: f.rule.source || "" } }),
     el("td", { text: f.required_m.toFixed(2), className: "required" }),
     el("td", { text: f.measured_m.toFixed(2), className: "measured" }),
     el("td", { text: label("outcome", f.outcome) })]));
@@ -104,8 +110,9 @@ export function installScreening(map) {
   $("activity").onchange = renderParameters;
   renderParameters();
   $("draw-point").onclick = () => start(map, "point");
+  $("draw-line").onclick = () => start(map, "line");
   $("draw-polygon").onclick = () => start(map, "polygon");
-  $("draw-finish").onclick = () => finishPolygon(map);
+  $("draw-finish").onclick = () => finishShape(map);
   $("screen").onclick = () => screen(map).catch(showError);
   map.on("click", (event) => {
     if (!mode) return;
@@ -119,9 +126,9 @@ export function installScreening(map) {
     redraw(map);
   });
   map.on("dblclick", (event) => {
-    if (mode === "polygon") {
+    if (mode === "polygon" || mode === "line") {
       event.preventDefault();
-      finishPolygon(map);
+      finishShape(map);
     }
   });
 }

@@ -190,6 +190,36 @@ def test_a_drawn_polygon_is_screened_with_each_findings_distances_and_nearest_po
     assert [f["geometry"] for f in drawn] == [f["nearest_points"] for f in stored["findings"] if f["nearest_points"]]
 
 
+def test_a_drawn_route_of_a_tall_vehicle_is_screened_and_the_governing_distance_is_shown(
+        console: Console, staff: dict[str, Person], demo_grid: None, owner_engine: Engine, client: TestClient) -> None:
+    line_id, (lon, lat) = a_line_point(owner_engine)
+    # Two sides of a triangle around a point of the line: a line through it crosses at least one of them.
+    route = [(lon - TRIANGLE_DEG, lat - TRIANGLE_DEG), (lon + TRIANGLE_DEG, lat - TRIANGLE_DEG),
+             (lon, lat + TRIANGLE_DEG)]
+    console.sign_in("test-dispatcher", "dispatcher-password")
+    console.jump(lon, lat, 17)
+
+    console.tab("screening")
+    console.element("draw-line").click()
+    for corner in route:
+        console.click_map(*corner)
+    console.element("draw-finish").click()
+    Select(console.element("activity")).select_by_value("vehicle_passage")
+    console.driver.find_element(By.CSS_SELECTOR, '#activity-parameters input[name="height_m"]').send_keys("30")
+    console.element("screen").click()
+
+    verdict = console.element("screening-verdict")
+    screening_id = console.wait(lambda d: verdict.get_attribute("data-id"), "the screening answers")
+    stored = client.get(f"/api/v1/screenings/{screening_id}", headers=staff["dispatcher"].headers).json()
+    assert stored["activity"] == "vehicle_passage" and stored["geometry"]["type"] == "LineString"
+    assert verdict.get_attribute("data-verdict") == stored["verdict"] == "conflict"
+    rows = console.driver.find_elements(By.CSS_SELECTOR, "#screening-findings tbody tr")
+    governing = {(int(r.get_attribute("data-id")), r.get_attribute("data-governing")) for r in rows
+                 if r.get_attribute("data-governing")}
+    assert (line_id, "vertical") in governing
+    assert governing == {(f["asset"]["id"], f["rule"]["governing"]) for f in stored["findings"] if "governing" in f["rule"]}
+
+
 def test_the_case_queue_moves_a_case_one_step(console: Console, staff: dict[str, Person], desk: Desk,
                                               owner_engine: Engine) -> None:
     _, (lon, lat) = a_line_point(owner_engine)
