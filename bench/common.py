@@ -45,9 +45,22 @@ SCREENING_ACTIVITIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("building", {"height_m": 12}),
     ("excavation", {"depth_m": 2}),
     ("crane", {"max_height_m": 25, "working_radius_m": 15}),
-    ("tree_planting", {}),
+    ("tree_planting", {"mature_height_m": 12}),
     ("blasting", {"charge_kg": 20}),
+    ("kite_flying", {}),
+    ("vehicle_passage", {"height_m": 4.5}),
 )
+# A vehicle passage is screened along its route; every other activity at a point or over a site.
+ROUTE_HALF_LENGTH_DEG = 3e-4
+
+
+def screening_point(activity: str, lon: float, lat: float) -> dict[str, Any]:
+    """The geometry a client sends for `activity` at (lon, lat): a point, or for a vehicle a short
+    route through it (about 60 m west to east)."""
+    if activity == "vehicle_passage":
+        return {"type": "LineString", "coordinates": [[lon - ROUTE_HALF_LENGTH_DEG, lat],
+                                                      [lon + ROUTE_HALF_LENGTH_DEG, lat]]}
+    return {"type": "Point", "coordinates": [lon, lat]}
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -41,6 +41,7 @@ from bench.common import (
     bench_headers,
     celery_worker,
     percentile,
+    screening_point,
     truncate_data,
 )
 from core.context import Actor
@@ -211,7 +212,7 @@ def run_load(fixture: Fixture, base_url: str, users: int, seconds: float, api_pi
             lon, lat = rng.choice(fixture.anchors)
             activity, parameters = rng.choice(ACTIVITIES)
             self.call("screening", "POST", "/screenings", json={
-                "geometry": {"type": "Point", "coordinates": [lon + rng.uniform(-3e-4, 3e-4), lat + 2e-4]},
+                "geometry": screening_point(activity, lon + rng.uniform(-3e-4, 3e-4), lat + 2e-4),
                 "activity": activity, "parameters": parameters})
 
     class CaseWorker(Client):

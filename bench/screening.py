@@ -4,7 +4,7 @@ a batch of 1,000 in one call, and the time to rebuild every derived zone. Run wi
 
 Requests are placed where screening has work to do: next to overhead lines and cables (0-40 m
 off the centre line) and near transformers, as points and as 20 m x 20 m site polygons, cycling
-through the six activities.
+through the eight activities (a vehicle passage along a 60 m route).
 
 Beside each figure stands its floor, measured in the same run and interleaved with the API calls
 (see `bench.common`): the SQL the screening engine and the store run for the same request (the
@@ -27,7 +27,16 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from bench.common import SCREENING_ACTIVITIES, Floor, api_client, bench_user, record_sql, report_with_floor, timed
+from bench.common import (
+    SCREENING_ACTIVITIES,
+    Floor,
+    api_client,
+    bench_user,
+    record_sql,
+    report_with_floor,
+    screening_point,
+    timed,
+)
 from core.context import Actor
 from core.database import create_db_engine, create_session_factory, unit_of_work
 from core.permissions import Role
@@ -68,7 +77,7 @@ def sample_items(anchors: list[tuple[float, float]], count: int, rng: random.Ran
     for i in range(count):
         lon, lat = _offset(*rng.choice(anchors), rng.uniform(0, 40), rng.uniform(0, 360))
         activity, parameters = ACTIVITIES[i % len(ACTIVITIES)]
-        geometry = ({"type": "Point", "coordinates": [lon, lat]} if i % 2 or activity == "crane"
+        geometry = (screening_point(activity, lon, lat) if i % 2 or activity in ("crane", "vehicle_passage")
                     else _square(lon, lat, 20))
         items.append({"geometry": geometry, "activity": activity, "parameters": parameters})
     return items

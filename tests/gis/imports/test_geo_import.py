@@ -22,10 +22,10 @@ from core.storage import ObjectStorage
 from gis.imports import geofile
 
 
-def _line(ext: str, lon: float, kv: float = 10.0) -> dict:
+def _line(ext: str, lon: float, kv: float = 10.0, **props: float) -> dict:
     return {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[lon, 30.0], [lon + 0.01, 30.0]]},
             "properties": {"external_id": ext, "construction": "overhead", "nominal_kv": kv,
-                           "conductor_spread_m": 1.5}}
+                           "conductor_spread_m": 1.5, **props}}
 
 
 def _collection(*features: dict) -> bytes:
@@ -53,7 +53,7 @@ def test_uploaded_geojson_is_stored_and_imported_by_the_worker(
     owner_engine: Engine, storage: ObjectStorage,
 ) -> None:
     headers = auth(Role.dispatcher)
-    body = _collection(_line("L-1", 120.0), _line("L-2", 120.1, kv=35))
+    body = _collection(_line("L-1", 120.0), _line("L-2", 120.1, kv=35, min_ground_clearance_m=9.5))
 
     queued = client.post("/api/v1/imports/geo", headers=headers, data={"layer": "lines"},
                          files={"file": ("lines.geojson", body, "application/geo+json")})
@@ -66,6 +66,8 @@ def test_uploaded_geojson_is_stored_and_imported_by_the_worker(
     assert _count(owner_engine, "lines") == 2
     with owner_engine.connect() as conn:
         key = conn.execute(text("SELECT object_key FROM import_jobs")).scalar_one()
+        heights = dict(conn.execute(text("SELECT external_id, min_ground_clearance_m FROM lines")).all())
+    assert heights == {"L-1": None, "L-2": 9.5}  # the surveyed lowest conductor height, where the file has one
     assert storage.get_bytes(bucket=storage.settings.imports_bucket, key=key) == body
 
 
