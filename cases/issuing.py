@@ -69,7 +69,11 @@ def _nearby(db: Session, site: BaseGeometry) -> tuple[list[BaseGeometry], list[B
 
 
 def _finding_rows(findings: list[dict[str, Any]], language: str) -> list[FindingRow]:
-    """The stored screening findings as table rows, with rule titles in the document's language."""
+    """The stored screening findings as table rows, with rule titles in the document's language.
+
+    A finding stored since the rule sets name clauses carries the rule's `clause` key (the clause the
+    document prints) and, for a clearance weighed horizontally and vertically, which distance
+    governed; older findings have neither and print as they always did."""
     rows = []
     for finding in findings:
         asset, rule = finding["asset"], finding["rule"]
@@ -79,7 +83,8 @@ def _finding_rows(findings: list[dict[str, Any]], language: str) -> list[Finding
         title = (rule.get("title_zh") if language == "zh" else None) or rule["title"]
         rows.append(FindingRow(asset=label, rule=str(title), legal_source=str(rule["source"]),
                                required_m=float(finding["required_m"]), measured_m=float(finding["measured_m"]),
-                               shortfall_m=float(finding["shortfall_m"]), outcome=cast(Outcome, finding["outcome"])))
+                               shortfall_m=float(finding["shortfall_m"]), outcome=cast(Outcome, finding["outcome"]),
+                               clause=rule.get("clause"), governing=rule.get("governing")))
     return rows
 
 

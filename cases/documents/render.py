@@ -42,6 +42,10 @@ DocumentKind = Literal["hazard_notice", "approval_with_clauses", "refusal"]
 Language = Literal["zh", "en"]
 Verdict = Literal["clear", "conditional", "conflict"]
 Outcome = Literal["conflict", "conditional"]
+Governing = Literal["horizontal", "vertical"]
+# The documents that tell the applicant what to do print the clauses of the rules found; a refusal
+# does not (its measures are the reasons, and there is nothing left to observe).
+KINDS_WITH_RULE_CLAUSES: frozenset[str] = frozenset({"hazard_notice", "approval_with_clauses"})
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 PAGE_MARGIN = 18 * mm
@@ -64,6 +68,10 @@ class FindingRow:
     measured_m: float
     shortfall_m: float
     outcome: Outcome
+    # The rule's clause key (`rule_clauses` of the template), when its rule names one.
+    clause: str | None = None
+    # Which distance the three figures are, for a clearance weighed horizontally and vertically.
+    governing: Governing | None = None
 
     def __post_init__(self) -> None:
         # A distance printed as "nan m" on a legal notice is worse than no notice.
@@ -73,6 +81,11 @@ class FindingRow:
         if self.outcome not in get_args(Outcome):
             raise ValueError(
                 f"Finding {self.asset!r}: outcome must be one of {get_args(Outcome)}, not {self.outcome!r}.")
+        if self.governing is not None and self.governing not in get_args(Governing):
+            raise ValueError(
+                f"Finding {self.asset!r}: governing must be one of {get_args(Governing)}, not {self.governing!r}.")
+        if self.clause is not None and not (isinstance(self.clause, str) and self.clause.strip()):
+            raise ValueError(f"Finding {self.asset!r}: clause must be a clause key or None, not {self.clause!r}.")
 
 
 @dataclass(frozen=True)
@@ -80,8 +93,8 @@ class DecisionDocument:
     """Everything printed on one decision document; the caller has already masked personal data.
 
     `site`, `zones` and `lines` are shapely geometries in EPSG:4326 (lon/lat). `measures` are the
-    officer's own hazard measures, protection clauses or refusal reasons; the template's standard
-    clauses for the kind are printed after them.
+    officer's own hazard measures, protection clauses or refusal reasons; after them come the
+    clauses of the rules found (not on a refusal) and the template's standard clauses for the kind.
     """
 
     kind: DocumentKind
@@ -143,6 +156,13 @@ class DocumentTemplate:
     no_findings: str
     distance: str
     standard_clauses: Mapping[str, tuple[str, ...]]
+    # One clause per rule clause key; the fallback ("{rule}", "{source}") for a key without wording,
+    # which a utility's own rule set may name.
+    rule_clauses: Mapping[str, str]
+    rule_clause_fallback: str
+    # Labels of the governing distance and how the findings table adds one to the measured figure.
+    governing: Mapping[str, str]
+    governing_note: str
     photos: Mapping[str, str]
     map: MapLabels
     signoff: Mapping[str, str]
@@ -154,6 +174,9 @@ class DocumentTemplate:
     def from_json(cls, data: dict[str, Any]) -> DocumentTemplate:
         """Build from the JSON layout; a missing or unknown key fails here, not half-way through a PDF."""
         data = dict(data)
+        for key in ("rule_clauses", "rule_clause_fallback", "governing", "governing_note"):
+            if key not in data:
+                raise ValueError(f"The document template has no {key!r}.")
         date_spec = data.pop("date")
         data["map"] = MapLabels(**data["map"])
         data["standard_clauses"] = {k: tuple(v) for k, v in data["standard_clauses"].items()}
@@ -162,6 +185,11 @@ class DocumentTemplate:
             for part in (template.titles, template.intro, template.measures_headings, template.standard_clauses):
                 if kind not in part:
                     raise ValueError(f"The document template has no wording for {kind!r}.")
+        for name in get_args(Governing):
+            if not str(template.governing.get(name, "")).strip():
+                raise ValueError(f"The document template has no label for the {name} distance.")
+        _check_placeholders("rule_clause_fallback", template.rule_clause_fallback, ("rule", "source"))
+        _check_placeholders("governing_note", template.governing_note, ("governing",))
         return template
 
     def format_date(self, value: date) -> str:
@@ -170,8 +198,42 @@ class DocumentTemplate:
                                        month_name=self.months[value.month - 1])
 
     def format_distance(self, metres: float) -> str:
-        """Distances always to the centimetre, as measured."""
+        """Distances always to the centimetre, as measured (a vertical gap below zero keeps its sign:
+        the object's top is above the conductor)."""
         return self.distance.format(value=f"{metres:.2f}")
+
+    def format_measured(self, finding: FindingRow) -> str:
+        """The measured distance, and on a line of its own which distance it is when a clearance was
+        weighed both ways (the narrow column wraps there rather than inside a word)."""
+        measured = self.format_distance(finding.measured_m)
+        if finding.governing is None:
+            return measured
+        return f"{measured}\n{self.governing_note.format(governing=self.governing[finding.governing])}"
+
+    def rule_clauses_for(self, findings: Sequence[FindingRow]) -> list[str]:
+        """One clause per distinct clause key of `findings`, in the order the keys first appear; a key
+        without wording here gets the fallback with the title and source of its first finding."""
+        first: dict[str, FindingRow] = {}
+        for finding in findings:
+            if finding.clause is not None:
+                first.setdefault(finding.clause, finding)
+        return [self.rule_clauses[key] if key in self.rule_clauses
+                else self.rule_clause_fallback.format(rule=finding.rule, source=finding.legal_source)
+                for key, finding in first.items()]
+
+
+def _check_placeholders(name: str, wording: str, fields: tuple[str, ...]) -> None:
+    """`wording` fills with exactly `fields`: another placeholder would fail on the first document
+    that needs the wording, and a missing one would drop what it names (a fallback clause citing
+    no rule or no source)."""
+    probes = {field: f"\x00{field}\x00" for field in fields}
+    try:
+        filled = wording.format(**probes)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"The document template's {name} may only use the placeholders {fields}: {exc!r}.") from exc
+    missing = [field for field in fields if probes[field] not in filled]
+    if missing:
+        raise ValueError(f"The document template's {name} must name {missing}.")
 
 
 @cache
@@ -269,7 +331,7 @@ def _findings_table(doc: DecisionDocument, tpl: DocumentTemplate, st: _Styles, f
             "rule": finding.rule,
             "legal_source": finding.legal_source,
             "required": tpl.format_distance(finding.required_m),
-            "measured": tpl.format_distance(finding.measured_m),
+            "measured": tpl.format_measured(finding),
             "shortfall": tpl.format_distance(finding.shortfall_m),
             "outcome": tpl.outcomes.get(finding.outcome, finding.outcome),
         }
@@ -282,7 +344,10 @@ def _findings_table(doc: DecisionDocument, tpl: DocumentTemplate, st: _Styles, f
 
 
 def _numbered_list(doc: DecisionDocument, tpl: DocumentTemplate, st: _Styles) -> list[Flowable]:
-    items = [m for m in doc.measures if m.strip()] + list(tpl.standard_clauses[doc.kind])
+    """The officer's own measures first, then the clauses of the rules found (what this site must
+    observe), then the template's standard clauses for the kind."""
+    rule_clauses = tpl.rule_clauses_for(doc.findings) if doc.kind in KINDS_WITH_RULE_CLAUSES else []
+    items = [m for m in doc.measures if m.strip()] + rule_clauses + list(tpl.standard_clauses[doc.kind])
     return [Paragraph(_text(item), st.item, bulletText=f"{n}.") for n, item in enumerate(items, start=1)]
 
 

@@ -206,7 +206,7 @@ def test_round_scale_lengths() -> None:
 def test_templates_agree_on_their_keys() -> None:
     zh, en = load_template("zh"), load_template("en")
     for name in ("titles", "labels", "verdicts", "outcomes", "intro", "headings", "measures_headings", "columns",
-                 "standard_clauses", "signoff"):
+                 "standard_clauses", "rule_clauses", "governing", "signoff"):
         assert set(getattr(zh, name)) == set(getattr(en, name)), name
     assert set(zh.titles) == set(KINDS)
     assert zh.titles == ZH_TITLES
