@@ -44,7 +44,8 @@ def finding_snapshot(finding: Finding) -> dict[str, Any]:
             "category": finding.category, "description": finding.description,
             "recommended_action": finding.recommended_action, "asset_type": finding.asset_type,
             "asset_id": finding.asset_id, "geometry": geojson(finding.geom),
-            "follow_up_task_id": finding.follow_up_task_id, "device_time": _iso(finding.device_time)}
+            "follow_up_task_id": finding.follow_up_task_id, "device_time": _iso(finding.device_time),
+            "clearance_check": finding.clearance_check}
 
 
 def record_task(db: Session, *, actor: Actor, task: FieldTask, action: str, before: dict[str, Any] | None,

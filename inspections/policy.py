@@ -36,12 +36,47 @@ class Category:
     name: str
     follow_up: bool
     follow_up_task_type: TaskType
+    # The report may carry a tree measured beside an overhead line (a clearance violation,
+    # vegetation), which the rule set's tree clearance then weighs (`inspections.tree_clearance`).
+    tree_measurement: bool = False
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The range a measured value must lie in: above `low` (or at it, when `low_inclusive`), at
+    most `high`."""
+
+    low: float
+    low_inclusive: bool
+    high: float
+
+    def holds(self, value: float) -> bool:
+        above = value >= self.low if self.low_inclusive else value > self.low
+        return above and value <= self.high
+
+    def describe(self) -> str:
+        return f"{'at least' if self.low_inclusive else 'more than'} {self.low:g} and at most {self.high:g}"
+
+
+@dataclass(frozen=True)
+class TreeBounds:
+    """The bounds of a tree measurement's values (metres), from `findings.json` `tree_measurement`."""
+
+    height_m: Bound
+    horizontal_m: Bound
+    conductor_height_m: Bound
 
 
 @dataclass(frozen=True)
 class FindingRules:
     severities: dict[str, Severity]
     categories: dict[str, Category]
+    tree: TreeBounds
+
+
+def _bound(entry: dict[str, Any]) -> Bound:
+    inclusive = "ge" in entry
+    return Bound(low=float(entry["ge" if inclusive else "gt"]), low_inclusive=inclusive, high=float(entry["le"]))
 
 
 @lru_cache(maxsize=1)
@@ -52,8 +87,11 @@ def finding_rules() -> FindingRules:
                                    priority=int(entry["priority"]), always_follow_up=bool(entry["always_follow_up"]))
                     for name, entry in document["severities"].items()},
         categories={code: Category(code=code, name=entry["name"], follow_up=bool(entry["follow_up"]),
-                                   follow_up_task_type=TaskType(entry["follow_up_task_type"]))
-                    for code, entry in document["categories"].items()})
+                                   follow_up_task_type=TaskType(entry["follow_up_task_type"]),
+                                   tree_measurement=bool(entry.get("tree_measurement", False)))
+                    for code, entry in document["categories"].items()},
+        tree=TreeBounds(**{name: _bound(document["tree_measurement"][name])
+                           for name in ("height_m", "horizontal_m", "conductor_height_m")}))
 
 
 @dataclass(frozen=True)

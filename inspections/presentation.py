@@ -35,7 +35,8 @@ def finding_outs(*, db: Session, findings: Sequence[Finding]) -> list[FindingOut
                        asset=_asset(f.asset_type, f.asset_id), location=geojson(f.geom),
                        reported_by_id=f.reported_by_id, reported_at=f.reported_at, device_time=f.device_time,
                        follow_up_task_id=f.follow_up_task_id,
-                       follow_up_state=states.get(f.follow_up_task_id) if f.follow_up_task_id else None)
+                       follow_up_state=states.get(f.follow_up_task_id) if f.follow_up_task_id else None,
+                       clearance_check=f.clearance_check)
             for f in findings]
 
 

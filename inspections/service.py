@@ -213,7 +213,9 @@ def report_finding(*, db: Session, actor: Actor, now: datetime, task_id: int, sp
                    device_time: datetime | None = None) -> tuple[Finding, bool]:
     """Record a defect found on the assignee's task; `(finding, created)`. The same uuid again
     returns the first finding (created False; the caller compares content). A finding that needs
-    follow-up gets a task (the category's type, due within the severity's handling time)."""
+    follow-up (`findings.needs_follow_up`: a critical one, a tree breaking a clearance the rule set
+    calls a conflict, else the reporter's or the category's call) gets a task (the category's type,
+    due within the severity's handling time)."""
     db.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"finding:{finding_uuid}", 0))))
     if (existing := db.scalar(select(Finding).where(Finding.uuid == finding_uuid))) is not None:
         return existing, False
@@ -225,7 +227,7 @@ def report_finding(*, db: Session, actor: Actor, now: datetime, task_id: int, sp
                        f"{task.state}.")
     finding = findings.new_finding(db=db, actor=actor, now=now, task=task, spec=spec, finding_uuid=finding_uuid,
                                    device_time=device_time)
-    if findings.needs_follow_up(spec):
+    if findings.needs_follow_up(spec, clearance_check=finding.clearance_check):
         severity = finding_rules().severities[spec.severity]
         category = finding_rules().categories[spec.category]
         follow_up = create_task(db=db, actor=actor, now=now, spec=TaskSpec(

@@ -44,10 +44,26 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class TreeMeasurement:
+    """A tree measured beside an overhead line: its height now, its horizontal distance from the
+    line's outermost conductor at rest (0 under the conductors) and, when measured on site, the
+    lowest conductor's height (else the line's record or its voltage's default)."""
+
+    height_m: float
+    horizontal_m: float
+    conductor_height_m: float | None = None
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {"height_m": self.height_m, "horizontal_m": self.horizontal_m,
+                "conductor_height_m": self.conductor_height_m}
+
+
+@dataclass(frozen=True)
 class FindingSpec:
     """A defect found in the field. The place is `location_wkt` (EPSG:4326), else the asset's
     geometry, else the task's location. `follow_up` None lets the category decide
-    (`inspections/data/findings.json`); a critical finding always gets one."""
+    (`inspections/data/findings.json`); a critical finding always gets one, and so does a tree
+    (`tree`, on an overhead line) that breaks a clearance whose outcome is a conflict."""
 
     severity: str
     category: str
@@ -57,3 +73,4 @@ class FindingSpec:
     asset_type: str | None = None
     asset_id: int | None = None
     follow_up: bool | None = None
+    tree: TreeMeasurement | None = None

@@ -78,7 +78,8 @@ def report_finding(*, db: Session, actor: Actor, settings: Settings, now: dateti
     spec = FindingSpec(severity=body.severity, category=body.category, description=body.description,
                        recommended_action=body.recommended_action,
                        location_wkt=_wkt(settings, body.location, epsg, "location"), asset_type=body.asset_type,
-                       asset_id=body.asset_id, follow_up=body.follow_up)
+                       asset_id=body.asset_id, follow_up=body.follow_up,
+                       tree=body.tree.spec() if body.tree is not None else None)
     finding, created = service.report_finding(db=db, actor=actor, now=now, task_id=task_id, spec=spec,
                                               finding_uuid=body.uuid, device_time=body.device_time)
     if not created and not findings.same_report(finding, task_id=task_id, spec=spec):

@@ -19,6 +19,7 @@ from core.errors import InvalidInput
 from gis.geo.geojson_schema import GeoJSONGeometry
 from gis.geo.geometry import GeometryLimits, parse_geometry
 from inspections import service as task_service
+from inspections.schemas import TreeMeasurementIn
 from inspections.specs import FindingSpec, TaskSpec
 from inspections.sync.mutations import Change, ItemContext, parse, require_base_version, task_id_for
 from inspections.versioning import MergeOutcome
@@ -73,6 +74,8 @@ class FindingData(_Data):
     asset_type: str | None = Field(default=None, max_length=60)
     asset_id: int | None = None
     follow_up: bool | None = None
+    tree: TreeMeasurementIn | None = Field(default=None, description="A tree beside the overhead line named "
+                                                                      "(asset_type line), as over the API")
 
 
 def task_action(ctx: ItemContext) -> Change:
@@ -111,12 +114,14 @@ def _merge_edit(ctx: ItemContext, task_uuid: UUID, edit: Callable[[int, int], Me
 
 def finding(ctx: ItemContext) -> Change:
     """A defect found on the task; the item's uuid is the finding's uuid (one finding however often
-    it is pushed). A critical one reaches the dispatchers through the service's outbox event."""
+    it is pushed). A critical one reaches the dispatchers through the service's outbox event; a tree
+    measured beside a line is judged by the rule set's tree clearance as over the API."""
     data = parse(FindingData, ctx)
     task_id = task_id_for(ctx, data.task_uuid)
     spec = FindingSpec(severity=data.severity, category=data.category, description=data.description,
                        recommended_action=data.recommended_action, location_wkt=_wkt(ctx, data.location),
-                       asset_type=data.asset_type, asset_id=data.asset_id, follow_up=data.follow_up)
+                       asset_type=data.asset_type, asset_id=data.asset_id, follow_up=data.follow_up,
+                       tree=data.tree.spec() if data.tree is not None else None)
     found, _created = task_service.report_finding(db=ctx.db, actor=ctx.actor, now=ctx.now, task_id=task_id, spec=spec,
                                                   finding_uuid=ctx.uuid, device_time=ctx.device_time)
     return Change(entity_type="finding", entity_id=found.id, version=found.version)
