@@ -155,26 +155,36 @@ def test_an_inspector_reads_a_switch_and_its_trace_but_is_offered_no_toggle(
     assert not console.element("switch-toggle").is_displayed()
 
 
-def test_a_drawn_polygon_is_screened_with_each_findings_distances_and_nearest_points(
-        console: Console, staff: dict[str, Person], demo_grid: None, owner_engine: Engine, client: TestClient) -> None:
-    line_id, (lon, lat) = a_line_point(owner_engine)
-    triangle = [(lon - TRIANGLE_DEG, lat - TRIANGLE_DEG), (lon + TRIANGLE_DEG, lat - TRIANGLE_DEG),
-                (lon, lat + TRIANGLE_DEG)]
+def draw_and_screen(console: Console, client: TestClient, headers: dict[str, str], *, tool: str,
+                    around: tuple[float, float], activity: str, height_m: str) -> tuple[Any, dict[str, Any]]:
+    """Sign in as the dispatcher, click the three corners of a small triangle around a point of a
+    line with the drawing `tool`, screen `activity` with its height, and return the verdict element
+    and the screening as stored (read through the API)."""
+    lon, lat = around
+    corners = [(lon - TRIANGLE_DEG, lat - TRIANGLE_DEG), (lon + TRIANGLE_DEG, lat - TRIANGLE_DEG),
+               (lon, lat + TRIANGLE_DEG)]
     console.sign_in("test-dispatcher", "dispatcher-password")
     console.jump(lon, lat, 17)
-
     console.tab("screening")
-    console.element("draw-polygon").click()
-    for corner in triangle:
+    console.element(tool).click()
+    for corner in corners:
         console.click_map(*corner)
     console.element("draw-finish").click()
-    Select(console.element("activity")).select_by_value("building")
-    console.driver.find_element(By.CSS_SELECTOR, '#activity-parameters input[name="height_m"]').send_keys("12")
+    Select(console.element("activity")).select_by_value(activity)
+    console.driver.find_element(By.CSS_SELECTOR, '#activity-parameters input[name="height_m"]').send_keys(height_m)
     console.element("screen").click()
-
     verdict = console.element("screening-verdict")
     screening_id = console.wait(lambda d: verdict.get_attribute("data-id"), "the screening answers")
-    stored = client.get(f"/api/v1/screenings/{screening_id}", headers=staff["dispatcher"].headers).json()
+    return verdict, client.get(f"/api/v1/screenings/{screening_id}", headers=headers).json()
+
+
+def test_a_drawn_polygon_is_screened_with_each_findings_distances_and_nearest_points(
+        console: Console, staff: dict[str, Person], demo_grid: None, owner_engine: Engine, client: TestClient) -> None:
+    line_id, spot = a_line_point(owner_engine)
+
+    verdict, stored = draw_and_screen(console, client, staff["dispatcher"].headers, tool="draw-polygon",
+                                      around=spot, activity="building", height_m="12")
+
     assert stored["activity"] == "building" and stored["parameters"] == {"height_m": 12.0}
     assert stored["geometry"]["type"] == "Polygon"
     assert verdict.get_attribute("data-verdict") == stored["verdict"] == "conflict"
@@ -192,25 +202,12 @@ def test_a_drawn_polygon_is_screened_with_each_findings_distances_and_nearest_po
 
 def test_a_drawn_route_of_a_tall_vehicle_is_screened_and_the_governing_distance_is_shown(
         console: Console, staff: dict[str, Person], demo_grid: None, owner_engine: Engine, client: TestClient) -> None:
-    line_id, (lon, lat) = a_line_point(owner_engine)
+    line_id, spot = a_line_point(owner_engine)
+
     # Two sides of a triangle around a point of the line: a line through it crosses at least one of them.
-    route = [(lon - TRIANGLE_DEG, lat - TRIANGLE_DEG), (lon + TRIANGLE_DEG, lat - TRIANGLE_DEG),
-             (lon, lat + TRIANGLE_DEG)]
-    console.sign_in("test-dispatcher", "dispatcher-password")
-    console.jump(lon, lat, 17)
+    verdict, stored = draw_and_screen(console, client, staff["dispatcher"].headers, tool="draw-line",
+                                      around=spot, activity="vehicle_passage", height_m="30")
 
-    console.tab("screening")
-    console.element("draw-line").click()
-    for corner in route:
-        console.click_map(*corner)
-    console.element("draw-finish").click()
-    Select(console.element("activity")).select_by_value("vehicle_passage")
-    console.driver.find_element(By.CSS_SELECTOR, '#activity-parameters input[name="height_m"]').send_keys("30")
-    console.element("screen").click()
-
-    verdict = console.element("screening-verdict")
-    screening_id = console.wait(lambda d: verdict.get_attribute("data-id"), "the screening answers")
-    stored = client.get(f"/api/v1/screenings/{screening_id}", headers=staff["dispatcher"].headers).json()
     assert stored["activity"] == "vehicle_passage" and stored["geometry"]["type"] == "LineString"
     assert verdict.get_attribute("data-verdict") == stored["verdict"] == "conflict"
     rows = console.driver.find_elements(By.CSS_SELECTOR, "#screening-findings tbody tr")
