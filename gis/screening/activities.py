@@ -51,7 +51,11 @@ class KiteFlyingParams(_Params):
 
 
 class VehiclePassageParams(_Params):
+    """The route is the vehicle's centre line; its width makes it reach `width_m / 2` either side."""
+
     height_m: float = Field(gt=0, le=30, description="Height of the vehicle or machinery with its load")
+    width_m: float | None = Field(default=None, gt=0, le=10,
+                                  description="Width with its load; GW_SCREENING_VEHICLE_WIDTH_M when omitted")
 
 
 PARAMETERS: dict[Activity, type[_Params]] = {
