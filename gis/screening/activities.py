@@ -70,10 +70,10 @@ PARAMETERS: dict[Activity, type[_Params]] = {
 }
 
 # The geometry an activity is described by, where not any: a kite is flown at a point or over an
-# area, a vehicle passes along a route.
+# area. (A vehicle passes along a route, over the area it moves in such as a permit's site, or at
+# one crossing point: any geometry.)
 GEOMETRY_TYPES: dict[Activity, frozenset[str]] = {
     Activity.kite_flying: frozenset({"Point", "MultiPoint", "Polygon", "MultiPolygon"}),
-    Activity.vehicle_passage: frozenset({"LineString", "MultiLineString"}),
 }
 
 

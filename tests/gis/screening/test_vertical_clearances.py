@@ -184,14 +184,22 @@ def test_a_line_without_a_recorded_height_uses_the_lowest_its_voltage_allows_and
     assert_includes(gap["rule"]["vertical"], {"conductor_height_m": 6.0, "conductor_height_is_default": True})
 
 
+def test_a_vehicle_may_be_screened_over_the_area_it_moves_in(desk: Desk) -> None:
+    line_at(desk, HEFEI, NORTH, TEN_KV)
+    yard = square(outside(HEFEI, NORTH, TEN_KV, 1.0 + 20.0), 20.0)  # its edge 1.0 m outside the conductor
+
+    result = desk.screen(yard, "vehicle_passage", {"height_m": 4.5})
+
+    assert result["verdict"] == "conditional" and rules_of(result) == {("vehicle.over_height", "conditional")}
+
+
 @pytest.mark.parametrize(("geometry", "parameters", "field"), [
-    (point(HEFEI), {"height_m": 4.5}, "geometry.type"),
     (geodesic_line(HEFEI, EAST), {}, "parameters.height_m"),
     (geodesic_line(HEFEI, EAST), {"height_m": 0}, "parameters.height_m"),
     (geodesic_line(HEFEI, EAST), {"height_m": 31}, "parameters.height_m"),
     (geodesic_line(HEFEI, EAST), {"height_m": 4.5, "width_m": 0}, "parameters.width_m"),
 ])
-def test_a_vehicle_passage_needs_a_route_and_a_height_in_range(desk: Desk, owner_engine: Engine,
+def test_a_vehicle_passage_needs_a_height_and_a_width_in_range(desk: Desk, owner_engine: Engine,
                                                                geometry: dict[str, Any], parameters: dict[str, Any],
                                                                field: str) -> None:
     response = desk.screen_response(geometry, "vehicle_passage", parameters)
