@@ -51,7 +51,11 @@ class KiteFlyingParams(_Params):
 
 
 class VehiclePassageParams(_Params):
+    """The route is the vehicle's centre line; its width makes it reach `width_m / 2` either side."""
+
     height_m: float = Field(gt=0, le=30, description="Height of the vehicle or machinery with its load")
+    width_m: float | None = Field(default=None, gt=0, le=10,
+                                  description="Width with its load; GW_SCREENING_VEHICLE_WIDTH_M when omitted")
 
 
 PARAMETERS: dict[Activity, type[_Params]] = {
@@ -66,10 +70,10 @@ PARAMETERS: dict[Activity, type[_Params]] = {
 }
 
 # The geometry an activity is described by, where not any: a kite is flown at a point or over an
-# area, a vehicle passes along a route.
+# area. (A vehicle passes along a route, over the area it moves in such as a permit's site, or at
+# one crossing point: any geometry.)
 GEOMETRY_TYPES: dict[Activity, frozenset[str]] = {
     Activity.kite_flying: frozenset({"Point", "MultiPoint", "Polygon", "MultiPolygon"}),
-    Activity.vehicle_passage: frozenset({"LineString", "MultiLineString"}),
 }
 
 

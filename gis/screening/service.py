@@ -41,6 +41,7 @@ from gis.screening.activities import (
     GEOMETRY_TYPES,
     ConnectionParams,
     CraneParams,
+    VehiclePassageParams,
     object_top_m,
     parse_activity,
     parse_parameters,
@@ -56,7 +57,8 @@ class ScreeningInput:
     """One validated request: geometry in EPSG:4326 (a crane's operating area already drawn).
 
     A crane given by its standing point keeps that point and its working radius as well
-    (`centre`, `buffer_m`): the engine measures to the exact circle from them."""
+    (`centre`, `buffer_m`): the engine measures to the exact circle from them. A vehicle's route
+    keeps half the vehicle's width as its buffer: the engine measures to the vehicle's sides."""
 
     geometry: BaseGeometry
     activity: Activity
@@ -111,6 +113,14 @@ def validate_one(*, raw: RawScreening, epsg: int, rule_set: LoadedRuleSet, limit
         check_extent(area, screening_limits(limits), f"{prefix}geometry")
         return ScreeningInput(geometry=area, activity=activity, parameters=parameters, reference=raw.reference,
                               centre=geometry, buffer_m=parameters.working_radius_m)
+    if isinstance(parameters, VehiclePassageParams):
+        # The route is the vehicle's centre line; the engine measures to its sides (a buffer of half
+        # the width), and the width used is stored with the request.
+        if parameters.width_m is None:
+            parameters = parameters.model_copy(update={"width_m": limits.vehicle_width_m})
+        width = parameters.width_m or limits.vehicle_width_m
+        return ScreeningInput(geometry=geometry, activity=activity, parameters=parameters, reference=raw.reference,
+                              centre=geometry, buffer_m=width / 2)
     return ScreeningInput(geometry=geometry, activity=activity, parameters=parameters, reference=raw.reference)
 
 

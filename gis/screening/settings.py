@@ -30,6 +30,10 @@ class ScreeningSettings(BaseSettings):
     power_factor: float = Field(default=0.9, gt=0, le=1,
                                 description="Spare capacity = rated kVA x power factor - contracted load "
                                             "(DOMAIN.md §4 default 0.9)")
+    vehicle_width_m: float = Field(default=2.55, gt=0, le=10,
+                                   description="Width of a vehicle whose request gives none: the largest a road "
+                                               "vehicle may have without a permit (GB 1589-2016 外廓尺寸限值: 2.55 m), so "
+                                               "its side is never assumed farther from a line than it can be")
     distribution_lv_max_kv: float = Field(default=1.0, gt=0,
                                           description="A transformer whose LV side is at or below this feeds "
                                                       "customers directly (a 台区 transformer)")

@@ -249,6 +249,20 @@ def test_kite_flying_next_to_a_line_gets_the_kite_clause_on_the_notice_and_the_a
     assert api_pdf_text(pdf).count(clause("en", "kite")) == 1
 
 
+def test_a_permit_for_tall_machinery_crossing_a_line_on_its_site_gets_both_vehicle_clauses(desk: Desk) -> None:
+    machinery = [{"activity": "vehicle_passage", "parameters": {"height_m": 30.0}}]
+    # the site straddles the line: the machinery passes under the conductors, its top above them
+    case = desk.register(construction_body(HEFEI, activities=machinery, footprint=square(HEFEI, 5.0)))
+    clauses = {f["rule"].get("clause") for f in screening_findings(desk, case)}
+    assert clauses == {"vehicle_over_height", "vehicle_clearance"}
+
+    case = desk.act(desk.surveyed(case, hazard=True), "issue_hazard_notice", by="approver", language="en",
+                    measures=["Lower the boom before passing under the line"])
+    _, pdf = desk.document(case)
+    text = api_pdf_text(pdf)
+    assert clause("en", "vehicle_over_height") in text and clause("en", "vehicle_clearance") in text
+
+
 def test_tree_reaching_above_the_conductor_prints_the_vertical_gap_and_the_tree_clause(desk: Desk) -> None:
     poplars = [{"activity": "tree_planting", "parameters": {"mature_height_m": 25}}]
     # the plot straddles the line, so the trees stand under the conductors

@@ -14,7 +14,7 @@ const ACTIVITIES = {
   tree_planting: [["mature_height_m", false]],
   blasting: [["charge_kg", true]],
   kite_flying: [],
-  vehicle_passage: [["height_m", true]],
+  vehicle_passage: [["height_m", true], ["width_m", false]],
   connection: [["requested_load_kw", false]],
 };
 const MIN_VERTICES = { polygon: 3, line: 2 };

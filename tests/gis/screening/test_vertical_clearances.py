@@ -147,13 +147,30 @@ def test_a_tall_vehicle_beside_a_line_keeps_clear_outside_the_horizontal_distanc
         desk: Desk, origin: LonLat, bearing: float) -> None:
     line_at(desk, origin, bearing, TEN_KV)
 
-    close = desk.screen(along(origin, bearing, TEN_KV, 1.9), "vehicle_passage", {"height_m": 5.5})
-    apart = desk.screen(along(origin, bearing, TEN_KV, 2.1), "vehicle_passage", {"height_m": 5.5})
+    truck = {"height_m": 5.5, "width_m": 2.0}  # its sides 1.0 m either side of the route
+
+    close = desk.screen(along(origin, bearing, TEN_KV, 1.0 + 1.9), "vehicle_passage", truck)
+    apart = desk.screen(along(origin, bearing, TEN_KV, 1.0 + 2.1), "vehicle_passage", truck)
 
     found = finding(close, "clearance.vehicle")
     assert close["verdict"] == "conflict" and found["rule"]["governing"] == "horizontal"
     assert found["required_m"] == 2.0 and found["measured_m"] == pytest.approx(1.9, abs=0.02)
     assert apart["verdict"] == "clear"  # not under the conductors, and outside the horizontal distance
+
+
+@pytest.mark.parametrize(("origin", "bearing"), [pytest.param(EQUATOR, NORTH, id="equator-N-S"),
+                                                 pytest.param(ARCTIC, EAST, id="69.6N-E-W")])
+def test_a_vehicle_is_under_the_line_when_its_side_is_whatever_its_route(
+        desk: Desk, origin: LonLat, bearing: float) -> None:
+    line_at(desk, origin, bearing, TEN_KV)
+    route = along(origin, bearing, TEN_KV, 1.0)  # the centre line 1.0 m outside the outer conductor
+
+    wide = desk.screen(route, "vehicle_passage", {"height_m": 4.5})  # the widest road vehicle, 2.55 m
+    narrow = desk.screen(route, "vehicle_passage", {"height_m": 4.5, "width_m": 1.8})
+
+    assert wide["parameters"] == {"height_m": 4.5, "width_m": 2.55}
+    assert wide["verdict"] == "conditional" and rules_of(wide) == {("vehicle.over_height", "conditional")}
+    assert narrow["verdict"] == "clear"  # its side 0.1 m outside; 3.5 m below the conductor keeps the 3.0 m
 
 
 def test_a_line_without_a_recorded_height_uses_the_lowest_its_voltage_allows_and_says_so(desk: Desk) -> None:
@@ -167,13 +184,22 @@ def test_a_line_without_a_recorded_height_uses_the_lowest_its_voltage_allows_and
     assert_includes(gap["rule"]["vertical"], {"conductor_height_m": 6.0, "conductor_height_is_default": True})
 
 
+def test_a_vehicle_may_be_screened_over_the_area_it_moves_in(desk: Desk) -> None:
+    line_at(desk, HEFEI, NORTH, TEN_KV)
+    yard = square(outside(HEFEI, NORTH, TEN_KV, 1.0 + 20.0), 20.0)  # its edge 1.0 m outside the conductor
+
+    result = desk.screen(yard, "vehicle_passage", {"height_m": 4.5})
+
+    assert result["verdict"] == "conditional" and rules_of(result) == {("vehicle.over_height", "conditional")}
+
+
 @pytest.mark.parametrize(("geometry", "parameters", "field"), [
-    (point(HEFEI), {"height_m": 4.5}, "geometry.type"),
     (geodesic_line(HEFEI, EAST), {}, "parameters.height_m"),
     (geodesic_line(HEFEI, EAST), {"height_m": 0}, "parameters.height_m"),
     (geodesic_line(HEFEI, EAST), {"height_m": 31}, "parameters.height_m"),
+    (geodesic_line(HEFEI, EAST), {"height_m": 4.5, "width_m": 0}, "parameters.width_m"),
 ])
-def test_a_vehicle_passage_needs_a_route_and_a_height_in_range(desk: Desk, owner_engine: Engine,
+def test_a_vehicle_passage_needs_a_height_and_a_width_in_range(desk: Desk, owner_engine: Engine,
                                                                geometry: dict[str, Any], parameters: dict[str, Any],
                                                                field: str) -> None:
     response = desk.screen_response(geometry, "vehicle_passage", parameters)
