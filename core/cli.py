@@ -17,10 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from alembic.config import Config
+from sqlalchemy.exc import DBAPIError
 
 from alembic import command
 from core.context import Actor, bind_request_id
-from core.database import create_db_engine, create_session_factory, unit_of_work
+from core.database import create_db_engine, create_session_factory, unavailable_from, unit_of_work
 from core.errors import GridWardenError, InvalidInput
 from core.permissions import Role
 from core.registry import Domains
@@ -166,5 +167,13 @@ def main(domains: Domains, argv: list[str] | None = None) -> int:
         return 1
     except GridWardenError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        # A command that ran a statement outside a unit of work: the same honest words as a 503
+        # (a timeout says it was one, with the limit), never a traceback or a guess.
+        mapped = unavailable_from(exc, work=f"The command `{args.command}`")
+        if mapped is None:
+            raise
+        print(f"error: {mapped.detail}", file=sys.stderr)
         return 1
 
