@@ -90,32 +90,27 @@ _TIMED_OUT = {"57014"}  # query_canceled: statement_timeout or lock_timeout
 _CONTENTION = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
 
 
-def _timeout_cause(exc: DBAPIError) -> str:
-    """Which limit cancelled the statement, from the server's message (one SQLSTATE, 57014, covers
-    the statement timeout, the lock timeout and a cancel request)."""
+def _cancelled_by_timeout(exc: DBAPIError) -> bool:
+    """SQLSTATE 57014 is both the statement timeout and a cancel request (pg_cancel_backend); the
+    server's message tells them apart. (A lock_timeout is 55P03, reported as contention.)"""
     diag = getattr(exc.orig, "diag", None)
     primary = (getattr(diag, "message_primary", None) or str(exc.orig) or "").lower()
-    if "statement timeout" in primary:
-        return "statement"
-    if "lock timeout" in primary:
-        return "lock"
-    return "cancel"
+    return "statement timeout" in primary
 
 
 def timeout_error(exc: DBAPIError, *, work: str, limit_ms: int | None) -> ServiceUnavailable:
     """The 503 for a cancelled statement, saying what was cancelled, by which limit, and what to do."""
-    cause = _timeout_cause(exc)
-    limit = f", {limit_ms:,} ms" if limit_ms is not None and cause == "statement" else ""
-    if cause == "statement":
+    if _cancelled_by_timeout(exc):
+        limit = f", {limit_ms:,} ms" if limit_ms is not None else ""
         what = f"{work} ran past its time limit on the database (statement_timeout{limit}) and was cancelled"
-    elif cause == "lock":
-        what = f"{work} waited past its time limit for a lock another transaction holds (lock_timeout)"
+        cause = "statement"
     else:
         what = f"{work} was cancelled on the database server (an operator's cancel request)"
+        cause, limit_ms = "cancel", None
     return ServiceUnavailable(
         f"{what}; nothing of it was saved. Retry later or narrow the request; a whole-network job "
         "(zone rebuild, import) has its own limit, GW_JOBS_STATEMENT_TIMEOUT_MS, and resumes where it stopped.",
-        service="database", reason="timeout", timeout=cause, limit_ms=limit_ms if cause == "statement" else None)
+        service="database", reason="timeout", timeout=cause, limit_ms=limit_ms)
 
 
 def unavailable_from(exc: BaseException, *, during_commit: bool = False, work: str = "The request",
