@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from core.database import create_db_engine, create_job_engine, create_session_factory, unit_of_work
 from core.errors import ServiceUnavailable
@@ -55,3 +56,14 @@ def test_a_statement_timeout_is_reported_as_a_timeout_naming_the_work_and_its_li
     assert "200 ms" in problem.detail and "GW_JOBS_STATEMENT_TIMEOUT_MS" in problem.detail
     assert "not reachable" not in problem.detail
 
+
+
+def test_the_application_role_itself_runs_without_jit_whatever_the_client(settings: Settings) -> None:
+    """Any client logging in as the application role (psql, a report tool, a pool without
+    GridWarden's session set-up) gets jit off from the role (`ALTER ROLE ... SET jit = off`,
+    devstack/provisioning.py; measured by `./gw bench jit`)."""
+    url = make_url(settings.database.url.get_secret_value()).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+        assert conn.execute("SHOW jit").fetchone() == ("off",)
+        assert "jit=off" in (conn.execute("SELECT rolconfig FROM pg_roles WHERE rolname = current_user")
+                             .fetchone() or [[]])[0]
