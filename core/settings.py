@@ -65,6 +65,26 @@ class DatabaseSettings(BaseSettings):
         return (self.owner_url or self.url).get_secret_value()
 
 
+class JobSettings(BaseSettings):
+    """Whole-network jobs (zone rebuild, imports): their own statement timeout and chunk size.
+
+    A request's statement timeout (`GW_DATABASE_STATEMENT_TIMEOUT_MS`, 30 s) protects the API from a
+    runaway query; a job that touches every line of a province must never run into it. Jobs work in
+    chunks, each its own transaction, and each statement of a chunk gets `statement_timeout_ms`: a
+    chunk is sized to take about a second (the full SimBench set's 34,606 lines rebuild in 5.1-5.6 s,
+    about 0.3 s per 2,000 lines), so the limit only stops a chunk that is stuck (a lock wait, a plan
+    gone wrong), and the job resumes from the last finished chunk when it is run again.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GW_JOBS_", extra="ignore")
+
+    statement_timeout_ms: int = Field(default=600_000, ge=100, description=(
+        "Statement timeout of a job's connections (per statement of a chunk); far above a chunk's "
+        "normal second so only a stuck chunk hits it, and independent of the API's request timeout"))
+    zone_chunk_lines: int = Field(default=2_000, ge=1, le=1_000_000, description=(
+        "Lines per chunk of a zone rebuild (one transaction each); about 0.3 s of work on the SimBench set"))
+
+
 class RedisSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GW_REDIS_", extra="ignore")
 

@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import service as audit_service
 from core.context import Actor
+from core.settings import JobSettings
 from gis.imports import simbench_model as model
 from gis.imports import simbench_plan
 from gis.imports import simbench_sql as sql
@@ -68,6 +69,7 @@ COMPLETE_DATA_SET = "1-complete_data-mixed-all-0-sw"
 DEMO_SUBNET = "MV1.101"
 
 Progress = Callable[[float, str], None]
+DEFAULT_ZONE_CHUNK_LINES: int = JobSettings.model_fields["zone_chunk_lines"].default
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,12 @@ def import_simbench(
     actor: Actor,
     progress: Progress | None = None,
     before_commit: Callable[[sqlalchemy.Connection, SimbenchReport], None] | None = None,
+    zone_chunk_lines: int = DEFAULT_ZONE_CHUNK_LINES,
 ) -> SimbenchReport:
     """Import in one transaction; `before_commit` writes in that same transaction (an import job
-    marks itself succeeded there, so data and outcome are committed together or not at all)."""
+    marks itself succeeded there, so data and outcome are committed together or not at all).
+    `engine` should be a job engine (`core.database.create_job_engine`): the import's statements
+    run under the jobs' statement timeout, not a request's."""
     started = time.perf_counter()
     report_progress: Progress = progress or (lambda fraction, message: None)
 
@@ -147,13 +152,27 @@ def import_simbench(
                   ("transformers", sql.UPSERT_TRANSFORMERS), ("lines", sql.UPSERT_LINES),
                   ("poles", sql.UPSERT_POLES), ("switches", sql.UPSERT_SWITCHES),
                   ("customers", sql.UPSERT_CUSTOMERS))
+        changed_lines: list[int] = []
         for i, (name, statement) in enumerate(phases, start=1):
-            cur.execute(statement)
+            if statement is sql.UPSERT_LINES:
+                cur.execute(statement + " RETURNING t.id")
+                changed_lines = sorted(row[0] for row in cur.fetchall())
+            else:
+                cur.execute(statement)
             report_progress(0.3 + 0.65 * i / len(phases), name)
         bump_revision(connection)
-        # Zones follow the lines in the same transaction, so they are never stale after an import.
+        # Zones follow the lines in the same transaction, so they are never stale after an import:
+        # those of the lines this import inserted or changed (a re-import that changes nothing
+        # recomputes none), in statements of `zone_chunk_lines` lines, so no single statement grows
+        # with the network (the whole-network rebuild in one statement is what ran out of time at 10x).
+        zone_parts = 0
         with Session(bind=connection) as session:
-            zone_parts = zone_service.rebuild_all_zones(db=session)
+            for start in range(0, len(changed_lines), zone_chunk_lines):
+                zone_parts += zone_service.refresh_line_zones(
+                    db=session, line_ids=changed_lines[start:start + zone_chunk_lines])
+                report_progress(0.95 + 0.03 * min(1.0, (start + zone_chunk_lines) / len(changed_lines)),
+                                f"zones of {min(start + zone_chunk_lines, len(changed_lines))} of "
+                                f"{len(changed_lines)} changed lines")
         report_progress(0.98, f"{zone_parts} zone parts")
 
         report = SimbenchReport(

@@ -16,12 +16,14 @@ import os
 import socket
 
 from celery import shared_task
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import bind_request_id
-from core.database import unit_of_work
-from core.errors import InvalidInput
+from core.database import create_job_engine, unavailable_from, unit_of_work
+from core.errors import InvalidInput, ServiceUnavailable
+from core.settings import JobSettings
 from core.worker_resources import resources
 from gis.imports import geofile
 from gis.imports import service as job_service
@@ -29,6 +31,22 @@ from gis.imports.lease import job_lease
 from gis.imports.simbench import SimbenchReport, default_source_dir, import_simbench
 
 logger = logging.getLogger(__name__)
+
+
+_job_sessions: tuple[Engine, sessionmaker[Session]] | None = None
+
+
+def _job_database() -> tuple[Engine, sessionmaker[Session]]:
+    """This worker process's job engine (the jobs' statement timeout, `GW_JOBS_STATEMENT_TIMEOUT_MS`,
+    not the API's) and a session factory on it that runs the same event handlers as the worker's.
+    Made on first use, after the fork, like `core.worker_resources.resources`."""
+    global _job_sessions
+    if _job_sessions is None:
+        res = resources()
+        engine = create_job_engine(res.settings.database, res.settings.section(JobSettings))
+        factory = sessionmaker(**{**res.session_factory.kw, "bind": engine})
+        _job_sessions = engine, factory
+    return _job_sessions
 
 
 def _worker_name() -> str:
@@ -53,6 +71,7 @@ def run_import(job_id: int, request_id: str | None = None) -> str:
 
 def _run(claim: job_service.Claim) -> str:
     res = resources()
+    job_engine, job_sessions = _job_database()
     job_id = claim.job_id
 
     def progress(fraction: float, message: str) -> None:
@@ -64,7 +83,7 @@ def _run(claim: job_service.Claim) -> str:
             assert claim.layer is not None and claim.object_key is not None
             data = res.storage.get_bytes(bucket=res.settings.s3.imports_bucket, key=claim.object_key)
             source = geofile.read_source(data, claim.source_name, crs=claim.source_crs)
-            with unit_of_work(res.session_factory) as db:
+            with unit_of_work(job_sessions, work=f"Import job {job_id} ({claim.source_name})") as db:
                 report = geofile.import_features(db=db, actor=claim.actor, layer=geofile.layer_by_name(claim.layer),
                                                  source=source, settings=res.settings.api,
                                                  progress=progress)
@@ -78,12 +97,23 @@ def _run(claim: job_service.Claim) -> str:
                                        message="SimBench import finished")
                     db.flush()
 
-            import_simbench(engine=res.engine, source_dir=default_source_dir(),
+            import_simbench(engine=job_engine, source_dir=default_source_dir(),
                             subnet=None if claim.source_name == "all" else claim.source_name, actor=claim.actor,
-                            progress=progress, before_commit=finish_in_import)
+                            progress=progress, before_commit=finish_in_import,
+                            zone_chunk_lines=res.settings.section(JobSettings).zone_chunk_lines)
         return "succeeded"
     except InvalidInput as exc:
         message, errors = exc.detail, exc.errors
+    except ServiceUnavailable as exc:  # a timeout or a lost database says which, and that nothing was saved
+        logger.warning("import job %s failed: %s", job_id, exc.detail)
+        message, errors = f"{exc.detail} The job can be re-sent.", []
+    except DBAPIError as exc:
+        mapped = unavailable_from(exc, work=f"Import job {job_id}",
+                                  limit_ms=res.settings.section(JobSettings).statement_timeout_ms)
+        logger.exception("import job %s failed", job_id)
+        message = (f"{mapped.detail} The job can be re-sent." if mapped
+                   else f"failed: {exc.__class__.__name__}; the job can be re-sent")
+        errors = []
     except Exception as exc:
         logger.exception("import job %s failed", job_id)
         message, errors = f"failed: {exc.__class__.__name__}; the job can be re-sent", []
