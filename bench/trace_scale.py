@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
@@ -78,6 +79,14 @@ def expand(owner: Engine, copies: int = COPIES) -> None:
 
 
 def _rss_mb() -> float:
+    """Resident memory now (VmRSS): shared snapshot pages a trace touched count in full here."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -95,7 +104,7 @@ def probe(kind: str, element_id: int) -> None:
         else:
             result = trace_service.trace_downstream(db=db, cache=GraphCache(), element=ref)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "rss_mb": _rss_mb(), "rss_before_mb": before,
+    print(json.dumps({"seconds": seconds, "rss_mb": _rss_mb(), "rss_before_mb": before, "peak_mb": _peak_mb(),
                       "customers": result.customer_count}))
 
 
@@ -131,11 +140,11 @@ def measure(engine: Engine, label: str, rng: random.Random) -> None:
     cold = _fresh("new", heads[0])
     warm = _fresh("new", heads[0])
     old = _fresh("old", heads[0])
-    print(f"first trace, shared graph, snapshot built by this trace: {cold['seconds']:.2f} s, RSS {cold['rss_mb']:.0f} MB")
-    print(f"first trace, shared graph, fresh process:                {warm['seconds']:.2f} s, RSS {warm['rss_mb']:.0f} MB "
-          f"(before the trace {warm['rss_before_mb']:.0f} MB)")
-    print(f"first trace, old dict graph (reference), fresh process:  {old['seconds']:.2f} s, RSS {old['rss_mb']:.0f} MB "
-          f"(before the trace {old['rss_before_mb']:.0f} MB)")
+    for name, probed in (("shared graph, this trace writes the snapshot (once per import)", cold),
+                         ("shared graph, fresh process, snapshot there", warm),
+                         ("old dict graph (reference), fresh process", old)):
+        print(f"first trace, {name}: {probed['seconds']:.2f} s; RSS after {probed['rss_mb']:.0f} MB "
+              f"(before {probed['rss_before_mb']:.0f} MB, peak {probed['peak_mb']:.0f} MB)")
     factory = create_session_factory(engine)
     new_cache = GraphCache()
     with factory() as db:

@@ -439,7 +439,10 @@ class GraphCache:
         for path in sorted(_snapshots(directory), key=lambda p: -int(p.name[1:])):
             if int(path.name[1:]) > revision:
                 continue
-            graph = patched_graph(db, SharedGraph.of(Snapshot(path)), revision)
+            try:
+                graph = patched_graph(db, SharedGraph.of(Snapshot(path)), revision)
+            except FileNotFoundError:  # superseded and removed by a writer just now
+                graph = None
             if graph is not None:
                 return graph
             break  # older snapshots are further away still
