@@ -128,8 +128,9 @@ def measure(engine: Engine, label: str, rng: random.Random) -> None:
     with engine.connect() as conn:
         nodes = conn.scalar(text("SELECT count(*) FROM network_nodes"))
         heads = list(conn.execute(text(
-            "SELECT DISTINCT ON (feeder) id FROM lines WHERE feeder IS NOT NULL AND deleted_at IS NULL "
-            "AND node_a_id IS NOT NULL ORDER BY feeder, id")).scalars())
+            "SELECT DISTINCT ON (feeder, copy) id FROM (SELECT id, feeder, substring(external_id FROM '~[0-9]+$') "
+            "AS copy FROM lines WHERE feeder IS NOT NULL AND deleted_at IS NULL AND node_a_id IS NOT NULL) AS l "
+            "ORDER BY feeder, copy, id")).scalars())
         lines = list(conn.execute(text("SELECT id FROM lines WHERE deleted_at IS NULL AND node_a_id IS NOT NULL "
                                        "ORDER BY random() LIMIT 400")).scalars())
         accounts = list(conn.execute(text("SELECT account_number FROM customers WHERE node_id IS NOT NULL "
