@@ -12,17 +12,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from celery import Celery
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from core.celery_app import create_celery
 from core.permissions import Role
-from core.settings import Settings
+from core.settings import Settings, WorkerSettings
 from core.storage import ObjectStorage
 from devstack.worker_pool import WorkerPool, kill_pool_worker
+from gridwarden.domains import installed
 from media.models import EvidenceState
 from tests.faults.conftest import wait_for
 from tests.faults.test_worker_killed import ROWS, _assert_imported_exactly_once, _job, _lines_file
@@ -48,6 +51,34 @@ def _queue_import(settings: Settings, headers: dict[str, str], rows: int) -> int
 def _running(engine: Engine, job_id: int) -> dict[str, Any] | None:
     job = _job(engine, job_id)
     return job if job["status"] == "running" and job["progress"] < 1 else None
+
+
+def test_each_kind_of_job_goes_to_its_own_queue_and_a_task_of_no_kind_to_the_default(settings: Settings) -> None:
+    router = create_celery(settings).amqp.router  # what the API sends with
+    celery_app = create_celery(settings, installed())  # what the worker runs: every installed domain's tasks
+    base = settings.worker.queue
+    expected = {"imports.run": f"{base}.imports", "media.verify": f"{base}.verification",
+                "routing.solve_plan": f"{base}.planning", "events.relay": f"{base}.events",
+                "events.deliver": f"{base}.events",
+                # the relays are quick and must not wait behind the job they re-send
+                "imports.relay": base, "media.relay": base, "routing.relay": base, "cases.flag_overdue": base}
+    celery_app.loader.import_default_modules()  # what a worker does as it starts: the domains' task modules
+    tasks = {name for name in celery_app.tasks if not name.startswith("celery.")}
+
+    assert expected.keys() <= tasks
+    assert {name: router.route({}, name)["queue"].name for name in expected} == expected
+    assert {router.route({}, name)["queue"].name for name in tasks} <= set(settings.worker.queues())
+
+
+def test_the_kinds_are_settings_the_longest_matching_name_wins() -> None:
+    worker = WorkerSettings(queue="gw", task_kinds={"imports.": "imports", "imports.relay": "relays"})
+
+    assert worker.queue_of_kind(worker.kind_of("imports.run")) == "gw.imports"
+    assert worker.queue_of_kind(worker.kind_of("imports.relay")) == "gw.relays"
+    assert worker.queue_of_kind(worker.kind_of("importsx.run")) == "gw"  # a prefix ends at a dot
+    assert worker.queues() == ["gw", "gw.imports", "gw.relays"]
+    with pytest.raises(ValidationError):
+        WorkerSettings(task_kinds={"imports.run": "Imports Queue!"})
 
 
 def test_the_single_worker_of_one_node_consumes_every_kind_of_job(
