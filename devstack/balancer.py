@@ -17,7 +17,7 @@ What HAProxy is told, and why:
   sent again, to another one. A request a process died in the middle of is not retried by HAProxy (it
   may have been done): the client gets a 502 and repeats it with the same Idempotency-Key.
 - no stats page. A stats socket for `show stat` (which server is up, how many requests each got) is a
-  Unix socket in the run directory, mode 0600, operator level: only this checkout's user reaches it.
+  Unix socket in the run directory, mode 0600, read-only level: only this checkout's user reaches it.
 - `X-Forwarded-For` from the client is dropped and set by HAProxy, so sign-in throttling counts the real
   client address (uvicorn trusts the header from 127.0.0.1 only: its --forwarded-allow-ips default).
 """
@@ -109,7 +109,7 @@ def haproxy_config(*, port: int, api_ports: tuple[int, ...], socket_path: Path) 
     return f"""# Written by ./gw (devstack/balancer.py); rewritten at every start.
 global
     maxconn {MAX_CONNECTIONS}
-    stats socket {socket_path} mode 600 level operator
+    stats socket {socket_path} mode 600 level user
 
 defaults
     mode http
@@ -189,6 +189,8 @@ def start_api_pool(layout: Layout, env: Mapping[str, str], *, processes: int, na
     if processes < 1:
         raise GwError("an API pool needs at least one process")
     stop_api_pool(layout, name=name)
+    for log in layout.log.glob(f"{name}-*.log"):  # a new pool starts with new logs; a restarted process appends
+        log.unlink()
     ports: list[int] = []
     pids: list[int] = []
     try:
@@ -264,4 +266,5 @@ def stop_api_pool(layout: Layout, *, name: str = "api-pool") -> None:
     pool = load_api_pool(layout, name=name)
     count = len(pool.ports) if pool else len(list(layout.run.glob(f"{name}-api*.pid")))
     _stop_processes(layout, name=name, count=count)
-    _state_file(layout, name).unlink(missing_ok=True)
+    for leftover in (_state_file(layout, name), layout.run / f"{name}-haproxy.cfg", stats_socket(layout, name)):
+        leftover.unlink(missing_ok=True)

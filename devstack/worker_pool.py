@@ -94,6 +94,8 @@ def start_worker_pool(layout: Layout, env: Mapping[str, str], *, pool: str = "po
                       workers: Sequence[Sequence[str]] = SCALE_WORKERS, beat: bool = True) -> WorkerPool:
     """A worker per entry of `workers` (the kinds it consumes; `default` is the default queue), named
     w1, w2..., and with `beat` one beat process. Every queue must have a consumer, or its jobs wait forever."""
+    for log in layout.log.glob(f"{pool}-*.log"):  # a new pool starts with new logs
+        log.unlink()
     started = tuple(start_pool_worker(layout, env, pool=pool, name=f"w{i}", kinds=kinds)
                     for i, kinds in enumerate(workers, start=1))
     beat_pid = None
@@ -120,3 +122,5 @@ def stop_worker_pool(layout: Layout, *, pool: str = "pool") -> None:
     """Stop every process of the pool (workers finish their current job within the stop timeout)."""
     for pid_file in sorted(layout.run.glob(f"{pool}-*.pid")):
         stop(pid_file, "celery", f"celery {pid_file.stem}", timeout_s=WORKER_STOP_TIMEOUT_S)
+    for schedule in layout.run.glob(f"{pool}-celerybeat-schedule*"):  # beat's state: the next beat starts afresh
+        schedule.unlink()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
@@ -33,7 +32,7 @@ WORKER_START_TIMEOUT_S = 90  # a worker's first start imports every domain; the 
 @pytest.fixture
 def api_pool(owner_engine: Engine) -> Iterator[ApiPool]:
     """Three API processes on the test database behind HAProxy (its URL: `api_pool.url`)."""
-    name = f"test-api-{uuid.uuid4().hex[:6]}"
+    name = "test-api"  # one at a time: its state and logs in .gw/run and .gw/log are replaced by the next test's
     pool = start_api_pool(LAYOUT, os.environ, processes=API_PROCESSES, name=name)
     yield pool
     stop_api_pool(LAYOUT, name=name)
@@ -50,7 +49,7 @@ def worker_pool(job_queue: str, queue_celery: Celery, owner_engine: Engine) -> I
     started: list[str] = []
 
     def start(workers: Sequence[Sequence[str]], *, beat: bool = False, **extra_env: str) -> WorkerPool:
-        name = f"test-workers-{uuid.uuid4().hex[:6]}"
+        name = f"test-workers-{len(started) + 1}"  # logs in .gw/log, replaced by the next test's
         started.append(name)
         pool = start_worker_pool(LAYOUT, {**os.environ, "GW_WORKER_QUEUE": job_queue, **extra_env}, pool=name,
                                  workers=workers, beat=beat)

@@ -99,7 +99,12 @@ def test_an_api_process_killed_under_load_loses_no_accepted_request_and_leaves_t
     wait_for(f"{KILL_AFTER_ANSWERED} answers", lambda: True if len(load.answered) >= KILL_AFTER_ANSWERED else None,
              timeout_s=REQUEST_DEADLINE_S)
     kill_api_process(LAYOUT, name=api_pool.name, index=KILLED)
+    killed_at = time.monotonic()
     answered_at_kill = len(load.answered)
+    dead = f"api{KILLED + 1}"
+    wait_for(f"HAProxy to mark {dead} down", lambda: True if server_states(
+        LAYOUT, name=api_pool.name)[dead]["status"].startswith("DOWN") else None, timeout_s=30)
+    down_after_s = time.monotonic() - killed_at
     for thread in clients:
         thread.join(timeout=REQUEST_DEADLINE_S * 2)
 
@@ -109,12 +114,10 @@ def test_an_api_process_killed_under_load_loses_no_accepted_request_and_leaves_t
     assert len(load.answered) == total
     assert set(load.answered.values()) <= {200, 201}, load.answered  # 200: a repeat answered with the first result
     assert _stored(owner_engine) == {key: 1 for key in load.answered}
-    print(f"\n{total} screenings through HAProxy, api{KILLED + 1} killed after {answered_at_kill}: "
-          f"{load.retried} client retries, {sum(s == 200 for s in load.answered.values())} answered as repeats")
+    print(f"\n{total} screenings through HAProxy, {dead} killed after {answered_at_kill}: {load.retried} client "
+          f"retries, {sum(s == 200 for s in load.answered.values())} answered as repeats; {dead} out of the "
+          f"rotation {down_after_s:.2f} s after the kill")
 
-    dead = f"api{KILLED + 1}"
-    wait_for(f"HAProxy to mark {dead} down", lambda: True if server_states(
-        LAYOUT, name=api_pool.name)[dead]["status"].startswith("DOWN") else None, timeout_s=30)
     sent_to_dead = _requests_sent(api_pool, dead)
     others_before = {name: _requests_sent(api_pool, name) for name in api_pool.server_names if name != dead}
     with httpx.Client(base_url=api_pool.url, timeout=30) as client:
@@ -125,8 +128,10 @@ def test_an_api_process_killed_under_load_loses_no_accepted_request_and_leaves_t
     assert all(_requests_sent(api_pool, name) > before for name, before in others_before.items())  # still round robin
 
     restart_api_process(LAYOUT, os.environ, name=api_pool.name, index=KILLED)
+    restarted_at = time.monotonic()
     wait_for(f"HAProxy to put {dead} back", lambda: True if server_states(
         LAYOUT, name=api_pool.name)[dead]["status"] == "UP" else None, timeout_s=30)
+    print(f"{dead} back in the rotation {time.monotonic() - restarted_at:.1f} s after it answered again")
     with httpx.Client(base_url=api_pool.url, timeout=30) as client:
         for i in range(PROBE_REQUESTS):
             response = client.post(SCREENINGS, json=_body(total + PROBE_REQUESTS + i),
