@@ -295,6 +295,18 @@ class ApiSettings(BaseSettings):
                                                               "is append-only, so its records must stay small)")
 
 
+# Which tasks are which kind of job (issue 14: a long import never delays an event or a photo check).
+# The relays (imports.relay, media.relay, routing.relay) stay on the default queue: they are quick and
+# must not wait behind the long job they exist to re-send.
+_KIND_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+DEFAULT_TASK_KINDS: dict[str, str] = {
+    "imports.run": "imports",
+    "media.verify": "verification",
+    "routing.solve_plan": "planning",
+    "events.": "events",  # outbox relay and webhook delivery
+}
+
+
 class WorkerSettings(BaseSettings):
     """Where background jobs are queued, and how a job whose worker died is sent again."""
 
@@ -313,6 +325,33 @@ class WorkerSettings(BaseSettings):
     relay_after_s: int = Field(default=120, ge=0,
                                description="A queued job not started this long after it was sent is sent again; "
                                            "longer than a normal wait in the queue so the relay rarely duplicates")
+    task_kinds: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TASK_KINDS),
+        description="The kind of job each task is, by task name or name prefix ending in '.' (the longest match "
+                    "wins); a kind has a queue of its own, `<queue>.<kind>`, so a long import never waits in front "
+                    "of an event or a photo check. A task of no kind goes to `queue`. JSON in the environment")
+
+    @field_validator("task_kinds")
+    @classmethod
+    def _kinds_are_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for task, kind in value.items():
+            if not task or not _KIND_PATTERN.fullmatch(kind):
+                raise ValueError(f"task kind {kind!r} of {task!r}: a kind is a short name (letters, digits, - and _)")
+        return value
+
+    def queue_of_kind(self, kind: str | None) -> str:
+        """The queue of a kind of job; None (no kind): the default queue."""
+        return self.queue if kind is None else f"{self.queue}.{kind}"
+
+    def kind_of(self, task_name: str) -> str | None:
+        """The kind `task_kinds` gives a task (longest matching name or prefix), or None."""
+        matches = [key for key in self.task_kinds
+                   if key == task_name or (key.endswith(".") and task_name.startswith(key))]
+        return self.task_kinds[max(matches, key=len)] if matches else None
+
+    def queues(self) -> list[str]:
+        """Every queue: the default one first, then one per kind."""
+        return [self.queue, *(self.queue_of_kind(kind) for kind in sorted(set(self.task_kinds.values())))]
 
 
 class Settings(BaseSettings):
