@@ -37,6 +37,7 @@ SLOT = "gridwarden_replica"
 DEFAULT_REPLICA_PORT = DEFAULT_PG_PORT + 1
 HBA_LINE = f"host    replication {REPLICATION_ROLE} 127.0.0.1/32   scram-sha-256\n"
 STREAMING_TIMEOUT_S = 60
+REPLICA_MARKER = "# The read replica (devstack/replica.py).\n"
 # The standby's own settings, on top of the primary's tuning (postgres.TUNING, copied with the data):
 # hot_standby answers reads while it replays; hot_standby_feedback stops the primary's vacuum from
 # removing rows a long tile or trace query on the standby still reads (which would cancel that query).
@@ -129,7 +130,7 @@ def _base_backup(layout: Layout, *, port: int, password: str) -> None:
 
 def _standby_conf(port: int, sockdir: Path) -> str:
     extra = "".join(f"{name} = {value}\n" for name, value in STANDBY_SETTINGS.items())
-    return postgres.conf_text(port=port, sockdir=sockdir) + "# The read replica (devstack/replica.py).\n" + extra
+    return postgres.conf_text(port=port, sockdir=sockdir) + REPLICA_MARKER + extra
 
 
 def _running(layout: Layout) -> bool:
@@ -150,12 +151,15 @@ def _live_port(layout: Layout) -> int | None:
 
 
 def _last_port(layout: Layout) -> int | None:
-    """The port the replica was last started on (its settings file), to keep it across restarts."""
+    """The port the replica was last started on (its settings file), to keep it across restarts; None
+    for a fresh copy, whose settings file is still the primary's."""
     try:
-        lines = (data_dir(layout) / postgres.CONF_NAME).read_text(encoding="utf-8").splitlines()
+        conf = (data_dir(layout) / postgres.CONF_NAME).read_text(encoding="utf-8")
     except OSError:
         return None
-    for line in lines:
+    if REPLICA_MARKER not in conf:
+        return None
+    for line in conf.splitlines():
         name, _, value = line.partition("=")
         if name.strip() == "port" and value.strip().isdigit():
             return int(value)
