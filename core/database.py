@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,6 +65,33 @@ def create_job_engine(settings: DatabaseSettings, jobs: JobSettings) -> Engine:
 def statement_timeout_ms(engine: Engine) -> int | None:
     """The statement timeout `engine`'s connections were set up with (None for a foreign engine)."""
     return _STATEMENT_TIMEOUT_MS.get(engine)
+
+
+# --- Read replica (issue 14): a second engine for reads, and the WAL positions read-your-writes compares.
+
+# A WAL position (pg_lsn) as bytes from the start of the WAL: a plain number Redis and Python compare.
+_WRITTEN = text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+_REPLAYED = text("SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint")
+
+
+def create_read_engine(settings: DatabaseSettings) -> Engine | None:
+    """The engine of the read replica (`GW_DATABASE_READ_URL`), with the primary's pool and session
+    settings; None when no replica is configured."""
+    if not settings.read_url.get_secret_value():
+        return None
+    return create_db_engine(settings.model_copy(update={"url": settings.read_url}))
+
+
+def written_position(session: Session) -> int:
+    """The primary's WAL position now; read after a commit, it is at or past that commit's record."""
+    return int(session.execute(_WRITTEN).scalar_one())
+
+
+def replayed_position(session: Session) -> int | None:
+    """How far a standby has replayed the primary's WAL; None on a server that is not a standby (a
+    promoted replica, or the read URL pointing at a primary): nothing to compare, read the primary."""
+    value = session.execute(_REPLAYED).scalar_one()
+    return None if value is None else int(value)
 
 
 def create_session_factory(engine: Engine, event_handlers: EventHandlers | None = None) -> sessionmaker[Session]:

@@ -53,6 +53,14 @@ class DatabaseSettings(BaseSettings):
         "which a 2 km map page of a thousand customers in a dense area does; compiling then costs "
         "5-15 ms of a query that runs in about 12 ms without it (measured with EXPLAIN ANALYZE on the "
         "SimBench set). Nothing here runs long enough to win that back."))
+    read_url: SecretStr = Field(default=SecretStr(""), description=(
+        "A streaming read replica of the same database, for the application role (same user and password "
+        "as `url`). Empty: no replica, every read on the primary. Set: map lists, tiles and traces read "
+        "from it, except for a user whose last write it has not replayed yet (read-your-writes)."))
+    read_your_writes_s: int = Field(default=300, ge=1, description=(
+        "How long after a user's write their reads wait for the replica to have replayed it (else they "
+        "go to the primary). Longer than any replication lag the operator tolerates: a replica behind by "
+        "more than this serves that user's reads without their write, so alert on lag well below it."))
 
     @field_validator("url")
     @classmethod
