@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,8 +30,6 @@ from core.bounds import INT64_MAX, INT64_MIN, DbInt
 from core.context import Actor
 from core.database import (
     after_commit,
-    create_read_engine,
-    create_session_factory,
     replayed_position,
     unit_of_work,
     written_position,
@@ -119,19 +116,9 @@ if tonumber(ARGV[1]) > old then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2
 else redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1
 """
-_read_factory_lock = threading.Lock()
-
-
 def read_session_factory(app: FastAPI) -> sessionmaker[Session] | None:
-    """Sessions on the read replica, made once per app on first use; None without `GW_DATABASE_READ_URL`."""
-    state = app.state
-    if not hasattr(state, "read_session_factory"):
-        with _read_factory_lock:
-            if not hasattr(state, "read_session_factory"):
-                engine = create_read_engine(state.settings.database)
-                state.read_engine = engine
-                state.read_session_factory = None if engine is None else create_session_factory(engine)
-    factory: sessionmaker[Session] | None = state.read_session_factory
+    """Sessions on the read replica (made by the app factory); None without `GW_DATABASE_READ_URL`."""
+    factory: sessionmaker[Session] | None = getattr(app.state, "read_session_factory", None)
     return factory
 
 

@@ -46,10 +46,7 @@ def replica_app(settings: Settings, owner_engine: object, replica: Replica) -> I
 
     read_url = replica_service.read_url(settings.database.url.get_secret_value(), replica)
     database = settings.database.model_copy(update={"read_url": SecretStr(read_url)})
-    app = create_app(settings.model_copy(update={"database": database}))
-    yield app
-    if getattr(app.state, "read_engine", None) is not None:
-        app.state.read_engine.dispose()
+    yield create_app(settings.model_copy(update={"database": database}))  # its lifespan disposes its engines
 
 
 @pytest.fixture
