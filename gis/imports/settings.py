@@ -8,9 +8,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class ImportSettings(BaseSettings):
     """An import writes each layer in chunks of `chunk_rows` rows, one transaction each, with its
-    resume point on the job. 5,000 rows is about the size of a zone chunk's work (the full SimBench
-    set's 34,606 lines upsert in about a second, their zones in 5 s), so a chunk takes around a
-    second and the jobs' statement timeout (`GW_JOBS_STATEMENT_TIMEOUT_MS`) only stops a stuck one.
+    resume point on the job, so the jobs' statement timeout (`GW_JOBS_STATEMENT_TIMEOUT_MS`) only
+    stops a stuck chunk. Measured on the full SimBench set (34,606 lines; fresh tables, one run each,
+    2-core machine): chunks of 5,000 rows: 54 chunks, the longest 0.71 s, 15.4 s in all; one chunk per
+    layer: the longest 3.17 s (the lines with their zones), 13.5 s in all. Both spend 5 s reading,
+    planning and staging. At 10x a layer grows tenfold, a chunk does not.
     """
 
     model_config = SettingsConfigDict(env_prefix="GW_IMPORTS_", extra="ignore")
