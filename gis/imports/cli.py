@@ -14,6 +14,7 @@ from core.database import create_job_engine, create_session_factory, unit_of_wor
 from core.settings import JobSettings, Settings
 from gis.customers.models import Customer
 from gis.imports import geofile
+from gis.imports.settings import ImportSettings
 from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
 
 
@@ -32,9 +33,12 @@ def cmd_import_simbench(settings: Settings, args: argparse.Namespace) -> int:
     jobs = settings.section(JobSettings)
     engine = create_job_engine(settings.database, jobs)
     source = Path(args.dir) if args.dir else default_source_dir()
+    started = time.perf_counter()
     report = import_simbench(engine=engine, source_dir=source, subnet=args.subnet, actor=Actor.system("import"),
-                             progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True),
-                             zone_chunk_lines=jobs.zone_chunk_lines)
+                             progress=lambda f, m: print(f"  {time.perf_counter() - started:7.1f} s {f:4.0%} {m}",
+                                                         flush=True),
+                             zone_chunk_lines=jobs.zone_chunk_lines,
+                             chunk_rows=settings.section(ImportSettings).chunk_rows)
     for key, value in report.counts().items():
         print(f"{key:>31}: {value}")
     print(f"{'seconds':>31}: {report.seconds}")

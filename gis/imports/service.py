@@ -160,14 +160,16 @@ def set_progress(*, session_factory: sessionmaker[Session], job_id: int, fractio
 
 def finish(*, db: Session, job_id: int, succeeded: bool, message: str, counts: dict[str, Any] | None = None,
            row_errors: list[dict[str, Any]] | None = None) -> None:
-    """Record the outcome, audited. On success this runs in the import's own transaction, so the
-    data and "succeeded" are committed together: a worker lost before that commit leaves neither."""
+    """Record the outcome, audited. On success this runs in the import's last transaction, so the
+    last chunk's data and "succeeded" are committed together. A failure without `counts` keeps the
+    job's counts: they hold the resume point of an import in chunks, which a re-run continues from."""
     job = get(db=db, job_id=job_id)
     before = {"status": str(job.status), "attempts": job.attempts}
     job.status = JobStatus.succeeded if succeeded else JobStatus.failed
     job.progress = 1.0 if succeeded else job.progress
     job.message = message[:500]
-    job.counts = counts or {}
+    if counts is not None or succeeded:
+        job.counts = counts or {}
     job.row_errors = row_errors or []
     job.finished_at = datetime.now(UTC)
     audit_service.record(db=db, actor=Actor.system(f"import worker {job.worker}"),

@@ -5,8 +5,10 @@ Delivery is at least once (late acknowledgement; a message whose worker dies is 
 re-sent by the relay), and each job runs to success at most once:
 - the worker holds the job's lease (`gis.imports.lease`) while it runs, so a duplicate delivery
   does nothing, and a job `running` without its lease is known to have lost its worker;
-- the data and the job's `succeeded` are committed in one transaction, so a worker lost before
-  that commit leaves no partial data and the next attempt starts from a clean state.
+- an import writes in committed chunks, each with its resume point on the job (see
+  `gis.imports.simbench.import_simbench`, `gis.imports.geofile.import_features`), and its last
+  chunk commits with the job's `succeeded`: the next attempt continues after the last committed
+  chunk, so nothing is written twice and nothing is lost.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import socket
 
 from celery import shared_task
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,7 +30,8 @@ from core.worker_resources import resources
 from gis.imports import geofile
 from gis.imports import service as job_service
 from gis.imports.lease import job_lease
-from gis.imports.simbench import SimbenchReport, default_source_dir, import_simbench
+from gis.imports.settings import ImportSettings
+from gis.imports.simbench import default_source_dir, import_simbench
 
 logger = logging.getLogger(__name__)
 
@@ -83,24 +86,22 @@ def _run(claim: job_service.Claim) -> str:
             assert claim.layer is not None and claim.object_key is not None
             data = res.storage.get_bytes(bucket=res.settings.s3.imports_bucket, key=claim.object_key)
             source = geofile.read_source(data, claim.source_name, crs=claim.source_crs)
-            with unit_of_work(job_sessions, work=f"Import job {job_id} ({claim.source_name})") as db:
-                report = geofile.import_features(db=db, actor=claim.actor, layer=geofile.layer_by_name(claim.layer),
-                                                 source=source, settings=res.settings.api,
-                                                 progress=progress)
+
+            def finish(db: Session, report: geofile.GeoImportReport) -> None:
                 job_service.finish(db=db, job_id=job_id, succeeded=True, counts=dict(report.counts()),
                                    message=f"{report.created} created, {report.updated} updated, "
                                            f"{report.unchanged} unchanged")
-        else:
-            def finish_in_import(connection: Connection, report: SimbenchReport) -> None:
-                with Session(bind=connection) as db:
-                    job_service.finish(db=db, job_id=job_id, succeeded=True, counts=report.counts(),
-                                       message="SimBench import finished")
-                    db.flush()
 
+            geofile.import_features_in_chunks(session_factory=job_sessions, job_id=job_id, actor=claim.actor,
+                                              layer=geofile.layer_by_name(claim.layer), source=source,
+                                              settings=res.settings.api, finish=finish, progress=progress,
+                                              chunk_rows=res.settings.section(ImportSettings).chunk_rows)
+        else:
             import_simbench(engine=job_engine, source_dir=default_source_dir(),
                             subnet=None if claim.source_name == "all" else claim.source_name, actor=claim.actor,
-                            progress=progress, before_commit=finish_in_import,
-                            zone_chunk_lines=res.settings.section(JobSettings).zone_chunk_lines)
+                            progress=progress, job_id=job_id,
+                            zone_chunk_lines=res.settings.section(JobSettings).zone_chunk_lines,
+                            chunk_rows=res.settings.section(ImportSettings).chunk_rows)
         return "succeeded"
     except InvalidInput as exc:
         message, errors = exc.detail, exc.errors
