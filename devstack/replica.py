@@ -37,6 +37,10 @@ SLOT = "gridwarden_replica"
 DEFAULT_REPLICA_PORT = DEFAULT_PG_PORT + 1
 HBA_LINE = f"host    replication {REPLICATION_ROLE} 127.0.0.1/32   scram-sha-256\n"
 STREAMING_TIMEOUT_S = 60
+# A replica stopped for a while (./gw stop, then a bench or the suite wrote gigabytes) replays what its
+# slot kept before it is handed out: a set-up that answers from a replica minutes behind would show
+# tables that do not exist yet.
+CATCH_UP_TIMEOUT_S = 600
 REPLICA_MARKER = "# The read replica (devstack/replica.py).\n"
 # The standby's own settings, on top of the primary's tuning (postgres.TUNING, copied with the data):
 # hot_standby answers reads while it replays; hot_standby_feedback stops the primary's vacuum from
@@ -105,6 +109,23 @@ def _allow_replication(layout: Layout, *, port: int, sockdir: Path, password: st
 def _slot_exists(*, port: int, sockdir: Path) -> bool:
     with psycopg.connect(host=str(sockdir), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
         return conn.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (SLOT,)).fetchone() is not None
+
+
+def _primary_position(*, port: int, sockdir: Path) -> int:
+    """The primary's WAL position now, in bytes."""
+    with psycopg.connect(host=str(sockdir), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        row = conn.execute("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _replayed_past(replica: Replica, position: int) -> bool:
+    """Whether the replica has replayed the primary's WAL up to `position`."""
+    try:
+        with replica.superuser_connection() as conn:
+            row = conn.execute("SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint").fetchone()
+    except psycopg.Error:
+        return False
+    return row is not None and row[0] is not None and int(row[0]) >= position
 
 
 def _drop_slot(*, port: int, sockdir: Path) -> None:
@@ -215,6 +236,9 @@ def ensure_replica(layout: Layout) -> Replica:
     replica = Replica(port=port, sockdir=sockdir)
     if not wait_until(lambda: _streaming(replica), seconds=STREAMING_TIMEOUT_S, interval=0.2):
         raise fail("the replica does not stream from the primary", log=_log(layout))
+    target = _primary_position(port=primary_port, sockdir=primary_sockdir)
+    if not wait_until(lambda: _replayed_past(replica, target), seconds=CATCH_UP_TIMEOUT_S, interval=0.2):
+        raise fail(f"the replica did not catch up with the primary within {CATCH_UP_TIMEOUT_S} s", log=_log(layout))
     ok("replica", f"streaming on {LOOPBACK}:{port} from the primary on {primary_port} (.gw/pgreplica, slot {SLOT})")
     return replica
 
