@@ -17,7 +17,7 @@ from api.middleware import NulByteGuard, RequestIdMiddleware
 from api.openapi import install_openapi
 from api.routers import console, core_router, ogc, tiles
 from core.celery_app import create_celery
-from core.database import create_db_engine, create_session_factory
+from core.database import create_db_engine, create_read_engine, create_session_factory
 from core.registry import Domains
 from core.settings import Settings
 from core.storage import ObjectStorage
@@ -39,11 +39,15 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     domains = domains or installed()
     logging.basicConfig(level=settings.log_level)
     engine = create_db_engine(settings.database)
+    # The read replica's engine (`GW_DATABASE_READ_URL`), or None: every read on the primary.
+    read_engine = create_read_engine(settings.database)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        if read_engine is not None:
+            read_engine.dispose()
         app.state.redis.close()
 
     app = FastAPI(title="GridWarden", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
@@ -53,6 +57,7 @@ def create_app(settings: Settings, domains: Domains | None = None, clock: Clock 
     app.state.clock = clock
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine, domains.event_handlers())
+    app.state.read_session_factory = None if read_engine is None else create_session_factory(read_engine)
     app.state.storage = ObjectStorage(settings.s3)
     app.state.celery = create_celery(settings)
     # The vector tile layers served at /tiles; a test may narrow one's permission here.

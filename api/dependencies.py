@@ -11,7 +11,8 @@ machine cost more than the work itself. Only what blocks (database, Redis) goes 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -20,13 +21,19 @@ import anyio
 import anyio.to_thread
 import redis
 from celery import Celery
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.bounds import INT64_MAX, INT64_MIN, DbInt
 from core.context import Actor
-from core.database import unit_of_work
+from core.database import (
+    after_commit,
+    replayed_position,
+    unit_of_work,
+    written_position,
+)
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PreconditionRequired
 from core.permissions import Permission, Role, has_permission
 from core.registry import Domains
@@ -41,6 +48,7 @@ from gis.layers.spec import AnyLayer, BBoxFilter
 from inspections.sync import devices
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+logger = logging.getLogger(__name__)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -72,6 +80,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     only the end of the unit of work (commit or rollback) goes to the thread pool."""
     work = unit_of_work(request.app.state.session_factory)
     session = work.__enter__()
+    if request.method not in SAFE_METHODS and read_session_factory(request.app) is not None:
+        after_commit(session, lambda: _remember_write(request, session))
     # As fastapi.concurrency.contextmanager_in_threadpool: the end runs even when the request is
     # cancelled, and outside the pool's capacity limit (it may hold a connection others wait for).
     finish = anyio.CapacityLimiter(1)
@@ -89,6 +99,89 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+# --- Reads from the replica, with read-your-writes (issue 14) ------------------------------------------
+# A write (any unsafe method) by a signed-in user records the primary's WAL position after its commit
+# in Redis under the user; that user's reads go to the replica only once it has replayed that far,
+# else to the primary. Everyone else reads the replica. The position is per user, not per device:
+# a user who writes on the phone sees it on the laptop too. Without Redis the reads go to the primary
+# (a position that cannot be read cannot be honoured).
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITTEN_KEY = "gw:written:{user_id}"
+# Keep the larger position: two writes of one user finishing out of order must not move it back.
+_KEEP_LATEST = """
+local old = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > old then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+else redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
+def read_session_factory(app: FastAPI) -> sessionmaker[Session] | None:
+    """Sessions on the read replica (made by the app factory); None without `GW_DATABASE_READ_URL`."""
+    factory: sessionmaker[Session] | None = getattr(app.state, "read_session_factory", None)
+    return factory
+
+
+def _remember_write(request: Request, session: Session) -> None:
+    """After a user's write committed: remember how far the primary's WAL is, for their next reads. A
+    failure here cannot undo the write; it is logged, and that user's next reads may miss it on the
+    replica until it catches up."""
+    user_id = getattr(request.state, "user_id", None)
+    if user_id is None:
+        return
+    settings: Settings = request.app.state.settings
+    try:
+        position = written_position(session)
+        request.app.state.redis.eval(_KEEP_LATEST, 1, WRITTEN_KEY.format(user_id=user_id), position,
+                                     settings.database.read_your_writes_s)
+    except (DBAPIError, redis.RedisError):
+        logger.warning("could not record the WAL position of user %s's write; their reads may miss it on the "
+                       "replica for a moment", user_id, exc_info=True)
+
+
+def _position_to_wait_for(request: Request, user_id: int | None) -> int | None:
+    """The WAL position this user's reads must see (0: no recent write); None when Redis cannot say."""
+    if user_id is None:
+        return 0
+    try:
+        value = request.app.state.redis.get(WRITTEN_KEY.format(user_id=user_id))
+    except redis.RedisError:
+        logger.warning("Redis did not answer; reading from the primary")
+        return None
+    return int(value) if value is not None else 0
+
+
+def _caught_up(replica: Session, position: int) -> bool:
+    """The replica answers as a standby and has replayed `position`; a replica that is down or promoted
+    is not used (the read goes to the primary)."""
+    try:
+        replayed = replayed_position(replica)
+    except DBAPIError:
+        logger.warning("the read replica did not answer; reading from the primary", exc_info=True)
+        try:
+            replica.rollback()
+        except DBAPIError:
+            pass
+        return False
+    return replayed is not None and replayed >= position
+
+
+def get_read_db(request: Request, db: DbSession, actor: CurrentActor) -> Iterator[Session]:
+    """The session a read-only map request reads with: the replica when it has everything this user
+    wrote, else the request's primary session (`db`, which also serves when no replica is configured).
+    `request.state.read_from` says which ("replica" or "primary")."""
+    factory = read_session_factory(request.app)
+    position = None if factory is None else _position_to_wait_for(request, actor.user_id)
+    if factory is not None and position is not None:
+        with unit_of_work(factory) as replica:
+            if _caught_up(replica, position):
+                request.state.read_from = "replica"
+                yield replica
+                return
+    request.state.read_from = "primary"
+    yield db
+
+
 
 # What time it is, for the domain: deadlines, case numbers by local year, the overdue list. The
 # app factory puts a clock on `app.state.clock` (the real UTC time unless told otherwise), so a
@@ -159,8 +252,10 @@ def get_token_claims(request: Request, settings: AppSettings, db: DbSession, cac
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>' (or HTTP Basic with your "
                                "username and a personal access token).")
     if personal_tokens.is_personal_token(credential):
-        return personal_tokens.claims_for(db=db, cache=cache, settings=settings.auth, now=now, secret=credential,
-                                          username=username)
+        personal = personal_tokens.claims_for(db=db, cache=cache, settings=settings.auth, now=now,
+                                              secret=credential, username=username)
+        request.state.user_id = personal.user_id
+        return personal
     if username is not None:
         raise NotAuthenticated("HTTP Basic takes a personal access token as the password, never the account's "
                                "password: create one at POST /api/v1/users/me/tokens.")
@@ -168,6 +263,7 @@ def get_token_claims(request: Request, settings: AppSettings, db: DbSession, cac
     sessions.check(db=db, cache=cache, settings=settings.auth, claims=claims)
     # A device token works only while its device is not revoked, on every endpoint.
     devices.check(db=db, cache=cache, settings=settings, claims=claims)
+    request.state.user_id = claims.user_id  # whose write a commit of this request is (read-your-writes)
     return claims
 
 
@@ -206,6 +302,9 @@ async def get_actor(claims: Claims) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+# Declared here, after CurrentActor: the read session knows whose writes it must show.
+ReadSession = Annotated[Session, Depends(get_read_db, scope="function")]
 
 
 def require(permission: Permission):

@@ -4,14 +4,31 @@ Tasks are declared with `@shared_task` in each domain's `tasks.py`; they receive
 objects, and open their own unit of work through `core.worker_resources`. The worker passes the
 installed domains, whose task modules it imports and whose periodic jobs beat runs; a process that
 only sends tasks by name (the API, the tests) needs neither.
+
+Each kind of job has its own queue (`WorkerSettings.task_kinds`: imports, verification, planning,
+events; the rest on the default queue), so that a worker busy with a long import never holds up an
+event or a photo check. A worker started without `-Q` consumes every queue (one node: nothing
+changes); the scale set-up (`devstack.worker_pool`) gives each worker its own queues.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from kombu import Queue
 
 from core.registry import Domains
-from core.settings import Settings
+from core.settings import Settings, WorkerSettings
+
+
+def task_router(worker: WorkerSettings) -> Any:
+    """A Celery router sending each task to its kind's queue (a task of no kind: the default queue)."""
+
+    def route(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **_kw: Any) -> dict[str, str]:
+        return {"queue": worker.queue_of_kind(worker.kind_of(name))}
+
+    return route
 
 
 def create_celery(settings: Settings, domains: Domains | None = None) -> Celery:
@@ -23,6 +40,8 @@ def create_celery(settings: Settings, domains: Domains | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_default_queue=settings.worker.queue,
+        task_queues=[Queue(name) for name in settings.worker.queues()],
+        task_routes=(task_router(settings.worker),),
         worker_prefetch_multiplier=1,
         task_serializer="json",
         result_serializer="json",

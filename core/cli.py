@@ -17,15 +17,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from alembic.config import Config
+from sqlalchemy.exc import DBAPIError
 
 from alembic import command
 from core.context import Actor, bind_request_id
-from core.database import create_db_engine, create_session_factory, unit_of_work
+from core.database import create_db_engine, create_job_engine, create_session_factory, unavailable_from, unit_of_work
 from core.errors import GridWardenError, InvalidInput
 from core.permissions import Role
 from core.registry import Domains
 from core.security import verify_password
-from core.settings import Settings
+from core.settings import JobSettings, Settings
 from core.storage import ObjectStorage
 from core.users import service as user_service
 from core.users.schemas import QualificationIn, UserCreate
@@ -52,8 +53,9 @@ def alembic_config(url: str) -> Config:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     command.upgrade(alembic_config(settings.database.migration_url), "head")
     print("database: migrations applied")
-    # Work a domain does once on a database migrated before it existed (zones for existing lines).
-    engine = create_db_engine(settings.database)
+    # Work a domain does once on a database migrated before it existed (zones for existing lines):
+    # whole-network work, so under the jobs' statement timeout, not a request's.
+    engine = create_job_engine(settings.database, settings.section(JobSettings))
     for hook in args.domains.after_migrate_hooks():
         with unit_of_work(create_session_factory(engine)) as db:
             if message := hook(db=db):
@@ -166,5 +168,13 @@ def main(domains: Domains, argv: list[str] | None = None) -> int:
         return 1
     except GridWardenError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        # A command that ran a statement outside a unit of work: the same honest words as a 503
+        # (a timeout says it was one, with the limit), never a traceback or a guess.
+        mapped = unavailable_from(exc, work=f"The command `{args.command}`")
+        if mapped is None:
+            raise
+        print(f"error: {mapped.detail}", file=sys.stderr)
         return 1
 

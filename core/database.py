@@ -10,20 +10,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ServiceUnavailable
 from core.outbox import EVENT_HANDLERS, EventHandlers
-from core.settings import DatabaseSettings
+from core.settings import DatabaseSettings, JobSettings
 
 logger = logging.getLogger(__name__)
 
 
-def create_db_engine(settings: DatabaseSettings) -> Engine:
+# The statement timeout each engine's connections run with, so a timeout can be reported with its limit.
+_STATEMENT_TIMEOUT_MS: WeakKeyDictionary[Engine, int] = WeakKeyDictionary()
+
+
+def create_db_engine(settings: DatabaseSettings, *, statement_timeout_ms: int | None = None) -> Engine:
+    """The application role's engine. Its connections run with the request statement timeout
+    (`settings.statement_timeout_ms`) unless `statement_timeout_ms` is given: a job's engine
+    (`create_job_engine`) has its own limit, so whole-network work never depends on a request's."""
     engine = create_engine(
         settings.url.get_secret_value(),
         pool_size=settings.pool_size,
@@ -32,18 +40,58 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )
-    timeout_ms = settings.statement_timeout_ms
+    timeout_ms = int(statement_timeout_ms if statement_timeout_ms is not None else settings.statement_timeout_ms)
+    _STATEMENT_TIMEOUT_MS[engine] = timeout_ms
     jit = "on" if settings.jit else "off"
 
     @event.listens_for(engine, "connect")
     def _session_defaults(dbapi_connection, _record) -> None:
         with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
+            cursor.execute(f"SET statement_timeout = {timeout_ms}")
             cursor.execute("SET TIME ZONE 'UTC'")
             cursor.execute(f"SET jit = {jit}")
         dbapi_connection.commit()
 
     return engine
+
+
+def create_job_engine(settings: DatabaseSettings, jobs: JobSettings) -> Engine:
+    """The engine of a whole-network job (CLI or worker): the job's statement timeout, a small pool
+    (a job runs its chunks one after another, plus the lease and progress connections)."""
+    return create_db_engine(settings.model_copy(update={"pool_size": min(settings.pool_size, 3)}),
+                            statement_timeout_ms=jobs.statement_timeout_ms)
+
+
+def statement_timeout_ms(engine: Engine) -> int | None:
+    """The statement timeout `engine`'s connections were set up with (None for a foreign engine)."""
+    return _STATEMENT_TIMEOUT_MS.get(engine)
+
+
+# --- Read replica (issue 14): a second engine for reads, and the WAL positions read-your-writes compares.
+
+# A WAL position (pg_lsn) as bytes from the start of the WAL: a plain number Redis and Python compare.
+_WRITTEN = text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+_REPLAYED = text("SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint")
+
+
+def create_read_engine(settings: DatabaseSettings) -> Engine | None:
+    """The engine of the read replica (`GW_DATABASE_READ_URL`), with the primary's pool and session
+    settings; None when no replica is configured."""
+    if not settings.read_url.get_secret_value():
+        return None
+    return create_db_engine(settings.model_copy(update={"url": settings.read_url}))
+
+
+def written_position(session: Session) -> int:
+    """The primary's WAL position now; read after a commit, it is at or past that commit's record."""
+    return int(session.execute(_WRITTEN).scalar_one())
+
+
+def replayed_position(session: Session) -> int | None:
+    """How far a standby has replayed the primary's WAL; None on a server that is not a standby (a
+    promoted replica, or the read URL pointing at a primary): nothing to compare, read the primary."""
+    value = session.execute(_REPLAYED).scalar_one()
+    return None if value is None else int(value)
 
 
 def create_session_factory(engine: Engine, event_handlers: EventHandlers | None = None) -> sessionmaker[Session]:
@@ -69,13 +117,40 @@ _TIMED_OUT = {"57014"}  # query_canceled: statement_timeout or lock_timeout
 _CONTENTION = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
 
 
-def unavailable_from(exc: BaseException, *, during_commit: bool = False) -> ServiceUnavailable | None:
+def _cancelled_by_timeout(exc: DBAPIError) -> bool:
+    """SQLSTATE 57014 is both the statement timeout and a cancel request (pg_cancel_backend); the
+    server's message tells them apart. (A lock_timeout is 55P03, reported as contention.)"""
+    diag = getattr(exc.orig, "diag", None)
+    primary = (getattr(diag, "message_primary", None) or str(exc.orig) or "").lower()
+    return "statement timeout" in primary
+
+
+def timeout_error(exc: DBAPIError, *, work: str, limit_ms: int | None) -> ServiceUnavailable:
+    """The 503 for a cancelled statement, saying what was cancelled, by which limit, and what to do."""
+    if _cancelled_by_timeout(exc):
+        limit = f", {limit_ms:,} ms" if limit_ms is not None else ""
+        what = f"{work} ran past its time limit on the database (statement_timeout{limit}) and was cancelled"
+        cause = "statement"
+    else:
+        what = f"{work} was cancelled on the database server (an operator's cancel request)"
+        cause, limit_ms = "cancel", None
+    return ServiceUnavailable(
+        f"{what}; nothing of it was saved. Retry later or narrow the request; a whole-network job "
+        "(zone rebuild, import) has its own limit, GW_JOBS_STATEMENT_TIMEOUT_MS, and resumes where it stopped.",
+        service="database", reason="timeout", timeout=cause, limit_ms=limit_ms)
+
+
+def unavailable_from(exc: BaseException, *, during_commit: bool = False, work: str = "The request",
+                     limit_ms: int | None = None) -> ServiceUnavailable | None:
     """The honest 503 for a database error that a retry can cure, or None for any other error.
 
     Connection lost or refused (a restart, a failover, the network) is told apart from a statement
     that ran out of time or lost a lock race: each gets its own detail, so an operator reading the
     responses sees which it was. A connection lost during COMMIT cannot say whether the commit
-    landed, and says so instead of claiming that nothing was saved.
+    landed, and says so instead of claiming that nothing was saved. A statement the server cancelled
+    (SQLSTATE 57014) is a timeout even when the driver also marks the connection unusable
+    afterwards: the server answered, so it was reachable. `work` names what ran ("The request",
+    "Zone rebuild chunk of lines 1-2000") and `limit_ms` the statement timeout it ran under.
     """
     if isinstance(exc, PoolTimeoutError):
         return ServiceUnavailable("Every database connection is busy; nothing was saved. Retry shortly.",
@@ -83,6 +158,8 @@ def unavailable_from(exc: BaseException, *, during_commit: bool = False) -> Serv
     if not isinstance(exc, DBAPIError):
         return None
     sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _TIMED_OUT and not during_commit:
+        return timeout_error(exc, work=work, limit_ms=limit_ms)
     lost = exc.connection_invalidated or (isinstance(exc, OperationalError) and sqlstate is None) \
         or (sqlstate is not None and (sqlstate.startswith("08") or sqlstate in _SERVER_GONE))
     if lost and during_commit:
@@ -93,8 +170,7 @@ def unavailable_from(exc: BaseException, *, during_commit: bool = False) -> Serv
         return ServiceUnavailable("The database is not reachable; nothing was saved. Retry shortly.",
                                   service="database", reason="unreachable")
     if sqlstate in _TIMED_OUT:
-        return ServiceUnavailable("The database did not finish this request within its time limit; nothing was "
-                                  "saved. Retry later or narrow the request.", service="database", reason="timeout")
+        return timeout_error(exc, work=work, limit_ms=limit_ms)
     if sqlstate in _CONTENTION:
         return ServiceUnavailable("The request collided with concurrent changes; nothing was saved. Retry.",
                                   service="database", reason="contention", retry_after_s=1)
@@ -111,15 +187,19 @@ def _rollback(session: Session) -> None:
 
 
 @contextmanager
-def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+def unit_of_work(session_factory: sessionmaker[Session], *, work: str = "The request") -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back if it raises.
 
     A database fault a retry can cure becomes `ServiceUnavailable` (503 + Retry-After) rather than a
-    500 (see `unavailable_from`). `after_commit` callbacks run only once the commit succeeded, outside
-    the error mapping: their failure cannot un-commit the data, so it must not be reported as if
-    nothing had been saved (each callback handles its own faults, see `gis.imports.service.enqueue`).
+    500 (see `unavailable_from`); `work` names what ran, for a timeout's message, together with the
+    statement timeout of the session's engine. `after_commit` callbacks run only once the commit
+    succeeded, outside the error mapping: their failure cannot un-commit the data, so it must not be
+    reported as if nothing had been saved (each callback handles its own faults, see
+    `gis.imports.service.enqueue`).
     """
     session = session_factory()
+    bind = session_factory.kw.get("bind")
+    limit_ms = statement_timeout_ms(bind) if isinstance(bind, Engine) else None
     committing = False
     try:
         try:
@@ -129,7 +209,7 @@ def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
             session.commit()
         except DBAPIError as exc:
             _rollback(session)
-            mapped = unavailable_from(exc, during_commit=committing)
+            mapped = unavailable_from(exc, during_commit=committing, work=work, limit_ms=limit_ms)
             if mapped is None:
                 raise
             raise mapped from exc

@@ -53,6 +53,14 @@ class DatabaseSettings(BaseSettings):
         "which a 2 km map page of a thousand customers in a dense area does; compiling then costs "
         "5-15 ms of a query that runs in about 12 ms without it (measured with EXPLAIN ANALYZE on the "
         "SimBench set). Nothing here runs long enough to win that back."))
+    read_url: SecretStr = Field(default=SecretStr(""), description=(
+        "A streaming read replica of the same database, for the application role (same user and password "
+        "as `url`). Empty: no replica, every read on the primary. Set: map lists, tiles and traces read "
+        "from it, except for a user whose last write it has not replayed yet (read-your-writes)."))
+    read_your_writes_s: int = Field(default=300, ge=1, description=(
+        "How long after a user's write their reads wait for the replica to have replayed it (else they "
+        "go to the primary). Longer than any replication lag the operator tolerates: a replica behind by "
+        "more than this serves that user's reads without their write, so alert on lag well below it."))
 
     @field_validator("url")
     @classmethod
@@ -63,6 +71,26 @@ class DatabaseSettings(BaseSettings):
     def migration_url(self) -> str:
         """The owner's URL when given; an external single-role database uses the one URL for both."""
         return (self.owner_url or self.url).get_secret_value()
+
+
+class JobSettings(BaseSettings):
+    """Whole-network jobs (zone rebuild, imports): their own statement timeout and chunk size.
+
+    A request's statement timeout (`GW_DATABASE_STATEMENT_TIMEOUT_MS`, 30 s) protects the API from a
+    runaway query; a job that touches every line of a province must never run into it. Jobs work in
+    chunks, each its own transaction, and each statement of a chunk gets `statement_timeout_ms`: a
+    chunk is sized to take about a second (the full SimBench set's 34,606 lines rebuild in 5.1-5.6 s,
+    about 0.3 s per 2,000 lines), so the limit only stops a chunk that is stuck (a lock wait, a plan
+    gone wrong), and the job resumes from the last finished chunk when it is run again.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GW_JOBS_", extra="ignore")
+
+    statement_timeout_ms: int = Field(default=600_000, ge=100, description=(
+        "Statement timeout of a job's connections (per statement of a chunk); far above a chunk's "
+        "normal second so only a stuck chunk hits it, and independent of the API's request timeout"))
+    zone_chunk_lines: int = Field(default=2_000, ge=1, le=1_000_000, description=(
+        "Lines per chunk of a zone rebuild (one transaction each); about 0.3 s of work on the SimBench set"))
 
 
 class RedisSettings(BaseSettings):
@@ -275,6 +303,18 @@ class ApiSettings(BaseSettings):
                                                               "is append-only, so its records must stay small)")
 
 
+# Which tasks are which kind of job (issue 14: a long import never delays an event or a photo check).
+# The relays (imports.relay, media.relay, routing.relay) stay on the default queue: they are quick and
+# must not wait behind the long job they exist to re-send.
+_KIND_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+DEFAULT_TASK_KINDS: dict[str, str] = {
+    "imports.run": "imports",
+    "media.verify": "verification",
+    "routing.solve_plan": "planning",
+    "events.": "events",  # outbox relay and webhook delivery
+}
+
+
 class WorkerSettings(BaseSettings):
     """Where background jobs are queued, and how a job whose worker died is sent again."""
 
@@ -293,6 +333,33 @@ class WorkerSettings(BaseSettings):
     relay_after_s: int = Field(default=120, ge=0,
                                description="A queued job not started this long after it was sent is sent again; "
                                            "longer than a normal wait in the queue so the relay rarely duplicates")
+    task_kinds: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TASK_KINDS),
+        description="The kind of job each task is, by task name or name prefix ending in '.' (the longest match "
+                    "wins); a kind has a queue of its own, `<queue>.<kind>`, so a long import never waits in front "
+                    "of an event or a photo check. A task of no kind goes to `queue`. JSON in the environment")
+
+    @field_validator("task_kinds")
+    @classmethod
+    def _kinds_are_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for task, kind in value.items():
+            if not task or not _KIND_PATTERN.fullmatch(kind):
+                raise ValueError(f"task kind {kind!r} of {task!r}: a kind is a short name (letters, digits, - and _)")
+        return value
+
+    def queue_of_kind(self, kind: str | None) -> str:
+        """The queue of a kind of job; None (no kind): the default queue."""
+        return self.queue if kind is None else f"{self.queue}.{kind}"
+
+    def kind_of(self, task_name: str) -> str | None:
+        """The kind `task_kinds` gives a task (longest matching name or prefix), or None."""
+        matches = [key for key in self.task_kinds
+                   if key == task_name or (key.endswith(".") and task_name.startswith(key))]
+        return self.task_kinds[max(matches, key=len)] if matches else None
+
+    def queues(self) -> list[str]:
+        """Every queue: the default one first, then one per kind."""
+        return [self.queue, *(self.queue_of_kind(kind) for kind in sorted(set(self.task_kinds.values())))]
 
 
 class Settings(BaseSettings):

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from devstack import app, environment, postgres, redis, seaweed, secrets
+from devstack import app, environment, postgres, redis, scale, seaweed, secrets
 from devstack.console import GwError, ok, say, set_quiet, warn
 from devstack.environment import Overrides
 from devstack.layout import Layout, write_private
@@ -27,6 +27,9 @@ usage: ./gw <command> [args]
   run                  set up, migrate, create buckets, load demo data, start a
                        Celery worker in the background and serve the API on
                        http://127.0.0.1:${GW_PORT:-8000} (docs at /docs)
+  scale [--api N]      as run, for a province on one machine: N API processes
+                       (default 3) behind HAProxy, a read replica, SeaweedFS with two
+                       volume servers and replication, a worker per kind of job
   test [pytest args]   set up, then run ruff, mypy and pytest against the *_test
                        database (the suite migrates it), Redis db 1 and gw-test-* buckets
   bench NAME [args]    set up, migrate the *_bench database, run python -m bench.NAME
@@ -97,6 +100,7 @@ def cmd_bench(layout: Layout, args: list[str]) -> None:
 
 def cmd_stop(layout: Layout, args: list[str]) -> None:
     layout.prepare()
+    scale.stop(layout)
     app.stop_worker(layout)
     seaweed.stop_server(layout, Ports.load(layout.ports_file))
     redis.stop_server(layout)
@@ -178,7 +182,7 @@ def cmd_app(layout: Layout, args: list[str]) -> None:
 
 
 COMMANDS: dict[str, Callable[[Layout, list[str]], None]] = {
-    "setup": cmd_setup, "run": cmd_run, "test": cmd_test, "bench": cmd_bench, "stop": cmd_stop,
+    "setup": cmd_setup, "run": cmd_run, "scale": scale.cmd_scale, "test": cmd_test, "bench": cmd_bench, "stop": cmd_stop,
     "status": cmd_status, "rotate-signing-key": cmd_rotate_signing_key, "compose-env": cmd_compose_env,
     "help": cmd_help, "-h": cmd_help, "--help": cmd_help,
 }

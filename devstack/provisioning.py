@@ -42,6 +42,21 @@ def create_role(role: Role, password: sql.Composable) -> sql.Composed:
     return sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role.name), password)
 
 
+# Settings of the application role, applied at every login unless the session sets its own. jit = off:
+# the planner's row estimates for the spatial joins grow with the tables and push the screening
+# queries past jit_above_cost, and compiling them then costs more than running them (issue 14: the
+# zone query's compile 19 -> 389 ms, the facilities query's 70 -> 1,015 ms at 10x; `./gw bench jit`
+# measures it on and off, interleaved, on the full SimBench set). Any other client of the role (a
+# report tool, psql as the app role, a pool that does not run GridWarden's session set-up) gets it too.
+APP_ROLE_SETTINGS = (("jit", "off"),)
+
+
+def role_settings() -> list[sql.Composed]:
+    return [sql.SQL("ALTER ROLE {} SET {} = {}").format(sql.Identifier(APP.name), sql.Identifier(name),
+                                                       sql.Literal(value))
+            for name, value in APP_ROLE_SETTINGS]
+
+
 def create_database(database: str) -> sql.Composed:
     return sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(OWNER.name))
 
@@ -67,6 +82,8 @@ def provision(connect: Callable[[str], psycopg.Connection], passwords: Mapping[s
                 conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role.name), password))
             else:
                 conn.execute(create_role(role, password))
+        for statement in role_settings():
+            conn.execute(statement)
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
         for database in DATABASES:
             if database not in existing:
@@ -86,6 +103,7 @@ def render_initdb() -> str:
     variables = " ".join(f'-v {r.psql_variable}="${r.compose_variable}"' for r in ROLES)
     checks = "".join(f': "${{{r.compose_variable}:?{r.compose_variable} is not set}}"\n' for r in ROLES)
     server = [text(create_role(r, sql.SQL(f":'{r.psql_variable}'"))) for r in ROLES]
+    server += [text(s) for s in role_settings()]
     server += [text(create_database(d)) for d in DATABASES]
     per_database = "".join(
         f'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname {d} <<\'EOSQL\'\n'

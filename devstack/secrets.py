@@ -20,6 +20,9 @@ from devstack.layout import write_private
 NAMES = ("PG_OWNER_PASSWORD", "PG_APP_PASSWORD", "REDIS_PASSWORD", "S3_ACCESS_KEY", "S3_SECRET_KEY",
          "WEED_JWT_WRITE_KEY", "WEED_JWT_READ_KEY", "WEED_FILER_JWT_WRITE_KEY", "WEED_FILER_JWT_READ_KEY",
          "AUTH_SIGNING_KEYS", "DEMO_PASSWORD")
+# Secrets of optional set-ups, generated the first time that set-up runs (`ensure_one`), kept after:
+# the streaming replica's replication role (devstack/replica.py, the scale set-up).
+ON_DEMAND_NAMES = ("PG_REPLICATION_PASSWORD",)
 PASSWORD_BYTES = 32  # 64 hex characters
 ACCESS_KEY_BYTES = 9  # "GW" + 18 upper-case hex: 20 characters, like an AWS access key id
 DEMO_PASSWORD_BYTES = 8  # 16 characters: typed by people signing in to the demo
@@ -57,7 +60,8 @@ def valid(name: str, value: str) -> bool:
 
 
 def render(values: dict[str, str]) -> str:
-    return HEADER + "".join(f"{name}={values[name]}\n" for name in NAMES)
+    on_demand = [name for name in ON_DEMAND_NAMES if values.get(name)]
+    return HEADER + "".join(f"{name}={values[name]}\n" for name in (*NAMES, *on_demand))
 
 
 def save(path: Path, values: dict[str, str]) -> None:
@@ -72,7 +76,7 @@ def read(path: Path) -> dict[str, str]:
     path.chmod(0o600)
     for line in path.read_text(encoding="utf-8").splitlines():
         name, _, value = line.partition("=")
-        if name not in NAMES:
+        if name not in NAMES and name not in ON_DEMAND_NAMES:
             continue
         if not valid(name, value):
             raise GwError(f"{name} in .gw/secrets.env is malformed (letters and digits only; signing keys "
@@ -89,6 +93,18 @@ def load(path: Path) -> tuple[dict[str, str], list[str]]:
         values.update({name: generate(name) for name in generated})
         save(path, values)
     return values, generated
+
+
+def ensure_one(path: Path, name: str) -> str:
+    """The on-demand secret `name` (ON_DEMAND_NAMES), generated and saved with the others the first
+    time an optional set-up asks for it; the same value every later time."""
+    if name not in ON_DEMAND_NAMES:
+        raise GwError(f"{name} is not an on-demand secret")
+    values, _ = load(path)
+    if not values.get(name):
+        values[name] = generate(name)
+        save(path, values)
+    return values[name]
 
 
 def rotate_signing_keys(current: str, now: datetime | None = None) -> str:

@@ -11,7 +11,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from api import geojson
-from api.dependencies import AppSettings, DbSession, ExpectedVersion, InputCrs, page_param, parse_bbox, require
+from api.dependencies import (
+    AppSettings,
+    DbSession,
+    ExpectedVersion,
+    InputCrs,
+    ReadSession,
+    page_param,
+    parse_bbox,
+    require,
+)
 from api.http import etag
 from core.bounds import DbId
 from core.context import Actor
@@ -40,7 +49,7 @@ def add_layer_routes(router: APIRouter, layer: LayerSpec, *, prefix: str = "",
                             headers={"ETag": etag(record.version)})
 
     @router.get(path, summary=f"List {layer.name}", responses=GEOJSON_RESPONSE, response_class=JSONResponse)
-    def list_layer(request: Request, db: DbSession, actor: Reader, settings: AppSettings,
+    def list_layer(request: Request, db: ReadSession, actor: Reader, settings: AppSettings,
                    query_params: Annotated[QueryModel, Query()]) -> Response:  # type: ignore[valid-type]
         query = cast(ListQuery, query_params)
         page = page_param(settings, query.limit, query.cursor)

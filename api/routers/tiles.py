@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from api.compression import CompressionSettings, choose_encoding, compress
-from api.dependencies import AppSettings, Cache, CurrentActor, DbSession
+from api.dependencies import AppSettings, Cache, CurrentActor, ReadSession
 from core.bounds import DbInt
 from core.errors import NotFound, PermissionDenied
 from core.permissions import has_permission
@@ -73,7 +73,7 @@ async def tile_encoder(settings: AppSettings,
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", summary="One vector tile (Mapbox Vector Tile, Web Mercator XYZ)",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 304: {"description": "Not modified"}})
-def tile(layer: ReadableLayer, coordinates: Annotated[TileId, Depends(tile_coordinates)], db: DbSession,
+def tile(layer: ReadableLayer, coordinates: Annotated[TileId, Depends(tile_coordinates)], db: ReadSession,
          cache: Cache, settings: AppSettings,
          encoder: Annotated[service.Encoder | None, Depends(tile_encoder)],
          if_none_match: Annotated[str | None, Header()] = None) -> Response:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from api.dependencies import DbSession, require
+from api.dependencies import ReadSession, require
 from core.context import Actor
 from gis.network import trace as trace_service
 from gis.network.permissions import NETWORK_READ
@@ -18,7 +18,7 @@ NetworkReader = Annotated[Actor, Depends(require(NETWORK_READ))]
 
 
 @router.post("/trace", response_model=DownstreamTrace | UpstreamTrace)
-def trace(body: TraceRequest, request: Request, db: DbSession, _actor: NetworkReader) -> DownstreamTrace | UpstreamTrace:
+def trace(body: TraceRequest, request: Request, db: ReadSession, _actor: NetworkReader) -> DownstreamTrace | UpstreamTrace:
     """Downstream: which transformers and customers lose supply if a line, switch or transformer is out,
     with the switches as they stand. Upstream: the feed path of a customer to its substation."""
     return trace_service.trace(db=db, cache=request.app.state.graph_cache, request=body)

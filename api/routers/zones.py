@@ -5,7 +5,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.dependencies import AppSettings, DbSession, Now, decode_cursor, encode_cursor, page_param, parse_bbox, require
+from api.dependencies import (
+    AppSettings,
+    Now,
+    ReadSession,
+    decode_cursor,
+    encode_cursor,
+    page_param,
+    parse_bbox,
+    require,
+)
 from api.geojson import GEOJSON, collection_bytes
 from api.routers.layer_routes import add_layer_routes
 from core.bounds import DbInt, IsoDate
@@ -20,7 +29,7 @@ Reader = Annotated[Actor, Depends(require(DERIVED_ZONES.read_permission))]
 
 @router.get("", summary="Protection zones in force (derived from lines, and manual)", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}}})
-def list_zones(request: Request, db: DbSession, _actor: Reader, settings: AppSettings, now: Now,
+def list_zones(request: Request, db: ReadSession, _actor: Reader, settings: AppSettings, now: Now,
                bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
                bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
                source: Annotated[Literal["derived", "manual"] | None, Query()] = None,

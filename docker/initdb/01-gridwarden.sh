@@ -12,6 +12,7 @@ psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
      -v owner_password="$GW_DB_OWNER_PASSWORD" -v app_password="$GW_DB_APP_PASSWORD" <<'EOSQL'
 CREATE ROLE "gridwarden_owner" LOGIN PASSWORD :'owner_password';
 CREATE ROLE "gridwarden_app" LOGIN PASSWORD :'app_password';
+ALTER ROLE "gridwarden_app" SET "jit" = 'off';
 CREATE DATABASE "gridwarden" OWNER "gridwarden_owner";
 CREATE DATABASE "gridwarden_test" OWNER "gridwarden_owner";
 CREATE DATABASE "gridwarden_bench" OWNER "gridwarden_owner";

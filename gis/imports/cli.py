@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from core.context import Actor
-from core.database import create_db_engine, create_session_factory, unit_of_work
-from core.settings import Settings
+from core.database import create_job_engine, create_session_factory, unit_of_work
+from core.settings import JobSettings, Settings
 from gis.customers.models import Customer
 from gis.imports import geofile
+from gis.imports.settings import ImportSettings
 from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
 
 
@@ -29,10 +30,15 @@ def load_demo_network(*, settings: Settings, engine: Engine, actor: Actor) -> st
 
 
 def cmd_import_simbench(settings: Settings, args: argparse.Namespace) -> int:
-    engine = create_db_engine(settings.database)
+    jobs = settings.section(JobSettings)
+    engine = create_job_engine(settings.database, jobs)
     source = Path(args.dir) if args.dir else default_source_dir()
+    started = time.perf_counter()
     report = import_simbench(engine=engine, source_dir=source, subnet=args.subnet, actor=Actor.system("import"),
-                             progress=lambda f, m: print(f"  {f:4.0%} {m}", flush=True))
+                             progress=lambda f, m: print(f"  {time.perf_counter() - started:7.1f} s {f:4.0%} {m}",
+                                                         flush=True),
+                             zone_chunk_lines=jobs.zone_chunk_lines,
+                             chunk_rows=settings.section(ImportSettings).chunk_rows)
     for key, value in report.counts().items():
         print(f"{key:>31}: {value}")
     print(f"{'seconds':>31}: {report.seconds}")
@@ -44,8 +50,8 @@ def cmd_import_geo(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     layer = geofile.layer_by_name(args.layer)
     source = geofile.read_source(path.read_bytes(), path.name, crs=args.crs)
-    engine = create_db_engine(settings.database)
-    with unit_of_work(create_session_factory(engine)) as db:
+    engine = create_job_engine(settings.database, settings.section(JobSettings))
+    with unit_of_work(create_session_factory(engine), work=f"The import of {path.name} into {layer.name}") as db:
         report = geofile.import_features(db=db, actor=Actor.system("import"), layer=layer, source=source,
                                          settings=settings.api)
     print(f"{layer.name}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged "

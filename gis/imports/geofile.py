@@ -1,5 +1,5 @@
-"""Import a utility's own layer from GeoJSON or GeoPackage: every row validated first, then all
-rows written in one transaction, or none with a per-row error report.
+"""Import a utility's own layer from GeoJSON or GeoPackage: every row validated first, then the rows
+written (an import job: in committed, resumable chunks), or none with a per-row error report.
 
 Rows are matched by `external_id`: new ones are created, changed ones updated (version bumped),
 unchanged ones left alone. Each created or updated row is audited like an edit through the API.
@@ -18,18 +18,24 @@ from typing import Any
 import shapely
 from pydantic import ValidationError
 from shapely.geometry import mapping
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import Actor
+from core.database import unit_of_work
 from core.errors import InvalidInput
 from core.settings import ApiSettings
 from gis.geo.crs import parse_crs
+from gis.imports.models import ImportJob
 from gis.layers import service as layer_service
 from gis.layers.catalogue import managed_layers
+from gis.layers.schemas import LayerProps
 from gis.layers.spec import LayerSpec
 
 MAX_REPORTED_ERRORS = 1000
+# Rows between two progress reports inside a chunk (a report is one small transaction of its own).
+PROGRESS_EVERY_ROWS = 200
 
 
 @dataclass
@@ -122,11 +128,14 @@ def _read_gpkg(data: bytes, crs: str | None) -> SourceFeatures:
     return SourceFeatures(epsg=epsg, features=features)
 
 
-def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: SourceFeatures, settings: ApiSettings,
-                    progress: Callable[[float, str], None] | None = None) -> GeoImportReport:
-    """Validate every row, then write them; raises `InvalidInput` with all row errors, writing nothing."""
-    report = GeoImportReport(layer=layer.name, total=len(source.features))
-    validated = []
+Validated = list[tuple[LayerProps, BaseGeometry]]
+
+
+def validate_features(*, layer: LayerSpec, source: SourceFeatures, settings: ApiSettings) -> Validated:
+    """Every row's properties and geometry, checked before anything is written; raises `InvalidInput`
+    with each bad row (up to `MAX_REPORTED_ERRORS`) when any row is bad."""
+    errors: list[dict[str, Any]] = []
+    validated: Validated = []
     for index, feature in enumerate(source.features):
         props_in = (feature or {}).get("properties") or {}
         ext = props_in.get("external_id")
@@ -137,23 +146,31 @@ def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: Sour
             validated.append((props, geometry))
         except ValidationError as exc:
             for err in exc.errors():
-                report.errors.append({"row": index, "external_id": ext,
-                                      "field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]})
+                errors.append({"row": index, "external_id": ext,
+                               "field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]})
         except InvalidInput as exc:
-            report.errors.append({"row": index, "external_id": ext, "field": "geometry", "message": exc.detail})
+            errors.append({"row": index, "external_id": ext, "field": "geometry", "message": exc.detail})
     seen: dict[str, int] = {}
     for index, (props, _geom) in enumerate(validated):
-        if props.external_id in seen:
-            report.errors.append({"row": index, "external_id": props.external_id, "field": "external_id",
-                                  "message": f"duplicate of row {seen[props.external_id]} in this file"})
-        seen[props.external_id] = index
-    if report.errors:
-        raise InvalidInput(f"{len(report.errors)} problem(s) in {layer.name} file; nothing was imported.",
-                           errors=report.errors[:MAX_REPORTED_ERRORS])
+        external_id = props.external_id
+        if external_id in seen:
+            errors.append({"row": index, "external_id": external_id, "field": "external_id",
+                           "message": f"duplicate of row {seen[external_id]} in this file"})
+        seen[external_id] = index
+    if errors:
+        raise InvalidInput(f"{len(errors)} problem(s) in {layer.name} file; nothing was imported.",
+                           errors=errors[:MAX_REPORTED_ERRORS])
+    return validated
 
+
+def write_features(*, db: Session, actor: Actor, layer: LayerSpec, rows: Validated, settings: ApiSettings,
+                   report: GeoImportReport, written: Callable[[int], None] | None = None) -> None:
+    """Create, update or leave alone each validated row (matched by `external_id`), counted in `report`;
+    each write goes through the layer service, audited like an edit through the API. `written(n)` is
+    told every `PROGRESS_EVERY_ROWS` rows, so a long chunk still shows it moves."""
     existing = dict(db.execute(select(layer.model.external_id, layer.model.id)
-                               .where(layer.model.external_id.in_(list(seen)))).all())
-    for done, (props, geometry) in enumerate(validated, start=1):
+                               .where(layer.model.external_id.in_([p.external_id for p, _ in rows]))).all())
+    for done, (props, geometry) in enumerate(rows, start=1):
         feature_id = existing.get(props.external_id)
         if feature_id is None:
             layer_service.create_feature(db=db, actor=actor, layer=layer, geometry=geometry, properties=props,
@@ -170,9 +187,72 @@ def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: Sour
                 report.updated += 1
             else:
                 report.unchanged += 1
-        if progress and done % 200 == 0:
-            progress(done / len(validated), f"{done} of {len(validated)} rows written")
+        if written is not None and done % PROGRESS_EVERY_ROWS == 0:
+            written(done)
+
+
+def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: SourceFeatures, settings: ApiSettings,
+                    progress: Callable[[float, str], None] | None = None) -> GeoImportReport:
+    """Validate every row, then write them all in the caller's transaction (`./gw import geo`);
+    raises `InvalidInput` with all row errors, writing nothing. An import job writes in committed
+    chunks instead: `import_features_in_chunks`."""
+    validated = validate_features(layer=layer, source=source, settings=settings)
+    report = GeoImportReport(layer=layer.name, total=len(source.features))
+    write_features(db=db, actor=actor, layer=layer, rows=validated, settings=settings, report=report)
+    if progress:
+        progress(1.0, f"{len(validated)} of {len(validated)} rows written")
     return report
+
+
+def import_features_in_chunks(*, session_factory: sessionmaker[Session], job_id: int, actor: Actor,
+                              layer: LayerSpec, source: SourceFeatures, settings: ApiSettings, chunk_rows: int,
+                              finish: Callable[[Session, GeoImportReport], None],
+                              progress: Callable[[float, str], None] | None = None) -> GeoImportReport:
+    """An import job's rows in chunks of `chunk_rows`, each chunk ONE transaction with its resume point
+    (`counts.through_row`), its running counts and its progress on the job; the last chunk commits
+    with the job's `succeeded`.
+
+    The whole file is validated first: a file with a bad row writes nothing (`InvalidInput` lists
+    each bad row). The file itself is the staged copy: it is stored, immutable, in the imports
+    bucket, and reading and validating it again gives the same rows in the same order, so a failed
+    job that is run again (a re-send, or the relay after a lost worker) skips the rows its committed
+    chunks wrote and continues after them: no row is written twice and the final counts are those
+    of one clean run.
+
+    What a trace sees meanwhile: each row is written through the layer service like an edit through
+    the API, so a change to connectivity moves the topology revision for that element in its
+    chunk's transaction, and traces see the import chunk by chunk as it commits (never half a chunk).
+    """
+    validated = validate_features(layer=layer, source=source, settings=settings)
+    total = len(validated)
+    with unit_of_work(session_factory, work=f"Import job {job_id}") as db:
+        counts = dict(db.scalar(select(ImportJob.counts).where(ImportJob.id == job_id)) or {})
+    through = int(counts.get("through_row", 0))
+    report = GeoImportReport(layer=layer.name, total=total, created=int(counts.get("created", 0)),
+                             updated=int(counts.get("updated", 0)), unchanged=int(counts.get("unchanged", 0)))
+    while True:
+        end = min(through + chunk_rows, total)
+        work = f"Import job {job_id}, rows {through + 1} to {end} of {total},"
+        with unit_of_work(session_factory, work=work) as db:
+            def written(done: int, start: int = through) -> None:
+                if progress:
+                    progress((start + done) / total, f"{start + done} of {total} rows being written "
+                                                     f"(committed through row {start})")
+
+            write_features(db=db, actor=actor, layer=layer, rows=validated[through:end], settings=settings,
+                           report=report, written=written)
+            message = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+            if end == total:
+                finish(db, report)
+            else:
+                db.execute(update(ImportJob).where(ImportJob.id == job_id)
+                           .values(counts={**report.counts(), "through_row": end}, progress=end / total,
+                                   message=f"{end} of {total} rows written: {message}"))
+        through = end
+        if progress:
+            progress(end / total if total else 1.0, f"{end} of {total} rows written")
+        if through >= total:
+            return report
 
 
 def _differs(old: Any, new: Any) -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Float, Integer, String, func
+from sqlalchemy import BigInteger, DateTime, Enum, Float, ForeignKey, Integer, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,3 +46,20 @@ class ImportJob(Base):
     worker: Mapped[str | None] = mapped_column(String(200))  # host:pid of the worker holding / last holding it
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # of the current attempt
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last re-sent by the relay
+
+
+class ImportStagingRow(Base):
+    """A validated row of an import job waiting to be written (issue 14: imports in chunks).
+
+    The whole source is parsed, checked and staged here in one transaction before anything reaches
+    the network tables; chunks of `seq` then move into them, each chunk committing its resume point
+    on the job. The rows of a job are deleted when it finishes, and with the job.
+    """
+
+    __tablename__ = "import_staging_rows"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("import_jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    layer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1.. within the layer, the order of writing
+    row: Mapped[dict[str, Any]] = mapped_column(JSONB)

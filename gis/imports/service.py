@@ -29,6 +29,10 @@ from gis.imports.models import ImportJob, JobStatus
 
 logger = logging.getLogger(__name__)
 
+# The job kinds the import worker runs; other rows of `import_jobs` (a zone rebuild, kind "zones")
+# record jobs run elsewhere and are never sent to it.
+IMPORT_KINDS = ("geo", "simbench")
+
 
 def create_geo_job(*, db: Session, actor: Actor, storage: ObjectStorage, layer: str, filename: str,
                    data: bytes, crs: str | None) -> ImportJob:
@@ -104,7 +108,7 @@ def claim(*, db: Session, job_id: int, worker: str) -> Claim | None:
     again: a redelivered message for it returns None.
     """
     job = db.execute(select(ImportJob).where(ImportJob.id == job_id).with_for_update()).scalar_one_or_none()
-    if job is None or job.status not in {JobStatus.queued, JobStatus.running}:
+    if job is None or job.kind not in IMPORT_KINDS or job.status not in {JobStatus.queued, JobStatus.running}:
         return None
     before = {"status": str(job.status), "attempts": job.attempts, "worker": job.worker}
     if job.status == JobStatus.running:
@@ -136,10 +140,11 @@ def jobs_to_resend(*, db: Session, queued_for_s: int) -> list[int]:
       in a long queue, the second message finds the job taken or done and does nothing.
     """
     cutoff = datetime.now(UTC) - timedelta(seconds=queued_for_s)
+    imports = ImportJob.kind.in_(IMPORT_KINDS)  # a zone rebuild job is resumed by running the rebuild again
     orphaned = and_(ImportJob.status == JobStatus.running, lease_is_free())
     lost = and_(ImportJob.status == JobStatus.queued, func.coalesce(ImportJob.sent_at, ImportJob.created_at) < cutoff,
                 lease_is_free())
-    ids = list(db.execute(select(ImportJob.id).where(or_(orphaned, lost)).order_by(ImportJob.id)
+    ids = list(db.execute(select(ImportJob.id).where(imports, or_(orphaned, lost)).order_by(ImportJob.id)
                           .with_for_update(skip_locked=True)).scalars())
     if ids:
         db.execute(update(ImportJob).where(ImportJob.id.in_(ids)).values(sent_at=func.now()))
@@ -155,14 +160,16 @@ def set_progress(*, session_factory: sessionmaker[Session], job_id: int, fractio
 
 def finish(*, db: Session, job_id: int, succeeded: bool, message: str, counts: dict[str, Any] | None = None,
            row_errors: list[dict[str, Any]] | None = None) -> None:
-    """Record the outcome, audited. On success this runs in the import's own transaction, so the
-    data and "succeeded" are committed together: a worker lost before that commit leaves neither."""
+    """Record the outcome, audited. On success this runs in the import's last transaction, so the
+    last chunk's data and "succeeded" are committed together. A failure without `counts` keeps the
+    job's counts: they hold the resume point of an import in chunks, which a re-run continues from."""
     job = get(db=db, job_id=job_id)
     before = {"status": str(job.status), "attempts": job.attempts}
     job.status = JobStatus.succeeded if succeeded else JobStatus.failed
     job.progress = 1.0 if succeeded else job.progress
     job.message = message[:500]
-    job.counts = counts or {}
+    if counts is not None or succeeded:
+        job.counts = counts or {}
     job.row_errors = row_errors or []
     job.finished_at = datetime.now(UTC)
     audit_service.record(db=db, actor=Actor.system(f"import worker {job.worker}"),

@@ -9,6 +9,7 @@ All statements are constants: values only ever travel through COPY.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 import psycopg
@@ -128,4 +129,41 @@ UPSERT_CUSTOMERS = _upsert(
 )
 
 # Two imports at once would upsert the same rows in different orders (and could deadlock): queue them.
-SERIALIZE_IMPORTS = "SELECT pg_advisory_xact_lock(hashtext('gridwarden:import:simbench'))"
+# Held by a connection of its own for the whole import (all its chunks), released when it ends or dies.
+SERIALIZE_IMPORTS = "SELECT pg_advisory_lock(hashtext('gridwarden:import:simbench'))"
+RELEASE_IMPORTS = "SELECT pg_advisory_unlock(hashtext('gridwarden:import:simbench'))"
+
+
+# Imports in committed chunks (issue 14): the validated plan is staged once in `import_staging_rows`
+# (one JSON object per row, keys = the columns of its TEMP staging table), then each chunk fills the
+# TEMP table of its layer from a range of `seq` and runs that layer's upsert.
+STAGE_ROWS = "COPY import_staging_rows (job_id, layer, seq, row) FROM STDIN"
+_LOAD_CHUNK = ("INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, s.row)).* "
+               "FROM import_staging_rows s WHERE s.job_id = %s AND s.layer = %s AND s.seq > %s AND s.seq <= %s")
+# A substation's point is the centroid of all its points: they travel with their substation's chunk.
+_LOAD_SUBSTATION_POINTS = (
+    "INSERT INTO stg_substation_point SELECT (jsonb_populate_record(NULL::stg_substation_point, s.row)).* "
+    "FROM import_staging_rows s WHERE s.job_id = %s AND s.layer = %s "
+    "AND s.row->>'substation' IN (SELECT external_id FROM stg_substation)")
+DROP_STAGED = "DELETE FROM import_staging_rows WHERE job_id = %s"
+
+
+def stage_rows(cur: psycopg.Cursor, *, job_id: int, layer: str, table: str, rows: Iterable[Sequence[object]]) -> int:
+    """COPY one layer's rows into `import_staging_rows`, numbered 1.. in writing order; returns how many."""
+    names = [part.strip().split(" ", 1)[0] for part in STAGING[table].split(",")]
+    count = 0
+    with cur.copy(STAGE_ROWS) as copy:
+        for count, row in enumerate(rows, start=1):
+            copy.write_row((job_id, layer, count, json.dumps(dict(zip(names, row, strict=True)), allow_nan=False)))
+    return count
+
+
+def load_chunk(cur: psycopg.Cursor, *, job_id: int, layer: str, table: str, after_seq: int, through_seq: int,
+               points_layer: str | None = None) -> None:
+    """Fill the TEMP staging table `table` (see `create_staging`) with the layer's rows in
+    `after_seq < seq <= through_seq`, and for substations with all their points."""
+    cur.execute(_LOAD_CHUNK.format(table=table), (job_id, layer, after_seq, through_seq))  # table from STAGING only
+    cur.execute(f"ANALYZE {table}")
+    if points_layer is not None:
+        cur.execute(_LOAD_SUBSTATION_POINTS, (job_id, points_layer))
+        cur.execute("ANALYZE stg_substation_point")

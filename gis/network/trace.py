@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.errors import InvalidInput, NotFound
 from gis.customers.models import Customer
 from gis.network.models import Line, NetworkNode, Substation, Switch, Transformer
-from gis.network.topology import ElementType, GraphCache, downstream_nodes, feed_path
+from gis.network.topology import ElementType, GraphSource, downstream_nodes, feed_path
 from gis.network.trace_schemas import (
     AssetSummary,
     CustomerRef,
@@ -47,7 +47,7 @@ def _resolve_element(db: Session, ref: ElementRef) -> Line | Switch | Transforme
     return row
 
 
-def trace_downstream(*, db: Session, cache: GraphCache, element: ElementRef) -> DownstreamTrace:
+def trace_downstream(*, db: Session, cache: GraphSource, element: ElementRef) -> DownstreamTrace:
     row = _resolve_element(db, element)
     result = downstream_nodes(cache.get(db), element.type, row.id)
     if result is None:
@@ -86,7 +86,7 @@ def trace_downstream(*, db: Session, cache: GraphCache, element: ElementRef) -> 
     )
 
 
-def trace_upstream(*, db: Session, cache: GraphCache, customer: CustomerRef) -> UpstreamTrace:
+def trace_upstream(*, db: Session, cache: GraphSource, customer: CustomerRef) -> UpstreamTrace:
     column, value = customer.lookup()
     row = db.scalar(select(Customer).where(getattr(Customer, column) == value, Customer.deleted_at.is_(None)))
     if row is None:
@@ -116,7 +116,7 @@ def trace_upstream(*, db: Session, cache: GraphCache, customer: CustomerRef) -> 
 
 
 
-def trace(*, db: Session, cache: GraphCache, request: TraceRequest) -> DownstreamTrace | UpstreamTrace:
+def trace(*, db: Session, cache: GraphSource, request: TraceRequest) -> DownstreamTrace | UpstreamTrace:
     """The trace a request asks for: downstream from an element, or upstream from a customer (the
     request's own validation guarantees the reference its direction needs)."""
     if request.direction == "downstream":

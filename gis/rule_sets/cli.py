@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from core.context import Actor
-from core.database import create_db_engine, create_session_factory, unit_of_work
-from core.settings import Settings
+from core.database import create_job_engine, create_session_factory, unit_of_work
+from core.settings import JobSettings, Settings
 from gis.rule_sets import service as rule_set_service
 from gis.zones import service as zone_service
 
 
 def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
-    engine = create_db_engine(settings.database)
+    # Whole-network work (every zone rebuilt, a road network replaced): the jobs' statement timeout.
+    engine = create_job_engine(settings.database, settings.section(JobSettings))
     with unit_of_work(create_session_factory(engine)) as db:
         content = rule_set_service.read_rule_set_file(Path(args.file))
         row, created = zone_service.load_rule_set(db=db, actor=Actor.system("cli"), content=content)

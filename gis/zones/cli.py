@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.audit import service as audit_service
 from core.context import Actor
-from core.database import create_db_engine, create_session_factory, unit_of_work
-from core.settings import Settings
+from core.database import create_job_engine, create_session_factory
+from core.settings import JobSettings, Settings
 from gis.network.models import Line
 from gis.zones import service as zone_service
 from gis.zones.models import LineZone
@@ -27,14 +28,30 @@ def derive_missing_zones(*, db: Session) -> str | None:
 
 
 def cmd_zones_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_db_engine(settings.database)
+    """Rebuild every derived zone as a job in chunks (`zone_service.run_rebuild`) on the job engine,
+    whose statement timeout is the jobs' (`GW_JOBS_STATEMENT_TIMEOUT_MS`), not the API's; prints
+    the progress after each chunk. A rebuild that failed is continued by running this again."""
+    jobs = settings.section(JobSettings)
+    engine = create_job_engine(settings.database, jobs)
     started = time.perf_counter()
-    with unit_of_work(create_session_factory(engine)) as db:
-        parts = zone_service.rebuild_all_zones(db=db)
-        audit_service.record(db=db, actor=Actor.system("cli"), action="zones.rebuild", entity_type="line_zones",
-                             entity_id="all", before=None, after={"zone_parts": parts})
-    print(f"zones: {parts} derived zone parts rebuilt in {time.perf_counter() - started:.1f} s")
-    engine.dispose()
+
+    def report(progress: zone_service.RebuildProgress) -> None:
+        if progress.lines_done == 0 or progress.resumed:
+            start = f"resuming after line id {progress.through_line_id}" if progress.resumed else "starting"
+            print(f"zones: rebuild job {progress.job_id} {start}: {progress.lines_total} lines in chunks of "
+                  f"{jobs.zone_chunk_lines}", flush=True)
+            return
+        print(f"zones: {progress.fraction:6.1%}  {progress.lines_done}/{progress.lines_total} lines, "
+              f"{progress.zone_parts} zone parts, {time.perf_counter() - started:.1f} s", flush=True)
+
+    try:
+        done = zone_service.run_rebuild(session_factory=create_session_factory(engine), engine=engine,
+                                        actor=Actor.system("cli"), chunk_lines=jobs.zone_chunk_lines,
+                                        worker=f"{socket.gethostname()}:{os.getpid()}", report=report)
+    finally:
+        engine.dispose()
+    print(f"zones: {done.zone_parts} derived zone parts rebuilt in {time.perf_counter() - started:.1f} s "
+          f"(job {done.job_id})")
     return 0
 
 

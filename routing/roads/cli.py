@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from core.context import Actor
-from core.database import create_db_engine, create_session_factory, unit_of_work
-from core.settings import Settings
+from core.database import create_job_engine, create_session_factory, unit_of_work
+from core.settings import JobSettings, Settings
 from routing.roads.service import import_roads, read_limited
 from routing.settings import routing_settings
 
@@ -18,7 +18,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     path = Path(args.file)
     with path.open("rb") as source:
         data = read_limited(source, max_bytes=routing_settings(settings).max_road_file_bytes)
-    engine = create_db_engine(settings.database)
+    # Whole-network work (every zone rebuilt, a road network replaced): the jobs' statement timeout.
+    engine = create_job_engine(settings.database, settings.section(JobSettings))
     with unit_of_work(create_session_factory(engine)) as db:
         report = import_roads(db=db, actor=Actor.system("cli"), data=data, filename=path.name)
     engine.dispose()

@@ -1,5 +1,6 @@
 """A Celery worker killed with SIGKILL in the middle of an import: the job resumes on another
-worker and finishes exactly once, with no partial data from the attempt that died."""
+worker and finishes exactly once, with nothing of the chunk the dead attempt had not committed (an
+import writes in committed chunks, `GW_IMPORTS_CHUNK_ROWS`; these 600 rows are one chunk)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ def _assert_imported_exactly_once(owner_engine: Engine, job: dict[str, Any]) -> 
 
 
 def _assert_nothing_written(owner_engine: Engine) -> None:
+    """Nothing of the chunk in progress when the worker died (here the whole file is one chunk)."""
     assert _scalar(owner_engine, "SELECT count(*) FROM lines") == 0
     assert _scalar(owner_engine, "SELECT count(*) FROM audit_log WHERE action = 'line.create'") == 0
     assert _scalar(owner_engine, "SELECT count(*) FROM outbox_events") == 0

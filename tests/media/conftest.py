@@ -66,16 +66,23 @@ def reported_case(api: TestClient, people: dict[str, Person]) -> int:
 
 
 @pytest.fixture(scope="session")
-def verify_queue() -> str:
-    """A queue no worker consumes: what `complete` sends stays there for the test to read."""
-    return f"media-tests-{uuid.uuid4().hex[:8]}"
+def media_worker_settings() -> WorkerSettings:
+    """Queues no worker consumes: what `complete` sends stays there for the test to read."""
+    return WorkerSettings(queue=f"media-tests-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="session")
-def evidence_app(settings: Settings, owner_engine: Engine, storage: ObjectStorage, verify_queue: str) -> FastAPI:
+def verify_queue(media_worker_settings: WorkerSettings) -> str:
+    """The queue a photo check is sent to: the verification kind's (`GW_WORKER_TASK_KINDS`)."""
+    return media_worker_settings.queue_of_kind(media_worker_settings.kind_of("media.verify"))
+
+
+@pytest.fixture(scope="session")
+def evidence_app(settings: Settings, owner_engine: Engine, storage: ObjectStorage,
+                 media_worker_settings: WorkerSettings) -> FastAPI:
     from api.app import create_app
 
-    return create_app(settings.model_copy(update={"worker": WorkerSettings(queue=verify_queue)}))
+    return create_app(settings.model_copy(update={"worker": media_worker_settings}))
 
 
 @pytest.fixture

@@ -14,8 +14,10 @@ import networkx as nx
 import pytest
 from pyproj import Geod
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
+from gis.zones.service import rebuild_all_zones
 
 TABLES = ("network_nodes", "substations", "transformers", "lines", "poles", "switches", "customers")
 VERSIONED = TABLES[1:]
@@ -183,3 +185,47 @@ def test_line_length_is_geodesic(owner_engine, system_actor, expected):
         (lon1, lat1), (lon2, lat2) = expected.coords[line["nodeA"]], expected.coords[line["nodeB"]]
         _, _, distance = geod.inv(lon1, lat1, lon2, lat2)
         assert length_m == pytest.approx(distance, abs=0.01)
+
+
+def _zone_rows(engine) -> dict[int, list[tuple[int, str]]]:
+    """line id -> (zone row id, geometry) of its zones."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT line_id, id, ST_AsText(ST_SnapToGrid(geom, 1e-9)) FROM line_zones "
+                                 "ORDER BY line_id, id")).all()
+    found: dict[int, list[tuple[int, str]]] = {}
+    for line_id, zone_id, shape in rows:
+        found.setdefault(line_id, []).append((zone_id, shape))
+    return found
+
+
+def test_a_re_import_recomputes_the_zones_of_the_lines_it_changed_and_no_others(owner_engine, system_actor):
+    """Zones follow the import in its transaction, but only for lines it inserted or changed, in
+    chunks of lines: a re-import of an unchanged province costs no zone work at all."""
+    _import(owner_engine, system_actor)
+    first = _zone_rows(owner_engine)
+    with owner_engine.begin() as conn:
+        moved = conn.execute(text("SELECT id FROM lines WHERE construction = 'overhead' ORDER BY id LIMIT 1")
+                             ).scalar_one()
+        # An edit outside the import: the import sets the line back to the data set's geometry.
+        conn.execute(text("UPDATE lines SET geom = ST_Translate(geom, 0.001, 0) WHERE id = :id"), {"id": moved})
+        conn.execute(text("DELETE FROM line_zones WHERE line_id = :id"), {"id": moved})
+
+    _import(owner_engine, system_actor)
+
+    second = _zone_rows(owner_engine)
+    assert sorted(second) == sorted(first)
+    assert {k: v for k, v in second.items() if k != moved} == {k: v for k, v in first.items() if k != moved}
+    assert [shape for _, shape in second[moved]] == [shape for _, shape in first[moved]]  # rebuilt as it was
+    assert [zone_id for zone_id, _ in second[moved]] != [zone_id for zone_id, _ in first[moved]]
+
+
+def test_an_import_builds_zones_in_chunks_the_same_as_in_one_statement(owner_engine, system_actor):
+    import_simbench(engine=owner_engine, source_dir=default_source_dir(), subnet=DEMO_SUBNET, actor=system_actor,
+                    zone_chunk_lines=500)
+    in_chunks = {line: [shape for _, shape in zones] for line, zones in _zone_rows(owner_engine).items()}
+    with owner_engine.begin() as conn, Session(bind=conn) as db:
+        rebuild_all_zones(db=db)
+        db.flush()
+    in_one = {line: [shape for _, shape in zones] for line, zones in _zone_rows(owner_engine).items()}
+
+    assert in_chunks == in_one and len(in_one) > 500 * 2  # more than two chunks' worth of lines have zones

@@ -1,9 +1,11 @@
-"""A switch operated or an element deleted through the API patches every process's cached graph
-(just the touched edges) instead of reloading the whole network, and traces stay exactly right.
+"""A switch operated or an element deleted through the API patches every process's view of the
+shared graph (just the touched edges) instead of reloading the whole network, and traces stay
+exactly right.
 
-Each API process keeps its own graph; two app instances stand for two processes here. Whether a
-cache patched or reloaded is visible on its counters (`patches`, `full_loads`); that the patched
-graph is right is checked against a graph loaded afresh from the database.
+Each API process maps the shared snapshot and keeps its own overlay; two app instances stand for two
+processes here. Whether a cache patched or opened a snapshot is visible on its counters (`patches`,
+`full_loads`); that the patched graph is right is checked against a graph loaded afresh from the
+database into plain dicts (`load_graph`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from core.permissions import Role
 from core.settings import Settings
-from gis.network.topology import ElementType, Graph, GraphCache, load_graph
+from gis.network.topology import ElementType, Graph, GraphCache, SharedGraph, load_graph
 from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off
 
 SHARED_DATA = True
@@ -52,11 +54,12 @@ def _set_switch(client: TestClient, headers: dict[str, str], switch_id: int, *, 
     assert response.status_code == 200, response.text
 
 
-def _shape(graph: Graph) -> tuple[dict[int, frozenset[tuple[int, tuple[str, int]]]], dict, dict]:
+def _shape(graph: Graph | SharedGraph) -> tuple[dict[int, frozenset[tuple[int, tuple[str, int]]]], dict, dict]:
     """What traces depend on, independent of list order and of nodes left without edges."""
-    adjacency = {node: frozenset((n, (str(t), i)) for n, (t, i) in edges)
-                 for node, edges in graph.adjacency.items() if edges}
-    return adjacency, {(str(t), i): ends for (t, i), ends in graph.edge_ends.items()}, dict(graph.open_switches)
+    edges = graph.closed_edges()
+    adjacency = {node: frozenset((n, (str(t), i)) for n, (t, i) in graph.neighbours(node))
+                 for node in {n for ends in edges.values() for n in ends}}
+    return adjacency, {(str(t), i): ends for (t, i), ends in edges.items()}, dict(graph.open_switches)
 
 
 def _feeding(session_factory: sessionmaker[Session], element: ElementType) -> int:
@@ -136,7 +139,7 @@ def test_deleting_a_line_drops_just_its_edge_from_every_cached_graph(
     assert gone.status_code == 404
     with session_factory() as db:
         graph = other.get(db)
-        assert ("line", line_id) not in graph.edge_ends
+        assert graph.ends(("line", line_id)) is None
         assert _shape(graph) == _shape(load_graph(db))
     assert other.full_loads == loads and other.patches == patches + 1
 

@@ -1,0 +1,270 @@
+"""Several API processes behind HAProxy on one port: the scale set-up's API (issue 14, "API replicas").
+
+Each API process is a uvicorn server (`devstack.app.serve_command`) on a free port of its own; HAProxy
+(Debian's package) listens on one port in front of them, round robin. Nothing an API process keeps is
+needed by the next request: sessions and sign-in throttling live in Redis (`core.users.sessions`,
+`core.users.throttle`), and the trace graph is a cache every process rebuilds. So any process may answer
+any request, and losing one loses only the requests it was in the middle of.
+
+What HAProxy is told, and why:
+- health check `GET /api/v1/health` (`api.routers.health`). It answers 200, or 503 when a backing
+  service shared by every process (database, Redis, S3, workers) is down. A 503 says nothing about this
+  process, and taking every process out would turn a degraded service into none, so 200 and 503 both
+  count as up; no answer (connection refused, a hung process) counts as down.
+- live traffic is observed too (`observe layer4`): a connection refused marks the server down at once,
+  before the next check.
+- `retries` and `option redispatch`: a request whose connection failed never reached a process, so it is
+  sent again, to another one. A request a process died in the middle of is not retried by HAProxy (it
+  may have been done): the client gets a 502 and repeats it with the same Idempotency-Key.
+- no stats page. A stats socket for `show stat` (which server is up, how many requests each got) is a
+  Unix socket in the run directory, mode 0600, read-only level: only this checkout's user reaches it.
+- `X-Forwarded-For` from the client is dropped and set by HAProxy, so sign-in throttling counts the real
+  client address (uvicorn trusts the header from 127.0.0.1 only: its --forwarded-allow-ips default).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from devstack.app import serve_command
+from devstack.console import GwError, fail, ok
+from devstack.layout import Layout, write_private
+from devstack.ports import LOOPBACK, next_free
+from devstack.processes import pid_alive, stop, wait_until
+
+DEFAULT_BALANCER_PORT = 58080  # high and project-specific, like devstack.ports' defaults
+DEFAULT_API_POOL_PORT = 58100  # the API processes' ports are searched from here
+HEALTH_PATH = "/api/v1/health"
+API_START_TIMEOUT_S = 60  # the first start imports every domain (slow on a loaded 2-core machine)
+API_STOP_TIMEOUT_S = 20
+# uvicorn waits for open connections to close before it exits; HAProxy's pooled server-side connections
+# may outlive it for a while, so a stopping process gives them this long, then exits (below the stop timeout).
+GRACEFUL_SHUTDOWN_S = 10
+BALANCER_START_TIMEOUT_S = 10
+PROBE_TIMEOUT_S = 2
+# HAProxy timings. The health check itself pings the Celery workers for up to 1.5 s
+# (core.health.check_workers), so a check may take ~2 s; 5 s before it counts as failed.
+CHECK_INTERVAL = "1s"
+CHECK_TIMEOUT = "5s"
+CHECKS_TO_FALL = 2  # two failed checks (~2 s) take a silent process out; a refused connection does at once
+CHECKS_TO_RISE = 2
+CONNECT_TIMEOUT = "2s"  # to a process on this machine: longer means it is hung
+# Client and server inactivity: a long request (a batch of 1,000 screenings, an export) takes seconds.
+REQUEST_TIMEOUT = "120s"
+CONNECTION_RETRIES = 3  # one per other process, at most: then the client sees 503
+MAX_CONNECTIONS = 2000
+
+
+@dataclass(frozen=True)
+class ApiPool:
+    """A running pool: the balancer's URL and each API process's port and pid (index = server api<i+1>)."""
+
+    name: str
+    url: str
+    balancer_port: int
+    balancer_pid: int
+    ports: tuple[int, ...]
+    pids: tuple[int, ...]
+
+    @property
+    def server_names(self) -> tuple[str, ...]:
+        return tuple(f"api{i}" for i in range(1, len(self.ports) + 1))
+
+
+def reap_when_done(process: subprocess.Popen[bytes]) -> None:
+    """Wait for `process` in a background thread. A process that ended stays a zombie until its parent
+    waits for it, and a zombie still takes signals: `devstack.processes.stop` would wait its whole timeout
+    for a process that has long exited when the pool was started by a long-lived caller (the tests)."""
+    threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
+
+
+def _state_file(layout: Layout, name: str) -> Path:
+    return layout.run / f"{name}.json"
+
+
+def _api_pid_file(layout: Layout, name: str, index: int) -> Path:
+    return layout.run / f"{name}-api{index + 1}.pid"
+
+
+def _haproxy_pid_file(layout: Layout, name: str) -> Path:
+    return layout.run / f"{name}-haproxy.pid"
+
+
+def stats_socket(layout: Layout, name: str) -> Path:
+    return layout.sockdir / f"{name}-haproxy.sock"
+
+
+def haproxy_config(*, port: int, api_ports: tuple[int, ...], socket_path: Path) -> str:
+    """The HAProxy configuration (see the module docstring for each choice)."""
+    servers = "\n".join(f"    server api{i} {LOOPBACK}:{api_port} check"
+                        for i, api_port in enumerate(api_ports, start=1))
+    return f"""# Written by ./gw (devstack/balancer.py); rewritten at every start.
+global
+    maxconn {MAX_CONNECTIONS}
+    stats socket {socket_path} mode 600 level user
+
+defaults
+    mode http
+    timeout connect {CONNECT_TIMEOUT}
+    timeout client {REQUEST_TIMEOUT}
+    timeout server {REQUEST_TIMEOUT}
+    timeout check {CHECK_TIMEOUT}
+    retries {CONNECTION_RETRIES}
+    option redispatch 1
+    retry-on conn-failure
+    option forwardfor
+
+frontend gridwarden
+    bind {LOOPBACK}:{port}
+    http-request del-header X-Forwarded-For
+    default_backend api
+
+backend api
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri {HEALTH_PATH}
+    http-check expect rstatus ^(200|503)$
+    default-server inter {CHECK_INTERVAL} fall {CHECKS_TO_FALL} rise {CHECKS_TO_RISE} observe layer4 error-limit 1 on-error mark-down
+{servers}
+"""
+
+
+def _answers(port: int) -> bool:
+    """Something accepts connections on `port` (uvicorn binds only once the app has started)."""
+    with socket.socket() as probe:
+        probe.settimeout(PROBE_TIMEOUT_S)
+        return probe.connect_ex((LOOPBACK, port)) == 0
+
+
+def start_api_process(layout: Layout, env: Mapping[str, str], *, name: str, index: int, port: int) -> int:
+    """API process `index` of pool `name` on `port`; returns its pid once it answers HTTP."""
+    log = layout.log / f"{name}-api{index + 1}.log"
+    pythonpath = os.pathsep.join(filter(None, [str(layout.root), env.get("PYTHONPATH")]))
+    with log.open("ab") as out:
+        process = subprocess.Popen([*serve_command(layout, port), "--log-level", "warning",
+                                    "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_S)], cwd=layout.root,
+                                   env={**env, "PYTHONPATH": pythonpath}, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    reap_when_done(process)
+    _api_pid_file(layout, name, index).write_text(f"{process.pid}\n", encoding="utf-8")
+    if not wait_until(lambda: process.poll() is not None or _answers(port), seconds=API_START_TIMEOUT_S,
+                      interval=0.2) or process.poll() is not None:
+        process.kill()
+        raise fail(f"API process {index + 1} of {name} did not answer on port {port}", log=log)
+    return process.pid
+
+
+def _start_haproxy(layout: Layout, *, name: str, port: int, api_ports: tuple[int, ...]) -> int:
+    config = layout.run / f"{name}-haproxy.cfg"
+    socket_path = stats_socket(layout, name)
+    write_private(config, haproxy_config(port=port, api_ports=api_ports, socket_path=socket_path))
+    pid_file = _haproxy_pid_file(layout, name)
+    pid_file.unlink(missing_ok=True)
+    log = layout.log / f"{name}-haproxy.log"
+    with log.open("w", encoding="utf-8") as out:
+        checked = subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT,
+                                 check=False)
+        if checked.returncode != 0:
+            raise fail("the HAProxy configuration is invalid", log=log)
+        started = subprocess.run(["haproxy", "-D", "-f", str(config), "-p", str(pid_file)], stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=subprocess.STDOUT, check=False)
+    if started.returncode != 0 or not wait_until(lambda: pid_alive(pid_file, "haproxy") is not None and _answers(port),
+                                                  seconds=BALANCER_START_TIMEOUT_S):
+        raise fail(f"HAProxy did not start on port {port}", log=log)
+    pid = pid_alive(pid_file, "haproxy")
+    assert pid is not None
+    return pid
+
+
+def start_api_pool(layout: Layout, env: Mapping[str, str], *, processes: int, name: str = "api-pool") -> ApiPool:
+    """`processes` API processes and HAProxy in front of them; stops a pool of that name left running."""
+    if processes < 1:
+        raise GwError("an API pool needs at least one process")
+    stop_api_pool(layout, name=name)
+    for log in layout.log.glob(f"{name}-*.log"):  # a new pool starts with new logs; a restarted process appends
+        log.unlink()
+    ports: list[int] = []
+    pids: list[int] = []
+    try:
+        for index in range(processes):
+            port = next_free(max([DEFAULT_API_POOL_PORT - 1, *ports]) + 1)
+            pids.append(start_api_process(layout, env, name=name, index=index, port=port))
+            ports.append(port)
+        balancer_port = next_free(DEFAULT_BALANCER_PORT)
+        balancer_pid = _start_haproxy(layout, name=name, port=balancer_port, api_ports=tuple(ports))
+    except BaseException:
+        _stop_processes(layout, name=name, count=len(pids) + 1)
+        raise
+    pool = ApiPool(name, f"http://{LOOPBACK}:{balancer_port}", balancer_port, balancer_pid, tuple(ports), tuple(pids))
+    write_private(_state_file(layout, name), json.dumps(asdict(pool)) + "\n")
+    ok("balancer", f"HAProxy on {pool.url} in front of {processes} API processes (ports "
+                   f"{', '.join(map(str, ports))}; logs .gw/log/{name}-*.log)")
+    return pool
+
+
+def load_api_pool(layout: Layout, *, name: str = "api-pool") -> ApiPool | None:
+    state = _state_file(layout, name)
+    if not state.is_file():
+        return None
+    fields = json.loads(state.read_text(encoding="utf-8"))
+    return ApiPool(**{**fields, "ports": tuple(fields["ports"]), "pids": tuple(fields["pids"])})
+
+
+def kill_api_process(layout: Layout, *, name: str = "api-pool", index: int) -> None:
+    """SIGKILL API process `index` (0-based): a crash, an OOM kill (fault tests)."""
+    pid = pid_alive(_api_pid_file(layout, name, index), "uvicorn")
+    if pid is not None:
+        os.killpg(pid, signal.SIGKILL)
+        wait_until(lambda: pid_alive(_api_pid_file(layout, name, index), "uvicorn") is None, seconds=API_STOP_TIMEOUT_S)
+
+
+def restart_api_process(layout: Layout, env: Mapping[str, str], *, name: str = "api-pool", index: int) -> int:
+    """Start API process `index` again on its port (HAProxy's checks bring it back); returns its pid."""
+    pool = load_api_pool(layout, name=name)
+    if pool is None:
+        raise GwError(f"no API pool {name} is running")
+    kill_api_process(layout, name=name, index=index)
+    pid = start_api_process(layout, env, name=name, index=index, port=pool.ports[index])
+    pids = list(pool.pids)
+    pids[index] = pid
+    write_private(_state_file(layout, name), json.dumps(asdict(pool) | {"pids": pids}) + "\n")
+    return pid
+
+
+def server_states(layout: Layout, *, name: str = "api-pool") -> dict[str, dict[str, str]]:
+    """HAProxy's view of each API process (`show stat` on the stats socket): status (UP, DOWN...) and
+    stot (requests sent to it), by server name."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(PROBE_TIMEOUT_S)
+        conn.connect(str(stats_socket(layout, name)))
+        conn.sendall(b"show stat\n")
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    lines = b"".join(chunks).decode().splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return {row["svname"]: row for row in rows if row.get("pxname") == "api" and row["svname"].startswith("api")}
+
+
+def _stop_processes(layout: Layout, *, name: str, count: int) -> None:
+    stop(_haproxy_pid_file(layout, name), "haproxy", f"{name} haproxy", timeout_s=API_STOP_TIMEOUT_S)
+    for index in range(count):
+        stop(_api_pid_file(layout, name, index), "uvicorn", f"{name} api{index + 1}", timeout_s=API_STOP_TIMEOUT_S)
+
+
+def stop_api_pool(layout: Layout, *, name: str = "api-pool") -> None:
+    """Stop HAProxy and every API process of the pool `name` (nothing to do when none runs)."""
+    pool = load_api_pool(layout, name=name)
+    count = len(pool.ports) if pool else len(list(layout.run.glob(f"{name}-api*.pid")))
+    _stop_processes(layout, name=name, count=count)
+    for leftover in (_state_file(layout, name), layout.run / f"{name}-haproxy.cfg", stats_socket(layout, name)):
+        leftover.unlink(missing_ok=True)

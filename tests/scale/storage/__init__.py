@@ -1,0 +1,1 @@
+"""Storage past one server: a PostgreSQL read replica, replicated object storage."""
