@@ -19,13 +19,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
-from gis.network.line_defaults import conductor_height
 from gis.network.models import Construction, Line
 from gis.rule_sets import clearance
 from gis.rule_sets import service as rule_set_service
 from gis.rule_sets.definition import Activity, Outcome, Rule, RuleKind
 from gis.rule_sets.service import LoadedRuleSet
-from gis.zones.service import line_wind_swing_m
 from inspections.specs import TreeMeasurement
 
 # The asset type a tree measurement names (the lines layer's entity type).
@@ -69,16 +67,12 @@ def judge(*, rule_set: LoadedRuleSet, line: Line, tree: TreeMeasurement) -> dict
     record, else its voltage's default (flagged, as screening flags it); the wind swing is the
     line's, else its voltage's default. `shortfall_m` is the governing distance's required minus
     measured: positive by how much the tree is too close, negative by the margin it keeps."""
-    if tree.conductor_height_m is not None:
-        height, is_default, height_source = tree.conductor_height_m, False, "measured"
-    else:
-        height, is_default = conductor_height(nominal_kv=line.nominal_kv,
-                                              min_ground_clearance_m=line.min_ground_clearance_m)
-        height_source = "default" if is_default else "line"
-    placement = clearance.Placement(
-        horizontal_m=tree.horizontal_m, object_top_m=tree.height_m, conductor_height_m=height,
-        conductor_height_is_default=is_default,
-        wind_swing_m=line_wind_swing_m(nominal_kv=line.nominal_kv, wind_swing_m=line.wind_swing_m))
+    placement = clearance.beside_line(
+        horizontal_m=tree.horizontal_m, object_top_m=tree.height_m, nominal_kv=line.nominal_kv,
+        construction=Construction.overhead.value, min_ground_clearance_m=line.min_ground_clearance_m,
+        wind_swing_m=line.wind_swing_m, measured_conductor_height_m=tree.conductor_height_m)
+    height_source = ("measured" if tree.conductor_height_m is not None
+                     else "default" if placement.conductor_height_is_default else "line")
     base: dict[str, Any] = {"rule_set": rule_set.label, "line_nominal_kv": line.nominal_kv,
                             "measurement": tree.as_dict()}
     rules = tree_rules(rule_set)

@@ -53,3 +53,10 @@ def conductor_height(*, nominal_kv: float, min_ground_clearance_m: float | None)
     if min_ground_clearance_m is not None:
         return min_ground_clearance_m, False
     return default_conductor_height_m(nominal_kv) or 0.0, True
+
+
+def line_wind_swing_m(*, nominal_kv: float, wind_swing_m: float | None) -> float:
+    """A line's recorded wind swing, else its voltage's default (0 beyond the defaults table)."""
+    if wind_swing_m is not None:
+        return wind_swing_m
+    return default_wind_swing_m(nominal_kv) or 0.0

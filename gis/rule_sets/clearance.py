@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from gis.network.line_defaults import conductor_height, line_wind_swing_m
 from gis.rule_sets.definition import Beside, Rule, band_for
 
 Governing = Literal["horizontal", "vertical"]
@@ -37,6 +38,22 @@ class Placement:
     conductor_height_m: float
     conductor_height_is_default: bool
     wind_swing_m: float = 0.0
+
+
+def beside_line(*, horizontal_m: float, object_top_m: float | None, nominal_kv: float, construction: str,
+                min_ground_clearance_m: float | None, wind_swing_m: float | None,
+                measured_conductor_height_m: float | None = None) -> Placement:
+    """An object beside one line, with the line's conductor height and wind swing taken as every
+    clearance takes them: the line's record, else its voltage's default (flagged), and a conductor
+    height measured on site before either. Screening and line patrol both place objects here, so the
+    two never disagree about a line."""
+    if measured_conductor_height_m is not None:
+        height, is_default = measured_conductor_height_m, False
+    else:
+        height, is_default = conductor_height(nominal_kv=nominal_kv, min_ground_clearance_m=min_ground_clearance_m)
+    swing = line_wind_swing_m(nominal_kv=nominal_kv, wind_swing_m=wind_swing_m) if construction == "overhead" else 0.0
+    return Placement(horizontal_m=horizontal_m, object_top_m=object_top_m, conductor_height_m=height,
+                     conductor_height_is_default=is_default, wind_swing_m=swing)
 
 
 @dataclass(frozen=True)

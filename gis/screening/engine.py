@@ -21,14 +21,13 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import TextClause
 from sqlalchemy.orm import Session
 
-from gis.network.line_defaults import conductor_height
 from gis.network.schemas import MAX_CONDUCTOR_SPREAD_M, MAX_WIND_SWING_M
 from gis.rule_sets import clearance
 from gis.rule_sets.definition import Activity, Outcome, Rule, RuleKind, RuleSetDefinition
 from gis.rule_sets.service import LoadedRuleSet
 from gis.screening import sql
 from gis.screening.settings import ScreeningSettings
-from gis.zones.service import default_spread_bands, line_offset_m, line_wind_swing_m
+from gis.zones.service import default_spread_bands, line_offset_m
 
 CLEAR = "clear"
 # Extra search distance beyond the largest rule distance, for the conductor offset (half the
@@ -262,13 +261,10 @@ def _add_clearances(found: _Collector, row: Any, subject: Subject, rules: list[t
     asset = _line_asset(row.id, row)
     offset = line_offset_m(construction=row.construction, nominal_kv=row.nominal_kv,
                            conductor_spread_m=row.conductor_spread_m)
-    height, height_is_default = conductor_height(nominal_kv=row.nominal_kv,
-                                                 min_ground_clearance_m=row.min_ground_clearance_m)
-    placement = clearance.Placement(
-        horizontal_m=max(0.0, row.centre_m - offset), object_top_m=subject.object_top_m,
-        conductor_height_m=height, conductor_height_is_default=height_is_default,
-        wind_swing_m=line_wind_swing_m(nominal_kv=row.nominal_kv, wind_swing_m=row.wind_swing_m)
-        if row.construction == "overhead" else 0.0)
+    placement = clearance.beside_line(
+        horizontal_m=max(0.0, row.centre_m - offset), object_top_m=subject.object_top_m, nominal_kv=row.nominal_kv,
+        construction=row.construction, min_ground_clearance_m=row.min_ground_clearance_m,
+        wind_swing_m=row.wind_swing_m)
     for rule, outcome in rules:
         if rule.construction and rule.construction != row.construction:
             continue

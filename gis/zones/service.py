@@ -27,7 +27,7 @@ from core.database import unit_of_work
 from core.errors import Conflict, GridWardenError, ServiceUnavailable
 from gis.imports.lease import LEASE_NAMESPACE, job_lease
 from gis.imports.models import ImportJob, JobStatus
-from gis.network.line_defaults import default_spread_m, default_wind_swing_m, spread_table
+from gis.network.line_defaults import default_spread_m, line_wind_swing_m, spread_table
 from gis.network.models import Construction, Line
 from gis.rule_sets import service as rule_set_service
 from gis.rule_sets.definition import RuleSetDefinition
@@ -118,12 +118,6 @@ def default_spread_bands() -> dict[str, list[float]]:
     rows = spread_table()
     return {"spread_above_kv": [r[0] for r in rows], "spread_up_to_kv": [r[1] for r in rows],
             "spread_m": [r[2] for r in rows]}
-
-
-def line_wind_swing_m(*, nominal_kv: float, wind_swing_m: float | None) -> float:
-    if wind_swing_m is not None:
-        return wind_swing_m
-    return default_wind_swing_m(nominal_kv) or 0.0
 
 
 def zone_specs(*, rules: RuleSetDefinition, construction: str, nominal_kv: float,
