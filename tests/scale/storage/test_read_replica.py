@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import Engine, text
 
 from core.permissions import Role
 from core.settings import Settings
@@ -56,9 +57,16 @@ def replica_client(replica_app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def paused(replica: Replica) -> Iterator[Callable[[], None]]:
-    """Pause the replica's replay (the test resumes it by calling what this yields; always resumed after)."""
+def paused(replica: Replica, owner_engine: Engine) -> Iterator[Callable[[], None]]:
+    """Pause the replica's replay (the test resumes it by calling what this yields; always resumed after).
+    It first lets the replica replay everything up to now: paused in the middle of the suite's reset
+    (TRUNCATE), replay would hold its table locks and every read on the replica would wait for them."""
+    with owner_engine.connect() as primary:
+        now = primary.execute(text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")).scalar_one()
     with replica.superuser_connection() as conn:
+        wait_for("the replica to replay the reset", lambda: conn.execute(
+            "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint >= %s OR NULL", (now,)).fetchone()[0],
+            timeout_s=CATCH_UP_S)
         conn.execute("SELECT pg_wal_replay_pause()")
         wait_for("the replica's replay to pause", lambda: conn.execute(
             "SELECT pg_get_wal_replay_pause_state() = 'paused' OR NULL").fetchone()[0], timeout_s=CATCH_UP_S)
