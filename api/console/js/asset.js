@@ -13,6 +13,10 @@ let opening = 0; // the latest click wins: an earlier answer arriving late is dr
 
 function clearTrace(map) {
   $("trace").hidden = true;
+  // A hidden trace keeps no figures: nothing may read the previous asset's trace as this one's.
+  delete $("trace-summary").dataset.element;
+  delete $("trace-summary").dataset.customers;
+  delete $("trace-summary").dataset.transformers;
   highlight(map, "transformers", []);
   highlight(map, "customers", []);
 }
@@ -25,6 +29,7 @@ async function trace(map, layer, id, run = opening) {
   $("trace-summary").textContent = t(data.element_open ? "trace.open" : (data.meshed ? "trace.meshed" : "trace.summary"), {
     transformers: data.transformers.length, customers: data.customer_count, key: data.key_account_count,
     vulnerable: data.vulnerable_count });
+  $("trace-summary").dataset.element = `${layer}:${id}`;
   $("trace-summary").dataset.customers = String(data.customer_count);
   $("trace-summary").dataset.transformers = String(data.transformers.length);
   $("trace-transformers").replaceChildren(...data.transformers.map((x) =>

@@ -112,8 +112,10 @@ def test_clicking_a_switch_shows_what_it_feeds_and_opening_it_changes_the_trace(
         here[switch_id].click()
         console.wait(lambda d: title.get_attribute("data-id") == str(switch_id), "the switch picked opens")
     summary = console.element("trace-summary")
-    console.wait(lambda d: summary.get_attribute("data-customers") == str(expected["customer_count"]),
-                 "the trace shows the customers the switch feeds")
+    console.wait(lambda d: summary.get_attribute("data-element") == f"switches:{switch_id}",
+                 "the trace shown is the picked switch's, not the one first opened on the spot")
+    assert summary.get_attribute("data-customers") == str(expected["customer_count"]), \
+        "the trace shows the customers the switch feeds"
     assert external_id in console.text_of("asset-title")
     listed = [int(li.get_attribute("data-id")) for li in console.element("trace-transformers").find_elements(By.TAG_NAME, "li")]
     assert listed == [t["id"] for t in expected["transformers"]] and listed
