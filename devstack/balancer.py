@@ -16,6 +16,11 @@ What HAProxy is told, and why:
 - `retries` and `option redispatch`: a request whose connection failed never reached a process, so it is
   sent again, to another one. A request a process died in the middle of is not retried by HAProxy (it
   may have been done): the client gets a 502 and repeats it with the same Idempotency-Key.
+- an access log, one line per request (`option httplog`: client, which API process answered, timings,
+  status, bytes, the request line) with the app's `X-Request-ID` answer header captured in braces, so a
+  line of `.gw/log/<pool>-haproxy.log` leads to the API process's own log lines for that request.
+  HAProxy runs in the foreground (`-db`) under ./gw with its stdout going to that file: a daemonised
+  HAProxy has no stdout, and this machine has no syslog to send to.
 - no stats page. A stats socket for `show stat` (which server is up, how many requests each got) is a
   Unix socket in the run directory, mode 0600, read-only level: only this checkout's user reaches it.
 - `X-Forwarded-For` from the client is dropped and set by HAProxy, so sign-in throttling counts the real
@@ -61,6 +66,8 @@ CONNECT_TIMEOUT = "2s"  # to a process on this machine: longer means it is hung
 REQUEST_TIMEOUT = "120s"
 CONNECTION_RETRIES = 3  # one per other process, at most: then the client sees 503
 MAX_CONNECTIONS = 2000
+REQUEST_ID_HEADER = "X-Request-ID"  # core.context.REQUEST_ID_HEADER (devstack imports no app code)
+REQUEST_ID_CAPTURE_LEN = 64  # the app's ids are 32 hex digits; a client's own may be longer
 
 
 @dataclass(frozen=True)
@@ -110,9 +117,12 @@ def haproxy_config(*, port: int, api_ports: tuple[int, ...], socket_path: Path) 
 global
     maxconn {MAX_CONNECTIONS}
     stats socket {socket_path} mode 600 level user
+    log stdout format raw local0 info
 
 defaults
     mode http
+    log global
+    option httplog
     timeout connect {CONNECT_TIMEOUT}
     timeout client {REQUEST_TIMEOUT}
     timeout server {REQUEST_TIMEOUT}
@@ -125,6 +135,8 @@ defaults
 frontend gridwarden
     bind {LOOPBACK}:{port}
     http-request del-header X-Forwarded-For
+    declare capture response len {REQUEST_ID_CAPTURE_LEN}
+    http-response capture res.hdr({REQUEST_ID_HEADER}) id 0
     default_backend api
 
 backend api
@@ -168,20 +180,27 @@ def _start_haproxy(layout: Layout, *, name: str, port: int, api_ports: tuple[int
     write_private(config, haproxy_config(port=port, api_ports=api_ports, socket_path=socket_path))
     pid_file = _haproxy_pid_file(layout, name)
     pid_file.unlink(missing_ok=True)
-    log = layout.log / f"{name}-haproxy.log"
+    log = access_log(layout, name)
     with log.open("w", encoding="utf-8") as out:
         checked = subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT,
                                  check=False)
         if checked.returncode != 0:
             raise fail("the HAProxy configuration is invalid", log=log)
-        started = subprocess.run(["haproxy", "-D", "-f", str(config), "-p", str(pid_file)], stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=subprocess.STDOUT, check=False)
-    if started.returncode != 0 or not wait_until(lambda: pid_alive(pid_file, "haproxy") is not None and _answers(port),
-                                                  seconds=BALANCER_START_TIMEOUT_S):
+    with log.open("ab") as out:  # the access log: HAProxy's stdout (see the module docstring)
+        process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    reap_when_done(process)
+    pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
+    if not wait_until(lambda: process.poll() is not None or _answers(port), seconds=BALANCER_START_TIMEOUT_S) \
+            or process.poll() is not None:
+        process.kill()
         raise fail(f"HAProxy did not start on port {port}", log=log)
-    pid = pid_alive(pid_file, "haproxy")
-    assert pid is not None
-    return pid
+    return process.pid
+
+
+def access_log(layout: Layout, name: str) -> Path:
+    """HAProxy's log of pool `name`: its start-up messages, then one line per request."""
+    return layout.log / f"{name}-haproxy.log"
 
 
 def start_api_pool(layout: Layout, env: Mapping[str, str], *, processes: int, name: str = "api-pool") -> ApiPool:

@@ -4,7 +4,7 @@ Clients submit screenings, each with an Idempotency-Key of its own, and repeat a
 key when the connection fails or the balancer answers 502/503/504 (what a client behind a load balancer
 is told to do). Whatever the kill interrupts, every request ends answered, every answered screening is
 stored exactly once, and HAProxy's health check takes the dead process out of the rotation; started
-again, it is put back.
+again, it is put back. HAProxy's access log says which process answered each request.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import Engine, text
 
 from core.permissions import Role
-from devstack.balancer import ApiPool, kill_api_process, restart_api_process, server_states
+from devstack.balancer import ApiPool, access_log, kill_api_process, restart_api_process, server_states
 from tests.faults.conftest import wait_for
 from tests.scale.conftest import LAYOUT
 
@@ -73,6 +73,12 @@ def _stored(engine: Engine) -> dict[str, int]:
             "SELECT idempotency_key, count(*) FROM screenings GROUP BY idempotency_key"))}
 
 
+def _logged(pool: ApiPool, request_id: str) -> str | None:
+    """The balancer's access log line of the request the app answered with `request_id`, if written yet."""
+    lines = access_log(LAYOUT, pool.name).read_text(encoding="utf-8").splitlines()
+    return next((line for line in lines if f"{{{request_id}}}" in line), None)
+
+
 def _requests_sent(pool: ApiPool, server: str) -> int:
     """How many requests HAProxy has sent to `server` (its stats socket's stot)."""
     return int(server_states(LAYOUT, name=pool.name)[server]["stot"])
@@ -121,11 +127,17 @@ def test_an_api_process_killed_under_load_loses_no_accepted_request_and_leaves_t
     sent_to_dead = _requests_sent(api_pool, dead)
     others_before = {name: _requests_sent(api_pool, name) for name in api_pool.server_names if name != dead}
     with httpx.Client(base_url=api_pool.url, timeout=30) as client:
-        statuses = [client.post(SCREENINGS, json=_body(total + i), headers={**headers, "Idempotency-Key": f"probe-{i}"})
-                    .status_code for i in range(PROBE_REQUESTS)]
-    assert statuses == [201] * PROBE_REQUESTS  # answered at the first attempt: nothing went to the dead process
+        probes = [client.post(SCREENINGS, json=_body(total + i), headers={**headers, "Idempotency-Key": f"probe-{i}"})
+                  for i in range(PROBE_REQUESTS)]
+    assert [r.status_code for r in probes] == [201] * PROBE_REQUESTS  # at the first attempt: none went to the dead process
     assert _requests_sent(api_pool, dead) == sent_to_dead
     assert all(_requests_sent(api_pool, name) > before for name, before in others_before.items())  # still round robin
+    # The balancer's access log names the process that answered each request, with the app's request id.
+    for response in probes:
+        line = wait_for(f"the access log line of request {response.headers['X-Request-ID']}",
+                        lambda r=response: _logged(api_pool, r.headers["X-Request-ID"]), timeout_s=10)
+        assert f'"POST {SCREENINGS} HTTP/1.1"' in line and " 201 " in line
+        assert any(f" api/{name} " in line for name in api_pool.server_names if name != dead), line
 
     restart_api_process(LAYOUT, os.environ, name=api_pool.name, index=KILLED)
     restarted_at = time.monotonic()
