@@ -129,6 +129,8 @@ def _stop_all(layout: Layout) -> None:
     the cluster, not one per process (each would use it all: SeaweedFS drains gRPC for ~15 s)."""
     names = list(commands(layout, ClusterPorts.from_base(0)))
     running = {name: pid for name in names if (pid := pid_alive(_pid_file(layout, name), "weed")) is not None}
+    for pid in _strays(layout, set(running.values())):
+        running[f"stray pid {pid}"] = pid
     for pid in running.values():
         _signal(pid, signal.SIGTERM)
     if not wait_until(lambda: not any(_alive(pid) for pid in running.values()), seconds=STOP_TIMEOUT_S):
@@ -139,6 +141,23 @@ def _stop_all(layout: Layout) -> None:
         _pid_file(layout, name).unlink(missing_ok=True)
     if running:
         ok("s3-cluster", f"stopped ({', '.join(running)})")
+
+
+def _strays(layout: Layout, known: set[int]) -> list[int]:
+    """This cluster's `weed` processes that no pid file names: every process of the cluster runs in its
+    home directory, so one whose pid file was lost or overwritten (a start that failed half-way under
+    load, then started again) is still found and stopped, and never holds a port or a volume lock."""
+    weed, cwd = bytes(layout.bin("weed")), home(layout).resolve()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in known:
+            continue
+        try:
+            if (proc / "cmdline").read_bytes().split(b"\0")[0] == weed and (proc / "cwd").resolve() == cwd:
+                found.append(int(proc.name))
+        except OSError:  # ended meanwhile, or another user's process
+            continue
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -160,30 +179,33 @@ def _signal(pid: int, signum: int) -> None:
 def _start(layout: Layout, base: int) -> bool:
     """Start every process on the ports from `base`, waiting for S3; False when a port was taken."""
     ports = ClusterPorts.from_base(base)
+    started: dict[str, subprocess.Popen[bytes]] = {}
     for name, command in commands(layout, ports).items():
         if name != "s3":
             (home(layout) / name).mkdir(mode=0o700, exist_ok=True)  # its data
         with _log(layout, name).open("wb") as out:
-            process = subprocess.Popen([str(layout.bin("weed")), *command], cwd=home(layout),
-                                       stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True, umask=0o077)
-        _pid_file(layout, name).write_text(f"{process.pid}\n", encoding="utf-8")
+            started[name] = subprocess.Popen([str(layout.bin("weed")), *command], cwd=home(layout),
+                                             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                             start_new_session=True, umask=0o077)
+        _pid_file(layout, name).write_text(f"{started[name].pid}\n", encoding="utf-8")
     url = f"http://{LOOPBACK}:{ports.s3}/"
 
-    def settled() -> bool:
-        exited = [name for name in commands(layout, ports) if pid_alive(_pid_file(layout, name), "weed") is None]
-        return bool(exited) or seaweed.http_up(url)
+    # Exited means exited (`poll`), not "its /proc entry does not say weed": Popen returns once the
+    # child is past the point of no return in execve, while the kernel may still be loading the
+    # 150 MB binary, and until then the child is nameless "python" with an empty command line.
+    def exited() -> list[str]:
+        return [name for name, process in started.items() if process.poll() is not None]
 
-    wait_until(settled, seconds=START_TIMEOUT_S, interval=0.5)
-    exited = [name for name in commands(layout, ports) if pid_alive(_pid_file(layout, name), "weed") is None]
-    if not exited and seaweed.http_up(url):
+    wait_until(lambda: bool(exited()) or seaweed.http_up(url), seconds=START_TIMEOUT_S, interval=0.5)
+    if not exited() and seaweed.http_up(url):
         (home(layout) / "base").write_text(f"{base}\n", encoding="utf-8")
         return True
+    gone = exited()
     _stop_all(layout)
-    if any(bind_failed(_log(layout, name), 0) for name in exited):
+    if any(bind_failed(_log(layout, name), 0) for name in gone):
         return False
-    raise fail(f"the replicated SeaweedFS did not come up ({', '.join(exited) or 's3 not answering'})",
-               log=_log(layout, exited[0] if exited else "filer"), lines=40)
+    raise fail(f"the replicated SeaweedFS did not come up ({', '.join(gone) or 's3 not answering'})",
+               log=_log(layout, gone[0] if gone else "filer"), lines=40)
 
 
 def _running_base(layout: Layout) -> int | None:
