@@ -28,7 +28,7 @@ usage: ./gw <command> [args]
                        Celery worker in the background and serve the API on
                        http://127.0.0.1:${GW_PORT:-8000} (docs at /docs)
   scale [--api N]      as run, for a province on one machine: N API processes
-                       (default 3) behind HAProxy, a read replica, SeaweedFS with two
+                       (default 3) behind HAProxy, a read replica, SeaweedFS with three
                        volume servers and replication, a worker per kind of job
   test [pytest args]   set up, then run ruff, mypy and pytest against the *_test
                        database (the suite migrates it), Redis db 1 and gw-test-* buckets

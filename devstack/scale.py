@@ -3,8 +3,8 @@
 On top of `./gw setup`'s services it starts:
 - a streaming read replica of PostgreSQL (`replica.py`): map lists, tiles and traces read from it,
   a user who has just written reads the primary until the replica has replayed that write;
-- SeaweedFS as a cluster with two volume servers and replication 001 (`seaweed_cluster.py`): every
-  object has two copies, and the loss of a volume server loses no object;
+- SeaweedFS as a cluster with three volume servers and replication 001 (`seaweed_cluster.py`): every
+  object has two copies, and the loss of a volume server loses no object and stops no write;
 - a pool of Celery workers with a queue per kind of job (`worker_pool.py`): a long import never
   delays an event or a photo check; beat runs once, beside them;
 - several API processes behind HAProxy (`balancer.py`): one killed loses no accepted request.

@@ -1,11 +1,14 @@
 """Replicated object storage for the scale set-up (issue 14): SeaweedFS as separate processes, one
-master, two volume servers, a filer and the S3 gateway, every object stored twice.
+master, three volume servers, a filer and the S3 gateway, every object stored twice.
 
 `devstack/seaweed.py` runs all of SeaweedFS in one `weed server` process with one volume server:
 losing it loses the objects. Here the master's `-defaultReplication=001` (and the filer's
 `-defaultReplicaPlacement=001`) puts each volume on two volume servers of one rack ("001": no copy in
-another data centre, none on another rack, one on another server of the same rack), so either volume
-server may stop and every object is still readable.
+another data centre, none on another rack, one on another server of the same rack), so any volume
+server may stop and every object is still readable. The third server is what keeps writes going
+after a loss: every new write needs two live servers for its two copies, and with two servers one
+loss would leave none to pair with (the gateway then answers 500 after its 30 s assignment deadline,
+retried by the client, and the app's 503 came after about 90 s).
 
 Hardened as `seaweed.py` is, with the same secrets and certificates: everything listens on 127.0.0.1
 only; the S3 gateway needs the installation's access key; volume and filer reads and writes need JWTs
@@ -31,7 +34,7 @@ from devstack.ports import DEFAULT_S3_PORT, LOOPBACK, start_on_free_port
 from devstack.processes import bind_failed, pid_alive, wait_until
 
 REPLICATION = "001"  # two copies on two servers of one rack (SeaweedFS's xyz placement code)
-VOLUME_SERVERS = 2
+VOLUME_SERVERS = 3
 # Ports from one base: S3, master, filer, each volume server, then the gRPC ports in the same order.
 PORT_COUNT = 2 * (3 + VOLUME_SERVERS)
 PORT_BLOCK_STEP = 10
