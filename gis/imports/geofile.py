@@ -230,6 +230,8 @@ def import_features_in_chunks(*, session_factory: sessionmaker[Session], job_id:
     through = int(counts.get("through_row", 0))
     report = GeoImportReport(layer=layer.name, total=total, created=int(counts.get("created", 0)),
                              updated=int(counts.get("updated", 0)), unchanged=int(counts.get("unchanged", 0)))
+    if through and progress:
+        progress(through / total, f"resuming after row {through} of {total} (committed by an earlier run)")
     while True:
         end = min(through + chunk_rows, total)
         work = f"Import job {job_id}, rows {through + 1} to {end} of {total},"
@@ -249,10 +251,10 @@ def import_features_in_chunks(*, session_factory: sessionmaker[Session], job_id:
                            .values(counts={**report.counts(), "through_row": end}, progress=end / total,
                                    message=f"{end} of {total} rows written: {message}"))
         through = end
-        if progress:
-            progress(end / total if total else 1.0, f"{end} of {total} rows written")
-        if through >= total:
+        if through >= total:  # the last chunk committed the outcome; a progress report would overwrite it
             return report
+        if progress:
+            progress(end / total, f"{end} of {total} rows written")
 
 
 def _differs(old: Any, new: Any) -> bool:

@@ -227,6 +227,25 @@ def queue_geo_import(*, db: Session, actor: Actor, storage: ObjectStorage, celer
     """`POST /imports/geo`: check what can be checked before reading the file (layer, CRS, name),
     read it (at most `max_bytes`), check the queue takes work, then store file and job; the job is
     sent to the queue once the unit of work commits."""
+    name = _checked_geo_source(layer=layer, filename=filename, crs=crs)
+    data = _read_limited(source, max_bytes)
+    check_queue(celery=celery)
+    job = create_geo_job(db=db, actor=actor, storage=storage, layer=layer, filename=name, data=data, crs=crs)
+    job_id = job.id
+    after_commit(db, lambda: enqueue(celery=celery, job_id=job_id))
+    return job
+
+
+def store_geo_import(*, db: Session, actor: Actor, storage: ObjectStorage, layer: str, filename: str,
+                     crs: str | None, data: bytes) -> ImportJob:
+    """`./gw import geo`: a file in hand, checked as an upload is, stored with its job, not queued (the
+    command runs it in the foreground, `gis.imports.runner`)."""
+    name = _checked_geo_source(layer=layer, filename=filename, crs=crs)
+    return create_geo_job(db=db, actor=actor, storage=storage, layer=layer, filename=name, data=data, crs=crs)
+
+
+def _checked_geo_source(*, layer: str, filename: str | None, crs: str | None) -> str:
+    """What can be checked of a geo import before its file is read; returns the file's stored name."""
     geofile.layer_by_name(layer)
     if crs:
         parse_crs(crs)
@@ -234,11 +253,17 @@ def queue_geo_import(*, db: Session, actor: Actor, storage: ObjectStorage, celer
     if len(name) > MAX_FILENAME_LENGTH or "\x00" in name:
         raise InvalidInput(f"The file name must be at most {MAX_FILENAME_LENGTH} characters, without NUL.",
                            errors=[{"field": "file", "message": "file name too long or not text"}])
-    data = _read_limited(source, max_bytes)
-    check_queue(celery=celery)
-    job = create_geo_job(db=db, actor=actor, storage=storage, layer=layer, filename=name, data=data, crs=crs)
-    job_id = job.id
-    after_commit(db, lambda: enqueue(celery=celery, job_id=job_id))
+    return name
+
+
+def resume(*, db: Session, actor: Actor, job_id: int) -> ImportJob:
+    """`./gw import resume`: a failed import job set back to queued, to be run again in the foreground
+    (a queued or interrupted one is run as it is). Only import jobs: a zone rebuild has its command."""
+    job = get(db=db, job_id=job_id)
+    if job.kind not in IMPORT_KINDS:
+        raise Conflict(f"Job {job_id} is a {job.kind} job, not an import; run `./gw zones rebuild` to continue it.")
+    if job.status == JobStatus.failed:
+        requeue(db=db, actor=actor, job=job)
     return job
 
 

@@ -14,47 +14,37 @@ re-sent by the relay), and each job runs to success at most once:
 from __future__ import annotations
 
 import logging
-import os
-import socket
 
 from celery import shared_task
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from core.context import bind_request_id
-from core.database import create_job_engine, unavailable_from, unit_of_work
-from core.errors import InvalidInput, ServiceUnavailable
+from core.database import create_job_engine, unit_of_work
 from core.settings import JobSettings
 from core.worker_resources import resources
-from gis.imports import geofile
 from gis.imports import service as job_service
 from gis.imports.lease import job_lease
-from gis.imports.settings import ImportSettings
-from gis.imports.simbench import default_source_dir, import_simbench
+from gis.imports.runner import ImportRunner, process_name, run_claimed
 
 logger = logging.getLogger(__name__)
 
 
-_job_sessions: tuple[Engine, sessionmaker[Session]] | None = None
+_runner: ImportRunner | None = None
 
 
-def _job_database() -> tuple[Engine, sessionmaker[Session]]:
-    """This worker process's job engine (the jobs' statement timeout, `GW_JOBS_STATEMENT_TIMEOUT_MS`,
-    not the API's) and a session factory on it that runs the same event handlers as the worker's.
-    Made on first use, after the fork, like `core.worker_resources.resources`."""
-    global _job_sessions
-    if _job_sessions is None:
+def _import_runner() -> ImportRunner:
+    """This worker process's runner: the worker's engine and sessions for the job's bookkeeping, and a
+    job engine (the jobs' statement timeout, `GW_JOBS_STATEMENT_TIMEOUT_MS`, not the API's) with a
+    session factory on it that runs the same event handlers. Made on first use, after the fork, like
+    `core.worker_resources.resources`."""
+    global _runner
+    if _runner is None:
         res = resources()
         engine = create_job_engine(res.settings.database, res.settings.section(JobSettings))
-        factory = sessionmaker(**{**res.session_factory.kw, "bind": engine})
-        _job_sessions = engine, factory
-    return _job_sessions
-
-
-def _worker_name() -> str:
-    """host:pid of the process running the task (a prefork child, not the worker's main process)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+        _runner = ImportRunner(settings=res.settings, sessions=res.session_factory, job_engine=engine,
+                               job_sessions=sessionmaker(**{**res.session_factory.kw, "bind": engine}),
+                               storage=res.storage)
+    return _runner
 
 
 @shared_task(name="imports.run", acks_late=True, reject_on_worker_lost=True)
@@ -66,61 +56,10 @@ def run_import(job_id: int, request_id: str | None = None) -> str:
             logger.info("import job %s is running in another worker; this delivery does nothing", job_id)
             return "held elsewhere"
         with unit_of_work(res.session_factory) as db:
-            claim = job_service.claim(db=db, job_id=job_id, worker=_worker_name())
+            claim = job_service.claim(db=db, job_id=job_id, worker=process_name())
         if claim is None:
             return "nothing to do"  # finished, re-sent by hand, or gone: a redelivered message
-        return _run(claim)
-
-
-def _run(claim: job_service.Claim) -> str:
-    res = resources()
-    job_engine, job_sessions = _job_database()
-    job_id = claim.job_id
-
-    def progress(fraction: float, message: str) -> None:
-        job_service.set_progress(session_factory=res.session_factory, job_id=job_id, fraction=fraction,
-                                 message=message)
-
-    try:
-        if claim.kind == "geo":
-            assert claim.layer is not None and claim.object_key is not None
-            data = res.storage.get_bytes(bucket=res.settings.s3.imports_bucket, key=claim.object_key)
-            source = geofile.read_source(data, claim.source_name, crs=claim.source_crs)
-
-            def finish(db: Session, report: geofile.GeoImportReport) -> None:
-                job_service.finish(db=db, job_id=job_id, succeeded=True, counts=dict(report.counts()),
-                                   message=f"{report.created} created, {report.updated} updated, "
-                                           f"{report.unchanged} unchanged")
-
-            geofile.import_features_in_chunks(session_factory=job_sessions, job_id=job_id, actor=claim.actor,
-                                              layer=geofile.layer_by_name(claim.layer), source=source,
-                                              settings=res.settings.api, finish=finish, progress=progress,
-                                              chunk_rows=res.settings.section(ImportSettings).chunk_rows)
-        else:
-            import_simbench(engine=job_engine, source_dir=default_source_dir(),
-                            subnet=None if claim.source_name == "all" else claim.source_name, actor=claim.actor,
-                            progress=progress, job_id=job_id,
-                            zone_chunk_lines=res.settings.section(JobSettings).zone_chunk_lines,
-                            chunk_rows=res.settings.section(ImportSettings).chunk_rows)
-        return "succeeded"
-    except InvalidInput as exc:
-        message, errors = exc.detail, exc.errors
-    except ServiceUnavailable as exc:  # a timeout or a lost database says which, and that nothing was saved
-        logger.warning("import job %s failed: %s", job_id, exc.detail)
-        message, errors = f"{exc.detail} The job can be re-sent.", []
-    except DBAPIError as exc:
-        mapped = unavailable_from(exc, work=f"Import job {job_id}",
-                                  limit_ms=res.settings.section(JobSettings).statement_timeout_ms)
-        logger.exception("import job %s failed", job_id)
-        message = (f"{mapped.detail} The job can be re-sent." if mapped
-                   else f"failed: {exc.__class__.__name__}; the job can be re-sent")
-        errors = []
-    except Exception as exc:
-        logger.exception("import job %s failed", job_id)
-        message, errors = f"failed: {exc.__class__.__name__}; the job can be re-sent", []
-    with unit_of_work(res.session_factory) as db:
-        job_service.finish(db=db, job_id=job_id, succeeded=False, message=message, row_errors=errors)
-    return "failed"
+        return run_claimed(_import_runner(), claim)
 
 
 @shared_task(name="imports.relay")

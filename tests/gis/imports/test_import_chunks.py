@@ -5,7 +5,7 @@ layer, each chunk its own transaction with its resume point and progress on the 
 - it gives exactly the rows an import in one chunk per layer gives;
 - the job's committed progress rises chunk by chunk, and the job ends saying what changed;
 - a chunk that times out (a lock held on `customers`, the last layer, and a jobs' statement timeout
-  of 2 s) fails the job saying it was a timeout, with every earlier chunk kept; running the import
+  of 5 s) fails the job saying it was a timeout, with every earlier chunk kept; running the import
   again continues after the last committed chunk: each row inserted once, totals of one clean run;
 - a re-import changes nothing and says so;
 - a GeoJSON file with one bad row writes nothing and reports the row; a good one imported as a job
@@ -32,7 +32,9 @@ from gis.imports.simbench import DEMO_SUBNET, LAYERS, SimbenchReport, default_so
 from tests.conftest import truncate_data
 
 CHUNK_ROWS = 700
-TIMEOUT_MS = 2_000  # far above any statement of a 700-row chunk of the demo subnet, far below a test's patience
+# Far above any statement of a 700-row chunk of the demo subnet, even on a loaded shared machine (the
+# zones of a chunk of lines take well under a second alone), and far below a test's patience.
+TIMEOUT_MS = 5_000
 TABLES = {"substations": "substations", "nodes": "network_nodes", "transformers": "transformers",
           "lines": "lines", "poles": "poles", "switches": "switches", "customers": "customers"}
 # What a row is, per table, apart from its generated id: the attributes and geometry the import sets.
@@ -83,13 +85,23 @@ def _import(engine: Engine, actor: Actor, chunk_rows: int, progress: Any = None)
 
 @pytest.fixture
 def job_engine(settings: Settings) -> Iterator[Engine]:
+    """A job engine with a short statement timeout, for the tests that stop an import with it."""
     engine = create_job_engine(settings.database, JobSettings(statement_timeout_ms=TIMEOUT_MS))
     yield engine
     engine.dispose()
 
 
+@pytest.fixture
+def roomy_job_engine(settings: Settings) -> Iterator[Engine]:
+    """A job engine with the shipped jobs' timeout, for the tests in which no statement is meant to stop."""
+    engine = create_job_engine(settings.database, JobSettings())
+    yield engine
+    engine.dispose()
+
+
 def test_an_import_in_small_chunks_gives_the_rows_of_one_chunk_per_layer_with_progress_chunk_by_chunk(
-        owner_engine: Engine, job_engine: Engine, system_actor: Actor) -> None:
+        owner_engine: Engine, roomy_job_engine: Engine, system_actor: Actor) -> None:
+    job_engine = roomy_job_engine
     whole = _import(job_engine, system_actor, chunk_rows=1_000_000)
     in_one = _snapshot(owner_engine)
     truncate_data(owner_engine)
@@ -161,12 +173,12 @@ def test_a_chunk_that_times_out_fails_the_job_and_the_next_run_continues_after_t
     assert _scalar(owner_engine, "SELECT count(*) FROM audit_log WHERE action = 'import.simbench'") == 1
 
 
-def test_a_re_import_changes_nothing_and_says_so(owner_engine: Engine, job_engine: Engine,
+def test_a_re_import_changes_nothing_and_says_so(owner_engine: Engine, roomy_job_engine: Engine,
                                                   system_actor: Actor) -> None:
-    _import(job_engine, system_actor, chunk_rows=CHUNK_ROWS)
+    _import(roomy_job_engine, system_actor, chunk_rows=CHUNK_ROWS)
     before = _snapshot(owner_engine)
 
-    _import(job_engine, system_actor, chunk_rows=CHUNK_ROWS)
+    _import(roomy_job_engine, system_actor, chunk_rows=CHUNK_ROWS)
 
     job = _job(owner_engine, _simbench_job(owner_engine))
     assert job["status"] == "succeeded" and "nothing changed" in job["message"]
@@ -213,7 +225,7 @@ def test_a_geo_file_with_a_bad_row_writes_nothing_and_a_stopped_one_continues_af
     assert _scalar(owner_engine, "SELECT count(*) FROM lines") == 0
 
     # The same job, good file, stopped in its third chunk: once two chunks have committed, a lock
-    # on `lines` makes the third chunk's insert wait until the jobs' 2 s statement timeout cancels it.
+    # on `lines` makes the third chunk's insert wait until the jobs' statement timeout cancels it.
     good = _lines_file(rows)
     committed: list[int] = []
     with owner_engine.connect() as blocker:
