@@ -36,6 +36,7 @@ from core.database import (
 )
 from core.errors import InvalidInput, NotAuthenticated, PermissionDenied, PreconditionRequired
 from core.permissions import Permission, Role, has_permission
+from core.read_your_writes import position_to_wait_for, remember_write
 from core.registry import Domains
 from core.security import TokenClaims, decode_token
 from core.settings import Settings
@@ -100,22 +101,15 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
-# --- Reads from the replica, with read-your-writes (issue 14) ------------------------------------------
-# A write (any unsafe method) by a signed-in user records the primary's WAL position after its commit
-# in Redis under the user; that user's reads go to the replica only once it has replayed that far,
-# else to the primary. Everyone else reads the replica. The position is per user, not per device:
-# a user who writes on the phone sees it on the laptop too. Without Redis the reads go to the primary
-# (a position that cannot be read cannot be honoured).
+# --- Reads from the replica, with read-your-writes (issue 14; the positions: core.read_your_writes) ------
+# A write (any unsafe method) by a signed-in user records the primary's WAL position after its commit;
+# that user's reads go to the replica only once it has replayed that far, else to the primary. Everyone
+# else reads the replica. Without Redis the reads go to the primary (a position that cannot be read
+# cannot be honoured).
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-WRITTEN_KEY = "gw:written:{user_id}"
-# Keep the larger position: two writes of one user finishing out of order must not move it back.
-_KEEP_LATEST = """
-local old = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > old then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-else redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 1
-"""
+
+
 def read_session_factory(app: FastAPI) -> sessionmaker[Session] | None:
     """Sessions on the read replica (made by the app factory); None without `GW_DATABASE_READ_URL`."""
     factory: sessionmaker[Session] | None = getattr(app.state, "read_session_factory", None)
@@ -131,9 +125,8 @@ def _remember_write(request: Request, session: Session) -> None:
         return
     settings: Settings = request.app.state.settings
     try:
-        position = written_position(session)
-        request.app.state.redis.eval(_KEEP_LATEST, 1, WRITTEN_KEY.format(user_id=user_id), position,
-                                     settings.database.read_your_writes_s)
+        remember_write(request.app.state.redis, user_id=user_id, position=written_position(session),
+                       keep_s=settings.database.read_your_writes_s)
     except (DBAPIError, redis.RedisError):
         logger.warning("could not record the WAL position of user %s's write; their reads may miss it on the "
                        "replica for a moment", user_id, exc_info=True)
@@ -144,11 +137,10 @@ def _position_to_wait_for(request: Request, user_id: int | None) -> int | None:
     if user_id is None:
         return 0
     try:
-        value = request.app.state.redis.get(WRITTEN_KEY.format(user_id=user_id))
+        return position_to_wait_for(request.app.state.redis, user_id=user_id)
     except redis.RedisError:
         logger.warning("Redis did not answer; reading from the primary")
         return None
-    return int(value) if value is not None else 0
 
 
 def _caught_up(replica: Session, position: int) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from core.context import Actor
 from core.database import create_db_engine, create_job_engine, create_session_factory, unit_of_work
 from core.errors import Conflict
+from core.read_your_writes import positions_client
 from core.registry import Domains
 from core.settings import JobSettings, Settings
 from core.storage import ObjectStorage
@@ -83,7 +84,8 @@ def _runner(settings: Settings, domains: Domains) -> ImportRunner:
     job_engine = create_job_engine(settings.database, settings.section(JobSettings))
     handlers = domains.event_handlers()
     return ImportRunner(settings=settings, sessions=create_session_factory(engine, handlers), job_engine=job_engine,
-                        job_sessions=create_session_factory(job_engine, handlers), storage=ObjectStorage(settings.s3))
+                        job_sessions=create_session_factory(job_engine, handlers), storage=ObjectStorage(settings.s3),
+                        redis=positions_client(settings))
 
 
 def _run_in_foreground(runner: ImportRunner, job_id: int) -> int:

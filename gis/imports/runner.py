@@ -2,7 +2,8 @@
 `./gw import geo|simbench|resume` (`gis.imports.cli`) call the same function, so an import started
 from the command line is the same job as one uploaded through the API: a row in `import_jobs`,
 its file in the imports bucket, written in committed chunks, with progress, a resume point and the
-outcome on the job, audited as the user (or `import` for the command line) who started it.
+outcome on the job, audited as the user (or `import` for the command line) who started it. When it
+succeeds, that user's reads see it at once, also from a lagging read replica (read-your-writes).
 
 The caller holds the job's lease (`gis.imports.lease`) and has claimed it (`service.claim`).
 Whatever happens, the job ends `succeeded` or `failed` with a message that says what happened; a
@@ -17,14 +18,17 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from redis import Redis, RedisError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.database import unavailable_from, unit_of_work
+from core.database import unavailable_from, unit_of_work, written_position
 from core.errors import InvalidInput, ServiceUnavailable
+from core.read_your_writes import remember_write
 from core.settings import JobSettings, Settings
 from core.storage import ObjectStorage
+from core.users import service as user_service
 from gis.imports import geofile
 from gis.imports import service as job_service
 from gis.imports.settings import ImportSettings
@@ -46,6 +50,7 @@ class ImportRunner:
     job_engine: Engine
     job_sessions: sessionmaker[Session]
     storage: ObjectStorage
+    redis: Redis  # where read-your-writes keeps the positions (core.read_your_writes)
 
 
 def process_name() -> str:
@@ -85,6 +90,7 @@ def run_claimed(runner: ImportRunner, claim: job_service.Claim, *, echo: Progres
                             progress=progress, job_id=job_id,
                             zone_chunk_lines=settings.section(JobSettings).zone_chunk_lines,
                             chunk_rows=settings.section(ImportSettings).chunk_rows)
+        _remember_for_creator(runner, claim)
         return "succeeded"
     except InvalidInput as exc:
         message, errors = exc.detail, exc.errors
@@ -104,3 +110,22 @@ def run_claimed(runner: ImportRunner, claim: job_service.Claim, *, echo: Progres
     with unit_of_work(runner.sessions) as db:
         job_service.finish(db=db, job_id=job_id, succeeded=False, message=message, row_errors=errors)
     return "failed"
+
+
+def _remember_for_creator(runner: ImportRunner, claim: job_service.Claim) -> None:
+    """Read-your-writes for the user who queued the job, as for their own API writes: their next map
+    reads wait for (or bypass) a replica that has not replayed the import yet. Recorded with or without
+    a replica (one query and one Redis command per job). A failure cannot undo the import: it is
+    logged, and that user may not see the import on a lagging replica for a moment."""
+    try:
+        with runner.sessions() as db:
+            user = user_service.get_by_username(db=db, username=claim.actor.username)
+            if user is None:  # the command line's "system:import", or a user removed since
+                return
+            position = written_position(db)
+            user_id = user.id
+        remember_write(runner.redis, user_id=user_id, position=position,
+                       keep_s=runner.settings.database.read_your_writes_s)
+    except (DBAPIError, RedisError):
+        logger.warning("import job %s: could not record its WAL position for %s", claim.job_id, claim.actor.username,
+                       exc_info=True)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from core.context import bind_request_id
 from core.database import create_job_engine, unit_of_work
+from core.read_your_writes import positions_client
 from core.settings import JobSettings
 from core.worker_resources import resources
 from gis.imports import service as job_service
@@ -43,7 +44,7 @@ def _import_runner() -> ImportRunner:
         engine = create_job_engine(res.settings.database, res.settings.section(JobSettings))
         _runner = ImportRunner(settings=res.settings, sessions=res.session_factory, job_engine=engine,
                                job_sessions=sessionmaker(**{**res.session_factory.kw, "bind": engine}),
-                               storage=res.storage)
+                               storage=res.storage, redis=positions_client(res.settings))
     return _runner
 
 

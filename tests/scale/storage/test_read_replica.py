@@ -3,12 +3,16 @@
 The replica is the checkout's own (`devstack/replica.py`: `pg_basebackup -R` of the suite's
 PostgreSQL, on a port of its own). Its replay is paused by the superuser to hold it behind the
 primary on purpose: a write is then on the primary only, so whoever sees it read from the primary,
-and whoever does not read from the replica.
+and whoever does not read from the replica. A write is the user's own API request, or an import job
+the user queued, which the worker writes for them.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,12 +20,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from core.context import Actor
+from core.database import unit_of_work
 from core.permissions import Role
 from core.settings import Settings
+from core.storage import ObjectStorage
+from core.users.models import User
 from devstack import replica as replica_service
 from devstack.layout import Layout
 from devstack.replica import Replica
+from gis.imports import service as job_service
 from tests.faults.conftest import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -56,15 +66,15 @@ def replica_client(replica_app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.fixture
-def paused(replica: Replica, owner_engine: Engine) -> Iterator[Callable[[], None]]:
-    """Pause the replica's replay (the test resumes it by calling what this yields; always resumed after).
+@contextmanager
+def replay_paused(replica: Replica, owner_engine: Engine) -> Iterator[Callable[[], None]]:
+    """Pause the replica's replay (resumed by calling what this yields, and always at the end).
     It first lets the replica replay everything up to now: paused in the middle of the suite's reset
     (TRUNCATE), replay would hold its table locks and every read on the replica would wait for them."""
     with owner_engine.connect() as primary:
         now = primary.execute(text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")).scalar_one()
     with replica.superuser_connection() as conn:
-        wait_for("the replica to replay the reset", lambda: conn.execute(
+        wait_for("the replica to replay everything so far", lambda: conn.execute(
             "SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint >= %s OR NULL", (now,)).fetchone()[0],
             timeout_s=CATCH_UP_S)
         conn.execute("SELECT pg_wal_replay_pause()")
@@ -78,6 +88,13 @@ def paused(replica: Replica, owner_engine: Engine) -> Iterator[Callable[[], None
             yield resume
         finally:
             resume()
+
+
+@pytest.fixture
+def paused(replica: Replica, owner_engine: Engine) -> Iterator[Callable[[], None]]:
+    """The replica held behind the primary for the whole test (see `replay_paused`)."""
+    with replay_paused(replica, owner_engine) as resume:
+        yield resume
 
 
 def names_listed(client: TestClient, headers: dict[str, str]) -> set[str]:
@@ -117,3 +134,32 @@ def test_a_replica_that_is_down_costs_no_read(replica_client: TestClient, auth: 
         assert names_listed(replica_client, writer) == {"Nordtor"}
     finally:
         assert replica_service.ensure_replica(layout).port == replica.port
+
+
+def test_an_import_a_user_queued_is_on_their_map_as_soon_as_it_succeeds_while_the_replica_lags(
+        replica_app: FastAPI, replica_client: TestClient, auth: Callable[[Role], dict[str, str]],
+        role_users: dict[Role, int], session_factory: sessionmaker[Session], storage: ObjectStorage,
+        celery_worker: subprocess.Popen[bytes], replica: Replica, owner_engine: Engine) -> None:
+    importer, other = auth(Role.dispatcher), auth(Role.supervisor)
+    with unit_of_work(session_factory) as db:
+        user = db.get(User, role_users[Role.dispatcher])
+        assert user is not None
+        actor = Actor(user_id=user.id, username=user.username, role=Role.dispatcher)
+        # Queued without an API write of the user's: only the job can tell their reads where the import is.
+        job_id = job_service.create_geo_job(db=db, actor=actor, storage=storage, layer="substations",
+                                            filename="substations.geojson", crs=None, data=json.dumps(
+                                                {"type": "FeatureCollection", "features": [SUBSTATION]}).encode()).id
+    with replay_paused(replica, owner_engine):
+        assert job_service.enqueue(celery=replica_app.state.celery, job_id=job_id)
+        wait_for("the worker to finish the import", lambda: True if _job_status(owner_engine, job_id) == "succeeded"
+                 else None, timeout_s=CATCH_UP_S)
+
+        # The replica has not replayed the import: the importer's list is served by the primary...
+        assert names_listed(replica_client, importer) == {"Nordtor"}
+        # ...and anyone else's by the replica, which does not have it yet.
+        assert names_listed(replica_client, other) == set()
+
+
+def _job_status(engine: Engine, job_id: int) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT status FROM import_jobs WHERE id = :id"), {"id": job_id}).scalar_one())
