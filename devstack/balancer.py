@@ -43,7 +43,7 @@ from devstack.app import serve_command
 from devstack.console import GwError, fail, ok
 from devstack.layout import Layout, write_private
 from devstack.ports import LOOPBACK, next_free
-from devstack.processes import pid_alive, stop, wait_until
+from devstack.processes import bind_failed, log_size, pid_alive, stop, wait_until
 
 DEFAULT_BALANCER_PORT = 58080  # high and project-specific, like devstack.ports' defaults
 DEFAULT_API_POOL_PORT = 58100  # the API processes' ports are searched from here
@@ -66,6 +66,8 @@ CONNECT_TIMEOUT = "2s"  # to a process on this machine: longer means it is hung
 REQUEST_TIMEOUT = "120s"
 CONNECTION_RETRIES = 3  # one per other process, at most: then the client sees 503
 MAX_CONNECTIONS = 2000
+PORT_ATTEMPTS = 10  # ports tried for one API process when others keep taking them first
+TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
 REQUEST_ID_HEADER = "X-Request-ID"  # core.context.REQUEST_ID_HEADER (devstack imports no app code)
 REQUEST_ID_CAPTURE_LEN = 64  # the app's ids are 32 hex digits; a client's own may be longer
 
@@ -149,17 +151,39 @@ backend api
 """
 
 
-def _answers(port: int) -> bool:
-    """Something accepts connections on `port` (uvicorn binds only once the app has started)."""
-    with socket.socket() as probe:
-        probe.settimeout(PROBE_TIMEOUT_S)
-        return probe.connect_ex((LOOPBACK, port)) == 0
+def _listening_inodes(port: int) -> set[str]:
+    """The socket inodes listening on 127.0.0.1:`port` (the kernel's table, /proc/net/tcp)."""
+    local = f"{socket.htonl(0x7F000001):08X}:{port:04X}"  # the table's byte order: 127.0.0.1 -> 0100007F
+    rows = (line.split() for line in Path("/proc/net/tcp").read_text(encoding="ascii").splitlines()[1:])
+    return {row[9] for row in rows if row[1] == local and row[3] == TCP_LISTEN}
 
 
-def start_api_process(layout: Layout, env: Mapping[str, str], *, name: str, index: int, port: int) -> int:
-    """API process `index` of pool `name` on `port`; returns its pid once it answers HTTP."""
+def listens(pid: int, port: int) -> bool:
+    """Process `pid` itself holds the socket listening on `port`: that something answers there is not
+    enough, since the ports from DEFAULT_API_POOL_PORT are in the kernel's ephemeral range and another
+    program may take one between `next_free` and the bind (the new process then fails to bind, while
+    the other one answers)."""
+    inodes = _listening_inodes(port)
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:[") and target[len("socket:["):-1] in inodes:
+            return True
+    return False
+
+
+def start_api_process(layout: Layout, env: Mapping[str, str], *, name: str, index: int, port: int) -> int | None:
+    """API process `index` of pool `name` on `port`; its pid once it listens there, None when the port
+    was taken meanwhile (the caller tries another)."""
     log = layout.log / f"{name}-api{index + 1}.log"
     pythonpath = os.pathsep.join(filter(None, [str(layout.root), env.get("PYTHONPATH")]))
+    start = log_size(log)
     with log.open("ab") as out:
         process = subprocess.Popen([*serve_command(layout, port), "--log-level", "warning",
                                     "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_S)], cwd=layout.root,
@@ -167,14 +191,29 @@ def start_api_process(layout: Layout, env: Mapping[str, str], *, name: str, inde
                                    stderr=subprocess.STDOUT, start_new_session=True)
     reap_when_done(process)
     _api_pid_file(layout, name, index).write_text(f"{process.pid}\n", encoding="utf-8")
-    if not wait_until(lambda: process.poll() is not None or _answers(port), seconds=API_START_TIMEOUT_S,
-                      interval=0.2) or process.poll() is not None:
-        process.kill()
-        raise fail(f"API process {index + 1} of {name} did not answer on port {port}", log=log)
-    return process.pid
+    if wait_until(lambda: process.poll() is not None or listens(process.pid, port), seconds=API_START_TIMEOUT_S,
+                  interval=0.2) and process.poll() is None:
+        return process.pid
+    process.kill()
+    if bind_failed(log, start):
+        return None
+    raise fail(f"API process {index + 1} of {name} did not answer on port {port}", log=log)
 
 
-def _start_haproxy(layout: Layout, *, name: str, port: int, api_ports: tuple[int, ...]) -> int:
+def _start_on_a_free_port(layout: Layout, env: Mapping[str, str], *, name: str, index: int, after: int
+                          ) -> tuple[int, int]:
+    """API process `index` on the first free port above `after`: (port, pid)."""
+    for _ in range(PORT_ATTEMPTS):
+        port = next_free(after + 1)
+        pid = start_api_process(layout, env, name=name, index=index, port=port)
+        if pid is not None:
+            return port, pid
+        after = port
+    raise GwError(f"API process {index + 1} of {name}: {PORT_ATTEMPTS} ports were taken before it could bind one")
+
+
+def _start_haproxy(layout: Layout, *, name: str, port: int, api_ports: tuple[int, ...]) -> int | None:
+    """HAProxy of pool `name` on `port`; its pid once it listens there, None when the port was taken."""
     config = layout.run / f"{name}-haproxy.cfg"
     socket_path = stats_socket(layout, name)
     write_private(config, haproxy_config(port=port, api_ports=api_ports, socket_path=socket_path))
@@ -186,21 +225,36 @@ def _start_haproxy(layout: Layout, *, name: str, port: int, api_ports: tuple[int
                                  check=False)
         if checked.returncode != 0:
             raise fail("the HAProxy configuration is invalid", log=log)
+    start = log_size(log)
     with log.open("ab") as out:  # the access log: HAProxy's stdout (see the module docstring)
         process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     reap_when_done(process)
     pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
-    if not wait_until(lambda: process.poll() is not None or _answers(port), seconds=BALANCER_START_TIMEOUT_S) \
-            or process.poll() is not None:
-        process.kill()
-        raise fail(f"HAProxy did not start on port {port}", log=log)
-    return process.pid
+    if wait_until(lambda: process.poll() is not None or listens(process.pid, port),
+                  seconds=BALANCER_START_TIMEOUT_S) and process.poll() is None:
+        return process.pid
+    process.kill()
+    if bind_failed(log, start):
+        return None
+    raise fail(f"HAProxy did not start on port {port}", log=log)
 
 
 def access_log(layout: Layout, name: str) -> Path:
     """HAProxy's log of pool `name`: its start-up messages, then one line per request."""
     return layout.log / f"{name}-haproxy.log"
+
+
+def _start_balancer(layout: Layout, *, name: str, api_ports: tuple[int, ...]) -> tuple[int, int]:
+    """HAProxy on the first free port from DEFAULT_BALANCER_PORT: (port, pid)."""
+    after = DEFAULT_BALANCER_PORT - 1
+    for _ in range(PORT_ATTEMPTS):
+        port = next_free(after + 1)
+        pid = _start_haproxy(layout, name=name, port=port, api_ports=api_ports)
+        if pid is not None:
+            return port, pid
+        after = port
+    raise GwError(f"HAProxy of {name}: {PORT_ATTEMPTS} ports were taken before it could bind one")
 
 
 def start_api_pool(layout: Layout, env: Mapping[str, str], *, processes: int, name: str = "api-pool") -> ApiPool:
@@ -214,11 +268,11 @@ def start_api_pool(layout: Layout, env: Mapping[str, str], *, processes: int, na
     pids: list[int] = []
     try:
         for index in range(processes):
-            port = next_free(max([DEFAULT_API_POOL_PORT - 1, *ports]) + 1)
-            pids.append(start_api_process(layout, env, name=name, index=index, port=port))
+            port, pid = _start_on_a_free_port(layout, env, name=name, index=index,
+                                              after=max([DEFAULT_API_POOL_PORT - 1, *ports]))
+            pids.append(pid)
             ports.append(port)
-        balancer_port = next_free(DEFAULT_BALANCER_PORT)
-        balancer_pid = _start_haproxy(layout, name=name, port=balancer_port, api_ports=tuple(ports))
+        balancer_port, balancer_pid = _start_balancer(layout, name=name, api_ports=tuple(ports))
     except BaseException:
         _stop_processes(layout, name=name, count=len(pids) + 1)
         raise
@@ -252,6 +306,9 @@ def restart_api_process(layout: Layout, env: Mapping[str, str], *, name: str = "
         raise GwError(f"no API pool {name} is running")
     kill_api_process(layout, name=name, index=index)
     pid = start_api_process(layout, env, name=name, index=index, port=pool.ports[index])
+    if pid is None:  # HAProxy sends this server's share to that port: it cannot move
+        raise fail(f"port {pool.ports[index]} of API process {index + 1} was taken while it was down",
+                   log=layout.log / f"{name}-api{index + 1}.log")
     pids = list(pool.pids)
     pids[index] = pid
     write_private(_state_file(layout, name), json.dumps(asdict(pool) | {"pids": pids}) + "\n")

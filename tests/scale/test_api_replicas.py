@@ -10,6 +10,7 @@ again, it is put back. HAProxy's access log says which process answered each req
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +20,15 @@ import httpx
 from sqlalchemy import Engine, text
 
 from core.permissions import Role
-from devstack.balancer import ApiPool, access_log, kill_api_process, restart_api_process, server_states
+from devstack.balancer import (
+    ApiPool,
+    access_log,
+    kill_api_process,
+    listens,
+    restart_api_process,
+    server_states,
+    start_api_process,
+)
 from tests.faults.conftest import wait_for
 from tests.scale.conftest import LAYOUT
 
@@ -150,3 +159,21 @@ def test_an_api_process_killed_under_load_loses_no_accepted_request_and_leaves_t
                                    headers={**headers, "Idempotency-Key": f"after-restart-{i}"})
             assert response.status_code == 201, response.text
     assert _requests_sent(api_pool, dead) > sent_to_dead
+
+
+def test_an_api_process_whose_port_another_program_holds_is_not_taken_for_started(owner_engine: Engine) -> None:
+    # The pool's ports are in the kernel's ephemeral range: another program may bind one between the
+    # free-port check and the start. Its answers must not pass for the new process's.
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        port = other_program.getsockname()[1]
+        assert listens(os.getpid(), port)
+
+        try:
+            started = start_api_process(LAYOUT, os.environ, name="test-taken-port", index=0, port=port)
+        finally:
+            (LAYOUT.run / "test-taken-port-api1.pid").unlink(missing_ok=True)
+
+    assert started is None  # refused as "port taken": the pool then tries the next free port
+    assert "address already in use" in (LAYOUT.log / "test-taken-port-api1.log").read_text(encoding="utf-8").lower()
