@@ -152,7 +152,9 @@ def test_an_inspector_reads_a_switch_and_its_trace_but_is_offered_no_toggle(
 
     title = console.element("asset-title")
     console.wait(lambda d: title.get_attribute("data-id") == str(switch_id), "the switch opens")
-    console.wait(lambda d: console.element("trace-summary").get_attribute("data-customers") is not None, "with its trace")
+    console.wait(lambda d: console.element("trace-summary").get_attribute("data-element") == f"switches:{switch_id}",
+                 "with its trace")
+    assert console.element("trace-summary").get_attribute("data-customers") is not None
     assert console.element("asset-properties").text
     assert not console.element("switch-toggle").is_displayed()
 
