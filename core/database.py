@@ -55,10 +55,13 @@ def create_db_engine(settings: DatabaseSettings, *, statement_timeout_ms: int | 
     return engine
 
 
+# A job runs its chunks one after another: one connection for them, one holding its lease, one for progress.
+JOB_POOL_SIZE = 3
+
+
 def create_job_engine(settings: DatabaseSettings, jobs: JobSettings) -> Engine:
-    """The engine of a whole-network job (CLI or worker): the job's statement timeout, a small pool
-    (a job runs its chunks one after another, plus the lease and progress connections)."""
-    return create_db_engine(settings.model_copy(update={"pool_size": min(settings.pool_size, 3)}),
+    """The engine of a whole-network job (CLI or worker): the job's statement timeout, a small pool."""
+    return create_db_engine(settings.model_copy(update={"pool_size": min(settings.pool_size, JOB_POOL_SIZE)}),
                             statement_timeout_ms=jobs.statement_timeout_ms)
 
 
@@ -158,10 +161,10 @@ def unavailable_from(exc: BaseException, *, during_commit: bool = False, work: s
     if not isinstance(exc, DBAPIError):
         return None
     sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate in _TIMED_OUT and not during_commit:
-        return timeout_error(exc, work=work, limit_ms=limit_ms)
     lost = exc.connection_invalidated or (isinstance(exc, OperationalError) and sqlstate is None) \
         or (sqlstate is not None and (sqlstate.startswith("08") or sqlstate in _SERVER_GONE))
+    if sqlstate in _TIMED_OUT and not (lost and during_commit):
+        return timeout_error(exc, work=work, limit_ms=limit_ms)
     if lost and during_commit:
         return ServiceUnavailable("The database connection was lost while saving; the change may or may not "
                                   "have been saved. Read it back before sending it again.",
@@ -169,8 +172,6 @@ def unavailable_from(exc: BaseException, *, during_commit: bool = False, work: s
     if lost:
         return ServiceUnavailable("The database is not reachable; nothing was saved. Retry shortly.",
                                   service="database", reason="unreachable")
-    if sqlstate in _TIMED_OUT:
-        return timeout_error(exc, work=work, limit_ms=limit_ms)
     if sqlstate in _CONTENTION:
         return ServiceUnavailable("The request collided with concurrent changes; nothing was saved. Retry.",
                                   service="database", reason="contention", retry_after_s=1)

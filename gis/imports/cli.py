@@ -19,9 +19,9 @@ from core.settings import JobSettings, Settings
 from core.storage import ObjectStorage
 from gis.customers.models import Customer
 from gis.imports import service as job_service
-from gis.imports.lease import job_lease
+from gis.imports.lease import job_lease, process_name
 from gis.imports.models import JobStatus
-from gis.imports.runner import ImportRunner, process_name, run_claimed
+from gis.imports.runner import ImportRunner, run_claimed
 from gis.imports.settings import ImportSettings
 from gis.imports.simbench import DEMO_SUBNET, default_source_dir, import_simbench
 

@@ -191,19 +191,6 @@ def write_features(*, db: Session, actor: Actor, layer: LayerSpec, rows: Validat
             written(done)
 
 
-def import_features(*, db: Session, actor: Actor, layer: LayerSpec, source: SourceFeatures, settings: ApiSettings,
-                    progress: Callable[[float, str], None] | None = None) -> GeoImportReport:
-    """Validate every row, then write them all in the caller's transaction (`./gw import geo`);
-    raises `InvalidInput` with all row errors, writing nothing. An import job writes in committed
-    chunks instead: `import_features_in_chunks`."""
-    validated = validate_features(layer=layer, source=source, settings=settings)
-    report = GeoImportReport(layer=layer.name, total=len(source.features))
-    write_features(db=db, actor=actor, layer=layer, rows=validated, settings=settings, report=report)
-    if progress:
-        progress(1.0, f"{len(validated)} of {len(validated)} rows written")
-    return report
-
-
 def import_features_in_chunks(*, session_factory: sessionmaker[Session], job_id: int, actor: Actor,
                               layer: LayerSpec, source: SourceFeatures, settings: ApiSettings, chunk_rows: int,
                               finish: Callable[[Session, GeoImportReport], None],

@@ -10,6 +10,8 @@ held does nothing. No clock or heartbeat is involved, so a slow import is never 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,6 +25,13 @@ logger = logging.getLogger(__name__)
 # another job far away in time, which only ever delays one of them).
 LEASE_NAMESPACE = 0x4757494A
 _INT4_MASK = 0x7FFFFFFF
+
+
+def process_name() -> str:
+    """host:pid of the process holding a lease (a worker's prefork child, or a command), as the job
+    row names it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
 
 def _key(job_id: int) -> int:
     return job_id & _INT4_MASK

@@ -13,8 +13,6 @@ failed job is continued after its last committed chunk when it is run again.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,11 +49,6 @@ class ImportRunner:
     job_sessions: sessionmaker[Session]
     storage: ObjectStorage
     redis: Redis  # where read-your-writes keeps the positions (core.read_your_writes)
-
-
-def process_name() -> str:
-    """host:pid of the process running a job (a prefork child, not the worker's main process)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_claimed(runner: ImportRunner, claim: job_service.Claim, *, echo: Progress | None = None) -> str:

@@ -137,7 +137,7 @@ LAYERS: tuple[tuple[str, str, str], ...] = (
     ("poles", "stg_pole", sql.UPSERT_POLES), ("switches", "stg_switch", sql.UPSERT_SWITCHES),
     ("customers", "stg_customer", sql.UPSERT_CUSTOMERS),
 )
-POINTS_LAYER = "substation_points"
+POINTS_LAYER, POINTS_TABLE = "substation_points", "stg_substation_point"
 STAGED_FRACTION = 0.15  # progress once read, planned and staged; the chunks share the rest up to 0.98
 WRITTEN_FRACTION = 0.98
 
@@ -212,22 +212,20 @@ def import_simbench(
         guard.exec_driver_sql(sql.SERIALIZE_IMPORTS)
         guard.commit()
         stack.callback(_release, guard)
+        own_job = job_id is None  # a worker's job records its own failure (gis.imports.runner)
         if job_id is None:
             job_id = _open_own_job(engine=engine, actor=actor, subnet=subnet)
             if not stack.enter_context(job_lease(engine, job_id)):
                 raise Conflict(f"SimBench import job {job_id} is running elsewhere; its progress is on the job.")
             _mark_running(engine=engine, job_id=job_id, actor=actor)
-            try:
-                result = _run(engine=engine, job_id=job_id, source_dir=source_dir, subnet=subnet, actor=actor,
-                              report_progress=report_progress, zone_chunk_lines=zone_chunk_lines,
-                              chunk_rows=chunk_rows, started=started)
-            except Exception as exc:
-                _record_failure(engine=engine, job_id=job_id, exc=exc)
-                raise
-        else:
+        try:
             result = _run(engine=engine, job_id=job_id, source_dir=source_dir, subnet=subnet, actor=actor,
                           report_progress=report_progress, zone_chunk_lines=zone_chunk_lines, chunk_rows=chunk_rows,
                           started=started)
+        except Exception as exc:
+            if own_job:
+                _record_failure(engine=engine, job_id=job_id, exc=exc)
+            raise
     _write_trace_snapshot(engine)
     return result
 
@@ -317,16 +315,12 @@ def _stage(*, engine: sqlalchemy.Engine, job_id: int, source_dir: Path, subnet: 
     selection = model.select(data, subnet)
     plan = simbench_plan.plan_import(data, selection)
     report = _report_of(plan)
-    tables = {layer: (table, rows) for layer, table, rows in (
-        ("substations", "stg_substation", plan.substations), (POINTS_LAYER, "stg_substation_point", plan.substation_points),
-        ("nodes", "stg_node", plan.nodes), ("transformers", "stg_transformer", plan.transformers),
-        ("lines", "stg_line", plan.lines), ("poles", "stg_pole", plan.poles),
-        ("switches", "stg_switch", plan.switches), ("customers", "stg_customer", plan.customers))}
+    staged_layers = [(layer, table) for layer, table, _ in LAYERS] + [(POINTS_LAYER, POINTS_TABLE)]
     with _transaction(engine, f"Staging SimBench import job {job_id}") as connection:
         cur = _cursor(connection)
         cur.execute(sql.DROP_STAGED, (job_id,))  # nothing is staged unless this transaction commits; belt and braces
-        staged = {layer: sql.stage_rows(cur, job_id=job_id, layer=layer, table=table, rows=rows)
-                  for layer, (table, rows) in tables.items()}
+        staged = {layer: sql.stage_rows(cur, job_id=job_id, layer=layer, table=table, rows=getattr(plan, layer))
+                  for layer, table in staged_layers}  # a layer's rows are the plan's attribute of its name
         state = _JobState(plan=report.counts(), rows={layer: staged[layer] for layer, _, _ in LAYERS},
                           through={layer: 0 for layer, _, _ in LAYERS}, changed={layer: 0 for layer, _, _ in LAYERS})
         _save(connection, job_id=job_id, state=state, message=f"staged {sum(staged.values())} rows")

@@ -6,7 +6,7 @@ re-sent by the relay), and each job runs to success at most once:
 - the worker holds the job's lease (`gis.imports.lease`) while it runs, so a duplicate delivery
   does nothing, and a job `running` without its lease is known to have lost its worker;
 - an import writes in committed chunks, each with its resume point on the job (see
-  `gis.imports.simbench.import_simbench`, `gis.imports.geofile.import_features`), and its last
+  `gis.imports.simbench.import_simbench`, `gis.imports.geofile.import_features_in_chunks`), and its last
   chunk commits with the job's `succeeded`: the next attempt continues after the last committed
   chunk, so nothing is written twice and nothing is lost.
 """
@@ -24,8 +24,8 @@ from core.read_your_writes import positions_client
 from core.settings import JobSettings
 from core.worker_resources import resources
 from gis.imports import service as job_service
-from gis.imports.lease import job_lease
-from gis.imports.runner import ImportRunner, process_name, run_claimed
+from gis.imports.lease import job_lease, process_name
+from gis.imports.runner import ImportRunner, run_claimed
 
 logger = logging.getLogger(__name__)
 

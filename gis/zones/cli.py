@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import time
 from typing import Any
 
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.context import Actor
 from core.database import create_job_engine, create_session_factory
 from core.settings import JobSettings, Settings
+from gis.imports.lease import process_name
 from gis.network.models import Line
 from gis.zones import service as zone_service
 from gis.zones.models import LineZone
@@ -47,7 +46,7 @@ def cmd_zones_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
     try:
         done = zone_service.run_rebuild(session_factory=create_session_factory(engine), engine=engine,
                                         actor=Actor.system("cli"), chunk_lines=jobs.zone_chunk_lines,
-                                        worker=f"{socket.gethostname()}:{os.getpid()}", report=report)
+                                        worker=process_name(), report=report)
     finally:
         engine.dispose()
     print(f"zones: {done.zone_parts} derived zone parts rebuilt in {time.perf_counter() - started:.1f} s "

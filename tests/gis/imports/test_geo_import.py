@@ -14,12 +14,14 @@ from pathlib import Path
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from core.context import Actor
 from core.permissions import Role
 from core.settings import Settings
 from core.storage import ObjectStorage
 from gis.imports import geofile
+from gis.layers.spec import LayerSpec
 
 
 def _line(ext: str, lon: float, kv: float = 10.0, **props: float) -> dict:
@@ -89,6 +91,15 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_each_row(
     assert _count(owner_engine, "lines") == 0
 
 
+def _write_all(db: Session, actor: Actor, layer: LayerSpec, source: geofile.SourceFeatures,
+               settings: Settings) -> geofile.GeoImportReport:
+    """A file's rows validated and written in the caller's transaction, as each chunk of a job is."""
+    rows = geofile.validate_features(layer=layer, source=source, settings=settings.api)
+    report = geofile.GeoImportReport(layer=layer.name, total=len(rows))
+    geofile.write_features(db=db, actor=actor, layer=layer, rows=rows, settings=settings.api, report=report)
+    return report
+
+
 def test_reimporting_the_same_file_changes_nothing_and_a_changed_row_is_updated(
     owner_engine: Engine, session_factory, system_actor: Actor, settings: Settings  # type: ignore[no-untyped-def]
 ) -> None:
@@ -97,14 +108,11 @@ def test_reimporting_the_same_file_changes_nothing_and_a_changed_row_is_updated(
     changed = geofile.read_source(_collection(_line("L-1", 120.0), _line("L-2", 120.1, kv=35)), "a.geojson")
 
     with session_factory() as db, db.begin():
-        geofile.import_features(db=db, actor=system_actor, layer=layer, source=first,
-                                        settings=settings.api)
+        _write_all(db, system_actor, layer, first, settings)
     with session_factory() as db, db.begin():
-        again = geofile.import_features(db=db, actor=system_actor, layer=layer, source=first,
-                                        settings=settings.api)
+        again = _write_all(db, system_actor, layer, first, settings)
     with session_factory() as db, db.begin():
-        update = geofile.import_features(db=db, actor=system_actor, layer=layer, source=changed,
-                                         settings=settings.api)
+        update = _write_all(db, system_actor, layer, changed, settings)
 
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert (update.created, update.updated, update.unchanged) == (0, 1, 1)
@@ -144,8 +152,7 @@ def test_geopackage_in_a_projected_crs_is_read_and_reprojected(
 
     source = geofile.read_source(path.read_bytes(), path.name)
     with session_factory() as db, db.begin():
-        report = geofile.import_features(db=db, actor=system_actor, layer=geofile.layer_by_name("poles"),
-                                         source=source, settings=settings.api)
+        report = _write_all(db, system_actor, geofile.layer_by_name("poles"), source, settings)
 
     assert source.epsg == 32650 and report.created == 2
     with owner_engine.connect() as conn:
