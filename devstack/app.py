@@ -41,6 +41,12 @@ def migrate(layout: Layout, env: Mapping[str, str], *, database: str) -> None:
     ok("migrate", f"{database} database schema up to date")
 
 
+def prepare_demo(layout: Layout, env: Mapping[str, str], demo_password: str) -> None:
+    """The buckets, the demo users and the demo network, as `./gw run` and `./gw scale` serve them."""
+    cli(layout, env, "storage-init")
+    cli(layout, {**env, "GW_DEMO_PASSWORD": demo_password}, "seed-demo")
+
+
 def worker_pid(layout: Layout) -> int | None:
     return pid_alive(layout.run / "celery.pid", "celery")
 

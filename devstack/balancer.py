@@ -31,19 +31,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from devstack.app import serve_command
 from devstack.console import GwError, fail, ok
 from devstack.layout import Layout, write_private
-from devstack.ports import LOOPBACK, next_free
-from devstack.processes import bind_failed, log_size, pid_alive, stop, wait_until
+from devstack.ports import LOOPBACK, start_on_free_port
+from devstack.processes import bind_failed, kill_group, log_size, stop, wait_until
 
 DEFAULT_BALANCER_PORT = 58080  # high and project-specific, like devstack.ports' defaults
 DEFAULT_API_POOL_PORT = 58100  # the API processes' ports are searched from here
@@ -66,7 +65,7 @@ CONNECT_TIMEOUT = "2s"  # to a process on this machine: longer means it is hung
 REQUEST_TIMEOUT = "120s"
 CONNECTION_RETRIES = 3  # one per other process, at most: then the client sees 503
 MAX_CONNECTIONS = 2000
-PORT_ATTEMPTS = 10  # ports tried for one API process when others keep taking them first
+START_POLL_S = 0.2  # how often a starting process is checked
 TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
 REQUEST_ID_HEADER = "X-Request-ID"  # core.context.REQUEST_ID_HEADER (devstack imports no app code)
 REQUEST_ID_CAPTURE_LEN = 64  # the app's ids are 32 hex digits; a client's own may be longer
@@ -178,66 +177,49 @@ def listens(pid: int, port: int) -> bool:
     return False
 
 
-def start_api_process(layout: Layout, env: Mapping[str, str], *, name: str, index: int, port: int) -> int | None:
-    """API process `index` of pool `name` on `port`; its pid once it listens there, None when the port
-    was taken meanwhile (the caller tries another)."""
-    log = layout.log / f"{name}-api{index + 1}.log"
-    pythonpath = os.pathsep.join(filter(None, [str(layout.root), env.get("PYTHONPATH")]))
+def _start_listener(command: list[str], *, log: Path, pid_file: Path, port: int, seconds: float,
+                    what: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> int | None:
+    """Start `command` (its output appended to `log`) and wait until the process itself listens on
+    `port`; its pid, or None when the port was taken meanwhile (the caller tries another)."""
     start = log_size(log)
     with log.open("ab") as out:
-        process = subprocess.Popen([*serve_command(layout, port), "--log-level", "warning",
-                                    "--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_S)], cwd=layout.root,
-                                   env={**env, "PYTHONPATH": pythonpath}, stdin=subprocess.DEVNULL, stdout=out,
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     reap_when_done(process)
-    _api_pid_file(layout, name, index).write_text(f"{process.pid}\n", encoding="utf-8")
-    if wait_until(lambda: process.poll() is not None or listens(process.pid, port), seconds=API_START_TIMEOUT_S,
-                  interval=0.2) and process.poll() is None:
+    pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
+    if wait_until(lambda: process.poll() is not None or listens(process.pid, port), seconds=seconds,
+                  interval=START_POLL_S) and process.poll() is None:
         return process.pid
     process.kill()
     if bind_failed(log, start):
         return None
-    raise fail(f"API process {index + 1} of {name} did not answer on port {port}", log=log)
+    raise fail(f"{what} did not start on port {port}", log=log)
 
 
-def _start_on_a_free_port(layout: Layout, env: Mapping[str, str], *, name: str, index: int, after: int
-                          ) -> tuple[int, int]:
-    """API process `index` on the first free port above `after`: (port, pid)."""
-    for _ in range(PORT_ATTEMPTS):
-        port = next_free(after + 1)
-        pid = start_api_process(layout, env, name=name, index=index, port=port)
-        if pid is not None:
-            return port, pid
-        after = port
-    raise GwError(f"API process {index + 1} of {name}: {PORT_ATTEMPTS} ports were taken before it could bind one")
+def start_api_process(layout: Layout, env: Mapping[str, str], *, name: str, index: int, port: int) -> int | None:
+    """API process `index` of pool `name` on `port`; its pid once it listens there, None when the port
+    was taken meanwhile."""
+    pythonpath = os.pathsep.join(filter(None, [str(layout.root), env.get("PYTHONPATH")]))
+    return _start_listener([*serve_command(layout, port), "--log-level", "warning", "--timeout-graceful-shutdown",
+                            str(GRACEFUL_SHUTDOWN_S)], log=layout.log / f"{name}-api{index + 1}.log",
+                           pid_file=_api_pid_file(layout, name, index), port=port, seconds=API_START_TIMEOUT_S,
+                           what=f"API process {index + 1} of {name}", cwd=layout.root,
+                           env={**env, "PYTHONPATH": pythonpath})
 
 
 def _start_haproxy(layout: Layout, *, name: str, port: int, api_ports: tuple[int, ...]) -> int | None:
     """HAProxy of pool `name` on `port`; its pid once it listens there, None when the port was taken."""
     config = layout.run / f"{name}-haproxy.cfg"
-    socket_path = stats_socket(layout, name)
-    write_private(config, haproxy_config(port=port, api_ports=api_ports, socket_path=socket_path))
-    pid_file = _haproxy_pid_file(layout, name)
-    pid_file.unlink(missing_ok=True)
+    write_private(config, haproxy_config(port=port, api_ports=api_ports, socket_path=stats_socket(layout, name)))
     log = access_log(layout, name)
     with log.open("w", encoding="utf-8") as out:
         checked = subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT,
                                  check=False)
         if checked.returncode != 0:
             raise fail("the HAProxy configuration is invalid", log=log)
-    start = log_size(log)
-    with log.open("ab") as out:  # the access log: HAProxy's stdout (see the module docstring)
-        process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdin=subprocess.DEVNULL, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    reap_when_done(process)
-    pid_file.write_text(f"{process.pid}\n", encoding="utf-8")
-    if wait_until(lambda: process.poll() is not None or listens(process.pid, port),
-                  seconds=BALANCER_START_TIMEOUT_S) and process.poll() is None:
-        return process.pid
-    process.kill()
-    if bind_failed(log, start):
-        return None
-    raise fail(f"HAProxy did not start on port {port}", log=log)
+    # Its stdout is the access log (see the module docstring).
+    return _start_listener(["haproxy", "-db", "-f", str(config)], log=log, pid_file=_haproxy_pid_file(layout, name),
+                           port=port, seconds=BALANCER_START_TIMEOUT_S, what="HAProxy")
 
 
 def access_log(layout: Layout, name: str) -> Path:
@@ -245,16 +227,19 @@ def access_log(layout: Layout, name: str) -> Path:
     return layout.log / f"{name}-haproxy.log"
 
 
-def _start_balancer(layout: Layout, *, name: str, api_ports: tuple[int, ...]) -> tuple[int, int]:
-    """HAProxy on the first free port from DEFAULT_BALANCER_PORT: (port, pid)."""
-    after = DEFAULT_BALANCER_PORT - 1
-    for _ in range(PORT_ATTEMPTS):
-        port = next_free(after + 1)
-        pid = _start_haproxy(layout, name=name, port=port, api_ports=api_ports)
+def _on_a_free_port(start: Callable[[int], int | None], *, default: int, label: str) -> tuple[int, int]:
+    """`start(port)` on the first free port from `default`, moving on when the port is taken while
+    starting (`ports.start_on_free_port`): (port, pid)."""
+    started: dict[int, int] = {}
+
+    def attempt(port: int) -> bool:
+        pid = start(port)
         if pid is not None:
-            return port, pid
-        after = port
-    raise GwError(f"HAProxy of {name}: {PORT_ATTEMPTS} ports were taken before it could bind one")
+            started[port] = pid
+        return pid is not None
+
+    port = start_on_free_port(attempt, current=None, default=default, label=label)
+    return port, started[port]
 
 
 def start_api_pool(layout: Layout, env: Mapping[str, str], *, processes: int, name: str = "api-pool") -> ApiPool:
@@ -268,11 +253,16 @@ def start_api_pool(layout: Layout, env: Mapping[str, str], *, processes: int, na
     pids: list[int] = []
     try:
         for index in range(processes):
-            port, pid = _start_on_a_free_port(layout, env, name=name, index=index,
-                                              after=max([DEFAULT_API_POOL_PORT - 1, *ports]))
+            def api_process(candidate: int, index: int = index) -> int | None:
+                return start_api_process(layout, env, name=name, index=index, port=candidate)
+
+            port, pid = _on_a_free_port(api_process, default=max([DEFAULT_API_POOL_PORT - 1, *ports]) + 1,
+                                        label=f"{name} api{index + 1}")
             pids.append(pid)
             ports.append(port)
-        balancer_port, balancer_pid = _start_balancer(layout, name=name, api_ports=tuple(ports))
+        balancer_port, balancer_pid = _on_a_free_port(
+            lambda candidate: _start_haproxy(layout, name=name, port=candidate, api_ports=tuple(ports)),
+            default=DEFAULT_BALANCER_PORT, label=f"{name} haproxy")
     except BaseException:
         _stop_processes(layout, name=name, count=len(pids) + 1)
         raise
@@ -293,10 +283,7 @@ def load_api_pool(layout: Layout, *, name: str = "api-pool") -> ApiPool | None:
 
 def kill_api_process(layout: Layout, *, name: str = "api-pool", index: int) -> None:
     """SIGKILL API process `index` (0-based): a crash, an OOM kill (fault tests)."""
-    pid = pid_alive(_api_pid_file(layout, name, index), "uvicorn")
-    if pid is not None:
-        os.killpg(pid, signal.SIGKILL)
-        wait_until(lambda: pid_alive(_api_pid_file(layout, name, index), "uvicorn") is None, seconds=API_STOP_TIMEOUT_S)
+    kill_group(_api_pid_file(layout, name, index), "uvicorn", timeout_s=API_STOP_TIMEOUT_S)
 
 
 def restart_api_process(layout: Layout, env: Mapping[str, str], *, name: str = "api-pool", index: int) -> int:

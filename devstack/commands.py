@@ -63,9 +63,7 @@ def cmd_setup(layout: Layout, args: list[str]) -> None:
 
 def cmd_run(layout: Layout, args: list[str]) -> None:
     env = setup(layout, os.environ, migrate_demo=True)
-    app.cli(layout, env, "storage-init")
-    stack_secrets = secrets.read(layout.secrets_file)
-    app.cli(layout, {**env, "GW_DEMO_PASSWORD": stack_secrets["DEMO_PASSWORD"]}, "seed-demo")
+    app.prepare_demo(layout, env, secrets.read(layout.secrets_file)["DEMO_PASSWORD"])
     app.start_worker(layout, env, hashlib.sha256(layout.env_file.read_bytes()).hexdigest())
     port = app.api_port(os.environ)
     ok("api", f"serving on http://127.0.0.1:{port}  —  API docs: http://127.0.0.1:{port}/docs  (Ctrl-C to stop; "

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from devstack.console import fail, ok, say, warn
@@ -28,11 +28,14 @@ def pid_alive(pid_file: Path, name: str) -> int | None:
 
 
 def _alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie. A child of this process that has ended stays a zombie until
+    it is reaped, and still takes signals, so `os.kill(pid, 0)` would call it alive (a pool started
+    by a long-lived caller, the tests, would then wait out every grace period)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
         return False
-    return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"  # the state follows the command name in parentheses
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -72,6 +75,29 @@ def stop(pid_file: Path, name: str, label: str, *, timeout_s: float, slow: bool 
         wait_until(lambda: not _alive(pid), seconds=KILL_WAIT_S)
     pid_file.unlink(missing_ok=True)
     ok(label, f"stopped (pid {pid}{note})")
+
+
+def kill_group(pid_file: Path, name: str, *, timeout_s: float) -> None:
+    """SIGKILL the process `pid_file` names and its process group at once (a crash, an OOM kill, a lost
+    host: what the fault tests do to a worker or an API process), and wait until it is gone."""
+    pid = pid_alive(pid_file, name)
+    if pid is not None:
+        os.killpg(pid, signal.SIGKILL)
+        wait_until(lambda: pid_alive(pid_file, name) is None, seconds=timeout_s)
+
+
+def stop_together(pids: Iterable[int], *, timeout_s: float) -> bool:
+    """SIGTERM every process at once, SIGKILL what is left after `timeout_s`: one grace period for a
+    group, not one each. True when all ended within the grace period."""
+    pids = list(pids)
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+    if wait_until(lambda: not any(_alive(pid) for pid in pids), seconds=timeout_s):
+        return True
+    for pid in pids:
+        _signal(pid, signal.SIGKILL)
+    wait_until(lambda: not any(_alive(pid) for pid in pids), seconds=KILL_WAIT_S)
+    return False
 
 
 def log_size(log: Path) -> int:

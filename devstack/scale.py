@@ -41,9 +41,7 @@ def start(layout: Layout, environ: Mapping[str, str], *, processes: int) -> bala
     if processes < 1:
         raise GwError("--api needs at least 1 process")
     env = scale_environment(layout, setup(layout, environ, migrate_demo=True))
-    app.cli(layout, env, "storage-init")
-    stack_secrets = secrets.read(layout.secrets_file)
-    app.cli(layout, {**env, "GW_DEMO_PASSWORD": stack_secrets["DEMO_PASSWORD"]}, "seed-demo")
+    app.prepare_demo(layout, env, secrets.read(layout.secrets_file)["DEMO_PASSWORD"])
     # One beat and one consumer per queue: the single worker of `./gw run` must not run beside the pool.
     app.stop_worker(layout)
     worker_pool.stop_worker_pool(layout, pool=WORKER_POOL)

@@ -30,21 +30,18 @@ from pathlib import Path
 from devstack import seaweed
 from devstack.console import GwError, fail, ok
 from devstack.layout import Layout, write_private
-from devstack.ports import DEFAULT_S3_PORT, LOOPBACK, start_on_free_port
-from devstack.processes import bind_failed, pid_alive, wait_until
+from devstack.ports import DEFAULT_S3_PORT, LOOPBACK, WEED_BLOCK_STEP, start_on_free_port
+from devstack.processes import KILL_WAIT_S, bind_failed, pid_alive, stop_together, wait_until
 
 REPLICATION = "001"  # two copies on two servers of one rack (SeaweedFS's xyz placement code)
 VOLUME_SERVERS = 3
 # Ports from one base: S3, master, filer, each volume server, then the gRPC ports in the same order.
-PORT_COUNT = 2 * (3 + VOLUME_SERVERS)
-PORT_BLOCK_STEP = 10
+FRONT_PROCESSES = 3  # S3, master, filer: the processes before the volume servers
+PORT_COUNT = 2 * (FRONT_PROCESSES + VOLUME_SERVERS)
 DEFAULT_BASE = DEFAULT_S3_PORT + 1000  # clear of the single server's blocks
 # Replicated volumes are preallocated on both servers: smaller ones than the single server's keep a
 # test cluster's disk use small. Objects larger than a volume are chunked by the filer anyway.
 VOLUME_SIZE_LIMIT_MB = 256
-START_TIMEOUT_S = 60
-STOP_TIMEOUT_S = 5  # as seaweed.py: its graceful gRPC drain takes ~15 s; its stores are written through
-KILL_WAIT_S = 10
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ class ClusterPorts:
     def from_base(cls, base: int) -> ClusterPorts:
         http = [base + i for i in range(PORT_COUNT // 2)]
         grpc = [base + PORT_COUNT // 2 + i for i in range(PORT_COUNT // 2)]
-        return cls(s3=http[0], master=http[1], filer=http[2], volumes=tuple(http[3:]), s3_grpc=grpc[0],
+        return cls(s3=http[0], master=http[1], filer=http[2], volumes=tuple(http[FRONT_PROCESSES:]), s3_grpc=grpc[0],
                    master_grpc=grpc[1], filer_grpc=grpc[2], volumes_grpc=tuple(grpc[3:]))
 
 
@@ -128,18 +125,13 @@ def commands(layout: Layout, ports: ClusterPorts) -> dict[str, list[str]]:
 
 
 def _stop_all(layout: Layout) -> None:
-    """SIGTERM every process at once, SIGKILL what is left after STOP_TIMEOUT_S: one grace period for
+    """SIGTERM every process at once, SIGKILL what is left after seaweed.STOP_TIMEOUT_S: one grace period for
     the cluster, not one per process (each would use it all: SeaweedFS drains gRPC for ~15 s)."""
     names = list(commands(layout, ClusterPorts.from_base(0)))
     running = {name: pid for name in names if (pid := pid_alive(_pid_file(layout, name), "weed")) is not None}
     for pid in _strays(layout, set(running.values())):
         running[f"stray pid {pid}"] = pid
-    for pid in running.values():
-        _signal(pid, signal.SIGTERM)
-    if not wait_until(lambda: not any(_alive(pid) for pid in running.values()), seconds=STOP_TIMEOUT_S):
-        for pid in running.values():
-            _signal(pid, signal.SIGKILL)
-        wait_until(lambda: not any(_alive(pid) for pid in running.values()), seconds=KILL_WAIT_S)
+    stop_together(running.values(), timeout_s=seaweed.STOP_TIMEOUT_S)
     for name in names:
         _pid_file(layout, name).unlink(missing_ok=True)
     if running:
@@ -163,22 +155,6 @@ def _strays(layout: Layout, known: set[int]) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    """Running, not a zombie: a process started by this one (a test) stays a zombie until reaped, with
-    an empty command line."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes() != b""
-    except OSError:
-        return False
-
-
-def _signal(pid: int, signum: int) -> None:
-    try:
-        os.kill(pid, signum)
-    except ProcessLookupError:  # it ended on its own meanwhile
-        pass
-
-
 def _start(layout: Layout, base: int) -> bool:
     """Start every process on the ports from `base`, waiting for S3; False when a port was taken."""
     ports = ClusterPorts.from_base(base)
@@ -199,7 +175,7 @@ def _start(layout: Layout, base: int) -> bool:
     def exited() -> list[str]:
         return [name for name, process in started.items() if process.poll() is not None]
 
-    wait_until(lambda: bool(exited()) or seaweed.http_up(url), seconds=START_TIMEOUT_S, interval=0.5)
+    wait_until(lambda: bool(exited()) or seaweed.http_up(url), seconds=seaweed.START_TIMEOUT_S, interval=0.5)
     if not exited() and seaweed.http_up(url):
         (home(layout) / "base").write_text(f"{base}\n", encoding="utf-8")
         return True
@@ -235,7 +211,7 @@ def ensure_cluster(layout: Layout, secrets: Mapping[str, str]) -> Cluster:
     if base is None:
         _stop_all(layout)
         base = start_on_free_port(lambda candidate: _start(layout, candidate), current=None, default=DEFAULT_BASE,
-                                  label="s3-cluster", step=PORT_BLOCK_STEP * 2, count=PORT_COUNT)
+                                  label="s3-cluster", step=2 * WEED_BLOCK_STEP, count=PORT_COUNT)
     cluster = Cluster(layout, ClusterPorts.from_base(base))
     ok("s3-cluster", f"running on {cluster.endpoint} (master {cluster.ports.master}, volume servers "
                      f"{', '.join(map(str, cluster.ports.volumes))}, replication {REPLICATION})")

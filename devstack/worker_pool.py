@@ -15,7 +15,6 @@ worker that died (`gis.imports.tasks.relay_jobs`).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from devstack.app import WORKER_APP, WORKER_STOP_TIMEOUT_S
 from devstack.balancer import reap_when_done
 from devstack.console import fail, ok
 from devstack.layout import Layout
-from devstack.processes import pid_alive, stop, wait_until
+from devstack.processes import kill_group, pid_alive, stop, wait_until
 
 DEFAULT_QUEUE_KIND = "default"  # the name a pool uses for `GW_WORKER_QUEUE` itself (tasks of no kind)
 DEFAULT_WORKER_QUEUE = "celery"  # WorkerSettings.queue's default
@@ -48,7 +47,6 @@ class PoolWorker:
 class WorkerPool:
     name: str
     workers: tuple[PoolWorker, ...]
-    beat_pid: int | None
 
 
 def queue_names(env: Mapping[str, str], kinds: Sequence[str]) -> list[str]:
@@ -98,24 +96,19 @@ def start_worker_pool(layout: Layout, env: Mapping[str, str], *, pool: str = "po
         log.unlink()
     started = tuple(start_pool_worker(layout, env, pool=pool, name=f"w{i}", kinds=kinds)
                     for i, kinds in enumerate(workers, start=1))
-    beat_pid = None
     if beat:
         log = layout.log / f"{pool}-beat.log"
         process = _spawn(layout, env, [
             str(layout.bin("celery")), "--workdir", str(layout.root), "-A", WORKER_APP, "beat", "--loglevel=INFO",
             f"--schedule={layout.run / f'{pool}-celerybeat-schedule'}",
             f"--pidfile={_pid_file(layout, pool, 'beat')}"], log=log)
-        beat_pid = process.pid
-        ok("celery", f"beat started (pid {beat_pid}, log {log.name})")
-    return WorkerPool(pool, started, beat_pid)
+        ok("celery", f"beat started (pid {process.pid}, log {log.name})")
+    return WorkerPool(pool, started)
 
 
 def kill_pool_worker(layout: Layout, *, pool: str, name: str) -> None:
     """SIGKILL a worker and its pool children at once: what an OOM kill or a lost host does (tests)."""
-    pid = pid_alive(_pid_file(layout, pool, name), "celery")
-    if pid is not None:
-        os.killpg(pid, signal.SIGKILL)
-        wait_until(lambda: pid_alive(_pid_file(layout, pool, name), "celery") is None, seconds=WORKER_STOP_TIMEOUT_S)
+    kill_group(_pid_file(layout, pool, name), "celery", timeout_s=WORKER_STOP_TIMEOUT_S)
 
 
 def stop_worker_pool(layout: Layout, *, pool: str = "pool") -> None:
