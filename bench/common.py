@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,8 @@ from core.users.schemas import UserCreate
 from gridwarden.domains import installed
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVER_START_S = 30.0  # a fresh API process imports every domain first
+METRES_PER_DEGREE_LAT = 111_320
 # Loaded by the migrations, not by the data a benchmark measures (case deadlines need the calendar).
 # Each screening activity with parameters a client would send; the benchmarks sample from these.
 SCREENING_ACTIVITIES: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -192,21 +194,39 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def _start_server(port: int, workers: int = 1, *, env: Mapping[str, str] | None = None,
+                  start_timeout_s: float = SERVER_START_S) -> subprocess.Popen[bytes]:
+    """A uvicorn API server on `port` (environment `env`, else this process's), once it answers."""
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_env", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
-        cwd=REPO_ROOT, env={**os.environ},
+        cwd=REPO_ROOT, env={**(env if env is not None else os.environ)},
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + start_timeout_s
+    while server.poll() is None and time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     server.terminate()
     raise SystemExit("the API server did not start")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process `pid` (VmRSS in /proc), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no VmRSS for pid {pid}")
+
+
+def bbox_around(lon: float, lat: float, size_m: float) -> str:
+    """A `bbox` query value: the square of `size_m` metres centred on (lon, lat)."""
+    dlat = size_m / 2 / METRES_PER_DEGREE_LAT
+    dlon = size_m / 2 / (METRES_PER_DEGREE_LAT * math.cos(math.radians(lat)))
+    return f"{lon - dlon},{lat - dlat},{lon + dlon},{lat + dlat}"
 
 
 def truncate_data(engine: Engine) -> None:
@@ -236,14 +256,28 @@ def bench_headers(settings: Settings, engine: Engine, role: Role) -> dict[str, s
 
 
 @contextmanager
-def api_client(headers: dict[str, str], *, timeout: float = 30, workers: int = 1) -> Iterator[httpx.Client]:
+def api_server(headers: dict[str, str] | None = None, *, timeout: float = 30, workers: int = 1,
+               env: Mapping[str, str] | None = None, start_timeout_s: float = SERVER_START_S
+               ) -> Iterator[tuple[httpx.Client, int]]:
     """An HTTP client on a real uvicorn server of the API (loopback, its own process, `workers` worker
-    processes), stopped after."""
+    processes, environment `env`) and the server's pid (with one worker: the process serving).
+    Stopped after, killed if it does not stop."""
     port = _free_port()
-    server = _start_server(port, workers)
+    server = _start_server(port, workers, env=env, start_timeout_s=start_timeout_s)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=headers, timeout=timeout) as client:
-            yield client
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=headers or {}, timeout=timeout) as client:
+            yield client, server.pid
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+@contextmanager
+def api_client(headers: dict[str, str], *, timeout: float = 30, workers: int = 1) -> Iterator[httpx.Client]:
+    """An HTTP client on a real uvicorn server of the API (see `api_server`), stopped after."""
+    with api_server(headers, timeout=timeout, workers=workers) as (client, _pid):
+        yield client

@@ -33,12 +33,10 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from bench.common import Statement, bench_user, record_sql
-from bench.screening import FULL_SET_MIN_LINES, _screening_work, sample_items
-from core.context import Actor
+from bench.screening import _screening_work, ensure_full_simbench, sample_items
 from core.database import create_job_engine
 from core.permissions import Role
 from core.settings import JobSettings, Settings
-from gis.imports.simbench import default_source_dir, import_simbench
 
 BATCH = 1000
 ROUNDS = 6  # per setting; interleaved, so 12 replays of each statement
@@ -101,16 +99,10 @@ def main() -> None:
     engine = create_job_engine(settings.database, settings.section(JobSettings))
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"database {engine.url.database}")
+    lines = ensure_full_simbench(engine)
     with engine.connect() as conn:
-        lines = conn.execute(text("SELECT count(*) FROM lines WHERE deleted_at IS NULL")).scalar_one()
         role_config = conn.execute(text("SELECT rolconfig FROM pg_roles WHERE rolname = current_user")).scalar()
         jit_above = conn.execute(text("SHOW jit_above_cost")).scalar()
-    if lines < FULL_SET_MIN_LINES:
-        started = time.perf_counter()
-        import_simbench(engine=engine, source_dir=default_source_dir(), subnet=None, actor=Actor.system("bench"))
-        print(f"full SimBench imported (with zones) in {time.perf_counter() - started:.1f} s")
-        with engine.connect() as conn:
-            lines = conn.execute(text("SELECT count(*) FROM lines WHERE deleted_at IS NULL")).scalar_one()
     print(f"{lines} lines; role settings of {engine.url.username}: {role_config}; jit_above_cost {jit_above}")
 
     statements = _statements(engine, settings)

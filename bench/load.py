@@ -37,10 +37,11 @@ from sqlalchemy import Engine, create_engine, text
 from bench.common import (
     REPO_ROOT,
     SCREENING_ACTIVITIES,
-    api_client,
+    api_server,
     bench_headers,
     celery_worker,
     percentile,
+    rss_mb,
     screening_point,
     truncate_data,
 )
@@ -137,23 +138,6 @@ def probe(seconds: float, anchors_file: Path) -> None:
 
 
 # --- processes the bench owns: the worker, and helpers to find the API's pid and memory.
-
-def listener_pid(port: int) -> int:
-    """The pid of the process listening on 127.0.0.1:`port` (the uvicorn server `api_client` started)."""
-    import psutil
-
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
-            return int(conn.pid)
-    raise SystemExit(f"no process listens on port {port}")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise SystemExit(f"no VmRSS for pid {pid}")
-
 
 # --- the load itself (locust, imported only here: it patches the standard library for gevent).
 
@@ -278,7 +262,7 @@ def run_load(fixture: Fixture, base_url: str, users: int, seconds: float, api_pi
     def sample_memory() -> None:
         t0 = time.monotonic()
         while True:
-            rss.append(((time.monotonic() - t0) / 60, rss_mib(api_pid)))
+            rss.append(((time.monotonic() - t0) / 60, rss_mb(api_pid)))
             gevent.sleep(60)
 
     env = Environment(user_classes=[MapReader, Screener, CaseWorker, Importer])
@@ -288,7 +272,7 @@ def run_load(fixture: Fixture, base_url: str, users: int, seconds: float, api_pi
     gevent.spawn_later(seconds, runner.quit)
     runner.greenlet.join()
     sampler.kill()
-    rss.append((seconds / 60, rss_mib(api_pid)))
+    rss.append((seconds / 60, rss_mb(api_pid)))
     return {"statuses": statuses, "times": times, "rss": rss, "seconds": seconds, "jobs": jobs, "done_ms": done_ms,
             "examples": examples}
 
@@ -314,15 +298,12 @@ def main() -> None:
     seconds = args.minutes * 60
 
     log_path = REPO_ROOT / ".gw" / "log" / "bench-load-worker.log"
+    prober_command = [sys.executable, "-m", "bench.load", "--probe", str(seconds), "--anchors", str(anchors_file)]
     with celery_worker(settings, name="bench-load", concurrency=1, log_path=log_path), \
-            api_client(fixture.headers[Role.dispatcher]) as client:
-        port = int(client.base_url.port or 0)
-        api_pid = listener_pid(port)
-        with subprocess.Popen([sys.executable, "-m", "bench.load", "--probe", str(seconds),
-                               "--anchors", str(anchors_file)], cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                              text=True) as prober:
-            result = _run_in_child(fixture, str(client.base_url).rstrip("/"), args.users, seconds, api_pid)
-            probe_out, _ = prober.communicate(timeout=seconds + 120)
+            api_server(fixture.headers[Role.dispatcher]) as (client, api_pid), \
+            subprocess.Popen(prober_command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True) as prober:
+        result = _run_in_child(fixture, str(client.base_url).rstrip("/"), args.users, seconds, api_pid)
+        probe_out, _ = prober.communicate(timeout=seconds + 120)
     references: dict[str, list[float]] = defaultdict(list)
     for line in probe_out.splitlines():
         sample = json.loads(line)

@@ -13,7 +13,6 @@ transformers) plus the graph traversal alone, in this process.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import statistics
@@ -23,13 +22,14 @@ from functools import partial
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from bench.common import (
     Floor,
     Statement,
     api_client,
+    bbox_around,
     bench_user,
     record_sql,
     report,
@@ -59,10 +59,14 @@ TARGET_BBOX_MS = 30.0
 TARGET_TRACE_MS = 100.0
 
 
-def _window(lon: float, lat: float) -> str:
-    dlat = WINDOW_M / 2 / 111_320
-    dlon = WINDOW_M / 2 / (111_320 * math.cos(math.radians(lat)))
-    return f"{lon - dlon},{lat - dlat},{lon + dlon},{lat + dlat}"
+def feeder_heads(conn: Connection) -> list[int]:
+    """The medium-voltage lines leaving a substation (where a feeder's downstream trace starts), by id:
+    the same list in the same order every run, so a seeded sample is the same too."""
+    return [int(row[0]) for row in conn.execute(text("""
+        SELECT DISTINCT l.id FROM lines l
+          JOIN network_nodes n ON n.id IN (l.node_a_id, l.node_b_id)
+         WHERE n.substation_id IS NOT NULL AND l.nominal_kv BETWEEN 1 AND 36 AND l.deleted_at IS NULL
+         ORDER BY l.id"""))]
 
 
 def _list_work(settings: Settings, layer: LayerSpec, actor: Actor, bbox: str) -> Callable[[Session], int]:
@@ -100,7 +104,7 @@ def bench_bbox(client: httpx.Client, engine: Engine, settings: Settings, actor: 
     floor = Floor(engine)
     for name, layer, path in (("lines", layers["lines"], "/network/lines"), ("customers", CUSTOMERS, "/customers"),
                               ("transformers", layers["transformers"], "/network/transformers")):
-        windows = [_window(*rng.choice(centres)) for _ in range(SAMPLES)]
+        windows = [bbox_around(*rng.choice(centres), WINDOW_M) for _ in range(SAMPLES)]
         recorded: dict[str, tuple[int, list[Statement]]] = {
             bbox: record_sql(engine, _list_work(settings, layer, actor, bbox)) for bbox in windows}
 
@@ -119,12 +123,12 @@ def bench_bbox(client: httpx.Client, engine: Engine, settings: Settings, actor: 
     floor.close()
 
 
-def bench_trace(client: httpx.Client, engine: Engine, feeder_heads: list[int], rng: random.Random) -> None:
+def bench_trace(client: httpx.Client, engine: Engine, heads_of_feeders: list[int], rng: random.Random) -> None:
     factory = create_session_factory(engine)
     with factory() as db:
         graph = load_graph(db)
     cache = GraphCache()
-    heads = [rng.choice(feeder_heads) for _ in range(SAMPLES)]
+    heads = [rng.choice(heads_of_feeders) for _ in range(SAMPLES)]
     def trace_work(line_id: int, db: Session) -> object:
         return trace_service.trace_downstream(db=db, cache=cache, element=ElementRef(type=ElementType.line, id=line_id))
 
@@ -145,7 +149,7 @@ def bench_trace(client: httpx.Client, engine: Engine, feeder_heads: list[int], r
     api_ms, floor_ms, customers = _interleaved(heads, api_call, floor_call, lambda body: body["customer_count"])
     floor.close()
     report_with_floor("downstream trace from MV feeder heads", api_ms, floor_ms, target_ms=TARGET_TRACE_MS,
-                      extra=f"{len(feeder_heads)} heads; customers cut off: median {statistics.median(customers):.0f}, "
+                      extra=f"{len(heads_of_feeders)} heads; customers cut off: median {statistics.median(customers):.0f}, "
                             f"max {max(customers)}; floor = SQL {len(recorded[heads[0]])} statements + traversal "
                             f"(traversal alone p50 {statistics.median(traversal_ms):.1f} ms, max "
                             f"{max(traversal_ms):.1f} ms)")
@@ -204,15 +208,11 @@ def main() -> None:
     rng = random.Random(42)
     with engine.connect() as conn:
         centres = [(float(x), float(y)) for x, y in conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM transformers"))]
-        feeder_heads = [row[0] for row in conn.execute(text("""
-            SELECT DISTINCT l.id FROM lines l
-              JOIN network_nodes n ON n.id IN (l.node_a_id, l.node_b_id)
-             WHERE n.substation_id IS NOT NULL AND l.nominal_kv BETWEEN 1 AND 36 AND l.deleted_at IS NULL
-        """))]
+        heads = feeder_heads(conn)
 
     with api_client(headers) as client:
         bench_bbox(client, engine, settings, actor, centres, rng)
-        bench_trace(client, engine, feeder_heads, rng)
+        bench_trace(client, engine, heads, rng)
         bench_toggle(client, engine, rng)
     engine.dispose()
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -23,15 +23,11 @@ issue's targets at 10x decide met / not met.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -42,16 +38,18 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
-from bench.common import bench_headers, percentile, timed
+from bench.common import api_server, bbox_around, bench_headers, percentile, rss_mb, timed
+from bench.network import feeder_heads
 from bench.scale_build import COPIES, app_url, ensure_ten_x
-from bench.screening import FULL_SET_MIN_LINES, sample_items
+from bench.screening import ensure_full_simbench, sample_items, screening_anchors
 from core.context import Actor
 from core.database import create_db_engine, create_job_engine, create_session_factory
 from core.permissions import Role
 from core.settings import DatabaseSettings, JobSettings, Settings
-from gis.imports.simbench import default_source_dir, import_simbench
+from gis.imports.lease import process_name
+from gis.imports.simbench import default_source_dir
 from gis.network.topology import GraphCache
-from gis.zones.service import run_rebuild
+from gis.zones.service import RebuildProgress, run_rebuild
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = 100  # per database and measure; --samples changes it
@@ -69,13 +67,6 @@ TARGET_RSS_MB = 300.0
 # repeated on this shared 2-core machine spreads about that much (issue 14: a batch of 1,000 took
 # 4.7-5.7 s at 1x in one series), so a smaller margin would call noise a regression.
 FLAT_MARGIN = 0.2
-KIB = 1024
-
-
-def _window(lon: float, lat: float) -> str:
-    dlat = WINDOW_M / 2 / 111_320
-    dlon = WINDOW_M / 2 / (111_320 * math.cos(math.radians(lat)))
-    return f"{lon - dlon},{lat - dlat},{lon + dlon},{lat + dlat}"
 
 
 @dataclass
@@ -103,18 +94,8 @@ class Network:
         with self.engine.connect() as conn:
             self.centres = [(float(x), float(y)) for x, y in conn.execute(
                 text("SELECT ST_X(geom), ST_Y(geom) FROM transformers WHERE deleted_at IS NULL"))]
-            near_lines = conn.execute(text(
-                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_LineInterpolatePoint(geom, 0.5) AS p FROM lines "
-                "WHERE deleted_at IS NULL AND ST_NPoints(geom) >= 2) s")).all()
-            overhead = conn.execute(text(
-                "SELECT ST_X(ST_LineInterpolatePoint(geom, 0.5)), ST_Y(ST_LineInterpolatePoint(geom, 0.5)) "
-                "FROM lines WHERE construction = 'overhead' AND deleted_at IS NULL")).all()
-            # As bench.screening weighs them: overhead lines ten times, where screening has most to do.
-            self.anchors = [(float(x), float(y)) for x, y in (*near_lines, *self.centres, *list(overhead) * 10)]
-            self.feeder_heads = [int(row[0]) for row in conn.execute(text("""
-                SELECT DISTINCT l.id FROM lines l
-                  JOIN network_nodes n ON n.id IN (l.node_a_id, l.node_b_id)
-                 WHERE n.substation_id IS NOT NULL AND l.nominal_kv BETWEEN 1 AND 36 AND l.deleted_at IS NULL"""))]
+            self.anchors = screening_anchors(conn)  # as bench.screening places its screenings
+            self.feeder_heads = feeder_heads(conn)
         self.reader = bench_headers(self.settings, self.engine, Role.dispatcher)
         self.screener = bench_headers(self.settings, self.engine, Role.approver)
 
@@ -125,48 +106,10 @@ def _settings_for(settings: Settings, *, url: str, owner_url: str) -> Settings:
     return settings.model_copy(update={"database": database})
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def api_server(network: Network) -> Iterator[tuple[httpx.Client, int]]:
-    """A real uvicorn API process (one, no supervisor: its pid is the process serving) on
-    `network`'s database, on loopback; a client on it and the pid. Stopped after."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], cwd=REPO_ROOT, env=network.env)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=REQUEST_TIMEOUT_S) as client:
-            deadline = time.monotonic() + SERVER_START_S
-            while True:
-                try:
-                    if client.get("/openapi.json", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the API server on {network.label} did not start")
-                time.sleep(0.2)
-            yield client, server.pid
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of process `pid` (VmRSS in /proc), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / KIB
-    raise RuntimeError(f"no VmRSS for process {pid}")
+def _api_server(network: Network) -> AbstractContextManager[tuple[httpx.Client, int]]:
+    """A real uvicorn API process (one, no supervisor: its pid is the process serving) on `network`'s
+    database; a client on it and the pid."""
+    return api_server(env=network.env, timeout=REQUEST_TIMEOUT_S, start_timeout_s=SERVER_START_S)
 
 
 def _trace_body(line_id: int) -> dict[str, Any]:
@@ -200,7 +143,7 @@ def measure_fresh(networks: list[Network], figures: dict[str, Figures], feeder_h
     """First trace in a fresh API process per database, and its memory after it."""
     for run in range(FRESH_RUNS):
         for network in (networks if run % 2 == 0 else list(reversed(networks))):
-            with api_server(network) as (client, pid):
+            with _api_server(network) as (client, pid):
                 figures[network.label].rss_start_mb.append(rss_mb(pid))
                 response, ms = timed(partial(client.post, "/network/trace",
                                              json=_trace_body(feeder_heads[network.label]), headers=network.reader))
@@ -229,7 +172,7 @@ def measure_requests(networks: list[Network], clients: dict[str, httpx.Client], 
             for network in networks:
                 sink = figures[network.label].lines_ms if name == "lines" else figures[network.label].customers_ms
                 pairs.append((network, one(network, "GET", path, sink, headers=network.reader,
-                                           params={"bbox": _window(*rng.choice(network.centres)), "limit": PAGE})))
+                                           params={"bbox": bbox_around(*rng.choice(network.centres), WINDOW_M), "limit": PAGE})))
             _interleave(pairs, i)
         print(f"  bbox {name}: {samples} per database", flush=True)
     items = {n.label: sample_items(n.anchors, samples, rng) for n in networks}
@@ -275,10 +218,20 @@ def measure_rebuild(network: Network, figures: Figures) -> None:
     (`GW_JOBS_STATEMENT_TIMEOUT_MS`); a failure is recorded with what it was."""
     jobs = network.settings.section(JobSettings)
     engine = create_job_engine(network.settings.database, jobs)
+    resumed: list[bool] = []  # the first report says whether the job continued an unfinished one
+
+    def rebuild() -> RebuildProgress:
+        resumed.clear()
+        return run_rebuild(session_factory=create_session_factory(engine), engine=engine, actor=Actor.system("bench"),
+                           chunk_lines=jobs.zone_chunk_lines, worker=process_name(),
+                           report=lambda progress: resumed.append(progress.resumed))
+
     started = time.perf_counter()
     try:
-        done = run_rebuild(session_factory=create_session_factory(engine), engine=engine, actor=Actor.system("bench"),
-                           chunk_lines=jobs.zone_chunk_lines, worker=f"bench:{os.getpid()}")
+        done = rebuild()
+        if resumed[:1] == [True]:  # it finished a rebuild an earlier run left: time a whole one now
+            started = time.perf_counter()
+            done = rebuild()
     except Exception as exc:  # noqa: BLE001 - the figure is whatever happened, said as it was
         seconds = time.perf_counter() - started
         cause = exc.__cause__ or exc.__context__
@@ -352,12 +305,7 @@ def _ensure_full_set(settings: Settings) -> None:
     """The bench database holds the full SimBench set (imported now when it does not)."""
     engine = create_db_engine(settings.database)
     try:
-        with engine.connect() as conn:
-            lines = conn.execute(text("SELECT count(*) FROM lines WHERE deleted_at IS NULL")).scalar_one()
-        if lines < FULL_SET_MIN_LINES:
-            started = time.perf_counter()
-            import_simbench(engine=engine, source_dir=default_source_dir(), subnet=None, actor=Actor.system("bench"))
-            print(f"full SimBench imported (with zones) in {time.perf_counter() - started:.1f} s", flush=True)
+        ensure_full_simbench(engine)
     finally:
         engine.dispose()  # the 10x database is copied from this one: nobody may be connected
 
@@ -399,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
     print("fresh API processes (one at a time, nothing else serving):", flush=True)
     measure_fresh(networks, figures, heads)
     print(f"requests, one at a time, interleaved ({args.samples} per database and measure):", flush=True)
-    with api_server(networks[0]) as (one_client, _), api_server(networks[1]) as (ten_client, _):
+    with _api_server(networks[0]) as (one_client, _), _api_server(networks[1]) as (ten_client, _):
         clients = {networks[0].label: one_client, networks[1].label: ten_client}
         measure_requests(networks, clients, figures, args.samples, rng)
         measure_batches(networks, clients, figures, rng)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from bench.common import (
@@ -105,17 +105,40 @@ def _floor_of(engine: Engine, settings: Settings, actor: Actor, items: list[dict
     return lambda floor: floor.run(statements)
 
 
+def screening_anchors(conn: Connection) -> list[tuple[float, float]]:
+    """Where screenings are placed (near them, `sample_items`): the middle of every line, every
+    transformer, and the middle of every overhead line ten times over, where screening has most to do."""
+    near_lines = conn.execute(text(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_LineInterpolatePoint(geom, 0.5) AS p FROM lines "
+        "WHERE deleted_at IS NULL AND ST_NPoints(geom) >= 2) s")).all()
+    near_transformers = conn.execute(text(
+        "SELECT ST_X(geom), ST_Y(geom) FROM transformers WHERE deleted_at IS NULL")).all()
+    overhead = conn.execute(text(
+        "SELECT ST_X(ST_LineInterpolatePoint(geom, 0.5)), ST_Y(ST_LineInterpolatePoint(geom, 0.5)) "
+        "FROM lines WHERE construction = 'overhead' AND deleted_at IS NULL")).all()
+    return [(float(x), float(y)) for x, y in (*near_lines, *near_transformers, *list(overhead) * 10)]
+
+
+def ensure_full_simbench(engine: Engine) -> int:
+    """The bench database holds the full SimBench set, imported now when it does not (kept for later
+    runs); returns its number of lines."""
+    with engine.connect() as conn:
+        lines = int(conn.execute(text("SELECT count(*) FROM lines WHERE deleted_at IS NULL")).scalar_one())
+    if lines < FULL_SET_MIN_LINES:
+        started = time.perf_counter()
+        report = import_simbench(engine=engine, source_dir=default_source_dir(), subnet=None,
+                                 actor=Actor.system("bench"))
+        print(f"full SimBench imported (with zones) in {time.perf_counter() - started:.1f} s", flush=True)
+        lines = report.lines
+    return lines
+
+
 def main() -> None:
     settings = Settings()
     engine = create_db_engine(settings.database)
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"database {engine.url.database}")
-    with engine.connect() as conn:
-        lines = conn.execute(text("SELECT count(*) FROM lines WHERE deleted_at IS NULL")).scalar_one()
-    if lines < FULL_SET_MIN_LINES:
-        started = time.perf_counter()
-        import_simbench(engine=engine, source_dir=default_source_dir(), subnet=None, actor=Actor.system("bench"))
-        print(f"full SimBench imported (with zones) in {time.perf_counter() - started:.1f} s")
+    ensure_full_simbench(engine)
 
     factory = create_session_factory(engine)
     started = time.perf_counter()
@@ -124,14 +147,7 @@ def main() -> None:
     print(f"rebuild all derived zones: {time.perf_counter() - started:.1f} s ({parts} zone parts)")
 
     with engine.connect() as conn:
-        near_lines = conn.execute(text(
-            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_LineInterpolatePoint(geom, 0.5) AS p FROM lines "
-            "WHERE deleted_at IS NULL AND ST_NPoints(geom) >= 2) s")).all()
-        near_transformers = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM transformers")).all()
-        overhead = conn.execute(text(
-            "SELECT ST_X(ST_LineInterpolatePoint(geom, 0.5)), ST_Y(ST_LineInterpolatePoint(geom, 0.5)) "
-            "FROM lines WHERE construction = 'overhead' AND deleted_at IS NULL")).all()
-    anchors = [tuple(r) for r in (*near_lines, *near_transformers, *list(overhead) * 10)]
+        anchors = screening_anchors(conn)
     actor, headers = bench_user(settings, engine, Role.approver)
 
     rng = random.Random(7)
