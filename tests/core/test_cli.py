@@ -3,19 +3,14 @@ installed domain adds, run as an operator runs them, against the test database."
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.jobs import gw
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_RULE_SET = ROOT / "gis" / "data" / "rule_sets" / "us-osha-2010.1.json"
-
-
-def gw(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gridwarden.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
 
 
 def test_help_lists_core_commands_and_every_domains_commands() -> None:

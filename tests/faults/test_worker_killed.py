@@ -4,36 +4,19 @@ import writes in committed chunks, `GW_IMPORTS_CHUNK_ROWS`; these 600 rows are o
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from api.app import create_app
 from core.permissions import Role
 from core.settings import Settings
 from tests.faults.conftest import WorkerProcess, wait_for
+from tests.jobs import import_job, lines_geojson, queue_geo_import
 
 ROWS = 600  # the import reports progress every 200 rows: it is killed with most of the file still to write
-
-
-def _lines_file(rows: int) -> bytes:
-    features = [{"type": "Feature",
-                 "geometry": {"type": "LineString", "coordinates": [[100 + i * 0.001, 30.0], [100 + i * 0.001, 30.01]]},
-                 "properties": {"external_id": f"K-{i}", "construction": "overhead", "nominal_kv": 10,
-                                "conductor_spread_m": 1.5}} for i in range(rows)]
-    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
-
-
-def _job(engine: Engine, job_id: int) -> dict[str, Any]:
-    with engine.connect() as conn:
-        return dict(conn.execute(text("SELECT status, progress, attempts, worker, counts FROM import_jobs "
-                                      "WHERE id = :id"), {"id": job_id}).mappings().one())
 
 
 def _scalar(engine: Engine, sql: str) -> int:
@@ -41,18 +24,9 @@ def _scalar(engine: Engine, sql: str) -> int:
         return int(conn.execute(text(sql)).scalar_one())
 
 
-def _queue_import(queue_settings: Settings, headers: dict[str, str]) -> int:
-    app: FastAPI = create_app(queue_settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        queued = client.post("/api/v1/imports/geo", headers=headers, data={"layer": "lines"},
-                             files={"file": ("lines.geojson", _lines_file(ROWS), "application/geo+json")})
-    assert queued.status_code == 202, queued.text
-    return int(queued.json()["id"])
-
-
 def _wait_mid_import(owner_engine: Engine, job_id: int, worker: WorkerProcess) -> dict[str, Any]:
     def mid_way() -> dict[str, Any] | None:
-        job = _job(owner_engine, job_id)
+        job = import_job(owner_engine, job_id)
         return job if job["status"] == "running" and 0 < job["progress"] < 1 else None
 
     try:
@@ -63,7 +37,7 @@ def _wait_mid_import(owner_engine: Engine, job_id: int, worker: WorkerProcess) -
 
 def _wait_finished(owner_engine: Engine, job_id: int, worker: WorkerProcess) -> dict[str, Any]:
     def finished() -> dict[str, Any] | None:
-        job = _job(owner_engine, job_id)
+        job = import_job(owner_engine, job_id)
         return job if job["status"] in {"succeeded", "failed"} else None
 
     try:
@@ -95,13 +69,13 @@ def test_whole_worker_killed_mid_import_the_next_worker_resumes_it_and_it_finish
     queue_settings: Settings, auth: Callable[[Role], dict[str, str]], owner_engine: Engine,
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    job_id = _queue_import(queue_settings, auth(Role.dispatcher))
+    job_id = queue_geo_import(queue_settings, auth(Role.dispatcher), lines_geojson(ROWS, prefix="K"))
     first = start_worker("faults-first")
     _wait_mid_import(owner_engine, job_id, first)
 
     first.kill_group()
 
-    assert _job(owner_engine, job_id)["status"] == "running"  # nobody has told the database
+    assert import_job(owner_engine, job_id)["status"] == "running"  # nobody has told the database
     _assert_nothing_written(owner_engine)
     replacement = start_worker("faults-replacement")
     _assert_imported_exactly_once(owner_engine, _wait_finished(owner_engine, job_id, replacement))
@@ -111,7 +85,7 @@ def test_pool_child_killed_mid_import_celery_redelivers_it_and_it_finishes_once(
     queue_settings: Settings, auth: Callable[[Role], dict[str, str]], owner_engine: Engine,
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    job_id = _queue_import(queue_settings, auth(Role.dispatcher))
+    job_id = queue_geo_import(queue_settings, auth(Role.dispatcher), lines_geojson(ROWS, prefix="K"))
     worker = start_worker("faults-pool")
     running = _wait_mid_import(owner_engine, job_id, worker)
     child_pid = int(running["worker"].rsplit(":", 1)[1])

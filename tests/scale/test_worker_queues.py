@@ -14,12 +14,10 @@ from typing import Any
 
 import pytest
 from celery import Celery
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from core.celery_app import create_celery
 from core.permissions import Role
 from core.settings import Settings, WorkerSettings
@@ -28,7 +26,8 @@ from devstack.worker_pool import WorkerPool, kill_pool_worker
 from gridwarden.domains import installed
 from media.models import EvidenceState
 from tests.faults.conftest import wait_for
-from tests.faults.test_worker_killed import ROWS, _assert_imported_exactly_once, _job, _lines_file
+from tests.faults.test_worker_killed import ROWS, _assert_imported_exactly_once
+from tests.jobs import import_job, lines_geojson, queue_geo_import
 from tests.media.evidence_helpers import create_line_task, photo_near_line, stage, verified
 from tests.scale.conftest import LAYOUT
 
@@ -40,16 +39,8 @@ SPLIT = (("imports",), ("default", "events", "verification", "planning"))
 BOTH_ON_IMPORTS = (("imports", "default"), ("imports", "default"))
 
 
-def _queue_import(settings: Settings, headers: dict[str, str], rows: int) -> int:
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        queued = client.post("/api/v1/imports/geo", headers=headers, data={"layer": "lines"},
-                             files={"file": ("lines.geojson", _lines_file(rows), "application/geo+json")})
-    assert queued.status_code == 202, queued.text
-    return int(queued.json()["id"])
-
-
 def _running(engine: Engine, job_id: int) -> dict[str, Any] | None:
-    job = _job(engine, job_id)
+    job = import_job(engine, job_id)
     return job if job["status"] == "running" and job["progress"] < 1 else None
 
 
@@ -98,7 +89,7 @@ def test_a_long_import_does_not_delay_a_photo_check_or_an_event_relay(
         session_factory: sessionmaker[Session], storage: ObjectStorage, role_users: dict[Role, int],
         auth: Callable[[Role], dict[str, str]]) -> None:
     worker_pool(SPLIT)
-    job_id = _queue_import(queue_settings, auth(Role.dispatcher), SLOW_IMPORT_ROWS)
+    job_id = queue_geo_import(queue_settings, auth(Role.dispatcher), lines_geojson(SLOW_IMPORT_ROWS, prefix="K"))
     wait_for("the import to be running", lambda: _running(owner_engine, job_id), timeout_s=IMPORT_DEADLINE_S,
              interval_s=0.05)
     now = datetime.now(UTC)
@@ -113,7 +104,7 @@ def test_a_long_import_does_not_delay_a_photo_check_or_an_event_relay(
     relayed.get(timeout=PROMPT_S)
     relay_s = time.monotonic() - started - photo_s
     still_importing = _running(owner_engine, job_id) is not None
-    job = wait_for("the import to finish", lambda: (j if (j := _job(owner_engine, job_id))["status"] != "running"
+    job = wait_for("the import to finish", lambda: (j if (j := import_job(owner_engine, job_id))["status"] != "running"
                                                     and j["status"] != "queued" else None),
                    timeout_s=IMPORT_DEADLINE_S, interval_s=0.2)
     import_s = time.monotonic() - started
@@ -137,7 +128,7 @@ def test_a_worker_killed_mid_import_the_other_worker_finishes_it_once(
         auth: Callable[[Role], dict[str, str]]) -> None:
     # Beat's import relay (every second here) re-sends a running job whose worker's lease is gone.
     pool = worker_pool(BOTH_ON_IMPORTS, beat=True, GW_WORKER_RELAY_INTERVAL_S="1")
-    job_id = _queue_import(queue_settings, auth(Role.dispatcher), ROWS)
+    job_id = queue_geo_import(queue_settings, auth(Role.dispatcher), lines_geojson(ROWS, prefix="K"))
     running = wait_for("the import to be part-way", lambda: (j if (j := _running(owner_engine, job_id))
                                                              and j["progress"] > 0 else None),
                        timeout_s=IMPORT_DEADLINE_S, interval_s=0.02)
@@ -145,7 +136,7 @@ def test_a_worker_killed_mid_import_the_other_worker_finishes_it_once(
 
     kill_pool_worker(LAYOUT, pool=pool.name, name=victim)
 
-    job = wait_for("the job to finish", lambda: (j if (j := _job(owner_engine, job_id))["status"]
+    job = wait_for("the job to finish", lambda: (j if (j := import_job(owner_engine, job_id))["status"]
                                                  in {"succeeded", "failed"} else None),
                    timeout_s=IMPORT_DEADLINE_S, interval_s=0.2)
     _assert_imported_exactly_once(owner_engine, job)

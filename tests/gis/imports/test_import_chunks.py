@@ -14,7 +14,6 @@ layer, each chunk its own transaction with its resume point and progress on the 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +29,7 @@ from gis.imports import geofile
 from gis.imports import service as job_service
 from gis.imports.simbench import DEMO_SUBNET, LAYERS, SimbenchReport, default_source_dir, import_simbench
 from tests.conftest import truncate_data
+from tests.jobs import import_job, lines_geojson
 
 CHUNK_ROWS = 700
 # Far above any statement of a 700-row chunk of the demo subnet, even on a loaded shared machine (the
@@ -66,12 +66,6 @@ def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             "SELECT l.external_id, z.setting, ST_AsText(ST_SnapToGrid(z.geom, 1e-9)) FROM line_zones z "
             "JOIN lines l ON l.id = z.line_id")))
     return rows
-
-
-def _job(engine: Engine, job_id: int) -> dict[str, Any]:
-    with engine.connect() as conn:
-        return dict(conn.execute(text("SELECT status, progress, message, counts, attempts FROM import_jobs "
-                                      "WHERE id = :id"), {"id": job_id}).mappings().one())
 
 
 def _simbench_job(engine: Engine) -> int:
@@ -111,7 +105,7 @@ def test_an_import_in_small_chunks_gives_the_rows_of_one_chunk_per_layer_with_pr
     def observe(_fraction: float, _message: str) -> None:
         """Called after each chunk commits: what any other session now sees on the job row."""
         job_id = _simbench_job(owner_engine)
-        job = _job(owner_engine, job_id)
+        job = import_job(owner_engine, job_id)
         committed.append((job["progress"], dict(job["counts"].get("through", {}))))
 
     report = _import(job_engine, system_actor, chunk_rows=CHUNK_ROWS, progress=observe)
@@ -129,7 +123,7 @@ def test_an_import_in_small_chunks_gives_the_rows_of_one_chunk_per_layer_with_pr
     assert progress == sorted(progress) and len(set(progress)) == chunks and progress[-1] < 1.0
     written = [sum(through.values()) for _, through in per_chunk]
     assert all(0 < b - a <= CHUNK_ROWS for a, b in zip([0, *written], written, strict=False))
-    job = _job(owner_engine, _simbench_job(owner_engine))
+    job = import_job(owner_engine, _simbench_job(owner_engine))
     assert job["status"] == "succeeded" and job["progress"] == 1.0
     assert job["counts"]["changed"] == rows  # every row inserted once
     assert "rows inserted or updated" in job["message"]
@@ -147,7 +141,7 @@ def test_a_chunk_that_times_out_fails_the_job_and_the_next_run_continues_after_t
 
     assert stopped.value.extra["reason"] == "timeout" and stopped.value.extra["limit_ms"] == TIMEOUT_MS
     job_id = _simbench_job(owner_engine)
-    failed = _job(owner_engine, job_id)
+    failed = import_job(owner_engine, job_id)
     assert failed["status"] == "failed" and "time limit" in failed["message"]
     assert "customers rows 1 to" in failed["message"] and "continue after its last committed chunk" in failed["message"]
     lines = failed["counts"]["rows"]["lines"]
@@ -159,7 +153,7 @@ def test_a_chunk_that_times_out_fails_the_job_and_the_next_run_continues_after_t
 
     report = _import(job_engine, system_actor, chunk_rows=CHUNK_ROWS)
 
-    done = _job(owner_engine, job_id)
+    done = import_job(owner_engine, job_id)
     assert done["status"] == "succeeded" and done["attempts"] == 2  # the same job, continued
     rows = {layer: getattr(report, layer) for layer, _, _ in LAYERS}
     assert done["counts"]["changed"] == rows  # totals of one clean run: nothing written twice
@@ -180,21 +174,14 @@ def test_a_re_import_changes_nothing_and_says_so(owner_engine: Engine, roomy_job
 
     _import(roomy_job_engine, system_actor, chunk_rows=CHUNK_ROWS)
 
-    job = _job(owner_engine, _simbench_job(owner_engine))
+    job = import_job(owner_engine, _simbench_job(owner_engine))
     assert job["status"] == "succeeded" and "nothing changed" in job["message"]
     assert set(job["counts"]["changed"].values()) == {0}
     assert _snapshot(owner_engine) == before
 
 
 def _lines_file(rows: int, *, bad_row: int | None = None) -> geofile.SourceFeatures:
-    features = [{"type": "Feature",
-                 "geometry": {"type": "LineString", "coordinates": [[100 + i * 0.001, 30.0], [100 + i * 0.001, 30.01]]},
-                 "properties": {"external_id": f"C-{i}", "construction": "overhead", "nominal_kv": 10,
-                                "conductor_spread_m": 1.5}} for i in range(rows)]
-    if bad_row is not None:
-        features[bad_row]["properties"]["nominal_kv"] = "ten"
-    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
-    return geofile.read_source(data, "lines.geojson")
+    return geofile.read_source(lines_geojson(rows, bad_row=bad_row), "lines.geojson")
 
 
 def _geo_job(engine: Engine, actor: Actor) -> int:
@@ -243,12 +230,12 @@ def test_a_geo_file_with_a_bad_row_writes_nothing_and_a_stopped_one_continues_af
     assert committed == [chunk, 2 * chunk]  # each chunk visible to others once it committed
     assert _scalar(owner_engine, "SELECT count(*) FROM lines") == 2 * chunk
     assert stopped.value.extra["reason"] == "timeout"
-    assert _job(owner_engine, job_id)["counts"]["through_row"] == 2 * chunk
+    assert import_job(owner_engine, job_id)["counts"]["through_row"] == 2 * chunk
 
     report = _geo_import(job_engine, system_actor, job_id, good, settings.api, chunk)
 
     assert (report.created, report.updated, report.unchanged) == (rows, 0, 0)
-    assert _job(owner_engine, job_id)["counts"] == {"total": rows, "created": rows, "updated": 0, "unchanged": 0}
+    assert import_job(owner_engine, job_id)["counts"] == {"total": rows, "created": rows, "updated": 0, "unchanged": 0}
     assert _scalar(owner_engine, "SELECT count(DISTINCT external_id) FROM lines") == rows
     assert _scalar(owner_engine, "SELECT count(*) FROM lines") == rows
     assert _scalar(owner_engine, "SELECT count(*) FROM audit_log WHERE action = 'line.create'") == rows

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.context import Actor
 from gis.imports.simbench import default_source_dir, import_simbench
-from gis.network.topology import ElementType, downstream_nodes, load_graph
+from gis.network.topology import ElementType, Graph, SharedGraph, downstream_nodes, load_graph
 from tests.conftest import truncate_data
 
 SUBNET = "MV1.101"
@@ -54,3 +54,15 @@ def customers_cut_off(session_factory: sessionmaker[Session], element: ElementTy
 def fewest_cut_off(found: dict[int, int]) -> int:
     """The element cutting off the fewest customers (lowest id among equals)."""
     return min(found, key=lambda element_id: (found[element_id], element_id))
+
+
+def graph_shape(graph: Graph | SharedGraph) -> tuple[dict[int, frozenset[tuple[int, tuple[str, int]]]], dict, dict,
+                                                     dict[int, tuple[bool, bool]]]:
+    """What traces depend on, independent of list order and of nodes left without edges: each node's
+    neighbours and edges, each closed edge's ends, the open switches, and which nodes are infeeds and
+    substation nodes. Two graphs trace alike when their shapes are equal (`==` shows what differs)."""
+    edges = graph.closed_edges()
+    nodes = {n for ends in edges.values() for n in ends}
+    adjacency = {node: frozenset((n, (str(t), i)) for n, (t, i) in graph.neighbours(node)) for node in nodes}
+    flags = {node: (graph.is_source(node), graph.is_substation(node)) for node in nodes}
+    return adjacency, {(str(t), i): ends for (t, i), ends in edges.items()}, dict(graph.open_switches), flags

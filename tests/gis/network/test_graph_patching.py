@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from core.permissions import Role
 from core.settings import Settings
-from gis.network.topology import ElementType, Graph, GraphCache, SharedGraph, load_graph
-from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off
+from gis.network.topology import ElementType, GraphCache, load_graph
+from tests.gis.network.demo_grid import customers_cut_off, fewest_cut_off, graph_shape
 
 SHARED_DATA = True
 
@@ -54,14 +54,6 @@ def _set_switch(client: TestClient, headers: dict[str, str], switch_id: int, *, 
     assert response.status_code == 200, response.text
 
 
-def _shape(graph: Graph | SharedGraph) -> tuple[dict[int, frozenset[tuple[int, tuple[str, int]]]], dict, dict]:
-    """What traces depend on, independent of list order and of nodes left without edges."""
-    edges = graph.closed_edges()
-    adjacency = {node: frozenset((n, (str(t), i)) for n, (t, i) in graph.neighbours(node))
-                 for node in {n for ends in edges.values() for n in ends}}
-    return adjacency, {(str(t), i): ends for (t, i), ends in edges.items()}, dict(graph.open_switches)
-
-
 def _feeding(session_factory: sessionmaker[Session], element: ElementType) -> int:
     """An element of the demo grid whose loss cuts customers off, the one cutting off fewest."""
     return fewest_cut_off(customers_cut_off(session_factory, element))
@@ -90,7 +82,7 @@ def test_opening_a_switch_patches_the_cached_graph_and_the_next_trace_follows(
         assert opened["element_open"] is True and opened["customer_count"] == 0
         assert (cache.full_loads, cache.patches) == (loads, patches + 1)
         with session_factory() as db:
-            assert _shape(cache.get(db)) == _shape(load_graph(db))
+            assert graph_shape(cache.get(db)) == graph_shape(load_graph(db))
     finally:
         _set_switch(client, headers, feeding_switch, is_open=False)
 
@@ -140,7 +132,7 @@ def test_deleting_a_line_drops_just_its_edge_from_every_cached_graph(
     with session_factory() as db:
         graph = other.get(db)
         assert graph.ends(("line", line_id)) is None
-        assert _shape(graph) == _shape(load_graph(db))
+        assert graph_shape(graph) == graph_shape(load_graph(db))
     assert other.full_loads == loads and other.patches == patches + 1
 
 

@@ -11,9 +11,6 @@ out by holding a row lock on one of its lines from another connection, which the
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from core.errors import Conflict, ServiceUnavailable
 from core.settings import JobSettings, Settings
 from gis.imports.lease import job_lease
 from gis.zones import service as zone_service
+from tests.jobs import gw, import_job
 
 ROOT = Path(__file__).resolve().parents[3]
 LINES = 25
@@ -78,12 +76,6 @@ def zone_shapes(engine: Engine) -> dict[int, str]:
         return dict(conn.execute(text("SELECT line_id, ST_AsText(ST_SnapToGrid(geom, 1e-9)) FROM line_zones")).all())
 
 
-def job_row(engine: Engine, job_id: int) -> dict[str, object]:
-    with engine.connect() as conn:
-        return dict(conn.execute(text("SELECT kind, status, progress, message, counts, attempts FROM import_jobs "
-                                      "WHERE id = :id"), {"id": job_id}).mappings().one())
-
-
 def lock_line(conn: Connection, line_id: int) -> None:
     conn.execute(text("SELECT 1 FROM lines WHERE id = :id FOR UPDATE"), {"id": line_id})
 
@@ -104,7 +96,7 @@ def test_a_rebuild_in_chunks_gives_every_line_the_zones_one_transaction_gives_an
     assert [r.through_line_id for r in reports] == [0, 7, 14, 21, 25]
     assert [round(r.fraction, 3) for r in reports] == [0.0, round(7 / 25, 3), round(14 / 25, 3), round(21 / 25, 3), 1.0]
     assert done.zone_parts == LINES - 1
-    job = job_row(owner_engine, done.job_id)
+    job = import_job(owner_engine, done.job_id)
     assert job["kind"] == "zones" and job["status"] == "succeeded" and job["progress"] == 1.0
     assert job["counts"] == {"through_line_id": 25, "lines_done": 25, "lines_total": 25, "zone_parts": LINES - 1}
 
@@ -124,9 +116,9 @@ def test_a_chunk_that_times_out_fails_the_job_saying_so_and_the_next_run_continu
     assert "through id 7" in problem.detail and "./gw zones rebuild" in problem.detail
     assert "not reachable" not in problem.detail
     job_id = problem.extra["job"]
-    failed = job_row(owner_engine, job_id)
+    failed = import_job(owner_engine, job_id)
     assert failed["status"] == "failed" and failed["message"] == problem.detail[:500]
-    assert failed["counts"]["through_line_id"] == 7  # type: ignore[index]
+    assert failed["counts"]["through_line_id"] == 7
     first_chunk = zones_by_line(owner_engine)
     assert sorted(first_chunk) == list(range(1, 8))  # the first chunk committed, the second nothing
 
@@ -137,9 +129,9 @@ def test_a_chunk_that_times_out_fails_the_job_saying_so_and_the_next_run_continu
     after = zones_by_line(owner_engine)
     assert sorted(after) == network and all(len(zones) == 1 for zones in after.values())  # none twice
     assert {line: after[line] for line in range(1, 8)} == first_chunk  # the first chunk was not redone
-    resumed = job_row(owner_engine, job_id)
+    resumed = import_job(owner_engine, job_id)
     assert resumed["status"] == "succeeded" and resumed["attempts"] == 2
-    assert resumed["counts"]["zone_parts"] == LINES  # type: ignore[index]
+    assert resumed["counts"]["zone_parts"] == LINES
 
 
 def test_a_second_rebuild_while_one_runs_is_refused_and_changes_nothing(
@@ -152,11 +144,6 @@ def test_a_second_rebuild_while_one_runs_is_refused_and_changes_nothing(
         with pytest.raises(Conflict, match=f"zone rebuild \\(job {job_id}\\) is already running"):
             rebuild(job_engine)
     assert zones_by_line(owner_engine) == {}
-
-
-def gw(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gridwarden.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False, env={**os.environ, **env})
 
 
 def test_the_cli_prints_progress_says_a_timeout_is_a_timeout_and_continues_when_run_again(
