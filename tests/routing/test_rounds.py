@@ -87,13 +87,19 @@ def test_a_village_too_big_for_one_day_is_read_over_two_days_each_within_the_shi
     sizes = [len(r.route.stops) for r in result.rounds]
     assert min(sizes) >= 0.4 * len(stops), sizes
     assert_rounds_fit_the_day(result, readers)
-    # The stop times follow the walk: each arrival is the previous departure (or the end of the lunch
-    # taken there) plus the walk.
+    # The stop times follow the walk: each arrival is the previous departure plus the walk. A lunch
+    # taken between two stops is taken on leaving the first (the walk starts when it ends) or on
+    # arriving at the next (service starts when it ends), whichever brings the reader back earlier
+    # (routing/solver/schedule.py).
     for one in result.rounds:
         lunch, before, previous = one.route.lunch, one.route.leave_start, None
         for stop in one.route.stops:
             if lunch is not None and lunch.after_job == previous:
-                before = lunch.end
+                if stop.arrival == lunch.end + stop.travel_s:  # on leaving
+                    assert lunch.start >= before
+                    before = lunch.end
+                else:  # on arriving
+                    assert stop.arrival <= lunch.start and stop.start >= lunch.end, (stop, lunch)
             assert stop.arrival == before + stop.travel_s
             before, previous = stop.departure, stop.job_key
 
